@@ -1,0 +1,74 @@
+import { FeedError } from './errors.ts'
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder()
+
+/**
+ * Lowercase hex of `bytes`.
+ * @throws FEED_INVALID_INPUT when `bytes` is not a Uint8Array
+ */
+export function toHex(bytes: Uint8Array): string {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new FeedError('FEED_INVALID_INPUT', 'toHex expects a Uint8Array')
+  }
+  let out = ''
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]
+  return out
+}
+
+function nibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48 // 0-9
+  if (c >= 97 && c <= 102) return c - 87 // a-f
+  if (c >= 65 && c <= 70) return c - 55 // A-F
+  return -1
+}
+
+/**
+ * Bytes of a hex string (either case, even length, no prefix).
+ * @throws FEED_INVALID_INPUT when `hex` is not a string of hex digit pairs
+ */
+export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== 'string' || hex.length % 2 !== 0) {
+    throw new FeedError('FEED_INVALID_INPUT', 'fromHex expects an even-length hex string')
+  }
+  const out = new Uint8Array(hex.length / 2)
+  for (let i = 0; i < out.length; i++) {
+    const hi = nibble(hex.charCodeAt(2 * i))
+    const lo = nibble(hex.charCodeAt(2 * i + 1))
+    if (hi < 0 || lo < 0) throw new FeedError('FEED_INVALID_INPUT', `not hex at ${2 * i}`)
+    out[i] = (hi << 4) | lo
+  }
+  return out
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return utf8Encoder.encode(text)
+}
+
+/** The string of UTF-8 `bytes` (invalid sequences become U+FFFD). */
+export function fromUtf8(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes)
+}
+
+/** True when `a` and `b` hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * A Uint8Array view of any byte container: Uint8Array (Node `Buffer` included), other
+ * ArrayBuffer views, or an ArrayBuffer. Never copies.
+ * @throws FEED_INVALID_INPUT for anything else
+ */
+export function asBytes(input: unknown, what = 'input'): Uint8Array {
+  if (input instanceof Uint8Array) return input
+  if (ArrayBuffer.isView(input)) {
+    return new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+  }
+  if (input instanceof ArrayBuffer) return new Uint8Array(input)
+  throw new FeedError('FEED_INVALID_INPUT', `${what} must be bytes (Uint8Array)`)
+}

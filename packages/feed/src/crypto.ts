@@ -1,0 +1,247 @@
+/**
+ * Ed25519 (RFC 8032, pure) behind one small interface with three implementations that
+ * produce identical bytes:
+ *
+ * - `node`: `node:crypto` with a per-key `KeyObject` cache (fast path in Node, Deno, Bun),
+ *   found through `process.getBuiltinModule`, so bundlers never see a Node import;
+ * - `noble`: `@noble/ed25519` with `@noble/hashes` SHA-512, portable and synchronous;
+ * - `webcrypto`: `crypto.subtle` Ed25519 where the platform has it; asynchronous only,
+ *   used by {@link verifyBatch} and `Feed.fromAsync`.
+ *
+ * The synchronous backend ({@link activeEd25519}) is `node` when present, else `noble`.
+ */
+
+import type * as NodeCrypto from 'node:crypto'
+import * as noble from '@noble/ed25519'
+import { sha512 } from '@noble/hashes/sha2.js'
+
+noble.hashes.sha512 = sha512
+
+/** A synchronous Ed25519 implementation. Keys: 32-byte seed / 32-byte public key. */
+export interface Ed25519 {
+  /** `node`, `noble`, ... */
+  readonly name: string
+  /** 64-byte signature of `message` by the 32-byte `seed`. */
+  sign(message: Uint8Array, seed: Uint8Array): Uint8Array
+  /** True when `sig` (64 B) is `publicKey`'s (32 B) signature of `message`. */
+  verify(sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean
+  /** 32-byte public key of a 32-byte seed. */
+  publicKey(seed: Uint8Array): Uint8Array
+}
+
+/** An asynchronous Ed25519 implementation (WebCrypto). Same shapes as {@link Ed25519}. */
+export interface Ed25519Async {
+  readonly name: string
+  sign(message: Uint8Array, seed: Uint8Array): Promise<Uint8Array>
+  verify(sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean>
+}
+
+/** The portable implementation: `@noble/ed25519`. */
+export const nobleEd25519: Ed25519 = {
+  name: 'noble',
+  sign: (message, seed) => noble.sign(message, seed),
+  verify: (sig, message, publicKey) => {
+    try {
+      return noble.verify(sig, message, publicKey, { zip215: false }) // RFC 8032 strict, as OpenSSL
+    } catch {
+      return false // malformed point or signature encoding
+    }
+  },
+  publicKey: (seed) => noble.getPublicKey(seed),
+}
+
+// DER prefixes that wrap a raw Ed25519 seed (PKCS#8) or public key (SPKI), RFC 8410.
+const PKCS8_PREFIX = Uint8Array.of(
+  0x30,
+  0x2e,
+  0x02,
+  0x01,
+  0x00,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x04,
+  0x22,
+  0x04,
+  0x20,
+)
+const SPKI_PREFIX = Uint8Array.of(
+  0x30,
+  0x2a,
+  0x30,
+  0x05,
+  0x06,
+  0x03,
+  0x2b,
+  0x65,
+  0x70,
+  0x03,
+  0x21,
+  0x00,
+)
+
+function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
+  const der = new Uint8Array(prefix.length + key.length)
+  der.set(prefix)
+  der.set(key, prefix.length)
+  return der
+}
+
+/** Cache key for 32 raw bytes: a latin1 string is cheaper than hex. */
+function cacheKey(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[])
+}
+
+/** Bounded map keyed by raw key bytes: forgets the oldest entry when full. */
+export class KeyCache<V> {
+  readonly #map = new Map<string, V>()
+  constructor(readonly maxEntries: number) {}
+  get(bytes: Uint8Array, make: () => V): V {
+    const k = cacheKey(bytes)
+    let v = this.#map.get(k)
+    if (v === undefined) {
+      v = make()
+      if (this.#map.size >= this.maxEntries) this.#map.delete(this.#map.keys().next().value!)
+      this.#map.set(k, v)
+    }
+    return v
+  }
+}
+
+type Process = { getBuiltinModule?: (id: string) => unknown }
+const nodeCrypto = (globalThis as { process?: Process }).process?.getBuiltinModule?.(
+  'node:crypto',
+) as typeof NodeCrypto | undefined
+
+function makeNodeEd25519(c: typeof NodeCrypto): Ed25519 {
+  const secrets = new KeyCache<NodeCrypto.KeyObject>(256)
+  const publics = new KeyCache<NodeCrypto.KeyObject>(4096)
+  const secretKey = (seed: Uint8Array) =>
+    secrets.get(seed, () =>
+      c.createPrivateKey({
+        key: withPrefix(PKCS8_PREFIX, seed) as Buffer,
+        format: 'der',
+        type: 'pkcs8',
+      }),
+    )
+  const toU8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+  return {
+    name: 'node',
+    sign: (message, seed) => toU8(c.sign(null, message, secretKey(seed))),
+    verify: (sig, message, publicKey) => {
+      try {
+        const key = publics.get(publicKey, () =>
+          c.createPublicKey({
+            key: withPrefix(SPKI_PREFIX, publicKey) as Buffer,
+            format: 'der',
+            type: 'spki',
+          }),
+        )
+        return c.verify(null, message, key, sig)
+      } catch {
+        return false // not a valid curve point
+      }
+    },
+    publicKey: (seed) => {
+      const der = c.createPublicKey(secretKey(seed)).export({ format: 'der', type: 'spki' })
+      return toU8(der).slice(SPKI_PREFIX.length)
+    },
+  }
+}
+
+/** The `node:crypto` implementation, or `undefined` outside Node-compatible runtimes. */
+export const nodeEd25519: Ed25519 | undefined = nodeCrypto ? makeNodeEd25519(nodeCrypto) : undefined
+
+let active: Ed25519 = nodeEd25519 ?? nobleEd25519
+
+/** The synchronous implementation feeds use now: `node` where present, else `noble`. */
+export function activeEd25519(): Ed25519 {
+  return active
+}
+
+/**
+ * Chooses the synchronous implementation (benchmarks and tests switch between them; apps
+ * never need to). Returns the previous one so callers can restore it.
+ */
+export function useEd25519(impl: Ed25519): Ed25519 {
+  const previous = active
+  active = impl
+  return previous
+}
+
+let webCryptoProbe: Promise<Ed25519Async | undefined> | undefined
+
+/**
+ * The WebCrypto implementation, or `undefined` when `crypto.subtle` lacks Ed25519.
+ * Probed once (by importing a public key) and memoised.
+ */
+export function webCryptoEd25519(): Promise<Ed25519Async | undefined> {
+  webCryptoProbe ??= probeWebCrypto()
+  return webCryptoProbe
+}
+
+/** WebCrypto's typings want ArrayBuffer-backed views; ours always are. */
+const source = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>
+
+async function probeWebCrypto(): Promise<Ed25519Async | undefined> {
+  const subtle = globalThis.crypto?.subtle
+  if (!subtle) return undefined
+  const algorithm = { name: 'Ed25519' }
+  try {
+    await subtle.importKey(
+      'raw',
+      source(nobleEd25519.publicKey(new Uint8Array(32))),
+      algorithm,
+      false,
+      ['verify'],
+    )
+  } catch {
+    return undefined
+  }
+  const publics = new KeyCache<Promise<CryptoKey>>(4096)
+  const secrets = new KeyCache<Promise<CryptoKey>>(256)
+  return {
+    name: 'webcrypto',
+    async sign(message, seed) {
+      const key = await secrets.get(seed, () =>
+        subtle.importKey('pkcs8', source(withPrefix(PKCS8_PREFIX, seed)), algorithm, false, [
+          'sign',
+        ]),
+      )
+      return new Uint8Array(await subtle.sign(algorithm, key, source(message)))
+    },
+    async verify(sig, message, publicKey) {
+      try {
+        const key = await publics.get(publicKey, () =>
+          subtle.importKey('raw', source(publicKey), algorithm, false, ['verify']),
+        )
+        return await subtle.verify(algorithm, key, source(sig), source(message))
+      } catch {
+        return false
+      }
+    },
+  }
+}
+
+/** One signature to check: `sig` (64 B) over `message` by `publicKey` (32 B). */
+export interface VerifyItem {
+  sig: Uint8Array
+  message: Uint8Array
+  publicKey: Uint8Array
+}
+
+/**
+ * Verifies many signatures at once; resolves to one boolean per item, in order.
+ * Uses the synchronous `node` implementation when present (fastest), else WebCrypto
+ * Ed25519 with all checks in flight together, else `noble`.
+ */
+export async function verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
+  if (active.name === 'node') return items.map((i) => active.verify(i.sig, i.message, i.publicKey))
+  const web = await webCryptoEd25519()
+  if (!web) return items.map((i) => active.verify(i.sig, i.message, i.publicKey))
+  return Promise.all(items.map((i) => web.verify(i.sig, i.message, i.publicKey)))
+}
