@@ -2,7 +2,7 @@
  * The feed demo: two authors write to one chain, the chain travels as bytes, the receiver
  * verifies every signature and link, and both print the same feed.
  */
-import { Feed, activeEd25519, signPair, toHex } from '@picostack/feed'
+import { activeEd25519, Feed, signPair, toHex } from '@picostack/feed'
 
 const alice = signPair()
 const bob = signPair()
@@ -19,6 +19,8 @@ console.log(received.inspect())
 console.log()
 console.log(`alice ${alice.pk}`)
 console.log(`bob   ${bob.pk}`)
-console.log(`${wire.length} bytes on the wire, ${received.length} blocks, crypto: ${activeEd25519().name}`)
+console.log(
+  `${wire.length} bytes on the wire, ${received.length} blocks, crypto: ${activeEd25519().name}`,
+)
 console.log(`head ${toHex(received.last!.sig).slice(0, 32)}…`)
 console.log(`diff with the sender: ${received.diff(feed)} (0 = in sync)`)
