@@ -1,0 +1,10 @@
+export { RepoError, type RepoErrorCode } from './errors.ts'
+export { Registry, type RegistryOp, type RegistryRange } from './registry.ts'
+export {
+  type ChainSummary,
+  type MergeStrategy,
+  type PlacementOptions,
+  Repo,
+  type RepoOptions,
+  type WriteBlockOptions,
+} from './repo.ts'

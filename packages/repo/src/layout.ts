@@ -1,0 +1,276 @@
+/**
+ * The repo's key layout: every key is `namespace byte | key bytes` in one database, read
+ * and written with `'view'` encodings. The table is in README.md ("Key layout").
+ */
+import { SIG_BYTES, utf8, varintEncode, varintLength } from '@picostack/feed'
+import { RepoError } from './errors.ts'
+
+/** Bytes of an Ed25519 public key. */
+export const AUTHOR_BYTES = 32
+/** Largest height a chain position can take (heights are stored as u32). */
+export const MAX_HEIGHT = 0xffff_ffff
+
+/** Namespace bytes (first byte of every key). */
+export const NS = {
+  /** `0x01 | id` -> placement: chain id, height, write sequence. */
+  placement: 0x01,
+  /** `0x02 | chain id | height u32` -> block bytes. */
+  block: 0x02,
+  /** `0x03 | chain id` -> chain record. */
+  chain: 0x03,
+  /** `0x04 | owner | created seq u64 | chain id` -> empty: chains an author owns, oldest first. */
+  owned: 0x04,
+  /** `0x05 | author | chain id` -> the author's newest block in that chain. */
+  authored: 0x05,
+  /** `0x06 | name` -> repo metadata (write sequence counter). */
+  meta: 0x06,
+  /** `0x07 | varint(name length) | name | key` -> registry value. */
+  registry: 0x07,
+} as const
+
+/** Where a stored block sits: its chain, its height in it, and when it was written. */
+export interface Placement {
+  chainId: Uint8Array // 64 B
+  height: number
+  /** Repo-wide write sequence number of the block (orders "most recently written"). */
+  seq: number
+}
+
+/** What the repo stores per chain. */
+export interface ChainRecord {
+  chainId: Uint8Array // 64 B
+  /** Owner: the genesis author (or the first block's author for a partial chain). */
+  author: Uint8Array // 32 B
+  headId: Uint8Array // 64 B
+  headHeight: number
+  firstId: Uint8Array // 64 B
+  firstHeight: number
+  /** Write sequence number when the chain was started (orders an owner's chains). */
+  createdSeq: number
+  /** False for a partial chain received without a height: heights count from its first block. */
+  heightKnown: boolean
+}
+
+/** An author's newest block in one chain. */
+export interface AuthoredEntry {
+  seq: number
+  height: number
+  id: Uint8Array // 64 B
+}
+
+function writeU64(view: DataView, at: number, n: number): void {
+  view.setUint32(at, Math.floor(n / 0x1_0000_0000))
+  view.setUint32(at + 4, n >>> 0)
+}
+
+function readU64(view: DataView, at: number): number {
+  return view.getUint32(at) * 0x1_0000_0000 + view.getUint32(at + 4)
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+function corrupt(what: string): never {
+  throw new RepoError('REPO_CORRUPT', `malformed ${what} record`)
+}
+
+/** `0x01 | id` */
+export function placementKey(id: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + SIG_BYTES)
+  key[0] = NS.placement
+  key.set(id, 1)
+  return key
+}
+
+/** `0x02 | chain id | height u32` */
+export function blockKey(chainId: Uint8Array, height: number): Uint8Array {
+  const key = new Uint8Array(1 + SIG_BYTES + 4)
+  key[0] = NS.block
+  key.set(chainId, 1)
+  viewOf(key).setUint32(1 + SIG_BYTES, height)
+  return key
+}
+
+/** The height in a block key. */
+export function heightOfBlockKey(key: Uint8Array): number {
+  return viewOf(key).getUint32(1 + SIG_BYTES)
+}
+
+/** `0x03 | chain id` */
+export function chainKey(chainId: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + SIG_BYTES)
+  key[0] = NS.chain
+  key.set(chainId, 1)
+  return key
+}
+
+/** `0x04 | owner | created seq u64 | chain id` */
+export function ownedKey(owner: Uint8Array, createdSeq: number, chainId: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + AUTHOR_BYTES + 8 + SIG_BYTES)
+  key[0] = NS.owned
+  key.set(owner, 1)
+  writeU64(viewOf(key), 1 + AUTHOR_BYTES, createdSeq)
+  key.set(chainId, 1 + AUTHOR_BYTES + 8)
+  return key
+}
+
+/** `0x04 | owner` */
+export function ownedPrefix(owner: Uint8Array): Uint8Array {
+  return prefixed(NS.owned, owner)
+}
+
+/** The chain id at the end of an owned key. */
+export function chainIdOfOwnedKey(key: Uint8Array): Uint8Array {
+  return key.subarray(1 + AUTHOR_BYTES + 8)
+}
+
+/** `0x05 | author | chain id` */
+export function authoredKey(author: Uint8Array, chainId: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + AUTHOR_BYTES + SIG_BYTES)
+  key[0] = NS.authored
+  key.set(author, 1)
+  key.set(chainId, 1 + AUTHOR_BYTES)
+  return key
+}
+
+/** `0x05 | author` */
+export function authoredPrefix(author: Uint8Array): Uint8Array {
+  return prefixed(NS.authored, author)
+}
+
+/** `0x06 | name` */
+export function metaKey(name: string): Uint8Array {
+  return prefixed(NS.meta, utf8(name))
+}
+
+/** `0x07 | varint(name length) | name`: the prefix of registry `name`. */
+export function registryPrefix(name: string): Uint8Array {
+  const nameBytes = utf8(name)
+  const prefix = new Uint8Array(1 + varintLength(nameBytes.length) + nameBytes.length)
+  prefix[0] = NS.registry
+  const at = 1 + varintEncode(nameBytes.length, prefix, 1)
+  prefix.set(nameBytes, at)
+  return prefix
+}
+
+/** `namespace | bytes` */
+export function prefixed(namespace: number, bytes: Uint8Array): Uint8Array {
+  const key = new Uint8Array(1 + bytes.length)
+  key[0] = namespace
+  key.set(bytes, 1)
+  return key
+}
+
+/** `a | b` */
+export function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return out
+}
+
+/**
+ * The smallest key greater than every key that starts with `prefix` (prefixes here
+ * always start with a namespace byte below 0xff, so it exists).
+ */
+export function prefixEnd(prefix: Uint8Array): Uint8Array {
+  let end = prefix.length
+  while (end > 0 && prefix[end - 1] === 0xff) end--
+  const out = prefix.slice(0, end)
+  out[end - 1]! += 1
+  return out
+}
+
+/** Placement value: chain id (64) | height u32 | seq u64 = 76 B. */
+export function encodePlacement(p: Placement): Uint8Array {
+  const out = new Uint8Array(SIG_BYTES + 12)
+  out.set(p.chainId)
+  const view = viewOf(out)
+  view.setUint32(SIG_BYTES, p.height)
+  writeU64(view, SIG_BYTES + 4, p.seq)
+  return out
+}
+
+/** @throws REPO_CORRUPT when `bytes` is not a placement value */
+export function decodePlacement(bytes: Uint8Array): Placement {
+  if (bytes.length !== SIG_BYTES + 12) corrupt('placement')
+  const view = viewOf(bytes)
+  return {
+    chainId: bytes.subarray(0, SIG_BYTES),
+    height: view.getUint32(SIG_BYTES),
+    seq: readU64(view, SIG_BYTES + 4),
+  }
+}
+
+const CHAIN_RECORD_BYTES = AUTHOR_BYTES + 2 * SIG_BYTES + 4 + 4 + 8 + 1
+
+/** Chain value: author | head id | first id | head height u32 | first height u32 | created seq u64 | flags u8. */
+export function encodeChain(c: ChainRecord): Uint8Array {
+  const out = new Uint8Array(CHAIN_RECORD_BYTES)
+  const view = viewOf(out)
+  out.set(c.author, 0)
+  out.set(c.headId, AUTHOR_BYTES)
+  out.set(c.firstId, AUTHOR_BYTES + SIG_BYTES)
+  let at = AUTHOR_BYTES + 2 * SIG_BYTES
+  view.setUint32(at, c.headHeight)
+  view.setUint32(at + 4, c.firstHeight)
+  writeU64(view, at + 8, c.createdSeq)
+  at += 16
+  out[at] = c.heightKnown ? 1 : 0
+  return out
+}
+
+/** @throws REPO_CORRUPT when `bytes` is not a chain record */
+export function decodeChain(chainId: Uint8Array, bytes: Uint8Array): ChainRecord {
+  if (bytes.length !== CHAIN_RECORD_BYTES) corrupt('chain')
+  const view = viewOf(bytes)
+  const at = AUTHOR_BYTES + 2 * SIG_BYTES
+  return {
+    chainId,
+    author: bytes.slice(0, AUTHOR_BYTES),
+    headId: bytes.slice(AUTHOR_BYTES, AUTHOR_BYTES + SIG_BYTES),
+    firstId: bytes.slice(AUTHOR_BYTES + SIG_BYTES, at),
+    headHeight: view.getUint32(at),
+    firstHeight: view.getUint32(at + 4),
+    createdSeq: readU64(view, at + 8),
+    heightKnown: bytes[at + 16] === 1,
+  }
+}
+
+/** Authored value: seq u64 | height u32 | id (64) = 76 B. */
+export function encodeAuthored(e: AuthoredEntry): Uint8Array {
+  const out = new Uint8Array(12 + SIG_BYTES)
+  const view = viewOf(out)
+  writeU64(view, 0, e.seq)
+  view.setUint32(8, e.height)
+  out.set(e.id, 12)
+  return out
+}
+
+/** @throws REPO_CORRUPT when `bytes` is not an authored value */
+export function decodeAuthored(bytes: Uint8Array): AuthoredEntry {
+  if (bytes.length !== 12 + SIG_BYTES) corrupt('authored')
+  const view = viewOf(bytes)
+  return { seq: readU64(view, 0), height: view.getUint32(8), id: bytes.slice(12) }
+}
+
+/** u64 value (the write sequence counter). */
+export function encodeU64(n: number): Uint8Array {
+  const out = new Uint8Array(8)
+  writeU64(viewOf(out), 0, n)
+  return out
+}
+
+/** @throws REPO_CORRUPT when `bytes` is not 8 bytes */
+export function decodeU64(bytes: Uint8Array): number {
+  if (bytes.length !== 8) corrupt('counter')
+  return readU64(viewOf(bytes), 0)
+}
+
+/** A plain Uint8Array view of bytes a database returned (Node Buffers included). */
+export function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}

@@ -1,0 +1,115 @@
+import { utf8 } from '@picostack/feed'
+import { RepoError } from './errors.ts'
+import { concat, prefixEnd } from './layout.ts'
+
+/**
+ * One registry operation with its absolute key (registry prefix included). Build them with
+ * {@link Registry.putOp} / {@link Registry.delOp}; they are written by `repo.batch(ops)` or
+ * in the same atomic batch as a block (`repo.writeBlock(block, { ops })`).
+ */
+export type RegistryOp =
+  | { type: 'put'; key: Uint8Array; value: Uint8Array }
+  | { type: 'del'; key: Uint8Array }
+
+/** Range of registry keys, relative to the registry (prefix not included). */
+export interface RegistryRange {
+  gte?: Uint8Array
+  lt?: Uint8Array
+  /** Most entries to yield; default all. */
+  limit?: number
+}
+
+/** What a registry needs from its repo: reads, serialized writes and a closed check. */
+export interface RegistryHost {
+  get(key: Uint8Array): Promise<Uint8Array | undefined>
+  write(ops: RegistryOp[]): Promise<void>
+  entries(gte: Uint8Array, lt: Uint8Array, limit: number): AsyncIterable<[Uint8Array, Uint8Array]>
+}
+
+/**
+ * A namespaced key/value area of a repo for the layers above (identity, persisted state,
+ * timers, mempool). Keys are bytes or strings (UTF-8); values are bytes. Registries of
+ * different names never see each other's keys.
+ */
+export class Registry {
+  readonly #host: RegistryHost
+  readonly #prefix: Uint8Array
+
+  /** Use `repo.registry(name)`; `prefix` is the registry's absolute key prefix. */
+  constructor(host: RegistryHost, prefix: Uint8Array) {
+    this.#host = host
+    this.#prefix = prefix
+  }
+
+  #key(key: Uint8Array | string): Uint8Array {
+    if (typeof key === 'string') return concat(this.#prefix, utf8(key))
+    if (key instanceof Uint8Array) return concat(this.#prefix, key)
+    throw new RepoError('REPO_INVALID_INPUT', 'registry key must be a string or Uint8Array')
+  }
+
+  /**
+   * The value stored under `key`, or `undefined`.
+   * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_INVALID_INPUT when `key` is neither a string nor bytes
+   */
+  get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
+    return this.#host.get(this.#key(key))
+  }
+
+  /**
+   * Stores `value` under `key`.
+   * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_INVALID_INPUT when `key` or `value` has the wrong type
+   */
+  put(key: Uint8Array | string, value: Uint8Array): Promise<void> {
+    return this.#host.write([this.putOp(key, value)])
+  }
+
+  /**
+   * Deletes `key` (no error when absent).
+   * @throws REPO_CLOSED after `repo.close()`
+   */
+  del(key: Uint8Array | string): Promise<void> {
+    return this.#host.write([this.delOp(key)])
+  }
+
+  /**
+   * An operation that puts `value` under `key` when written (not written yet).
+   * @throws REPO_INVALID_INPUT when `key` or `value` has the wrong type
+   */
+  putOp(key: Uint8Array | string, value: Uint8Array): RegistryOp {
+    if (!(value instanceof Uint8Array)) {
+      throw new RepoError('REPO_INVALID_INPUT', 'registry value must be a Uint8Array')
+    }
+    return { type: 'put', key: this.#key(key), value }
+  }
+
+  /**
+   * An operation that deletes `key` when written (not written yet).
+   * @throws REPO_INVALID_INPUT when `key` has the wrong type
+   */
+  delOp(key: Uint8Array | string): RegistryOp {
+    return { type: 'del', key: this.#key(key) }
+  }
+
+  /**
+   * Entries `[key, value]` ascending by key bytes; keys are relative to this registry.
+   * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_INVALID_INPUT for a malformed range
+   */
+  async *entries(range: RegistryRange = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
+    const { gte, lt, limit = -1 } = range
+    if ((gte && !(gte instanceof Uint8Array)) || (lt && !(lt instanceof Uint8Array))) {
+      throw new RepoError('REPO_INVALID_INPUT', 'range bounds must be Uint8Array')
+    }
+    if (limit !== -1 && !(Number.isInteger(limit) && limit >= 0)) {
+      throw new RepoError('REPO_INVALID_INPUT', 'limit must be a non-negative integer')
+    }
+    const from = gte ? concat(this.#prefix, gte) : this.#prefix
+    const to = lt ? concat(this.#prefix, lt) : prefixEnd(this.#prefix)
+    const skip = this.#prefix.length
+    for await (const [key, value] of this.#host.entries(from, to, limit)) {
+      yield [key.subarray(skip), value]
+    }
+  }
+}
