@@ -52,7 +52,7 @@ export class Registry {
    * @throws REPO_CLOSED after `repo.close()`
    * @throws REPO_INVALID_INPUT when `key` is neither a string nor bytes
    */
-  get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
+  async get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
     return this.#host.get(this.#key(key))
   }
 
@@ -61,7 +61,7 @@ export class Registry {
    * @throws REPO_CLOSED after `repo.close()`
    * @throws REPO_INVALID_INPUT when `key` or `value` has the wrong type
    */
-  put(key: Uint8Array | string, value: Uint8Array): Promise<void> {
+  async put(key: Uint8Array | string, value: Uint8Array): Promise<void> {
     return this.#host.write([this.putOp(key, value)])
   }
 
@@ -69,7 +69,7 @@ export class Registry {
    * Deletes `key` (no error when absent).
    * @throws REPO_CLOSED after `repo.close()`
    */
-  del(key: Uint8Array | string): Promise<void> {
+  async del(key: Uint8Array | string): Promise<void> {
     return this.#host.write([this.delOp(key)])
   }
 

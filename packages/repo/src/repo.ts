@@ -815,7 +815,7 @@ export class Repo {
    * @throws REPO_INVALID_INPUT when `key` is neither a string nor bytes
    * @throws REPO_CLOSED after {@link Repo.close}
    */
-  readReg(key: Uint8Array | string): Promise<Uint8Array | undefined> {
+  async readReg(key: Uint8Array | string): Promise<Uint8Array | undefined> {
     return this.#root.get(key)
   }
 
@@ -824,7 +824,7 @@ export class Repo {
    * @throws REPO_INVALID_INPUT when `key` or `value` has the wrong type
    * @throws REPO_CLOSED after {@link Repo.close}
    */
-  writeReg(key: Uint8Array | string, value: Uint8Array): Promise<void> {
+  async writeReg(key: Uint8Array | string, value: Uint8Array): Promise<void> {
     return this.#root.put(key, value)
   }
 

@@ -1,0 +1,518 @@
+/**
+ * The repo conformance suite, written once and run against every abstract-level backend
+ * (memory-level, classic-level, browser-level in a browser). No Node imports here: the
+ * Node-specific files pass the database factories.
+ */
+import { Block, bytesEqual, Feed, type PicoError, SIG_BYTES, toHex } from '@picostack/feed'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { type MergeStrategy, Repo, RepoError } from '../src/index.ts'
+import { bodies, chain, type Db, keyCount, pair, utf8 } from './helpers.ts'
+
+/** Opens databases for the suite: a fresh, empty one per test; `reopen` the last one from storage. */
+export interface DbFactory {
+  name: string
+  open(): Promise<Db>
+  /** Opens the database of the latest `open()` again, after the repo on it was closed. */
+  reopen?(): Promise<Db>
+}
+
+const accept: MergeStrategy = () => true
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise
+  } catch (err) {
+    expect(err).toBeInstanceOf(RepoError)
+    return (err as PicoError).code
+  }
+  return undefined
+}
+
+function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a !== undefined && b !== undefined && bytesEqual(a, b)
+}
+
+/** Hex of every block of a feed, in order. */
+function ids(feed: Feed | undefined): string[] {
+  return feed ? feed.blocks.map((b) => toHex(b.sig)) : []
+}
+
+function idsOf(blocks: readonly Block[]): string[] {
+  return blocks.map((b) => toHex(b.sig))
+}
+
+/** Registers the conformance tests for one backend. */
+export function conformance(factory: DbFactory): void {
+  describe(`repo conformance: ${factory.name}`, () => {
+    let db: Db
+    let repo: Repo
+
+    beforeEach(async () => {
+      db = await factory.open()
+      repo = new Repo(db)
+    })
+
+    afterEach(async () => {
+      await repo.close()
+    })
+
+    describe('write and read', () => {
+      it('round-trips blocks byte for byte and skips blocks already held', async () => {
+        const feed = chain('alice', bodies('a', 4))
+        expect(await repo.merge(feed)).toBe(4)
+        for (const block of feed.blocks) {
+          const read = await repo.readBlock(block.sig)
+          expect(read).toBeInstanceOf(Block)
+          expect(toHex(read!.buffer)).toBe(toHex(block.buffer))
+          expect(Object.getPrototypeOf(read!.buffer)).toBe(Uint8Array.prototype)
+          expect(await repo.hasBlock(block.sig)).toBe(true)
+          expect(same(await repo.chainOf(block.sig), feed.first!.sig)).toBe(true)
+        }
+        expect(await repo.merge(feed)).toBe(0)
+        expect(await repo.merge(chain('alice', ['a4'], feed))).toBe(1)
+        const loaded = await repo.loadFeed(feed.last!.sig)
+        expect(toHex(loaded!.buffer)).toBe(toHex(feed.buffer))
+      })
+
+      it('accepts bytes, a block and block arrays, verifying them', async () => {
+        const feed = chain('alice', bodies('a', 3))
+        expect(await repo.merge(feed.slice(0, 1).buffer)).toBe(1)
+        expect(await repo.merge(feed.block(1)!)).toBe(1)
+        expect(await repo.merge([...feed.blocks])).toBe(1)
+        expect(ids(await repo.resolveFeed(feed.first!.sig))).toEqual(ids(feed))
+      })
+
+      it('answers undefined for unknown blocks and rejects malformed ids', async () => {
+        const unknown = new Uint8Array(SIG_BYTES).fill(7)
+        expect(await repo.readBlock(unknown)).toBeUndefined()
+        expect(await repo.hasBlock(unknown)).toBe(false)
+        expect(await repo.chainOf(unknown)).toBeUndefined()
+        expect(await repo.loadFeed(unknown)).toBeUndefined()
+        expect(await repo.resolveFeed(unknown)).toBeUndefined()
+        expect(await repo.summary(unknown)).toBeUndefined()
+        expect(await repo.headOf(pair('nobody').pk)).toBeUndefined()
+        expect(await repo.latestOf(pair('nobody').pk)).toBeUndefined()
+        expect(await repo.loadHead(pair('nobody').pk)).toBeUndefined()
+        expect(await codeOf(repo.readBlock(new Uint8Array(63)))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.hasBlock('ab' as never))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.headOf('xyz'))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.merge('nope' as never))).toBe('REPO_INVALID_INPUT')
+      })
+
+      it('loads the newest blocks by limit or until a stop function says so', async () => {
+        const feed = chain('alice', bodies('a', 6))
+        await repo.merge(feed)
+        expect(ids(await repo.loadFeed(feed.last!.sig, 2))).toEqual(ids(feed.slice(4)))
+        expect(ids(await repo.loadFeed(feed.block(3)!.sig, 10))).toEqual(ids(feed.slice(0, 4)))
+        const stopAt = feed.block(2)!.sig
+        const loaded = await repo.loadFeed(feed.last!.sig, (b) => bytesEqual(b.sig, stopAt))
+        expect(ids(loaded)).toEqual(ids(feed.slice(3)))
+        expect(ids(await repo.loadHead(pair('alice').pk, 1))).toEqual(ids(feed.slice(5)))
+        expect(await codeOf(repo.loadFeed(feed.last!.sig, 0))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.loadFeed(feed.last!.sig, 1.5))).toBe('REPO_INVALID_INPUT')
+      })
+
+      it('resolves the whole chain from any of its blocks', async () => {
+        const feed = chain('alice', bodies('a', 5))
+        await repo.merge(feed)
+        for (const block of feed.blocks) {
+          expect(ids(await repo.resolveFeed(block.sig))).toEqual(ids(feed))
+        }
+      })
+
+      it('never stores a block that fails verification or lacks an author header', async () => {
+        const feed = chain('alice', bodies('a', 3))
+        const tampered = feed.buffer.slice()
+        tampered[tampered.length - 1]! ^= 1
+        expect(await codeOf(repo.merge(tampered))).toBe('REPO_UNVERIFIED')
+        const block = new Block(tampered, 4 + feed.block(0)!.blockSize + feed.block(1)!.blockSize)
+        expect(await codeOf(repo.writeBlock(block))).toBe('REPO_UNVERIFIED')
+        // sig | varint(1) | body "x": a block without headers
+        const keyless = new Block(Uint8Array.of(...new Uint8Array(SIG_BYTES), 1, 0x78))
+        expect(await codeOf(repo.writeBlock(keyless))).toBe('REPO_UNVERIFIED')
+        expect(await codeOf(repo.merge(keyless))).toBe('REPO_UNVERIFIED')
+        // A Feed instance is trusted to be verified; its author headers are still checked.
+        expect(await repo.merge(Feed.from([feed.first!], { verify: false }))).toBe(1)
+        expect(await codeOf(repo.merge(Feed.from([keyless], { verify: false })))).toBe(
+          'REPO_UNVERIFIED',
+        )
+        expect(await keyCount(db)).toBe(6) // the one genesis: placement, block, chain, owned, authored, seq
+      })
+
+      it('writes one block with registry ops atomically, and not the ops when refused', async () => {
+        const feed = chain('alice', bodies('a', 3))
+        const reg = repo.registry('state')
+        expect(await repo.writeBlock(feed.block(0)!, { ops: [reg.putOp('x', utf8('1'))] })).toBe(
+          true,
+        )
+        expect(await reg.get('x')).toEqual(utf8('1'))
+        // already held: ops not written
+        expect(await repo.writeBlock(feed.block(0)!, { ops: [reg.putOp('x', utf8('2'))] })).toBe(
+          false,
+        )
+        // unknown parent: ops not written
+        expect(await repo.writeBlock(feed.block(2)!, { ops: [reg.delOp('x')] })).toBe(false)
+        expect(await reg.get('x')).toEqual(utf8('1'))
+        expect(await repo.writeBlock(feed.block(1)!, { ops: [reg.delOp('x')] })).toBe(true)
+        expect(await reg.get('x')).toBeUndefined()
+        expect(await repo.writeBlock(feed.block(2)!)).toBe(true)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed))
+      })
+
+      it('rejects ops that are not registry ops', async () => {
+        const feed = chain('alice', ['a'])
+        const bad = [{ type: 'put', key: Uint8Array.of(1, 2), value: Uint8Array.of(3) }] as never
+        expect(await codeOf(repo.writeBlock(feed.first!, { ops: bad }))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.batch(bad))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.batch([{ type: 'nope' }] as never))).toBe('REPO_INVALID_INPUT')
+        expect(await repo.hasBlock(feed.first!.sig)).toBe(false)
+        expect(await keyCount(db)).toBe(0)
+      })
+    })
+
+    describe('chains, heads and authors', () => {
+      it('keeps several authors and chains apart, with summaries', async () => {
+        const alice = chain('alice', bodies('a', 3))
+        const bob = chain('bob', bodies('b', 2))
+        await repo.merge(alice)
+        await repo.merge(bob)
+        expect(same(await repo.headOf(pair('alice').pk), alice.last!.sig)).toBe(true)
+        expect(same(await repo.headOf(pair('bob').pk), bob.last!.sig)).toBe(true)
+        expect(same(await repo.latestOf(pair('bob').pk), bob.last!.sig)).toBe(true)
+        const feeds = await repo.listFeeds()
+        expect(feeds.map((s) => toHex(s.chainId))).toEqual(
+          [alice, bob].map((f) => toHex(f.first!.sig)).sort(),
+        )
+        const summary = await repo.summary(alice.first!.sig)
+        expect(summary).toEqual({
+          chainId: alice.first!.sig,
+          author: alice.first!.key,
+          headId: alice.last!.sig,
+          height: 3,
+          firstId: alice.first!.sig,
+          length: 3,
+          heightKnown: true,
+        })
+        expect((await repo.listHeads()).map(toHex).sort()).toEqual(
+          [alice, bob].map((f) => toHex(f.last!.sig)).sort(),
+        )
+      })
+
+      it('heads follow the newest owned chain and latest follows the newest block', async () => {
+        const first = chain('alice', bodies('first', 2))
+        const second = chain('alice', bodies('second', 2))
+        await repo.merge(first)
+        await repo.merge(second)
+        expect(same(await repo.headOf(pair('alice').pk), second.last!.sig)).toBe(true)
+        expect(same(await repo.latestOf(pair('alice').pk), second.last!.sig)).toBe(true)
+        const extended = chain('alice', ['first2'], first)
+        await repo.merge(extended)
+        expect(same(await repo.headOf(pair('alice').pk), second.last!.sig)).toBe(true)
+        expect(same(await repo.latestOf(pair('alice').pk), extended.last!.sig)).toBe(true)
+        // Remove the newest chain: head falls back to the older one.
+        await repo.rollback(second.first!.sig)
+        expect(same(await repo.headOf(pair('alice').pk), extended.last!.sig)).toBe(true)
+        expect(ids(await repo.loadHead(extended.first!.key!))).toEqual(ids(extended)) // key as bytes
+      })
+
+      it('refuses foreign appends unless the strategy accepts them', async () => {
+        const alice = chain('alice', bodies('a', 2))
+        const withBob = chain('bob', ['b0', 'b1'], alice)
+        expect(await repo.merge(withBob)).toBe(2) // stops at bob's first block
+        expect(await repo.hasBlock(withBob.block(2)!.sig)).toBe(false)
+        const seen: string[] = []
+        const strategy: MergeStrategy = async (block, r) => {
+          expect(r).toBe(repo)
+          // Everything before the block is already written when the strategy is asked.
+          expect(await r.hasBlock(block.psig)).toBe(true)
+          seen.push(toHex(block.sig))
+          return true
+        }
+        expect(await repo.merge(withBob, strategy)).toBe(2)
+        expect(seen).toEqual(ids(withBob.slice(2)))
+        expect(same(await repo.latestOf(pair('bob').pk), withBob.last!.sig)).toBe(true)
+        expect(await repo.headOf(pair('bob').pk)).toBeUndefined() // bob owns no chain
+        const summary = await repo.summary(alice.first!.sig)
+        expect(summary!.author).toEqual(alice.first!.key)
+        expect(summary!.height).toBe(4)
+        // Alice continues the chain after bob's blocks: her own chain, a fast-forward.
+        const back = chain('alice', ['a2'], withBob)
+        expect(await repo.merge(back)).toBe(1)
+        expect(same(await repo.headOf(pair('alice').pk), back.last!.sig)).toBe(true)
+      })
+
+      it('refuses forks unless the strategy accepts them; an accepted fork replaces the branch', async () => {
+        const base = chain('alice', ['a0'])
+        const left = chain('alice', ['l1', 'l2'], base)
+        const right = chain('alice', ['r1'], base)
+        await repo.merge(left)
+        expect(await repo.merge(right)).toBe(0)
+        expect(await repo.merge(right, () => false)).toBe(0)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(left))
+        const before = await keyCount(db)
+        expect(await repo.merge(right, () => Promise.resolve(true))).toBe(1)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(right))
+        expect(await repo.hasBlock(left.block(1)!.sig)).toBe(false)
+        expect(await repo.hasBlock(left.block(2)!.sig)).toBe(false)
+        expect(await keyCount(db)).toBe(before - 2 * 2 + 2)
+        expect(same(await repo.latestOf(pair('alice').pk), right.last!.sig)).toBe(true)
+        const summary = await repo.summary(base.first!.sig)
+        expect(summary).toMatchObject({ height: 2, length: 2 })
+        // A repo-wide default strategy applies when merge gets none.
+        const lenient = new Repo(db, { strategy: accept })
+        expect(await lenient.merge(left)).toBe(2)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(left))
+      })
+
+      it('an accepted fork drops the latest tag of the displaced author', async () => {
+        const base = chain('alice', ['a0'])
+        const bobBranch = chain('bob', ['b1'], base)
+        const aliceBranch = chain('alice', ['a1'], base)
+        await repo.merge(bobBranch, accept)
+        expect(same(await repo.latestOf(pair('bob').pk), bobBranch.last!.sig)).toBe(true)
+        expect(await repo.merge(aliceBranch, accept)).toBe(1)
+        expect(await repo.latestOf(pair('bob').pk)).toBeUndefined()
+        expect(same(await repo.latestOf(pair('alice').pk), aliceBranch.last!.sig)).toBe(true)
+      })
+    })
+
+    describe('forgetting', () => {
+      it('rolls back part of a chain, moving every tag, and the key count falls', async () => {
+        const feed = chain('alice', bodies('a', 5))
+        const withBob = chain('bob', ['b'], feed)
+        await repo.merge(withBob, accept)
+        const keysBefore = await keyCount(db)
+        const evicted = await repo.rollback(feed.first!.sig, feed.block(2)!.sig)
+        expect(idsOf(evicted)).toEqual(ids(withBob.slice(3)).reverse())
+        expect(await keyCount(db)).toBe(keysBefore - 3 * 2 - 1) // blocks + bob's tag
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed.slice(0, 3)))
+        expect(same(await repo.latestOf(pair('alice').pk), feed.block(2)!.sig)).toBe(true)
+        expect(await repo.latestOf(pair('bob').pk)).toBeUndefined()
+        expect(await repo.readBlock(feed.block(3)!.sig)).toBeUndefined()
+        expect(await repo.summary(feed.first!.sig)).toMatchObject({ height: 3, length: 3 })
+        // The evicted blocks fast-forward back in.
+        expect(await repo.merge(feed)).toBe(2)
+        expect(await repo.rollback(pair('alice').pk, feed.last!.sig)).toEqual([])
+      })
+
+      it('rolls back a whole chain, then a new genesis starts over', async () => {
+        const feed = chain('alice', bodies('a', 3))
+        await repo.merge(feed)
+        const evicted = await repo.rollback(pair('alice').pk)
+        expect(idsOf(evicted)).toEqual(ids(feed).reverse())
+        expect(await keyCount(db)).toBe(1) // the write sequence counter
+        expect(await repo.headOf(pair('alice').pk)).toBeUndefined()
+        expect(await repo.latestOf(pair('alice').pk)).toBeUndefined()
+        expect(await repo.listFeeds()).toEqual([])
+        expect(await codeOf(repo.rollback(pair('alice').pk))).toBe('REPO_UNKNOWN_CHAIN')
+        expect(await codeOf(repo.rollback(feed.first!.sig))).toBe('REPO_UNKNOWN_CHAIN')
+        const again = chain('alice', bodies('again', 2))
+        expect(await repo.merge(again)).toBe(2)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(again))
+        expect(await codeOf(repo.rollback(again.first!.sig, feed.first!.sig))).toBe(
+          'REPO_NOT_FOUND',
+        )
+        // hex chain ids work too
+        expect(await repo.rollback(toHex(again.first!.sig))).toHaveLength(2)
+      })
+
+      it('evicts a prefix, leaving a partial chain that keeps its id and height', async () => {
+        const feed = chain('alice', bodies('a', 5))
+        await repo.merge(feed)
+        const chainId = feed.first!.sig
+        const keysBefore = await keyCount(db)
+        const evicted = await repo.evictPrefix(chainId, feed.block(1)!.sig)
+        expect(idsOf(evicted)).toEqual(ids(feed.slice(0, 2)))
+        expect(await keyCount(db)).toBe(keysBefore - 2 * 2)
+        expect(await repo.summary(chainId)).toEqual({
+          chainId,
+          author: feed.first!.key,
+          headId: feed.last!.sig,
+          height: 5,
+          firstId: feed.block(2)!.sig,
+          length: 3,
+          heightKnown: true,
+        })
+        expect(ids(await repo.resolveFeed(feed.last!.sig))).toEqual(ids(feed.slice(2)))
+        expect(same(await repo.chainOf(feed.block(3)!.sig), chainId)).toBe(true)
+        // Re-sent evicted blocks stay out; new blocks after the head still merge.
+        const longer = chain('alice', ['a5', 'a6'], feed)
+        expect(await repo.merge(longer)).toBe(2)
+        expect(await repo.hasBlock(feed.first!.sig)).toBe(false)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(longer.slice(2)))
+        // Block by block, then through the head: the chain goes.
+        expect(await repo.evictPrefix(chainId, longer.block(2)!.sig)).toHaveLength(1)
+        expect(await codeOf(repo.evictPrefix(chainId, feed.first!.sig))).toBe('REPO_NOT_FOUND')
+        expect(await repo.evictPrefix(chainId, longer.last!.sig)).toHaveLength(4)
+        expect(await repo.summary(chainId)).toBeUndefined()
+        expect(await repo.headOf(pair('alice').pk)).toBeUndefined()
+        expect(await repo.latestOf(pair('alice').pk)).toBeUndefined()
+        expect(await keyCount(db)).toBe(1)
+        expect(await codeOf(repo.evictPrefix(chainId, feed.last!.sig))).toBe('REPO_UNKNOWN_CHAIN')
+      })
+
+      it('drops a foreign author’s tag when all their blocks leave with a prefix', async () => {
+        const base = chain('alice', ['a0'])
+        const withBob = chain('bob', ['b1'], base)
+        const feed = chain('alice', ['a2'], withBob)
+        await repo.merge(feed, accept)
+        await repo.evictPrefix(base.first!.sig, withBob.last!.sig)
+        expect(await repo.latestOf(pair('bob').pk)).toBeUndefined()
+        expect(same(await repo.latestOf(pair('alice').pk), feed.last!.sig)).toBe(true)
+      })
+
+      it('writes rollback and eviction ops in the same batch', async () => {
+        const feed = chain('alice', bodies('a', 3))
+        await repo.merge(feed)
+        const timers = repo.registry('timers')
+        await repo.evictPrefix(feed.first!.sig, feed.first!.sig, {
+          ops: [timers.putOp('t', utf8('evicted'))],
+        })
+        expect(await timers.get('t')).toEqual(utf8('evicted'))
+        await repo.rollback(feed.first!.sig, undefined, { ops: [timers.delOp('t')] })
+        expect(await timers.get('t')).toBeUndefined()
+      })
+    })
+
+    describe('partial chains', () => {
+      it('starts a partial chain only with a chain id, and only once', async () => {
+        const feed = chain('alice', bodies('a', 6))
+        const tail = feed.slice(3)
+        expect(await repo.merge(tail)).toBe(0)
+        const chainId = feed.first!.sig
+        expect(await repo.merge(tail, undefined, { chainId, height: 4 })).toBe(3)
+        expect(await repo.summary(chainId)).toEqual({
+          chainId,
+          author: feed.first!.key,
+          headId: feed.last!.sig,
+          height: 6,
+          firstId: feed.block(3)!.sig,
+          length: 3,
+          heightKnown: true,
+        })
+        // The genesis and the missing middle are not prepended; merging the whole feed is a no-op.
+        expect(await repo.merge(feed)).toBe(0)
+        expect(await repo.merge(feed.slice(1), undefined, { chainId })).toBe(0)
+        const other = chain('bob', bodies('b', 3)).slice(1)
+        expect(await repo.merge(other, undefined, { chainId })).toBe(0)
+        const unknown = chain('carol', bodies('c', 3))
+        const id = unknown.first!.sig
+        expect(await repo.writeBlock(unknown.block(2)!, { chainId: id })).toBe(true)
+        expect(await repo.summary(id)).toMatchObject({ height: 1, length: 1, heightKnown: false })
+        expect(await codeOf(repo.merge(tail, undefined, { height: 0 }))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.merge(tail, undefined, { chainId: new Uint8Array(3) }))).toBe(
+          'REPO_INVALID_INPUT',
+        )
+      })
+    })
+
+    describe('registry', () => {
+      it('reads and writes the root registry and isolated named registries', async () => {
+        expect(await repo.readReg('identity')).toBeUndefined()
+        await repo.writeReg('identity', utf8('secret'))
+        expect(await repo.readReg('identity')).toEqual(utf8('secret'))
+        expect(await repo.readReg(utf8('identity'))).toEqual(utf8('secret'))
+        const a = repo.registry('a')
+        const ab = repo.registry('ab')
+        await a.put('b:1', utf8('from a'))
+        await ab.put(':1', utf8('from ab'))
+        expect(await a.get('b:1')).toEqual(utf8('from a'))
+        expect(await ab.get(':1')).toEqual(utf8('from ab'))
+        expect(await ab.get('b:1')).toBeUndefined()
+        expect(await repo.readReg('b:1')).toBeUndefined()
+        const entries = async (r: ReturnType<Repo['registry']>, range = {}) => {
+          const out: string[] = []
+          for await (const [k, v] of r.entries(range)) {
+            out.push(`${new TextDecoder().decode(k)}=${new TextDecoder().decode(v)}`)
+          }
+          return out
+        }
+        expect(await entries(a)).toEqual(['b:1=from a'])
+        await a.del('b:1')
+        expect(await a.get('b:1')).toBeUndefined()
+        const t = repo.registry('timers')
+        await repo.batch(['3', '1', '2', '10'].map((k) => t.putOp(k, utf8(`v${k}`))))
+        expect(await entries(t)).toEqual(['1=v1', '10=v10', '2=v2', '3=v3'])
+        expect(await entries(t, { gte: utf8('10'), lt: utf8('3') })).toEqual(['10=v10', '2=v2'])
+        expect(await entries(t, { limit: 1 })).toEqual(['1=v1'])
+        expect(await codeOf(t.put('x', 'no' as never))).toBe('REPO_INVALID_INPUT')
+        expect(() => repo.registry(1 as never)).toThrow(RepoError)
+      })
+    })
+
+    describe('close', () => {
+      it('is idempotent; writes queued before it finish; later calls reject', async () => {
+        const feed = chain('alice', bodies('a', 3))
+        const merged = repo.merge(feed)
+        const closed = repo.close()
+        expect(await merged).toBe(3)
+        await closed
+        await repo.close()
+        const calls: Promise<unknown>[] = [
+          repo.merge(feed),
+          repo.writeBlock(feed.first!),
+          repo.readBlock(feed.first!.sig),
+          repo.hasBlock(feed.first!.sig),
+          repo.headOf(pair('alice').pk),
+          repo.latestOf(pair('alice').pk),
+          repo.loadFeed(feed.last!.sig),
+          repo.resolveFeed(feed.last!.sig),
+          repo.listFeeds(),
+          repo.summary(feed.first!.sig),
+          repo.rollback(feed.first!.sig),
+          repo.evictPrefix(feed.first!.sig, feed.first!.sig),
+          repo.readReg('x'),
+          repo.writeReg('x', utf8('y')),
+          repo.batch([]),
+          (async () => {
+            for await (const _ of repo.registry('r').entries());
+          })(),
+        ]
+        for (const call of calls) expect(await codeOf(call)).toBe('REPO_CLOSED')
+      })
+    })
+
+    if (factory.reopen) {
+      const reopen = factory.reopen
+      it('reopens from storage and finds everything', async () => {
+        const alice = chain('alice', bodies('a', 4))
+        const bob = chain('bob', bodies('b', 2))
+        await repo.merge(alice)
+        await repo.merge(bob)
+        await repo.evictPrefix(alice.first!.sig, alice.first!.sig)
+        await repo.writeReg('k', utf8('v'))
+        const before = await repo.listFeeds()
+        await repo.close()
+        db = await reopen()
+        repo = new Repo(db)
+        expect(await repo.listFeeds()).toEqual(before)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(alice.slice(1)))
+        expect(ids(await repo.loadHead(pair('bob').pk))).toEqual(ids(bob))
+        expect(await repo.readReg('k')).toEqual(utf8('v'))
+        // The write sequence continues: bob's new block is the newest of all.
+        const bob2 = chain('bob', ['b2'], bob)
+        const alice2 = chain('alice', ['a4'], alice)
+        await repo.merge(alice2)
+        await repo.merge(chain('bob', bodies('second', 1)))
+        await repo.merge(bob2)
+        expect(same(await repo.latestOf(pair('bob').pk), bob2.last!.sig)).toBe(true)
+      })
+    }
+
+    it('concurrent merges of the same feed neither duplicate nor corrupt', async () => {
+      const feed = chain('alice', bodies('a', 50))
+      const withBob = chain('bob', ['b'], feed)
+      const results = await Promise.all([
+        repo.merge(feed),
+        repo.merge(feed.slice(0, 20)),
+        repo.merge(withBob, accept),
+        repo.merge(feed),
+        repo.merge(feed.slice(0, 10)),
+      ])
+      expect(results.reduce((a, b) => a + b, 0)).toBe(51)
+      expect(await keyCount(db)).toBe(51 * 2 + 1 + 1 + 2 + 1)
+      expect(ids(await repo.resolveFeed(feed.first!.sig))).toEqual(ids(withBob))
+      expect(await repo.listFeeds()).toHaveLength(1)
+    })
+  })
+}
