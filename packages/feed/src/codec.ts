@@ -61,10 +61,9 @@ export function scanBlock(source: Uint8Array, offset: number, limits: FeedLimits
     throw new FeedError('FEED_DECODE', `truncated block at byte ${offset}`)
   }
   const [dataSize, varintBytes] = varintDecode(source, offset + SIG_BYTES)
-  if (dataSize > limits.maxBodyBytes + AUTHOR_HEADER_BYTES + PARENT_HEADER_BYTES) {
-    throw new FeedError('FEED_TOO_LARGE', `block at byte ${offset} declares ${dataSize} bytes`)
-  }
   const blockSize = SIG_BYTES + varintBytes + dataSize
+  // A length beyond the bytes present is malformed (FEED_DECODE) whatever the limit; only
+  // a block that is all there can be too large (checked on its body below).
   if (source.length - offset < blockSize) {
     throw new FeedError('FEED_DECODE', `truncated block at byte ${offset}`)
   }

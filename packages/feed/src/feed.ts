@@ -410,8 +410,8 @@ export class Feed {
     const b = other instanceof Feed ? other.#blocks : Feed.from(other).#blocks
     const a = this.#blocks
     if (b === a) return 0
-    if (b.length === 0) return -a.length
     if (a.length === 0) return b.length
+    if (b.length === 0) return -a.length
     const head = b[0]!
     let i = 0
     let j = 0
@@ -443,7 +443,9 @@ export class Feed {
    * becomes `other` followed by our blocks (reverse merge). Blocks of an unverified
    * feed are verified first.
    * @param onBlock - sees each block before it is merged and may stop the merge
-   * @returns blocks merged; 0 when nothing is new; -1 when the feeds fork or are unrelated
+   * @returns blocks merged; 0 when nothing is new; -1 when the feeds fork or are unrelated.
+   *   After a reverse merge it counts our blocks now placed after `other`'s (picofeed v8:
+   *   a 2-block feed reverse-merging its 1-block start returns 2).
    * @throws FEED_SIGNATURE when `other` holds a block that does not verify
    * @throws FEED_TOO_LARGE when the merged feed would exceed its limit
    * @throws what {@link Feed.from} throws when `other` is bytes
