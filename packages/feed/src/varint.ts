@@ -21,10 +21,14 @@ export function varintLength(value: number): number {
 
 /**
  * Writes `value` at `offset`; returns the number of bytes written.
+ * @throws FEED_INVALID_INPUT when `value` is not a non-negative integer
  * @throws FEED_TOO_LARGE when `value` exceeds {@link VARINT_MAX_VALUE}
  */
 export function varintEncode(value: number, target: Uint8Array, offset: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > VARINT_MAX_VALUE) {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new FeedError('FEED_INVALID_INPUT', `varint needs a non-negative integer: ${value}`)
+  }
+  if (value > VARINT_MAX_VALUE) {
     throw new FeedError('FEED_TOO_LARGE', `varint out of range: ${value}`)
   }
   let i = offset
