@@ -1,0 +1,34 @@
+export {
+  type BlockCodec,
+  cborBlockCodec,
+  type DecodedBody,
+  decodeBlock,
+  decodeBody,
+  encodeBlock,
+} from './body-codec.ts'
+export { type Clock, systemClock } from './clock.ts'
+export {
+  type BlockContext,
+  type ComputeContext,
+  type Payload,
+  Postponement,
+  Rejection,
+  type Signal,
+} from './context.ts'
+export { StoreError, type StoreErrorCode } from './errors.ts'
+export {
+  type ComputeResult,
+  Memory,
+  type Mutate,
+  type ObjectId,
+  type Observer,
+  type SliceHandle,
+  type SliceSpec,
+} from './memory.ts'
+export type { MempoolLimits } from './mempool.ts'
+export {
+  type DispatchOptions,
+  type GcResult,
+  Store,
+  type StoreOptions,
+} from './store.ts'

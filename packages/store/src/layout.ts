@@ -1,0 +1,71 @@
+/**
+ * Keys of the store's registry (`repo.registry('store')`). Every key starts with a tag
+ * byte; names and ids are length-prefixed so no id can collide with another. Values are
+ * CBOR and carry everything needed to rebuild memory on `load()`, so keys are never parsed.
+ *
+ * | tag | key | value |
+ * |---|---|---|
+ * | `s` | slice name | slice state |
+ * | `e` | slice name, seq | `[blockId, expiresAt, signal or null]` (a live slice entry) |
+ * | `o` | collection, object id | `[value, expiresAt]` |
+ * | `b` | collection, object id, block id | `[collection, object id, blockId]` (block backs object) |
+ * | `i` | collection, index key | `[collection, index key, blockId, object id]` |
+ * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer) |
+ * | `a` | seq (u64) | `[blockId, chainId]` (held block, in accept order) |
+ * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
+ */
+import { utf8 } from '@picostack/feed'
+
+export const TAG = {
+  slice: 0x73,
+  entry: 0x65,
+  object: 0x6f,
+  backing: 0x62,
+  index: 0x69,
+  timer: 0x74,
+  accepted: 0x61,
+  mempool: 0x6d,
+} as const
+
+function u64(n: number): Uint8Array {
+  const out = new Uint8Array(8)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, Math.floor(n / 0x1_0000_0000))
+  view.setUint32(4, n >>> 0)
+  return out
+}
+
+/** Concatenates a tag and parts; string parts are UTF-8 with a u16 length prefix. */
+export function key(tag: number, ...parts: (string | Uint8Array)[]): Uint8Array {
+  const chunks: Uint8Array[] = []
+  let size = 1
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      const bytes = utf8(part)
+      const length = new Uint8Array([bytes.length >> 8, bytes.length & 0xff])
+      chunks.push(length, bytes)
+      size += 2 + bytes.length
+    } else {
+      chunks.push(part)
+      size += part.length
+    }
+  }
+  const out = new Uint8Array(size)
+  out[0] = tag
+  let at = 1
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
+
+/** A u64 big-endian key part, so keys sort by number (timers by time, blocks by seq). */
+export function seqPart(n: number): Uint8Array {
+  return u64(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))))
+}
+
+/** The range holding every key of one tag. */
+export function tagRange(tag: number): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: new Uint8Array([tag]), lt: new Uint8Array([tag + 1]) }
+}

@@ -1,0 +1,168 @@
+import type {
+  BlockContext,
+  ComputeContext,
+  Payload,
+  Postponement,
+  Rejection,
+  Signal,
+} from './context.ts'
+import type { Store } from './store.ts'
+
+/** What an object id may be; bytes become lowercase hex, numbers their decimal string. */
+export type ObjectId = string | number | Uint8Array
+
+/** What `compute` may return: the new value, a rejection/postponement, or `undefined` to ignore. */
+export type ComputeResult<V> = V | Rejection | Postponement | undefined
+
+/** Called by traps: changes object `id` to `fn(current value or initialValue)`. */
+export type Mutate<V> = (id: ObjectId, fn: (value: V) => V) => void
+
+/** Observer of a slice or collection state. */
+export type Observer<S> = (state: S) => void
+
+/** The store's view of one collection (set by the store; not part of the public API). */
+export interface CollectionView<V> {
+  values: Record<string, V>
+  subscribe(fn: Observer<Record<string, V>>): () => void
+}
+
+const views = new WeakMap<Memory<Payload>, CollectionView<Payload>>()
+
+/** @internal Connects a Memory to the table the store keeps for it. */
+export function bindMemory<V>(memory: Memory<V>, view: CollectionView<V>): void {
+  views.set(memory, view)
+}
+
+function viewOf<V>(memory: Memory<V>): CollectionView<V> {
+  const view = views.get(memory)
+  if (!view) throw new Error(`collection ${memory.name} is not registered`)
+  return view as CollectionView<V>
+}
+
+/**
+ * A collection: a map of objects keyed by `idOf(ctx)`, built from the blocks whose type
+ * is the collection's name (picostore 3 style). Subclass it and implement `compute`:
+ *
+ * ```ts
+ * store.register('tasks', class extends Memory<Task> {
+ *   idOf ({ block }) { return block.sig }            // one object per creating block
+ *   compute (task, { payload, reject, AUTHOR }) { ... return nextTask }
+ *   expiresAt (task) { return task.created + 86_400_000 }
+ * })
+ * ```
+ *
+ * Values must be CBOR-encodable (they are persisted per object). Treat them as immutable:
+ * return a new value from `compute` instead of changing the one you were given.
+ */
+export abstract class Memory<V = Payload> {
+  /** Value of an object before its first block (cloned per object). */
+  initialValue: V | undefined = undefined
+  /** The collection's name (= the block type it consumes). */
+  readonly name: string
+  /** The store it is registered in. */
+  readonly store: Store
+
+  /** Called by `store.register(name, Class)`; do not construct it yourself. */
+  constructor(store: Store, name: string) {
+    this.store = store
+    this.name = name
+  }
+
+  /**
+   * Which object a block belongs to. Default: the block's author (one object per peer).
+   * Bytes become hex and numbers strings, so ids are always strings in `state`.
+   */
+  idOf(ctx: BlockContext<undefined>): ObjectId | Promise<ObjectId> {
+    return ctx.AUTHOR
+  }
+
+  /**
+   * Input consensus and reducer in one: returns the object's next value, `ctx.reject(reason)`,
+   * `ctx.postpone(ms)`, or `undefined` to leave the block to other consumers.
+   * `value` is the current value (or a clone of `initialValue` for a new object).
+   */
+  abstract compute(value: V, ctx: ComputeContext<V>): ComputeResult<V> | Promise<ComputeResult<V>>
+
+  /**
+   * When the object is forgotten, in ms since the epoch (default `Infinity`: never). Must
+   * depend only on the value and the block (never on the arrival time), so every peer agrees.
+   */
+  expiresAt(_value: V, _ctx: ComputeContext<V>): number {
+    return Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * Receives signals raised by any block (after that block is merged); call `mutate` to
+   * change objects of this collection. Optional.
+   */
+  trap?(signal: Signal, mutate: Mutate<V>): void
+
+  /** Every live object by id (read-only; updated in place after each change). */
+  get state(): Readonly<Record<string, V>> {
+    return viewOf(this).values
+  }
+
+  /** The object `id`, or a clone of `initialValue` when there is none. */
+  readState(id: ObjectId): V | undefined {
+    const value = viewOf(this).values[normalizeId(id)]
+    return value !== undefined ? value : cloneValue(this.initialValue)
+  }
+
+  /** True when object `id` is live. */
+  hasState(id: ObjectId): boolean {
+    return normalizeId(id) in viewOf(this).values
+  }
+
+  /** Calls `fn(state)` now and after each change; returns the unsubscribe function. */
+  sub(fn: Observer<Readonly<Record<string, V>>>): () => void {
+    return viewOf(this).subscribe(fn)
+  }
+}
+
+/** Hex for bytes, decimal for numbers, the string itself otherwise. */
+export function normalizeId(id: ObjectId): string {
+  if (typeof id === 'string') return id
+  if (typeof id === 'number') return String(id)
+  let out = ''
+  for (let i = 0; i < id.length; i++) out += id[i]!.toString(16).padStart(2, '0')
+  return out
+}
+
+/** A deep copy of a plain value (structuredClone; primitives as they are). */
+export function cloneValue<V>(value: V): V {
+  return value === null || typeof value !== 'object' ? value : structuredClone(value)
+}
+
+/**
+ * A slice (picostore 2 / README style): one value built from every block its filter
+ * accepts. Every block is offered to every slice.
+ */
+export interface SliceSpec<S = Payload> {
+  /** Name under `store.state` and `store.on`. */
+  name: string
+  /** State before any block (cloned). */
+  initialValue: S
+  /**
+   * Input consensus. Falsy = accept; `true` = not mine (ignore); a string or an Error =
+   * reject with that reason (`ctx.reject`/`ctx.postpone` results work too).
+   */
+  filter?(ctx: BlockContext<S>): unknown
+  /** Output: the next state, a pure function of the context. */
+  reducer(ctx: BlockContext<S>): S
+  /**
+   * When this block's contribution is forgotten (ms since the epoch; default `Infinity`).
+   * At that time the slice is recomputed from its remaining blocks.
+   */
+  expiresAt?(ctx: BlockContext<S>): number
+  /** Receives signals (after the signalling block is merged); returns the next state or `undefined`. */
+  trap?(signal: Signal, state: S): S | undefined
+}
+
+/** What `store.register(spec)` returns. */
+export interface SliceHandle<S> {
+  readonly name: string
+  /** Current value. */
+  readonly state: S
+  /** Calls `fn(state)` now and after each change; returns the unsubscribe function. */
+  sub(fn: Observer<S>): () => void
+}

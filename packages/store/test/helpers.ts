@@ -1,0 +1,89 @@
+import { Feed, signPair } from '@picostack/feed'
+import { MemoryLevel } from 'memory-level'
+import type { Clock } from '../src/clock.ts'
+import { encodeBlock, type Store } from '../src/index.ts'
+
+/** A clock tests drive by hand: timers fire only inside `advance`. */
+export class FakeClock implements Clock {
+  time: number
+  #next = 1
+  readonly #timers = new Map<number, { at: number; fn: () => void }>()
+
+  constructor(start = 1_000_000) {
+    this.time = start
+  }
+
+  now(): number {
+    return this.time
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++
+    this.#timers.set(id, { at: this.time + ms, fn })
+    return id
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number)
+  }
+
+  /** Pending timers. */
+  get pending(): number {
+    return this.#timers.size
+  }
+
+  /** Moves time to `target`, firing due timers in order and letting `stores` finish. */
+  async advanceTo(target: number, ...stores: Store[]): Promise<void> {
+    for (;;) {
+      let due: [number, { at: number; fn: () => void }] | undefined
+      for (const entry of this.#timers)
+        if (entry[1].at <= target && (!due || entry[1].at < due[1].at)) due = entry
+      if (!due) break
+      this.#timers.delete(due[0])
+      this.time = Math.max(this.time, due[1].at)
+      due[1].fn()
+      for (const store of stores) await store.idle()
+    }
+    this.time = target
+    for (const store of stores) await store.idle()
+  }
+}
+
+/** A fresh memory-level database. */
+export function memoryDb(): MemoryLevel<Uint8Array, Uint8Array> {
+  return new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' })
+}
+
+/** An author with a keypair and a feed they append to. */
+export class Author {
+  readonly sk: string
+  readonly pk: string
+  feed = new Feed()
+  constructor() {
+    const pair = signPair()
+    this.sk = pair.sk
+    this.pk = pair.pk
+  }
+
+  /** Appends a block and returns a one-block patch of it. */
+  append(type: string, payload: unknown, date: number): Feed {
+    this.feed.append(encodeBlock(type, payload, date), this.sk)
+    return this.feed.slice(-1)
+  }
+
+  /** Starts a new chain (a new feed) for the next appends. */
+  branch(): this {
+    this.feed = new Feed()
+    return this
+  }
+}
+
+/** The ids (hex) of every block the repo holds, sorted. */
+export async function heldIds(store: Store): Promise<string[]> {
+  const out: string[] = []
+  for (const summary of await store.repo.listFeeds()) {
+    const feed = await store.repo.loadFeed(summary.headId)
+    for (const block of feed?.blocks ?? []) out.push(Buffer.from(block.sig).toString('hex'))
+  }
+  return out.sort()
+}
