@@ -83,9 +83,9 @@ describe('backends agree', () => {
         fc.nat(7),
         async (seed, message, tamper, at, bit) => {
           const pk = nobleEd25519.publicKey(seed)
-          let sig = nobleEd25519.sign(message, seed)
-          let msg = message
-          let key = pk
+          let sig: Uint8Array = nobleEd25519.sign(message, seed)
+          let msg: Uint8Array = message
+          let key: Uint8Array = pk
           if (tamper === 'sig') sig = flipped(sig, at, bit)
           if (tamper === 'message') msg = flipped(message, at, bit)
           if (tamper === 'key') key = flipped(pk, at, bit)
