@@ -148,6 +148,7 @@ export class FrameDecoder {
 
   /** Bytes held for the frame in progress (allocated), at most `maxFrameBytes + 9`. */
   get bufferedBytes(): number {
+    if (this.failure) return 0
     return this.partial ? this.partial.length : this.length.bytesRead
   }
 
