@@ -1,3 +1,4 @@
+export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
 export { RepoError, type RepoErrorCode } from './errors.ts'
 export { Registry, type RegistryOp, type RegistryRange } from './registry.ts'
 export {

@@ -10,7 +10,7 @@ import {
   type PublicKey,
   SIG_BYTES,
 } from '@picostack/feed'
-import type { AbstractLevel } from 'abstract-level'
+import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
 import {
   type AuthoredEntry,
@@ -37,9 +37,6 @@ import {
 import { Mutex } from './mutex.ts'
 import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
 import { mapKey, type Op, SEQ_KEY, WriteSet } from './write-set.ts'
-
-// biome-ignore lint/suspicious/noExplicitAny: any abstract-level database, whatever its encodings
-type Db = AbstractLevel<any, any, any>
 
 /** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -200,7 +197,7 @@ function checkPlacement(options: PlacementOptions): void {
  */
 export class Repo {
   /** The database (read and written with `'view'` encodings under the repo's key layout). */
-  readonly db: Db
+  readonly db: LevelDatabase
   readonly #strategy: MergeStrategy
   readonly #mutex = new Mutex()
   readonly #root: Registry
@@ -213,7 +210,7 @@ export class Repo {
    * @param options - `strategy`: the default {@link MergeStrategy} (default: refuse)
    * @throws REPO_INVALID_INPUT when `db` is not an abstract-level database
    */
-  constructor(db: Db, options: RepoOptions = {}) {
+  constructor(db: LevelDatabase, options: RepoOptions = {}) {
     if (!db || typeof db.batch !== 'function' || typeof db.iterator !== 'function') {
       throw invalid('db must be an abstract-level database')
     }

@@ -7,6 +7,7 @@ import { Block, bytesEqual, Feed, type PicoError, SIG_BYTES, toHex } from '@pico
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type MergeStrategy, Repo, RepoError } from '../src/index.ts'
 import { bodies, chain, type Db, keyCount, pair, utf8 } from './helpers.ts'
+import { integrityProblems } from './integrity.ts'
 
 /** Opens databases for the suite: a fresh, empty one per test; `reopen` the last one from storage. */
 export interface DbFactory {
@@ -53,6 +54,7 @@ export function conformance(factory: DbFactory): void {
     })
 
     afterEach(async () => {
+      if (db.status === 'open') expect(await integrityProblems(db)).toEqual([])
       await repo.close()
     })
 

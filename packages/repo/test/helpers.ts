@@ -1,9 +1,8 @@
 /** Test helpers shared by the repo tests (no Node imports: the suite also runs in browsers). */
 import { Feed, type SignPair, signPair, utf8 } from '@picostack/feed'
-import type { AbstractLevel } from 'abstract-level'
+import type { LevelDatabase } from '../src/index.ts'
 
-// biome-ignore lint/suspicious/noExplicitAny: any abstract-level database
-export type Db = AbstractLevel<any, any, any>
+export type Db = LevelDatabase
 
 /** A fresh key pair per name, stable within one test file run. */
 const pairs = new Map<string, SignPair>()

@@ -1,0 +1,145 @@
+/**
+ * A full consistency check of a repo database (no Node imports): every tag points at a
+ * stored block, every chain is contiguous and links back to its genesis or first kept
+ * block, and every index entry agrees with the block it names. Returns the problems found.
+ */
+import { Block, bytesEqual, SIG_BYTES, toHex } from '@picostack/feed'
+import {
+  AUTHOR_BYTES,
+  type ChainRecord,
+  chainIdOfOwnedKey,
+  decodeAuthored,
+  decodeChain,
+  decodePlacement,
+  decodeU64,
+  heightOfBlockKey,
+  NS,
+  type Placement,
+  plain,
+} from '../src/layout.ts'
+import { SEQ_KEY } from '../src/write-set.ts'
+import type { Db } from './helpers.ts'
+
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
+
+export async function integrityProblems(db: Db): Promise<string[]> {
+  const problems: string[] = []
+  const placements = new Map<string, Placement>()
+  const chains = new Map<string, ChainRecord>()
+  const blocks = new Map<string, { height: number; block: Block }[]>()
+  const owned: Uint8Array[] = []
+  const authored: [Uint8Array, Uint8Array][] = []
+  let seq: number | undefined
+  for await (const [k, v] of db.iterator(VIEW)) {
+    const key = plain(k)
+    const value = plain(v)
+    const rest = key.subarray(1)
+    switch (key[0]) {
+      case NS.placement:
+        placements.set(toHex(rest), decodePlacement(value))
+        break
+      case NS.block: {
+        const chainId = toHex(rest.subarray(0, SIG_BYTES))
+        const list = blocks.get(chainId) ?? []
+        list.push({ height: heightOfBlockKey(key), block: new Block(value.slice()) })
+        blocks.set(chainId, list)
+        break
+      }
+      case NS.chain:
+        chains.set(toHex(rest), decodeChain(rest.slice(), value))
+        break
+      case NS.owned:
+        owned.push(key.slice())
+        break
+      case NS.authored:
+        authored.push([key.slice(), value.slice()])
+        break
+      case NS.meta:
+        if (bytesEqual(key, SEQ_KEY)) seq = decodeU64(value)
+        break
+      case NS.registry:
+        break
+      default:
+        problems.push(`unknown namespace ${key[0]}`)
+    }
+  }
+  let maxSeq = -1
+  for (const [id, p] of placements) {
+    maxSeq = Math.max(maxSeq, p.seq)
+    const found = blocks.get(toHex(p.chainId))?.find((b) => b.height === p.height)
+    if (!found || toHex(found.block.sig) !== id) problems.push(`placement ${id} points nowhere`)
+  }
+  if (placements.size > 0 && (seq === undefined || seq <= maxSeq)) {
+    problems.push('write sequence counter is behind')
+  }
+  for (const [chainId, list] of blocks) {
+    const chain = chains.get(chainId)
+    if (!chain) {
+      problems.push(`blocks of unknown chain ${chainId}`)
+      continue
+    }
+    list.sort((a, b) => a.height - b.height)
+    const first = list[0]!
+    const last = list[list.length - 1]!
+    if (first.height !== chain.firstHeight || !bytesEqual(first.block.sig, chain.firstId)) {
+      problems.push(`chain ${chainId} first block mismatch`)
+    }
+    if (last.height !== chain.headHeight || !bytesEqual(last.block.sig, chain.headId)) {
+      problems.push(`chain ${chainId} head mismatch`)
+    }
+    if (chain.firstHeight === 1 && chain.heightKnown) {
+      if (!first.block.genesis || toHex(first.block.sig) !== chainId) {
+        problems.push(`chain ${chainId} does not start at its genesis`)
+      }
+    }
+    for (let i = 1; i < list.length; i++) {
+      const { height, block } = list[i]!
+      const prev = list[i - 1]!
+      if (height !== prev.height + 1) problems.push(`chain ${chainId} has a gap at ${height}`)
+      if (block.genesis || !bytesEqual(block.psig, prev.block.sig)) {
+        problems.push(`chain ${chainId} breaks at ${height}`)
+      }
+    }
+    for (const { height, block } of list) {
+      const p = placements.get(toHex(block.sig))
+      if (!p || toHex(p.chainId) !== chainId || p.height !== height) {
+        problems.push(`block at ${chainId}/${height} has no placement`)
+      }
+    }
+  }
+  for (const [chainId, chain] of chains) {
+    if (!blocks.has(chainId)) problems.push(`chain ${chainId} holds no blocks`)
+    const hasOwner = owned.some(
+      (key) =>
+        bytesEqual(chainIdOfOwnedKey(key), chain.chainId) &&
+        bytesEqual(key.subarray(1, 1 + AUTHOR_BYTES), chain.author),
+    )
+    if (!hasOwner) problems.push(`chain ${chainId} has no owner tag`)
+  }
+  for (const key of owned) {
+    if (!chains.has(toHex(chainIdOfOwnedKey(key)))) problems.push('owner tag of a missing chain')
+  }
+  for (const [key, value] of authored) {
+    const author = key.subarray(1, 1 + AUTHOR_BYTES)
+    const chainId = toHex(key.subarray(1 + AUTHOR_BYTES))
+    const entry = decodeAuthored(value)
+    const list = blocks.get(chainId) ?? []
+    const mine = list.filter((b) => bytesEqual(b.block.key!, author))
+    const newest = mine[mine.length - 1]
+    if (!newest || !bytesEqual(newest.block.sig, entry.id) || newest.height !== entry.height) {
+      problems.push(`authored tag ${toHex(author)}/${chainId} is stale`)
+    }
+  }
+  for (const [chainId, list] of blocks) {
+    const authors = new Set(list.map((b) => toHex(b.block.key!)))
+    for (const author of authors) {
+      const has = authored.some(
+        ([key]) =>
+          toHex(key.subarray(1, 1 + AUTHOR_BYTES)) === author &&
+          toHex(key.subarray(1 + AUTHOR_BYTES)) === chainId,
+      )
+      if (!has) problems.push(`author ${author} lacks a tag in ${chainId}`)
+    }
+  }
+  return problems
+}
