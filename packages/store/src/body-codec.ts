@@ -71,16 +71,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null
 }
 
+/** What {@link decodeBlock} returns: the payload's fields (or `payload`), `type` and `date`. */
+export interface DecodedBlock {
+  type: string
+  date: number
+  // biome-ignore lint/suspicious/noExplicitAny: payload fields are application-defined
+  [field: string]: any
+}
+
 /**
  * Decodes a body made by {@link encodeBlock} for applications: a plain-object payload is
  * spread, `{ ...payload, type, date }` (so `const { type, time } = decodeBlock(body)`
  * works); any other payload comes back as `{ type, date, payload }`.
  * @throws STORE_DECODE when the body is not CBOR, or not `[string, any, number]`
  */
-export function decodeBlock(body: Uint8Array): Record<string, unknown> & {
-  type: string
-  date: number
-} {
+export function decodeBlock(body: Uint8Array): DecodedBlock {
   const { type, payload, date } = decodeBody(body)
   if (isPlainObject(payload)) return { ...payload, type, date }
   return { type, date, payload }

@@ -1,6 +1,7 @@
 export {
   type BlockCodec,
   cborBlockCodec,
+  type DecodedBlock,
   type DecodedBody,
   decodeBlock,
   decodeBody,

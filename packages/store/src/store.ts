@@ -42,6 +42,12 @@ export interface StoreOptions {
 export interface DispatchOptions {
   /** Throw a `StoreError` when a block is refused (default false: return what merged). */
   loud?: boolean
+  /**
+   * Chain id (64 B) of a partial chain whose first blocks this store never saw (the sync
+   * layer has it from the sender's summary): when the patch's first parent is unknown and
+   * the store holds nothing of that chain, the patch starts a partial chain under this id.
+   */
+  chainId?: Uint8Array
 }
 
 /** What a garbage collection did. */
@@ -516,7 +522,7 @@ export class Store {
     }
     return this.#locked(async () => {
       this.#assertReady()
-      const { merged, stop } = await this.#dispatchBlocks(feed.blocks, 0)
+      const { merged, stop } = await this.#dispatchBlocks(feed.blocks, 0, options.chainId)
       if (stop && loud) throw new StoreError(stop.code, stop.reason)
       return merged.length > 0 ? Feed.from(merged, { verify: false }) : undefined
     })
@@ -525,6 +531,7 @@ export class Store {
   async #dispatchBlocks(
     blocks: readonly Block[],
     tries: number,
+    chainId?: Uint8Array,
   ): Promise<{ merged: Block[]; stop?: Stop }> {
     const now = this.#clock.now()
     let lastHeld = -1
@@ -545,13 +552,16 @@ export class Store {
     if (fresh.length === 0) return { merged: [] }
     const first = fresh[0]!
     const parentKey = first.genesis ? '' : toHex(first.psig)
-    if (parentKey && !this.#held.has(parentKey)) {
+    const orphan = parentKey !== '' && !this.#held.has(parentKey)
+    const partial =
+      orphan && chainId?.length === 64 && !this.#chains.has(toHex(chainId)) ? chainId : undefined
+    if (orphan && !partial) {
       await this.#mempool.add(fresh, now)
       const reason = 'parent unknown: waiting in the mempool'
       return { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
     }
     fresh = [...fresh, ...this.#mempool.chainAfter(toHex(fresh[fresh.length - 1]!.sig))]
-    const parentBlock = parentKey ? await this.repo.readBlock(first.psig) : undefined
+    const parentBlock = parentKey && !partial ? await this.repo.readBlock(first.psig) : undefined
 
     const tx = new Tx()
     const pending: Pending[] = []
@@ -559,7 +569,9 @@ export class Store {
     let parent = parentBlock
     for (const [index, block] of fresh.entries()) {
       const blockKey = toHex(block.sig)
-      const chainKey = parentKey || index > 0 ? this.#held.get(toHex(block.psig))!.chain : blockKey
+      let chainKey = blockKey
+      if (index > 0 || (parentKey && !partial)) chainKey = this.#held.get(toHex(block.psig))!.chain
+      else if (partial) chainKey = toHex(partial)
       const held: HeldBlock = { id: block.sig, chain: chainKey, seq: this.#nextSeq, refs: 0 }
       const record: Pending = { block, key: blockKey, held, ops: [], mark: tx.journal.length }
       tx.ops = record.ops
@@ -569,7 +581,7 @@ export class Store {
         break
       }
       this.#nextSeq++
-      this.#hold(blockKey, held, chainKey === blockKey ? block.sig : undefined)
+      this.#hold(blockKey, held, index === 0 ? (partial ?? block.sig) : undefined)
       record.ops.push(
         this.#registry.putOp(
           key(TAG.accepted, seqPart(held.seq)),
@@ -599,7 +611,12 @@ export class Store {
       let written = false
       let cause: unknown
       try {
-        written = await this.repo.writeBlock(record.block, { ops, strategy: this.#strategy })
+        const placement = i === 0 && partial ? { chainId: partial } : {}
+        written = await this.repo.writeBlock(record.block, {
+          ops,
+          strategy: this.#strategy,
+          ...placement,
+        })
       } catch (err) {
         cause = err
       }
@@ -655,9 +672,9 @@ export class Store {
     return chain
   }
 
-  #hold(blockKey: string, held: HeldBlock, genesisId: Uint8Array | undefined): void {
+  #hold(blockKey: string, held: HeldBlock, chainId: Uint8Array | undefined): void {
     this.#held.set(blockKey, held)
-    this.#chainFor(held.chain, genesisId ?? this.#chains.get(held.chain)!.id).keys.push(blockKey)
+    this.#chainFor(held.chain, chainId ?? this.#chains.get(held.chain)!.id).keys.push(blockKey)
   }
 
   /** Takes back the newest held block of its chain (it was not written). */

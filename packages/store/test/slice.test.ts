@@ -9,12 +9,12 @@ function clockStore(clock: FakeClock): Store {
     name: 'clock',
     initialValue: 0,
     filter({ block }) {
-      const { type, time } = decodeBlock(block.body) as { type: string; time: number }
+      const { type, time } = decodeBlock(block.body)
       if (type !== 'tick') return true
       if (time > clock.now()) return 'TimestampFromFuture'
     },
     reducer({ block }) {
-      return decodeBlock(block.body).time as number
+      return decodeBlock(block.body).time
     },
   })
   return store
