@@ -93,7 +93,7 @@ export function checkMaxFrameBytes(maxFrameBytes: number): number {
 export function encodeFrame(
   frame: Frame,
   maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const { dstPort, srcPort, flags } = frame
   const payload = plainBytes(frame.payload)
   if (payload.length > maxFrameBytes) {
