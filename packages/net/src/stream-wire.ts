@@ -3,11 +3,23 @@ import { type FrameWireOptions, frameWire, isProtocolError } from './frame-wire.
 import type { Plug } from './plug.ts'
 
 /**
+ * Runs `fn` once the current turn's callbacks, promise jobs included, are done:
+ * `setImmediate` where it exists (Node, Bare), else a macrotask via `setTimeout`.
+ */
+const scheduleFlush: (fn: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (fn) => globalThis.setImmediate(fn)
+    : (fn) => setTimeout(fn, 0)
+
+/**
  * The part of a Node `stream.Duplex` / streamx `Duplex` that {@link streamWire} uses
  * (`net.Socket`, a hyperswarm connection, a secret-stream...). Chunks may be `Buffer`s.
  */
 export interface DuplexLike {
   write(chunk: Uint8Array): unknown
+  /** Node streams: buffer writes until `uncork` (one writev syscall for a batch). */
+  cork?(): void
+  uncork?(): void
   end(): unknown
   destroy(): unknown
   readonly destroyed?: boolean
@@ -24,8 +36,8 @@ export interface DuplexLike {
  * The wire closes when the stream ends, closes or errors (`NET_DISCONNECTED` unless the
  * peer sent a close frame first). Closing the wire sends a close frame and ends the
  * stream; a protocol violation by the peer (`NET_MALFORMED`, `NET_FRAME_TOO_LARGE`)
- * destroys it. An `'error'` listener stays attached, so a late error (say
- * `ECONNRESET`) never crashes the process.
+ * destroys it. Frames written in one event-loop turn are sent together. An `'error'`
+ * listener stays attached, so a late error (say `ECONNRESET`) never crashes the process.
  *
  * ```ts
  * net.createServer((socket) => streamWire(hub.createWire(), socket))
@@ -34,14 +46,26 @@ export interface DuplexLike {
  * @throws NET_INVALID_INPUT when an option is out of range
  */
 export function streamWire(plug: Plug, duplex: DuplexLike, options?: FrameWireOptions): void {
+  /** Frames written in one turn of the event loop, sent together (fewer syscalls). */
+  let batch: Uint8Array[] = []
+  const flush = () => {
+    const frames = batch
+    batch = []
+    if (duplex.destroyed || frames.length === 0) return
+    duplex.cork?.()
+    for (const frame of frames) duplex.write(frame)
+    duplex.uncork?.()
+  }
   const receiver = frameWire(
     plug,
     {
       write: (bytes) => {
-        if (!duplex.destroyed) duplex.write(bytes)
+        batch.push(bytes)
+        if (batch.length === 1) scheduleFlush(flush)
       },
       close: (reason) => {
         detach()
+        flush()
         if (duplex.destroyed) return
         if (isProtocolError(reason)) duplex.destroy()
         else duplex.end()
