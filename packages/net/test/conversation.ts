@@ -63,7 +63,7 @@ function randomBytes(length: number, seed: number): Uint8Array {
  *   than as a `NET_REMOTE_ERROR` carrying the message (byte transports)
  */
 export function conversationSuite(name: string, connect: PairFactory, exactReasons: boolean) {
-  describe(`conversation suite: ${name}`, () => {
+  describe(`conversation suite: ${name}`, { timeout: 20_000 }, () => {
     let pair: Pair | undefined
     const open = async (options?: { replyTimeoutMs?: number }) => {
       pair = await connect(options)
@@ -194,7 +194,7 @@ export function conversationSuite(name: string, connect: PairFactory, exactReaso
     })
 
     it('times out only the unanswered request with NET_TIMEOUT', async () => {
-      const { a, b } = await open({ replyTimeoutMs: 150 })
+      const { a, b } = await open({ replyTimeoutMs: 500 })
       b.open((msg, answer) => {
         if (dec(msg) !== 'ignore me') answer?.(msg)
       })

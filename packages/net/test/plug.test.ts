@@ -81,7 +81,7 @@ describe('picoWire', () => {
   })
 
   it('refuses a second answer (NET_ANSWERED) and a late one (NET_TIMEOUT)', async () => {
-    const [a, b] = picoWire({ replyTimeoutMs: 50 })
+    const [a, b] = picoWire({ replyTimeoutMs: 200 })
     const answers: ((m: Uint8Array) => Promise<unknown>)[] = []
     const got = signal()
     b.open((_msg, answer) => {
