@@ -26,6 +26,8 @@ export const NS = {
   meta: 0x06,
   /** `0x07 | varint(name length) | name | key` -> registry value. */
   registry: 0x07,
+  /** `0x08 | id` -> chain id: a block that started a partial chain (its parent unknown). */
+  partial: 0x08,
 } as const
 
 /** Where a stored block sits: its chain, its height in it, and when it was written. */
@@ -81,6 +83,11 @@ export function placementKey(id: Uint8Array): Uint8Array {
   key[0] = NS.placement
   key.set(id, 1)
   return key
+}
+
+/** `0x08 | id` */
+export function partialKey(id: Uint8Array): Uint8Array {
+  return prefixed(NS.partial, id)
 }
 
 /** `0x02 | chain id | height u32` */

@@ -29,6 +29,7 @@ import {
   NS,
   ownedPrefix,
   type Placement,
+  partialKey,
   placementKey,
   plain,
   prefixEnd,
@@ -204,6 +205,11 @@ export class Repo {
   readonly #host: RegistryHost
   #closing: Promise<void> | undefined
   #seq: number | undefined
+  /**
+   * Ids of blocks that started partial chains (loaded with the write sequence; may hold
+   * ids already evicted). Only such a block can be held while its parent is a chain head.
+   */
+  #partialStarts = new Set<string>()
 
   /**
    * @param db - any abstract-level database; its default encodings do not matter
@@ -248,10 +254,18 @@ export class Repo {
     return value === undefined ? undefined : plain(value)
   }
 
-  /** A write set that starts at the stored write sequence (read once per repo). */
+  /** A write set that starts at the stored write sequence (read once per repo, with the partial starts). */
   async #writeSet(): Promise<WriteSet> {
     if (this.#seq === undefined) {
       const stored = await this.#get(SEQ_KEY)
+      const prefix = Uint8Array.of(NS.partial)
+      for await (const key of this.db.keys({
+        gte: prefix,
+        lt: prefixEnd(prefix),
+        keyEncoding: 'view',
+      })) {
+        this.#partialStarts.add(mapKey(plain(key).subarray(1)))
+      }
       this.#seq = stored === undefined ? 0 : decodeU64(stored)
     }
     return new WriteSet(this.#seq)
@@ -324,23 +338,35 @@ export class Repo {
     return chain
   }
 
-  /** Decides where `block` goes and adds it to `ws`, asking the strategy when required. */
-  async #step(block: Block, held: boolean, ws: WriteSet, ctx: StepContext): Promise<Step> {
-    if (held) return 'held'
+  /**
+   * Decides where `block` goes and adds it to `ws`, asking the strategy when required.
+   * `isHeld` is asked only when the block could be held: a block whose parent is its chain's
+   * head is new, unless it started a partial chain (then it is that chain's first block).
+   */
+  async #step(
+    block: Block,
+    ws: WriteSet,
+    ctx: StepContext,
+    isHeld: () => Promise<boolean>,
+  ): Promise<Step> {
     const id = block.sig
     if (block.genesis) {
-      // A chain under this id without its genesis: the genesis was evicted (or never held).
-      if (await this.#chain(id, ws)) return this.#skipEvicted(id, ctx)
-      ws.startChain(block, id, 1, true)
-      return 'written'
+      // A chain under this id: the genesis is held, or was evicted (or never held).
+      if (!(await this.#chain(id, ws))) {
+        ws.startChain(block, id, 1, true)
+        return 'written'
+      }
+      return (await isHeld()) ? 'held' : this.#skipEvicted(id, ctx)
     }
     const parent = await this.#placement(block.psig, ws)
     if (!parent) {
+      if (await isHeld()) return 'held'
       if (ctx.evicted.has(mapKey(block.psig)) || (await this.#chain(block.psig, ws))) {
         return this.#skipEvicted(id, ctx)
       }
       if (ctx.chainId && !(await this.#chain(ctx.chainId, ws))) {
         ws.startChain(block, ctx.chainId, ctx.height ?? 1, ctx.height !== undefined)
+        this.#partialStarts.add(mapKey(id))
         return 'written'
       }
       return 'stop'
@@ -348,6 +374,7 @@ export class Repo {
     const chain = await this.#chain(parent.chainId, ws)
     if (!chain) throw corrupt('a placement names a missing chain')
     const fastForward = parent.height === chain.headHeight
+    if ((!fastForward || this.#partialStarts.has(mapKey(id))) && (await isHeld())) return 'held'
     if (fastForward && bytesEqual(block.key!, chain.author)) {
       ws.append(chain, block)
       return 'written'
@@ -358,6 +385,22 @@ export class Repo {
     if (!fastForward) await this.#evictAfter(ws, chain, parent.height)
     ws.append(chain, block)
     return 'written'
+  }
+
+  /** Adds the removal of one stored block (and its partial-start record) to `ws`. */
+  #evictBlock(
+    ws: WriteSet,
+    key: Uint8Array,
+    value: Uint8Array,
+    authors: Map<string, Uint8Array>,
+  ): Block {
+    const block = storedBlock(value)
+    ws.ops.push({ type: 'del', key }, { type: 'del', key: placementKey(block.sig) })
+    if (this.#partialStarts.has(mapKey(block.sig))) {
+      ws.ops.push({ type: 'del', key: partialKey(block.sig) })
+    }
+    authors.set(mapKey(block.key!), block.key!)
+    return block
   }
 
   #skipEvicted(id: Uint8Array, ctx: StepContext): Step {
@@ -381,10 +424,7 @@ export class Repo {
       ...VIEW,
     }
     for await (const [key, value] of this.db.iterator(range)) {
-      const block = storedBlock(value)
-      ws.ops.push({ type: 'del', key: plain(key) }, { type: 'del', key: placementKey(block.sig) })
-      evicted.push(block)
-      authors.set(mapKey(block.key!), block.key!)
+      evicted.push(this.#evictBlock(ws, plain(key), value, authors))
     }
     if (height < chain.firstHeight) {
       ws.dropChain(chain)
@@ -471,12 +511,15 @@ export class Repo {
       let written = 0
       for (let start = 0; start < blocks.length; start += GROUP_BLOCKS) {
         const group = blocks.slice(start, start + GROUP_BLOCKS)
-        const held = await this.db.hasMany(
-          group.map((b) => placementKey(b.sig)),
-          VIEW,
-        )
+        // Which blocks of the group are held, read at once when the first one needs it.
+        let held: Promise<boolean[]> | undefined
+        const heldIn = () =>
+          (held ??= this.db.hasMany(
+            group.map((b) => placementKey(b.sig)),
+            VIEW,
+          ))
         for (const [i, block] of group.entries()) {
-          const step = await this.#step(block, held[i]!, ws, ctx)
+          const step = await this.#step(block, ws, ctx, async () => (await heldIn())[i]!)
           if (step === 'stop') {
             await this.#flush(ws)
             return written
@@ -514,8 +557,8 @@ export class Repo {
     }
     return this.#mutex.run(async () => {
       const ws = await this.#writeSet()
-      const held = await this.db.has(placementKey(block.sig), VIEW)
-      if ((await this.#step(block, held, ws, ctx)) !== 'written') return false
+      const isHeld = () => this.db.has(placementKey(block.sig), VIEW)
+      if ((await this.#step(block, ws, ctx, isHeld)) !== 'written') return false
       ws.ops.push(...ops)
       await this.#flush(ws)
       return true
@@ -789,10 +832,7 @@ export class Repo {
       ...VIEW,
     }
     for await (const [key, value] of this.db.iterator(range)) {
-      const block = storedBlock(value)
-      ws.ops.push({ type: 'del', key: plain(key) }, { type: 'del', key: placementKey(block.sig) })
-      evicted.push(block)
-      authors.set(mapKey(block.key!), block.key!)
+      evicted.push(this.#evictBlock(ws, plain(key), value, authors))
     }
     // An author whose newest block here was evicted has no block left in this chain.
     for (const author of authors.values()) {

@@ -14,6 +14,7 @@ import {
   metaKey,
   ownedKey,
   type Placement,
+  partialKey,
   placementKey,
 } from './layout.ts'
 
@@ -57,7 +58,10 @@ export class WriteSet {
     return this.ops.length === 0 && this.#dirtyChains.size === 0 && this.#authored.size === 0
   }
 
-  /** Starts chain `chainId` owned by `block`'s author, with `block` at `height`. */
+  /**
+   * Starts chain `chainId` owned by `block`'s author, with `block` at `height`. A block that
+   * is not a genesis starts a partial chain and is recorded as such.
+   */
   startChain(block: Block, chainId: Uint8Array, height: number, heightKnown: boolean): void {
     const chain: ChainRecord = {
       chainId: chainId.slice(),
@@ -75,6 +79,9 @@ export class WriteSet {
       key: ownedKey(chain.author, chain.createdSeq, chain.chainId),
       value: new Uint8Array(0),
     })
+    if (!block.genesis) {
+      this.ops.push({ type: 'put', key: partialKey(block.sig), value: chain.chainId })
+    }
     this.append(chain, block)
   }
 

@@ -406,6 +406,18 @@ export function conformance(factory: DbFactory): void {
           'REPO_INVALID_INPUT',
         )
       })
+      it('never stores a block twice when the parent of a partial start arrives later', async () => {
+        const feed = chain('alice', bodies('a', 4))
+        const wrongId = new Uint8Array(SIG_BYTES).fill(9)
+        expect(await repo.writeBlock(feed.block(2)!, { chainId: wrongId })).toBe(true)
+        // A second Repo on the same database finds the partial start on disk.
+        const second = new Repo(db)
+        // a0 and a1 start the real chain; a2 is already held; a3 follows a2 where it is.
+        expect(await second.merge(feed)).toBe(3)
+        expect(await second.summary(feed.first!.sig)).toMatchObject({ length: 2 })
+        expect(await second.summary(wrongId)).toMatchObject({ length: 2, heightKnown: false })
+        expect(await second.rollback(wrongId)).toHaveLength(2)
+      })
     })
 
     describe('registry', () => {

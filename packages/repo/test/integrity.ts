@@ -29,6 +29,7 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   const blocks = new Map<string, { height: number; block: Block }[]>()
   const owned: Uint8Array[] = []
   const authored: [Uint8Array, Uint8Array][] = []
+  const partials: Uint8Array[] = []
   let seq: number | undefined
   for await (const [k, v] of db.iterator(VIEW)) {
     const key = plain(k)
@@ -58,6 +59,9 @@ export async function integrityProblems(db: Db): Promise<string[]> {
         if (bytesEqual(key, SEQ_KEY)) seq = decodeU64(value)
         break
       case NS.registry:
+        break
+      case NS.partial:
+        partials.push(rest.slice())
         break
       default:
         problems.push(`unknown namespace ${key[0]}`)
@@ -140,6 +144,9 @@ export async function integrityProblems(db: Db): Promise<string[]> {
       )
       if (!has) problems.push(`author ${author} lacks a tag in ${chainId}`)
     }
+  }
+  for (const id of partials) {
+    if (!placements.has(toHex(id))) problems.push(`partial start ${toHex(id)} is not held`)
   }
   return problems
 }
