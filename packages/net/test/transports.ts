@@ -123,11 +123,13 @@ export async function tcpConnection(
   }
 }
 
-/** App plugs a and b talking over TCP: a's side through the chaos duplex. */
+/** App plugs a and b talking over TCP, each side reading through its own chaos duplex. */
 export async function tcpPair(options: FrameWireOptions = {}, seed = 1): Promise<Pair> {
   const [a, aTransport] = picoWire(options)
   const [b, bTransport] = picoWire(options)
-  const connection = await tcpConnection((socket) => streamWire(bTransport, socket, options))
+  const connection = await tcpConnection((socket) =>
+    streamWire(bTransport, chaos(socket, seed + 1000), options),
+  )
   streamWire(aTransport, chaos(connection.client, seed), options)
   return {
     a,
