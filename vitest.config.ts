@@ -4,7 +4,5 @@ import projects from './vitest.workspace.ts'
 export default defineConfig({
   test: {
     projects,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
   },
 })

@@ -23,6 +23,8 @@ export default roots.map((root) =>
       name: root.split('/')[1],
       include: ['test/**/*.test.ts'],
       environment: 'node',
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
     },
   }),
 )
