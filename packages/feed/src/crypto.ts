@@ -14,6 +14,7 @@
 import type * as NodeCrypto from 'node:crypto'
 import * as noble from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
+import { bytesEqual } from './bytes.ts'
 
 noble.hashes.sha512 = sha512
 
@@ -96,11 +97,20 @@ function cacheKey(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])
 }
 
-/** Bounded map keyed by raw key bytes: forgets the oldest entry when full. */
+/**
+ * Bounded map keyed by raw key bytes: forgets the oldest entry when full. The entry used
+ * last is checked first by comparing bytes, which spares building a string key on the
+ * hot path (one author appending, or verifying a run of blocks by one author).
+ */
 export class KeyCache<V> {
   readonly #map = new Map<string, V>()
+  #lastBytes: Uint8Array | undefined // our own copy, so callers can reuse their arrays
+  #lastValue: V | undefined
   constructor(readonly maxEntries: number) {}
   get(bytes: Uint8Array, make: () => V): V {
+    if (this.#lastBytes !== undefined && bytesEqual(this.#lastBytes, bytes)) {
+      return this.#lastValue as V
+    }
     const k = cacheKey(bytes)
     let v = this.#map.get(k)
     if (v === undefined) {
@@ -108,6 +118,8 @@ export class KeyCache<V> {
       if (this.#map.size >= this.maxEntries) this.#map.delete(this.#map.keys().next().value!)
       this.#map.set(k, v)
     }
+    this.#lastBytes = bytes.slice()
+    this.#lastValue = v
     return v
   }
 }

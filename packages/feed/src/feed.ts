@@ -1,5 +1,5 @@
 import { Block } from './block.ts'
-import { asBytes, fromUtf8, toHex, utf8 } from './bytes.ts'
+import { asBytes, bytesEqual, fromUtf8, toHex, utf8 } from './bytes.ts'
 import {
   blockSizeFor,
   DEFAULT_LIMITS,
@@ -11,7 +11,7 @@ import {
 } from './codec.ts'
 import { activeEd25519, verifyBatch } from './crypto.ts'
 import { FeedError } from './errors.ts'
-import { authorOf, keyBytes, type SecretKey } from './keys.ts'
+import { authorOf, type SecretKey, seedOf } from './keys.ts'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const INITIAL_CAPACITY = 1024
@@ -194,14 +194,22 @@ export class Feed {
         `block ${this.#blocks.length} does not link to its predecessor`,
       )
     }
+    this.#add(block, last)
+  }
+
+  /** Adds `block` (already known to follow `last`) and, if new, its author key. */
+  #add(block: Block, last: Block | undefined): void {
     this.#blocks.push(block)
     const key = block.key
-    if (key) {
-      const id = latin1(key)
-      if (!this.#keySet.has(id)) {
-        this.#keySet.add(id)
-        this.#keys.push(key)
-      }
+    if (!key) return
+    // Runs of blocks by one author are the common case: skip the set when the block
+    // before has the same key (it is registered already).
+    const lastKey = last?.key
+    if (lastKey && bytesEqual(lastKey, key)) return
+    const id = latin1(key)
+    if (!this.#keySet.has(id)) {
+      this.#keySet.add(id)
+      this.#keys.push(key)
     }
   }
 
@@ -292,7 +300,7 @@ export class Feed {
         `body of ${data.length} bytes exceeds ${this.#limits.maxBodyBytes}`,
       )
     }
-    const seed = keyBytes(secret, 'secret key')
+    const seed = seedOf(secret)
     const author = authorOf(seed)
     const parent = this.last
     const size = blockSizeFor(data.length, parent !== undefined)
@@ -300,7 +308,7 @@ export class Feed {
     const at = this.#tail
     writeUnsignedBlock(this.#buf, at, data, author, parent?.sig)
     this.#buf.set(activeEd25519().sign(this.#buf.subarray(at + SIG_BYTES, at + size), seed), at)
-    this.#link(new Block(this.#buf, at, this.#limits))
+    this.#add(new Block(this.#buf, at, this.#limits), parent) // linked to parent as written
     this.#tail = at + size
     return this.#blocks.length
   }

@@ -54,6 +54,24 @@ export function signPair(): SignPair {
   return { sk, pk: getPublicKey(sk) }
 }
 
+let lastSecretHex: string | undefined
+let lastSeed: Uint8Array | undefined
+
+/**
+ * The 32-byte seed of `secret`, as {@link keyBytes} gives it, remembering the last hex
+ * secret so appending under one identity does not parse hex per block. Internal: the
+ * result may be shared, so treat it as read-only.
+ * @throws FEED_INVALID_KEY for a malformed secret
+ */
+export function seedOf(secret: SecretKey): Uint8Array {
+  if (typeof secret !== 'string') return keyBytes(secret, 'secret key')
+  if (secret !== lastSecretHex || lastSeed === undefined) {
+    lastSeed = keyBytes(secret, 'secret key')
+    lastSecretHex = secret
+  }
+  return lastSeed
+}
+
 const authors = new KeyCache<Uint8Array>(256)
 
 /**
