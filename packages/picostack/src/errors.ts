@@ -1,0 +1,32 @@
+import { PicoError } from '@picostack/feed'
+
+/**
+ * Codes thrown by `picostack` (the kernel and the sync protocol).
+ *
+ * | code | meaning |
+ * |---|---|
+ * | `KERNEL_NOT_BOOTED` | a method that needs `boot()` was called before it |
+ * | `KERNEL_CLOSED` | the kernel was closed |
+ * | `KERNEL_INVALID_INPUT` | an argument has the wrong type or shape |
+ * | `KERNEL_PROTOCOL` | a peer sent a message that does not decode or breaks the protocol |
+ * | `KERNEL_VERSION` | a peer speaks another protocol version |
+ * | `KERNEL_DUPLICATE_PEER` | a second connection to a peer already connected (or to ourselves) |
+ * | `KERNEL_TOO_LARGE` | a message or patch exceeds its size limit |
+ * | `KERNEL_FLOOD` | a peer sent more messages than the rate limit allows |
+ * | `KERNEL_MISBEHAVING` | a peer passed the threshold of bad messages and was disconnected |
+ * | `KERNEL_REMOTE_ERROR` | a peer answered a request with an error message (its code is in `reason`) |
+ */
+export type KernelErrorCode =
+  | 'KERNEL_NOT_BOOTED'
+  | 'KERNEL_CLOSED'
+  | 'KERNEL_INVALID_INPUT'
+  | 'KERNEL_PROTOCOL'
+  | 'KERNEL_VERSION'
+  | 'KERNEL_DUPLICATE_PEER'
+  | 'KERNEL_TOO_LARGE'
+  | 'KERNEL_FLOOD'
+  | 'KERNEL_MISBEHAVING'
+  | 'KERNEL_REMOTE_ERROR'
+
+/** Error thrown by `picostack`; see {@link KernelErrorCode} for the codes. */
+export class KernelError extends PicoError<KernelErrorCode> {}

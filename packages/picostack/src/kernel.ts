@@ -1,0 +1,261 @@
+import {
+  type Block,
+  bytesEqual,
+  Feed,
+  type FeedLike,
+  generateSecret,
+  getPublicKey,
+  keyBytes,
+  type SecretKey,
+} from '@picostack/feed'
+import type { Plug } from '@picostack/net'
+import { type LevelDatabase, type Registry, Repo } from '@picostack/repo'
+import { decodeBlock, encodeBlock, Store, type StoreOptions } from '@picostack/store'
+import { openDatabase } from './database.ts'
+import { KernelError } from './errors.ts'
+import type { Readable } from './readable.ts'
+import { type Peer, SyncEngine, type SyncOptions } from './sync/engine.ts'
+
+/** Options of `new SimpleKernel()`. */
+export interface KernelOptions extends SyncOptions {
+  /**
+   * Identity: a 32-byte Ed25519 seed (64 hex characters or bytes). Default: the one stored
+   * in the database, or a new random one stored there on first boot.
+   */
+  secret?: SecretKey
+  /** Store options (block codec, clock, mempool limits); the merge strategy is {@link SimpleKernel.mergeStrategy}. */
+  store?: Omit<StoreOptions, 'strategy'>
+}
+
+/** Registry keys of the kernel (`repo.registry('kernel')`). */
+const REG_SECRET = 'secret' // 32 B seed
+const REG_CHAIN = 'chain' // 64 B id of the kernel's own main chain
+
+/**
+ * The facade apps extend (DESIGN.md, "The facade"): one identity, one store of slices and
+ * collections over one repo, a main feed it appends blocks to, and the sync protocol over
+ * any number of wires.
+ *
+ * ```ts
+ * class Kernel extends SimpleKernel {
+ *   constructor (db) { super(db); this.store.register({ name: 'clock', initialValue: 0, reducer }) }
+ *   createTick () { return this.createBlock('tick', { time: Date.now() }) }
+ * }
+ * const alice = new Kernel(new MemoryLevel()); await alice.boot()
+ * alice.spawnWire()(bob.spawnWire())
+ * ```
+ */
+export class SimpleKernel {
+  /** Encodes a block body: CBOR `[type, payload, date]` (DESIGN.md, "Block bodies"). */
+  static readonly encodeBlock = encodeBlock
+  /** Decodes a body to `{ ...payload, type, date }` (or `{ type, date, payload }`). */
+  static readonly decodeBlock = decodeBlock
+
+  /** The database (what the constructor was given, or opened). */
+  readonly db: LevelDatabase
+  /** Blocks, chains and registries. */
+  readonly repo: Repo
+  /** State: register slices and collections here, in the constructor. */
+  readonly store: Store
+  readonly #sync: SyncEngine
+  readonly #registry: Registry
+  readonly #secretOption: SecretKey | undefined
+  #secret: Uint8Array | undefined
+  #pk = ''
+  /** Head block of the main chain (the only block of it kept in memory). */
+  #head: Block | undefined
+  #booting: Promise<void> | undefined
+  #booted = false
+  #closed = false
+  #appending: Promise<unknown> = Promise.resolve()
+
+  /**
+   * @param db - an abstract-level database, a path string (classic-level in Node,
+   *   IndexedDB name in browsers), or nothing (a fresh memory-level database)
+   * @param options - identity, sync limits, wire and store options
+   * @throws KERNEL_INVALID_INPUT when a sync limit is not a positive number
+   */
+  constructor(db?: LevelDatabase | string, options: KernelOptions = {}) {
+    this.db = openDatabase(db)
+    this.repo = new Repo(this.db, { strategy: (block, repo) => this.mergeStrategy(block, repo) })
+    this.store = new Store(this.repo, {
+      ...options.store,
+      strategy: (block, repo) => this.mergeStrategy(block, repo),
+    })
+    this.#registry = this.repo.registry('kernel')
+    this.#secretOption = options.secret
+    this.#sync = new SyncEngine(this, options)
+  }
+
+  /**
+   * Loads state and restores the identity (or creates and stores one); the same `pk`
+   * after a restart on the same database. Idempotent.
+   * @throws KERNEL_CLOSED after close; FEED_INVALID_KEY for a malformed `secret` option;
+   *   REPO_* / STORE_* when the database fails
+   */
+  boot(): Promise<void> {
+    if (this.#closed) return Promise.reject(new KernelError('KERNEL_CLOSED', 'the kernel closed'))
+    this.#booting ??= this.#boot()
+    return this.#booting
+  }
+
+  async #boot(): Promise<void> {
+    await this.store.load()
+    const stored = await this.#registry.get(REG_SECRET)
+    let seed: Uint8Array | undefined = stored && new Uint8Array(stored)
+    if (this.#secretOption !== undefined) {
+      const given = keyBytes(this.#secretOption, 'secret')
+      if (!seed || !bytesEqual(seed, given)) {
+        // Another identity: its main chain is not the previous one's.
+        await this.#registry.del(REG_CHAIN)
+        await this.#registry.put(REG_SECRET, given)
+      }
+      seed = given
+    } else if (!seed) {
+      seed = keyBytes(generateSecret())
+      await this.#registry.put(REG_SECRET, seed)
+    }
+    this.#secret = seed
+    this.#pk = getPublicKey(seed)
+    const chainId = await this.#registry.get(REG_CHAIN)
+    const chain = chainId && (await this.repo.summary(chainId))
+    this.#head = chain ? await this.repo.readBlock(chain.headId) : undefined
+    this.#booted = true
+  }
+
+  #assertBooted(): void {
+    if (this.#closed) throw new KernelError('KERNEL_CLOSED', 'the kernel closed')
+    if (!this.#booted) throw new KernelError('KERNEL_NOT_BOOTED', 'call boot() first')
+  }
+
+  /**
+   * The kernel's public key (64 hex characters).
+   * @throws KERNEL_NOT_BOOTED before boot
+   */
+  get pk(): string {
+    this.#assertBooted()
+    return this.#pk
+  }
+
+  /** Random id of this kernel run (16 B); peers see it as `peer.id` (hex). */
+  get nodeId(): Uint8Array {
+    return this.#sync.nodeId
+  }
+
+  /**
+   * Appends a block `[type, payload, Date.now()]` to the kernel's main feed (or, given
+   * `branch`, after `branch.last`; an empty feed starts a new chain) and dispatches it
+   * loudly. O(1) in the feed's length: only the head block is kept and copied. A refused
+   * block is neither stored nor becomes the head. The new block is gossiped to every peer.
+   * @param branch - a feed whose last block the new one follows (e.g. a patch this returned)
+   * @returns the patch: a feed of the one new block
+   * @throws STORE_REJECTED (or another STORE_* code) when the store refuses the block
+   * @throws STORE_DECODE when the payload is not CBOR-encodable
+   * @throws KERNEL_NOT_BOOTED, KERNEL_CLOSED
+   */
+  async createBlock(type: string, payload: unknown, branch?: Feed): Promise<Feed> {
+    this.#assertBooted()
+    const body = encodeBlock(type, payload)
+    if (branch) return this.#append(branch.last, body)
+    const run = this.#appending.then(async () => {
+      let parent = this.#head
+      // The whole main chain may have expired and left the disk: start a new one.
+      if (parent && !(await this.repo.hasBlock(parent.sig))) parent = undefined
+      const patch = await this.#append(parent, body)
+      const block = patch.last!
+      if (!parent) await this.#registry.put(REG_CHAIN, block.sig)
+      this.#head = block
+      return patch
+    })
+    this.#appending = run.catch(() => undefined)
+    return run
+  }
+
+  async #append(parent: Block | undefined, body: Uint8Array): Promise<Feed> {
+    const feed = parent ? Feed.from([parent], { verify: false }) : new Feed()
+    feed.append(body, this.#secret!)
+    const patch = feed.slice(-1)
+    await this.store.dispatch(patch, { loud: true })
+    this.#sync.announce(
+      parent ? ((await this.repo.chainOf(parent.sig)) ?? patch.last!.sig) : patch.last!.sig,
+    )
+    return patch
+  }
+
+  /**
+   * Dispatches a patch (blocks of one chain) to the store and gossips what merged.
+   * @param loud - throw the store's refusal instead of returning what merged
+   * @returns the merged blocks, or `undefined` when none merged
+   * @throws STORE_* with `loud`; KERNEL_NOT_BOOTED, KERNEL_CLOSED
+   */
+  async dispatch(patch: FeedLike, loud = false): Promise<Feed | undefined> {
+    this.#assertBooted()
+    const merged = await this.store.dispatch(patch, { loud })
+    const last = merged?.last
+    if (last) this.#sync.announce((await this.repo.chainOf(last.sig)) ?? last.sig)
+    return merged
+  }
+
+  /**
+   * The kernel's main feed from the repo: all stored blocks, or the newest `limit`.
+   * `undefined` before the first block.
+   * @throws KERNEL_NOT_BOOTED, KERNEL_CLOSED; REPO_INVALID_INPUT for a bad limit
+   */
+  async feed(limit?: number): Promise<Feed | undefined> {
+    this.#assertBooted()
+    return this.#head && this.repo.loadFeed(this.#head.sig, limit)
+  }
+
+  /**
+   * A new wire; whoever opens its other end (another kernel's wire, a transport adapter)
+   * starts a sync session with this kernel.
+   * @throws KERNEL_NOT_BOOTED, KERNEL_CLOSED
+   */
+  spawnWire(): Plug {
+    this.#assertBooted()
+    return this.#sync.spawnWire()
+  }
+
+  /** Connected peers (a Svelte-compatible store: fires at once and on every change). */
+  get connections(): Readable<Peer[]> {
+    return this.#sync.connections
+  }
+
+  /** Connected peers now. */
+  get peers(): Peer[] {
+    return this.#sync.connections.value
+  }
+
+  /**
+   * Decides forks and foreign appends (a block whose parent is not its chain's head, or by
+   * another author than the chain's owner). Override it; the default refuses both.
+   */
+  mergeStrategy(_block: Block, _repo: Repo): boolean | Promise<boolean> {
+    return false
+  }
+
+  /** Called when a peer connects (after the handshake). Override it. */
+  onconnect(_peer: Peer): void {}
+
+  /** Called when a connected peer disconnects, with the reason. Override it. */
+  ondisconnect(_peer: Peer, _reason: Error | undefined): void {}
+
+  /**
+   * Answers a peer's `peer.query(payload)`. Override it; the default refuses every query
+   * (the asker gets `KERNEL_REMOTE_ERROR`).
+   */
+  onquery(_payload: Uint8Array, _peer: Peer): Uint8Array | Promise<Uint8Array> {
+    throw new KernelError('KERNEL_INVALID_INPUT', 'this kernel answers no queries')
+  }
+
+  /** Disconnects every peer, stops timers, closes the store and the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#sync.close()
+    await this.#booting?.catch(() => undefined)
+    await this.#appending
+    await this.store.close()
+    await this.repo.close()
+  }
+}

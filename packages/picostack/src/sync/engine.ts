@@ -1,0 +1,180 @@
+import { bytesEqual, type Feed, toHex } from '@picostack/feed'
+import { Hub, type Plug, type WireOptions } from '@picostack/net'
+import type { Repo } from '@picostack/repo'
+import type { Store } from '@picostack/store'
+import { KernelError } from '../errors.ts'
+import { type Readable, Writable } from '../readable.ts'
+import { DEFAULT_SYNC_LIMITS, NODE_ID_BYTES, type SyncLimits } from './limits.ts'
+import { Session, type SessionHost, type SessionStats } from './session.ts'
+
+/** A connected peer (its hello arrived and it was admitted). */
+export interface Peer {
+  /** The peer's node id, hex (16 B, random per kernel run). */
+  readonly id: string
+  /** When the wire opened, ms since the epoch. */
+  readonly connectedAt: number
+  /** Message, byte and block counters of this session. */
+  readonly stats: SessionStats
+  /**
+   * Sends an application query; resolves with the peer's answer (its `onquery`).
+   * @throws KERNEL_REMOTE_ERROR when the peer answers with an error
+   * @throws NET_DISCONNECTED / NET_TIMEOUT when the wire fails
+   */
+  query(payload: Uint8Array): Promise<Uint8Array>
+  /** Disconnects the peer. */
+  close(reason?: Error): void
+}
+
+/** What the sync engine calls back into (the kernel). */
+export interface SyncApp {
+  readonly store: Store
+  readonly repo: Repo
+  onconnect(peer: Peer): void
+  ondisconnect(peer: Peer, reason: Error | undefined): void
+  onquery(payload: Uint8Array, peer: Peer): Uint8Array | Promise<Uint8Array>
+}
+
+/** Options of the sync engine. */
+export interface SyncOptions {
+  /** Protocol limits (docs/protocol.md); unset fields take {@link DEFAULT_SYNC_LIMITS}. */
+  limits?: Partial<SyncLimits>
+  /** Options of every wire `spawnWire()` makes (reply timeout, pending replies). */
+  wire?: Omit<WireOptions, 'id'>
+  /** Time a spawned wire may stay unopened, ms (default 30 000). */
+  openTimeoutMs?: number
+}
+
+function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return a.map((byte, i) => byte ^ (b[i] ?? 0))
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!
+  }
+  return a.length - b.length
+}
+
+/** The connection's name, the same at both ends: our nonce XOR theirs. */
+function connectionKey(session: Session): Uint8Array {
+  return xor(session.nonce, session.remote!.nonce)
+}
+
+/**
+ * Runs the sync sessions of one kernel: a hub whose every wire is a session, the set of
+ * admitted peers (one connection per remote node id), and gossip of changed chains.
+ */
+export class SyncEngine implements SessionHost {
+  /** Random per kernel run (16 B). */
+  readonly nodeId = globalThis.crypto.getRandomValues(new Uint8Array(NODE_ID_BYTES))
+  readonly limits: SyncLimits
+  readonly #hub: Hub
+  readonly #sessions = new WeakMap<Plug, Session>()
+  readonly #live = new Set<Session>()
+  readonly #peers = new Map<string, Session>()
+  readonly #connections = new Writable<Peer[]>([])
+
+  constructor(
+    private readonly app: SyncApp,
+    options: SyncOptions = {},
+  ) {
+    this.limits = { ...DEFAULT_SYNC_LIMITS, ...options.limits }
+    for (const [name, value] of Object.entries(this.limits)) {
+      if (!Number.isFinite(value) || value <= 0) {
+        throw new KernelError('KERNEL_INVALID_INPUT', `limit ${name} must be a positive number`)
+      }
+    }
+    this.#hub = new Hub({
+      onmessage: (msg, answer, node) => this.#session(node).receive(msg, answer),
+      openTimeoutMs: options.openTimeoutMs,
+      wire: options.wire,
+    })
+  }
+
+  get repo(): Repo {
+    return this.app.repo
+  }
+
+  /** The admitted peers, as a readable store (fires at once and on every change). */
+  get connections(): Readable<Peer[]> {
+    return this.#connections
+  }
+
+  /** A new wire whose other end, once opened, starts a session. */
+  spawnWire(): Plug {
+    return this.#hub.createWire((node) => this.#session(node).start())
+  }
+
+  #session(node: Plug): Session {
+    let session = this.#sessions.get(node)
+    if (!session) {
+      session = new Session(node, this)
+      this.#sessions.set(node, session)
+      this.#live.add(session)
+    }
+    return session
+  }
+
+  /** Tells every admitted peer but `source` that chain `chainId` changed here. */
+  announce(chainId: Uint8Array, source?: Session): void {
+    const chainKey = toHex(chainId)
+    for (const session of this.#peers.values()) if (session !== source) session.touch(chainKey)
+  }
+
+  async ingest(feed: Feed, chainId: Uint8Array, source: Session): Promise<number> {
+    const merged = await this.app.store.dispatch(feed, { chainId })
+    if (!merged) return 0
+    this.announce((await this.app.repo.chainOf(merged.last!.sig)) ?? chainId, source)
+    return merged.length
+  }
+
+  admit(session: Session): KernelError | undefined {
+    const remote = session.remote!
+    if (bytesEqual(remote.nodeId, this.nodeId)) {
+      return new KernelError('KERNEL_DUPLICATE_PEER', 'connected to itself')
+    }
+    const existing = this.#peers.get(session.id)
+    if (existing && !existing.closed) {
+      // Both ends keep the connection with the smaller key, so they close the same one.
+      if (compareBytes(connectionKey(existing), connectionKey(session)) <= 0) {
+        return new KernelError('KERNEL_DUPLICATE_PEER', `already connected to ${session.id}`)
+      }
+      existing.close(new KernelError('KERNEL_DUPLICATE_PEER', `a newer connection replaces it`))
+    }
+    this.#peers.set(session.id, session)
+    this.#publish()
+    this.#call(() => this.app.onconnect(session))
+    return undefined
+  }
+
+  async answer(payload: Uint8Array, session: Session): Promise<Uint8Array> {
+    return this.app.onquery(payload, session)
+  }
+
+  leave(session: Session, reason: Error | undefined): void {
+    this.#live.delete(session)
+    if (this.#peers.get(session.id) !== session) return
+    this.#peers.delete(session.id)
+    this.#publish()
+    this.#call(() => this.app.ondisconnect(session, reason))
+  }
+
+  /** Runs a hook; its failure is the application's and never breaks a session. */
+  #call(hook: () => void): void {
+    try {
+      hook()
+    } catch {
+      // ignored: hooks must not throw into the protocol
+    }
+  }
+
+  #publish(): void {
+    this.#connections.set([...this.#peers.values()])
+  }
+
+  /** Closes every wire and refuses new ones. */
+  close(): void {
+    this.#hub.close(new KernelError('KERNEL_CLOSED', 'the kernel closed'))
+    for (const session of this.#live) session.close()
+  }
+}

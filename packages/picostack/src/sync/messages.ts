@@ -1,0 +1,265 @@
+/**
+ * The sync protocol's messages (docs/protocol.md): each is one CBOR array (RFC 8949,
+ * encoded by cborg) whose first item is the message type.
+ *
+ * ```
+ * hello   = [1, version, nodeId(16 B), nonce(8 B)]
+ * summary = [2, [[chainId(64 B), author(32 B), headId(64 B), height], ...], last(bool)]
+ * patch   = [3, chainId(64 B), height, feed bytes]   request: ack or error; height of the first block
+ * want    = [4, chainId(64 B), height, headId(64 B or empty)]   "I hold this chain up to headId"
+ * ack     = [5, accepted]                              reply to a patch
+ * error   = [6, code(text), reason(text)]
+ * query   = [7, payload bytes]                         request: answer or error
+ * answer  = [8, payload bytes]
+ * ```
+ */
+import { decode, encode } from 'cborg'
+import { KernelError } from '../errors.ts'
+import { NODE_ID_BYTES, NONCE_BYTES } from './limits.ts'
+
+/** Largest chain height a message may carry (an exact JS integer). */
+const MAX_HEIGHT = Number.MAX_SAFE_INTEGER
+/** Longest error code, in characters. */
+export const MAX_ERROR_CODE_CHARS = 64
+/** Longest error reason, in characters (longer ones are cut when encoding). */
+export const MAX_ERROR_REASON_CHARS = 1024
+
+/** Message type numbers (the first item of every message). */
+export const MessageType = {
+  hello: 1,
+  summary: 2,
+  patch: 3,
+  want: 4,
+  ack: 5,
+  error: 6,
+  query: 7,
+  answer: 8,
+} as const
+
+/** First message in each direction. */
+export interface Hello {
+  type: 'hello'
+  version: number
+  nodeId: Uint8Array // 16 B, random per kernel run
+  nonce: Uint8Array // 8 B, random per connection
+}
+
+/** One chain a peer holds. */
+export interface ChainHead {
+  chainId: Uint8Array // 64 B, genesis sig
+  author: Uint8Array // 32 B, chain owner
+  headId: Uint8Array // 64 B
+  height: number // blocks from genesis to head; genesis = 1
+}
+
+/** A page of the sender's chains; `last` marks the final page. */
+export interface Summary {
+  type: 'summary'
+  chains: ChainHead[]
+  last: boolean
+}
+
+/** Blocks of one chain, in order, as feed bytes; `height` is the first block's height. */
+export interface Patch {
+  type: 'patch'
+  chainId: Uint8Array // 64 B
+  height: number
+  feed: Uint8Array
+}
+
+/** "I hold this chain up to `headId` (at `height`)": asks for every block after it. */
+export interface Want {
+  type: 'want'
+  chainId: Uint8Array // 64 B
+  height: number
+  headId: Uint8Array | undefined // 64 B; undefined: nothing held, send all
+}
+
+/** Reply to a patch: how many of its blocks the receiver accepted. */
+export interface Ack {
+  type: 'ack'
+  accepted: number
+}
+
+/** A typed refusal: `code` is a stable error code (`KERNEL_*`, `FEED_*`, `STORE_*`). */
+export interface ErrorMessage {
+  type: 'error'
+  code: string
+  reason: string
+}
+
+/** An application request (answered by the receiver's `onquery`). */
+export interface Query {
+  type: 'query'
+  payload: Uint8Array
+}
+
+/** Reply to a query. */
+export interface Answer {
+  type: 'answer'
+  payload: Uint8Array
+}
+
+/** Any protocol message. */
+export type Message = Hello | Summary | Patch | Want | Ack | ErrorMessage | Query | Answer
+
+const EMPTY = new Uint8Array(0)
+
+/** Encodes a message to bytes (error reasons are cut to {@link MAX_ERROR_REASON_CHARS}). */
+export function encodeMessage(message: Message): Uint8Array {
+  switch (message.type) {
+    case 'hello':
+      return encode([MessageType.hello, message.version, message.nodeId, message.nonce])
+    case 'summary':
+      return encode([
+        MessageType.summary,
+        message.chains.map((c) => [c.chainId, c.author, c.headId, c.height]),
+        message.last,
+      ])
+    case 'patch':
+      return encode([MessageType.patch, message.chainId, message.height, message.feed])
+    case 'want':
+      return encode([MessageType.want, message.chainId, message.height, message.headId ?? EMPTY])
+    case 'ack':
+      return encode([MessageType.ack, message.accepted])
+    case 'error':
+      return encode([
+        MessageType.error,
+        message.code.slice(0, MAX_ERROR_CODE_CHARS),
+        message.reason.slice(0, MAX_ERROR_REASON_CHARS),
+      ])
+    case 'query':
+      return encode([MessageType.query, message.payload])
+    case 'answer':
+      return encode([MessageType.answer, message.payload])
+  }
+}
+
+function fail(what: string): never {
+  throw new KernelError('KERNEL_PROTOCOL', what)
+}
+
+function bytes(value: unknown, length: number | undefined, what: string): Uint8Array {
+  if (!(value instanceof Uint8Array)) fail(`${what} must be bytes`)
+  if (length !== undefined && value.length !== length) fail(`${what} must be ${length} bytes`)
+  return value
+}
+
+function count(value: unknown, what: string, min = 0): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_HEIGHT) {
+    fail(`${what} must be an integer >= ${min}`)
+  }
+  return value
+}
+
+function text(value: unknown, max: number, what: string): string {
+  if (typeof value !== 'string' || value.length > max) fail(`${what} must be text of <= ${max}`)
+  return value
+}
+
+function fields(value: unknown, n: number, what: string): unknown[] {
+  if (!Array.isArray(value) || value.length !== n) fail(`${what} must be an array of ${n}`)
+  return value
+}
+
+/** Limits {@link decodeMessage} enforces beyond shapes. */
+export interface DecodeLimits {
+  /** Most chains in one summary page. */
+  maxSummaryChains: number
+  /** Most payload bytes in a query or answer. */
+  maxQueryBytes: number
+}
+
+/**
+ * Decodes and validates one message; shapes and sizes are checked field by field.
+ * @throws KERNEL_PROTOCOL when the bytes are not CBOR or not a well-formed message
+ * @throws KERNEL_TOO_LARGE when a summary page lists more than `maxSummaryChains` chains
+ *   or a query/answer payload exceeds `maxQueryBytes`
+ */
+export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
+  let value: unknown
+  try {
+    value = decode(data, { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false })
+  } catch (cause) {
+    throw new KernelError('KERNEL_PROTOCOL', 'message is not CBOR', { cause })
+  }
+  if (!Array.isArray(value) || value.length === 0) fail('message must be a non-empty array')
+  switch (value[0]) {
+    case MessageType.hello: {
+      const [, version, nodeId, nonce] = fields(value, 4, 'hello')
+      return {
+        type: 'hello',
+        version: count(version, 'version'),
+        nodeId: bytes(nodeId, NODE_ID_BYTES, 'node id'),
+        nonce: bytes(nonce, NONCE_BYTES, 'nonce'),
+      }
+    }
+    case MessageType.summary: {
+      const [, list, last] = fields(value, 3, 'summary')
+      if (!Array.isArray(list)) fail('summary chains must be an array')
+      if (list.length > limits.maxSummaryChains) {
+        throw new KernelError(
+          'KERNEL_TOO_LARGE',
+          `summary lists ${list.length} chains, limit ${limits.maxSummaryChains}`,
+        )
+      }
+      if (typeof last !== 'boolean') fail('summary last must be a boolean')
+      const chains = list.map((entry: unknown) => {
+        const [chainId, author, headId, height] = fields(entry, 4, 'summary entry')
+        return {
+          chainId: bytes(chainId, 64, 'chain id'),
+          author: bytes(author, 32, 'author'),
+          headId: bytes(headId, 64, 'head id'),
+          height: count(height, 'height', 1),
+        }
+      })
+      return { type: 'summary', chains, last }
+    }
+    case MessageType.patch: {
+      const [, chainId, height, feed] = fields(value, 4, 'patch')
+      return {
+        type: 'patch',
+        chainId: bytes(chainId, 64, 'chain id'),
+        height: count(height, 'height', 1),
+        feed: bytes(feed, undefined, 'feed'),
+      }
+    }
+    case MessageType.want: {
+      const [, chainId, height, headId] = fields(value, 4, 'want')
+      const head = bytes(headId, undefined, 'head id')
+      if (head.length !== 0 && head.length !== 64) fail('want head id must be 64 or 0 bytes')
+      return {
+        type: 'want',
+        chainId: bytes(chainId, 64, 'chain id'),
+        height: count(height, 'height'),
+        headId: head.length === 0 ? undefined : head,
+      }
+    }
+    case MessageType.ack: {
+      const [, accepted] = fields(value, 2, 'ack')
+      return { type: 'ack', accepted: count(accepted, 'accepted') }
+    }
+    case MessageType.error: {
+      const [, code, reason] = fields(value, 3, 'error')
+      return {
+        type: 'error',
+        code: text(code, MAX_ERROR_CODE_CHARS, 'error code'),
+        reason: text(reason, MAX_ERROR_REASON_CHARS, 'error reason'),
+      }
+    }
+    case MessageType.query:
+    case MessageType.answer: {
+      const [type, payload] = fields(value, 2, 'query')
+      const body = bytes(payload, undefined, 'payload')
+      if (body.length > limits.maxQueryBytes) {
+        throw new KernelError(
+          'KERNEL_TOO_LARGE',
+          `payload of ${body.length} bytes, limit ${limits.maxQueryBytes}`,
+        )
+      }
+      return { type: type === MessageType.query ? 'query' : 'answer', payload: body }
+    }
+    default:
+      return fail(`unknown message type ${String(value[0])}`)
+  }
+}
