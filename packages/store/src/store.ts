@@ -219,6 +219,8 @@ export class Store {
   readonly #held = new Map<string, HeldBlock>()
   readonly #chains = new Map<string, Chain>()
   readonly #timers = new TimerHeap<StoreTimer>()
+  /** The newest block written to each chain (one per chain). */
+  readonly #heads = new Map<string, Block>()
   #nextSeq = 1
   #nextEntry = 1
   #loaded = false
@@ -514,7 +516,8 @@ export class Store {
     let feed: Feed
     try {
       this.#assertReady()
-      feed = Feed.from(patch)
+      // Signatures are checked once, by the repo, before any block is kept (see README).
+      feed = Feed.from(patch, { verify: false })
     } catch (cause) {
       if (cause instanceof StoreError) return Promise.reject(cause)
       if (!loud) return Promise.resolve(undefined)
@@ -556,12 +559,21 @@ export class Store {
     const partial =
       orphan && chainId?.length === 64 && !this.#chains.has(toHex(chainId)) ? chainId : undefined
     if (orphan && !partial) {
+      try {
+        Feed.from(fresh) // nothing unverified waits in the mempool
+      } catch (cause) {
+        const reason = `bad signature: ${reasonOf(cause)}`
+        return { merged: [], stop: { code: 'STORE_INVALID_PATCH', reason, index: 0 } }
+      }
       await this.#mempool.add(fresh, now)
       const reason = 'parent unknown: waiting in the mempool'
       return { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
     }
     fresh = [...fresh, ...this.#mempool.chainAfter(toHex(fresh[fresh.length - 1]!.sig))]
-    const parentBlock = parentKey && !partial ? await this.repo.readBlock(first.psig) : undefined
+    const head = parentKey ? this.#heads.get(this.#held.get(parentKey)?.chain ?? '') : undefined
+    const cached = head && toHex(head.sig) === parentKey ? head : undefined
+    const parentBlock =
+      !parentKey || partial ? undefined : (cached ?? (await this.repo.readBlock(first.psig)))
 
     const tx = new Tx()
     const pending: Pending[] = []
@@ -623,14 +635,20 @@ export class Store {
       if (!written) {
         tx.undoTo(record.mark)
         for (const undone of pending.slice(i).reverse()) this.#unhold(undone.key, undone.held)
+        const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
         stop = {
-          code: 'STORE_WRITE',
-          reason: cause ? `the repo failed: ${reasonOf(cause)}` : 'the repo refused the block',
+          code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
+          reason: cause ? `the repo refused it: ${reasonOf(cause)}` : 'the repo refused the block',
           index: i,
         }
         break
       }
       merged.push(record.block)
+    }
+    // A chain's newest block is the likely parent of its next patch: keep it at hand.
+    if (merged.length > 0) {
+      const last = pending[merged.length - 1]!
+      this.#heads.set(last.held.chain, last.block)
     }
     if (pending.length === 0 && tx.endOps.length > 0) await this.repo.batch(tx.endOps)
 
@@ -1226,8 +1244,10 @@ export class Store {
       for (const k of dead) this.#held.delete(k)
       evicted += dead.length
       chain.start = end
-      if (end === chain.keys.length) this.#chains.delete(chainKey)
-      else if (end > 64 && end * 2 > chain.keys.length) {
+      if (end === chain.keys.length) {
+        this.#chains.delete(chainKey)
+        this.#heads.delete(chainKey)
+      } else if (end > 64 && end * 2 > chain.keys.length) {
         chain.keys = chain.keys.slice(end)
         chain.start = 0
       }
