@@ -138,17 +138,13 @@ export class Feed {
         'FEED_SIGNATURE',
         `bad signature on block ${feed.#blocks.indexOf(keyed[bad]!)}`,
       )
-    for (const [i, block] of feed.#blocks.entries()) if (!block.key) feed.#verifyKeyless(block, i)
+    feed.#verifyKeyless()
     feed.#verified = true
     return feed
   }
 
   static #unverified(input: FeedLike, options: FeedFromOptions): Feed {
-    if (input instanceof Feed) {
-      const copy = input.clone()
-      if (options.limits) copy.#limits = resolveLimits(options.limits)
-      return copy
-    }
+    if (input instanceof Feed) return input.#copy(options.limits ?? input.#limits)
     const feed = new Feed(options)
     if (input instanceof Block) input = [input]
     if (Array.isArray(input)) {
@@ -218,23 +214,33 @@ export class Feed {
     const ed = activeEd25519()
     for (const [i, block] of this.#blocks.entries()) {
       const key = block.key
-      if (!key) this.#verifyKeyless(block, i)
-      else if (!ed.verify(block.sig, block.buffer.subarray(SIG_BYTES), key)) {
+      if (key && !ed.verify(block.sig, block.buffer.subarray(SIG_BYTES), key)) {
         throw new FeedError('FEED_SIGNATURE', `bad signature on block ${i}`)
       }
     }
+    this.#verifyKeyless()
     this.#verified = true
   }
 
-  #verifyKeyless(block: Block, index: number): void {
-    const earlier = new Set(
-      this.#blocks
-        .slice(0, index)
-        .map((b) => b.key)
-        .filter((k) => k !== undefined),
-    )
-    for (const key of earlier) if (block.verify(key)) return
-    throw new FeedError('FEED_SIGNATURE', `block ${index} has no author key that verifies it`)
+  /**
+   * Checks every block without an author header against the authors of the blocks before
+   * it, the most recent first. `#keys` is in order of first appearance, so the authors
+   * before block `i` are a prefix of it: one pass, no per-block key sets.
+   */
+  #verifyKeyless(): void {
+    let known = 0 // #keys[0..known) are the authors of the blocks seen so far
+    for (const [i, block] of this.#blocks.entries()) {
+      const key = block.key
+      if (key) {
+        if (known < this.#keys.length && bytesEqual(key, this.#keys[known]!)) known++
+        continue
+      }
+      let valid = false
+      for (let k = known - 1; k >= 0 && !valid; k--) valid = block.verify(this.#keys[k]!)
+      if (!valid) {
+        throw new FeedError('FEED_SIGNATURE', `block ${i} has no author key that verifies it`)
+      }
+    }
   }
 
   /** Makes room for `extra` more bytes; existing blocks keep viewing the old memory. */
@@ -361,8 +367,15 @@ export class Feed {
 
   /** An independent copy (its own memory), with the same limits; not re-verified. */
   clone(): Feed {
-    const copy = new Feed({ limits: this.#limits })
-    copy.#verified = this.#verified
+    return this.#copy(this.#limits)
+  }
+
+  /**
+   * A copy in its own memory under `limits` (checked), as verified as this feed.
+   * @throws FEED_TOO_LARGE when a body or the feed exceeds `limits`
+   */
+  #copy(limits: Partial<FeedLimits>): Feed {
+    const copy = new Feed({ limits })
     copy.#parse(this.buffer, true)
     copy.#verified = this.#verified
     return copy
@@ -404,6 +417,11 @@ export class Feed {
     return feed
   }
 
+  /** `other` as a verified feed read under this feed's limits. */
+  #feedOf(other: Exclude<FeedLike, Feed>): Feed {
+    return Feed.from(other, { limits: this.#limits })
+  }
+
   /**
    * Compares `other` with this feed after aligning them by parent signature
    * (picofeed v8 semantics).
@@ -412,10 +430,10 @@ export class Feed {
    *   `other` gives `-length`; an empty `this` gives `other.length`.
    * @throws FEED_UNRELATED when no block of ours is or shares the parent of `other`'s first
    * @throws FEED_DIVERGED when both continue the same parent with different blocks (a fork)
-   * @throws what {@link Feed.from} throws when `other` is bytes
+   * @throws what {@link Feed.from} throws when `other` is not a Feed (read under our limits)
    */
   diff(other: FeedLike): number {
-    const b = other instanceof Feed ? other.#blocks : Feed.from(other).#blocks
+    const b = other instanceof Feed ? other.#blocks : this.#feedOf(other).#blocks
     const a = this.#blocks
     if (b === a) return 0
     if (a.length === 0) return b.length
@@ -456,10 +474,10 @@ export class Feed {
    *   a 2-block feed reverse-merging its 1-block start returns 2).
    * @throws FEED_SIGNATURE when `other` holds a block that does not verify
    * @throws FEED_TOO_LARGE when the merged feed would exceed its limit
-   * @throws what {@link Feed.from} throws when `other` is bytes
+   * @throws what {@link Feed.from} throws when `other` is not a Feed (read under our limits)
    */
   merge(other: FeedLike, onBlock?: MergeCallback): number {
-    const src = other instanceof Feed ? other : Feed.from(other)
+    const src = other instanceof Feed ? other : this.#feedOf(other)
     if (src.length === 0) return 0
     src.#verifyAll()
     let reverse = false
@@ -492,8 +510,7 @@ export class Feed {
       this.#appendBlocks(blocks)
       return blocks.length
     }
-    const merged = src.clone()
-    merged.#limits = this.#limits
+    const merged = src.#copy(this.#limits)
     merged.#appendBlocks(blocks)
     this.#buf = merged.#buf
     this.#tail = merged.#tail

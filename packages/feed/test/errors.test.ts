@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest'
 import {
-  activeEd25519,
   Block,
   Feed,
   FeedError,
@@ -19,6 +18,7 @@ import {
   varintDecode,
   varintEncode,
 } from '../src/index.ts'
+import { authorHeader, concat, parentHeader, rawBlock } from './raw.ts'
 
 const SK = '5a'.repeat(32)
 const PK = getPublicKey(SK)
@@ -30,23 +30,8 @@ function feedOf(...bodies: string[]): Feed {
   return feed
 }
 
-const concat = (...parts: (Uint8Array | number[])[]) =>
-  Uint8Array.from(parts.flatMap((p) => Array.from(p)))
-
-const varint = (value: number) => {
-  const out = new Uint8Array(4)
-  return out.subarray(0, varintEncode(value, out, 0))
-}
-
-/** sig | varint(data.length) | data, signed by SK unless a signature is given. */
-function rawBlock(data: Uint8Array | number[], sig?: Uint8Array): Uint8Array {
-  const unsigned = concat(varint(data.length), data)
-  const signature = sig ?? activeEd25519().sign(unsigned, fromHex(SK))
-  return concat(signature, unsigned)
-}
-
-const AUTHOR = [0, 1, ...fromHex(PK)]
-const PARENT = [0, 2, ...new Uint8Array(64).fill(7)]
+const AUTHOR = authorHeader(SK)
+const PARENT = parentHeader(new Uint8Array(64).fill(7))
 const BODY = [...utf8('body')]
 const ZERO_SIG = new Uint8Array(64)
 
@@ -68,7 +53,7 @@ const fork = () => {
 /** A feed 'a', and an unverified copy extended by a block with a zero signature. */
 function forgedExtension() {
   const base = feedOf('a')
-  const forgedBlock = rawBlock([...AUTHOR, 0, 2, ...base.last!.sig, ...BODY], ZERO_SIG)
+  const forgedBlock = rawBlock([...AUTHOR, 0, 2, ...base.last!.sig, ...BODY], SK, ZERO_SIG)
   const forged = Feed.from(concat(base.buffer, forgedBlock), { verify: false })
   return { base, forged }
 }
@@ -173,6 +158,20 @@ const rows: Row[] = [
     'FEED_TOO_LARGE',
   ],
   [
+    'Feed.from(feed) under a smaller body limit',
+    () => Feed.from(Feed.from(twoHundred), { limits: { maxBodyBytes: 100 } }),
+    'FEED_TOO_LARGE',
+  ],
+  [
+    'reverse merge of blocks over our body limit',
+    () => {
+      const whole = feedOf('x'.repeat(200), 'tail')
+      const later = Feed.from(whole.slice(1).buffer, { limits: { maxBodyBytes: 100 } })
+      return later.merge(whole.slice(0, 1))
+    },
+    'FEED_TOO_LARGE',
+  ],
+  [
     'varintEncode(2^28)',
     () => varintEncode(VARINT_MAX_VALUE + 1, new Uint8Array(5), 0),
     'FEED_TOO_LARGE',
@@ -192,10 +191,10 @@ const rows: Row[] = [
   ],
   [
     'well-formed block, zero signature',
-    () => Feed.from(rawBlock([...AUTHOR, ...BODY], ZERO_SIG)),
+    () => Feed.from(rawBlock([...AUTHOR, ...BODY], SK, ZERO_SIG)),
     'FEED_SIGNATURE',
   ],
-  ['block without author header', () => Feed.from(rawBlock(BODY)), 'FEED_SIGNATURE'],
+  ['block without author header', () => Feed.from(rawBlock(BODY, SK)), 'FEED_SIGNATURE'],
   [
     'two unrelated genesis blocks',
     () => Feed.from(concat(feedOf('a').buffer, feedOf('b').buffer.subarray(4))),
@@ -228,22 +227,26 @@ const rows: Row[] = [
   // headers (signed properly, so only the layout is wrong)
   [
     'unknown header type 3',
-    () => Feed.from(rawBlock([...AUTHOR, 0, 3, 1, 2, ...BODY])),
+    () => Feed.from(rawBlock([...AUTHOR, 0, 3, 1, 2, ...BODY], SK)),
     'FEED_DECODE',
   ],
-  ['unknown header type 0', () => Feed.from(rawBlock([0, 0, ...AUTHOR, ...BODY])), 'FEED_DECODE'],
+  [
+    'unknown header type 0',
+    () => Feed.from(rawBlock([0, 0, ...AUTHOR, ...BODY], SK)),
+    'FEED_DECODE',
+  ],
   [
     'duplicate author header',
-    () => Feed.from(rawBlock([...AUTHOR, ...AUTHOR, ...BODY])),
+    () => Feed.from(rawBlock([...AUTHOR, ...AUTHOR, ...BODY], SK)),
     'FEED_DECODE',
   ],
   [
     'duplicate parent header',
-    () => Feed.from(rawBlock([...AUTHOR, ...PARENT, ...PARENT, ...BODY])),
+    () => Feed.from(rawBlock([...AUTHOR, ...PARENT, ...PARENT, ...BODY], SK)),
     'FEED_DECODE',
   ],
-  ['author header cut short', () => Feed.from(rawBlock([0, 1, 5, 5, 5])), 'FEED_DECODE'],
-  ['headers but no body', () => Feed.from(rawBlock(AUTHOR)), 'FEED_DECODE'],
+  ['author header cut short', () => Feed.from(rawBlock([0, 1, 5, 5, 5], SK)), 'FEED_DECODE'],
+  ['headers but no body', () => Feed.from(rawBlock(AUTHOR, SK)), 'FEED_DECODE'],
   // relations
   [
     'diff of unrelated feeds',
@@ -267,7 +270,8 @@ const rows: Row[] = [
 ]
 
 describe('bad input', () => {
-  it.each(rows)('%s -> %s', (_name, run, code) => {
+  const titled = rows.map(([name, run, code]) => [name, code, run] as const)
+  it.each(titled)('%s -> %s', (_name, code, run) => {
     let thrown: unknown
     try {
       run()
@@ -285,6 +289,18 @@ describe('bad input', () => {
     expect(Feed.from(twoHundred, { limits: { maxFeedBytes: twoHundred.length } }).length).toBe(1)
     expect(Feed.from(twoHundred, { limits: { maxBodyBytes: 200 } }).length).toBe(1)
     expect(Feed.from(big, { limits: { maxBodyBytes: 65_537 } }).length).toBe(1)
+  })
+
+  it('diff and merge read byte arguments under the feed own limits', () => {
+    const roomy = new Feed({ limits: { maxBodyBytes: 65_537 } })
+    expect(roomy.diff(big)).toBe(1)
+    expect(roomy.merge(big)).toBe(1)
+    expect(toHex(roomy.buffer)).toBe(toHex(big))
+    const tight = Feed.from(twoHundred.subarray(0, 4), { limits: { maxBodyBytes: 100 } })
+    expect(() => tight.merge(twoHundred)).toThrow(
+      expect.objectContaining({ code: 'FEED_TOO_LARGE' }),
+    )
+    expect(tight.length).toBe(0)
   })
 
   it('a failed append, merge or truncate leaves the feed as it was', () => {
