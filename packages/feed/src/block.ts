@@ -1,6 +1,7 @@
 import { asBytes, fromUtf8, toHex } from './bytes.ts'
 import { type BlockLayout, DEFAULT_LIMITS, type FeedLimits, SIG_BYTES, scanBlock } from './codec.ts'
 import { activeEd25519 } from './crypto.ts'
+import { FeedError } from './errors.ts'
 import { keyBytes, type PublicKey } from './keys.ts'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
@@ -20,10 +21,13 @@ export class Block {
    * Does not verify the signature (see {@link Block.verify}).
    * @throws FEED_DECODE for truncated or malformed bytes
    * @throws FEED_TOO_LARGE when the body exceeds `limits.maxBodyBytes`
-   * @throws FEED_INVALID_INPUT when `bytes` is not bytes
+   * @throws FEED_INVALID_INPUT when `bytes` is not bytes or `offset` not a non-negative integer
    */
   constructor(bytes: Uint8Array | ArrayBuffer, offset = 0, limits: FeedLimits = DEFAULT_LIMITS) {
     const source = asBytes(bytes, 'block')
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new FeedError('FEED_INVALID_INPUT', `block offset must be a non-negative integer`)
+    }
     this.#layout = scanBlock(source, offset, limits)
     this.buffer = source.subarray(offset, offset + this.#layout.blockSize)
   }
