@@ -129,6 +129,37 @@ describe('slice + merge', () => {
     )
   })
 
+  it('onBlock sees new blocks in order; stop() ends before, stop(true) after the block', () => {
+    fc.assert(
+      fc.property(
+        recipeArb(1, 10).chain((recipe) =>
+          fc.tuple(
+            fc.constant(recipe),
+            fc.nat(recipe.length),
+            fc.nat(recipe.length + 1),
+            fc.boolean(),
+          ),
+        ),
+        ([recipe, split, stopAt, include]) => {
+          const feed = build(recipe)
+          const target = feed.slice(0, split)
+          const seen: string[] = []
+          const merged = target.merge(feed, (block, stop) => {
+            if (seen.length === stopAt) stop(include)
+            seen.push(hex(block.sig))
+          })
+          const fresh = feed.length - split
+          const expected = stopAt < fresh ? stopAt + (include ? 1 : 0) : fresh
+          expect(merged).toBe(expected)
+          expect(seen).toEqual(
+            feed.blocks.slice(split, split + Math.min(stopAt + 1, fresh)).map((b) => hex(b.sig)),
+          )
+          expect(hex(target.buffer)).toBe(hex(feed.slice(0, split + expected).buffer))
+        },
+      ),
+    )
+  })
+
   it('leaves the merged-in feed (or bytes) unchanged', () => {
     fc.assert(
       fc.property(
