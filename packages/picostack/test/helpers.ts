@@ -4,19 +4,35 @@ import { decodeMessage, SimpleKernel } from '../src/index.ts'
 
 const { decodeBlock } = SimpleKernel
 
-/** A kernel with one slice: every block's author and counter, as `"author:n"` strings. */
+/** What {@link CounterKernel} computes: order-independent, so peers holding the same blocks agree. */
+export interface Tally {
+  /** Blocks counted. */
+  blocks: number
+  /** Sum of their `n`. */
+  sum: number
+  /** Sum (mod 2^32) of the first 4 bytes of their ids. */
+  mix: number
+}
+
+/** A kernel with one slice, `tally`, over blocks `count { n }` (negative n is rejected). */
 export class CounterKernel extends SimpleKernel {
   constructor(...args: ConstructorParameters<typeof SimpleKernel>) {
     super(...args)
     this.store.register({
-      name: 'seen',
-      initialValue: [] as string[],
+      name: 'tally',
+      initialValue: { blocks: 0, sum: 0, mix: 0 } as Tally,
       filter({ block }) {
-        return decodeBlock(block.body).type !== 'count'
+        const { type, n } = decodeBlock(block.body)
+        if (type !== 'count') return true
+        return n < 0 ? 'NegativeCount' : false
       },
       reducer({ state, block }) {
-        const { n } = decodeBlock(block.body)
-        return [...state, `${toHex(block.key!).slice(0, 8)}:${n}`].sort()
+        const id = new DataView(block.sig.buffer, block.sig.byteOffset, 4).getUint32(0)
+        return {
+          blocks: state.blocks + 1,
+          sum: state.sum + decodeBlock(block.body).n,
+          mix: (state.mix + id) >>> 0,
+        }
       },
     })
   }
@@ -25,8 +41,8 @@ export class CounterKernel extends SimpleKernel {
     return this.createBlock('count', { n }, branch)
   }
 
-  get seen(): string[] {
-    return this.store.state.seen as string[]
+  get tally(): Tally {
+    return this.store.state.tally as Tally
   }
 }
 

@@ -1,0 +1,58 @@
+import { Feed, signPair, toHex } from '@picostack/feed'
+import { expect, test } from 'vitest'
+import { CounterKernel, chainsOf, tap, until } from './helpers.ts'
+
+const HISTORY = 10_000
+
+test('after a reconnect, one new block costs under 1% of a 10,000-block history', async () => {
+  const secret = signPair().sk
+  const alice = new CounterKernel(undefined, { secret })
+  const bob = new CounterKernel()
+  await Promise.all([alice.boot(), bob.boot()])
+  // A 10,000-block feed of alice's (a branch), signed outside the kernels, dispatched at once.
+  const history = new Feed()
+  for (let n = 0; n < HISTORY; n++)
+    history.append(CounterKernel.encodeBlock('count', { n }), secret)
+  expect((await alice.dispatch(history))!.length).toBe(HISTORY)
+  const chainId = history.first!.sig
+  const historyBytes = history.buffer.length
+
+  const first = tap(alice.spawnWire(), bob.spawnWire())
+  await until(async () => (await bob.repo.summary(chainId))?.height === HISTORY)
+  expect(first.blocks['a>b']).toHaveLength(HISTORY)
+  expect(first.blocks['b>a']).toHaveLength(0)
+  expect(first.bytes).toBeGreaterThan(historyBytes)
+  expect(bob.tally).toEqual(alice.tally)
+
+  // Disconnect; alice appends one block to the history (O(1): after its last block); reconnect.
+  alice.peers[0]!.close()
+  await until(() => alice.peers.length === 0 && bob.peers.length === 0)
+  const patch = await alice.count(HISTORY, history)
+  const second = tap(alice.spawnWire(), bob.spawnWire())
+  await until(async () => (await bob.repo.summary(chainId))?.height === HISTORY + 1)
+  // hello and summary both ways, one patch and its ack
+  await until(() => second.messages === 6)
+  expect(second.blocks['a>b']).toEqual([toHex(patch.last!.sig)])
+  expect(second.blocks['b>a']).toHaveLength(0)
+  expect(second.bytes).toBeLessThan(historyBytes / 100)
+  expect(await chainsOf(bob)).toEqual(await chainsOf(alice))
+  expect(bob.tally).toEqual(alice.tally)
+  await Promise.all([alice.close(), bob.close()])
+}, 60_000)
+
+test('a partial chain (evicted prefix elsewhere) syncs under its chain id', async () => {
+  const author = signPair()
+  const feed = new Feed()
+  for (let n = 0; n < 5; n++) feed.append(CounterKernel.encodeBlock('count', { n }), author.sk)
+  const alice = new CounterKernel()
+  const bob = new CounterKernel()
+  await Promise.all([alice.boot(), bob.boot()])
+  // Alice holds blocks 3..5 of the chain only.
+  await alice.store.dispatch(feed.slice(2), { chainId: feed.first!.sig })
+  expect((await alice.repo.summary(feed.first!.sig))!.length).toBe(3)
+  alice.spawnWire()(bob.spawnWire())
+  await until(async () => (await bob.repo.summary(feed.first!.sig))?.length === 3)
+  expect(bob.tally).toEqual(alice.tally)
+  // The missing prefix arriving later is not prepended (blocks before a partial chain's start).
+  await Promise.all([alice.close(), bob.close()])
+})
