@@ -148,8 +148,22 @@ export class Session {
     this.plug.close(reason)
   }
 
-  /** Queues a message from the peer; messages are handled one at a time, in order. */
+  /**
+   * Takes a message from the peer: over the rate limit it is refused at once (never
+   * queued); otherwise it is handled after the ones before it, in order.
+   */
   receive(msg: Uint8Array, answer: Answer | undefined): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    if (!this.#inBucket.take()) {
+      this.stats.messagesIn++
+      this.stats.bytesIn += msg.length
+      const { ratePerSec, burst } = this.host.limits
+      this.#refuse(
+        new KernelError('KERNEL_FLOOD', `over ${ratePerSec} messages per second (burst ${burst})`),
+        answer,
+      )
+      return Promise.resolve()
+    }
     this.#inbox = this.#inbox.then(() => this.#handle(msg, answer))
     return this.#inbox
   }
@@ -320,12 +334,6 @@ export class Session {
     this.stats.messagesIn++
     this.stats.bytesIn += msg.length
     const { limits } = this.host
-    if (!this.#inBucket.take()) {
-      return this.#refuse(
-        new KernelError('KERNEL_FLOOD', `more than ${limits.ratePerSec} messages per second`),
-        answer,
-      )
-    }
     if (msg.length > limits.maxMessageBytes) {
       return this.#refuse(
         new KernelError(
@@ -374,6 +382,7 @@ export class Session {
    * disconnected with `KERNEL_MISBEHAVING`.
    */
   #refuse(err: unknown, answer: Answer | undefined): void {
+    if (this.#closed) return
     const reason = err instanceof Error ? err.message : String(err)
     const bytes = encodeMessage({ type: 'error', code: errorCode(err), reason })
     if (answer) answer(bytes).catch(noop)
