@@ -12,9 +12,9 @@ export const MAX_HEIGHT = 0xffff_ffff
 
 /** Namespace bytes (first byte of every key). */
 export const NS = {
-  /** `0x01 | id` -> placement: chain id, height, write sequence. */
+  /** `0x01 | id` -> placement: chain number, height, write sequence. */
   placement: 0x01,
-  /** `0x02 | chain id | height u32` -> block bytes. */
+  /** `0x02 | chain number u64 | height u32` -> block bytes. */
   block: 0x02,
   /** `0x03 | chain id` -> chain record. */
   chain: 0x03,
@@ -28,11 +28,14 @@ export const NS = {
   registry: 0x07,
   /** `0x08 | id` -> chain id: a block that started a partial chain (its parent unknown). */
   partial: 0x08,
+  /** `0x09 | chain number u64` -> chain id: the chain a placement names. */
+  chainNo: 0x09,
 } as const
 
 /** Where a stored block sits: its chain, its height in it, and when it was written. */
 export interface Placement {
-  chainId: Uint8Array // 64 B
+  /** The chain's number ({@link ChainRecord.chainNo}). */
+  chainNo: number
   height: number
   /** Repo-wide write sequence number of the block (orders "most recently written"). */
   seq: number
@@ -47,8 +50,11 @@ export interface ChainRecord {
   headHeight: number
   firstId: Uint8Array // 64 B
   firstHeight: number
-  /** Write sequence number when the chain was started (orders an owner's chains). */
-  createdSeq: number
+  /**
+   * Chain number: the write sequence number when the chain was started. Never reused, it
+   * orders an owner's chains and stands for the chain id in block keys and placements.
+   */
+  chainNo: number
   /** False for a partial chain received without a height: heights count from its first block. */
   heightKnown: boolean
 }
@@ -60,17 +66,26 @@ export interface AuthoredEntry {
   id: Uint8Array // 64 B
 }
 
-function writeU64(view: DataView, at: number, n: number): void {
-  view.setUint32(at, Math.floor(n / 0x1_0000_0000))
-  view.setUint32(at + 4, n >>> 0)
+/* Big-endian integers written byte by byte: no DataView per key on the write path. */
+
+function writeU32(out: Uint8Array, at: number, n: number): void {
+  out[at] = n >>> 24
+  out[at + 1] = n >>> 16
+  out[at + 2] = n >>> 8
+  out[at + 3] = n
 }
 
-function readU64(view: DataView, at: number): number {
-  return view.getUint32(at) * 0x1_0000_0000 + view.getUint32(at + 4)
+function readU32(bytes: Uint8Array, at: number): number {
+  return bytes[at]! * 0x100_0000 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!)
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+function writeU64(out: Uint8Array, at: number, n: number): void {
+  writeU32(out, at, Math.floor(n / 0x1_0000_0000))
+  writeU32(out, at + 4, n >>> 0)
+}
+
+function readU64(bytes: Uint8Array, at: number): number {
+  return readU32(bytes, at) * 0x1_0000_0000 + readU32(bytes, at + 4)
 }
 
 function corrupt(what: string): never {
@@ -90,18 +105,31 @@ export function partialKey(id: Uint8Array): Uint8Array {
   return prefixed(NS.partial, id)
 }
 
-/** `0x02 | chain id | height u32` */
-export function blockKey(chainId: Uint8Array, height: number): Uint8Array {
-  const key = new Uint8Array(1 + SIG_BYTES + 4)
+/** `0x02 | chain number u64 | height u32` (13 B) */
+export function blockKey(chainNo: number, height: number): Uint8Array {
+  const key = new Uint8Array(13)
   key[0] = NS.block
-  key.set(chainId, 1)
-  viewOf(key).setUint32(1 + SIG_BYTES, height)
+  writeU64(key, 1, chainNo)
+  writeU32(key, 9, height)
   return key
+}
+
+/** The chain number in a block key. */
+export function chainNoOfBlockKey(key: Uint8Array): number {
+  return readU64(key, 1)
 }
 
 /** The height in a block key. */
 export function heightOfBlockKey(key: Uint8Array): number {
-  return viewOf(key).getUint32(1 + SIG_BYTES)
+  return readU32(key, 9)
+}
+
+/** `0x09 | chain number u64` */
+export function chainNoKey(chainNo: number): Uint8Array {
+  const key = new Uint8Array(9)
+  key[0] = NS.chainNo
+  writeU64(key, 1, chainNo)
+  return key
 }
 
 /** `0x03 | chain id` */
@@ -112,12 +140,12 @@ export function chainKey(chainId: Uint8Array): Uint8Array {
   return key
 }
 
-/** `0x04 | owner | created seq u64 | chain id` */
-export function ownedKey(owner: Uint8Array, createdSeq: number, chainId: Uint8Array): Uint8Array {
+/** `0x04 | owner | chain number u64 | chain id` */
+export function ownedKey(owner: Uint8Array, chainNo: number, chainId: Uint8Array): Uint8Array {
   const key = new Uint8Array(1 + AUTHOR_BYTES + 8 + SIG_BYTES)
   key[0] = NS.owned
   key.set(owner, 1)
-  writeU64(viewOf(key), 1 + AUTHOR_BYTES, createdSeq)
+  writeU64(key, 1 + AUTHOR_BYTES, chainNo)
   key.set(chainId, 1 + AUTHOR_BYTES + 8)
   return key
 }
@@ -189,40 +217,35 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   return out
 }
 
-/** Placement value: chain id (64) | height u32 | seq u64 = 76 B. */
+const PLACEMENT_BYTES = 20
+
+/** Placement value: chain number u64 | height u32 | seq u64 = 20 B. */
 export function encodePlacement(p: Placement): Uint8Array {
-  const out = new Uint8Array(SIG_BYTES + 12)
-  out.set(p.chainId)
-  const view = viewOf(out)
-  view.setUint32(SIG_BYTES, p.height)
-  writeU64(view, SIG_BYTES + 4, p.seq)
+  const out = new Uint8Array(PLACEMENT_BYTES)
+  writeU64(out, 0, p.chainNo)
+  writeU32(out, 8, p.height)
+  writeU64(out, 12, p.seq)
   return out
 }
 
 /** @throws REPO_CORRUPT when `bytes` is not a placement value */
 export function decodePlacement(bytes: Uint8Array): Placement {
-  if (bytes.length !== SIG_BYTES + 12) corrupt('placement')
-  const view = viewOf(bytes)
-  return {
-    chainId: bytes.subarray(0, SIG_BYTES),
-    height: view.getUint32(SIG_BYTES),
-    seq: readU64(view, SIG_BYTES + 4),
-  }
+  if (bytes.length !== PLACEMENT_BYTES) corrupt('placement')
+  return { chainNo: readU64(bytes, 0), height: readU32(bytes, 8), seq: readU64(bytes, 12) }
 }
 
 const CHAIN_RECORD_BYTES = AUTHOR_BYTES + 2 * SIG_BYTES + 4 + 4 + 8 + 1
 
-/** Chain value: author | head id | first id | head height u32 | first height u32 | created seq u64 | flags u8. */
+/** Chain value: author | head id | first id | head height u32 | first height u32 | chain number u64 | flags u8. */
 export function encodeChain(c: ChainRecord): Uint8Array {
   const out = new Uint8Array(CHAIN_RECORD_BYTES)
-  const view = viewOf(out)
   out.set(c.author, 0)
   out.set(c.headId, AUTHOR_BYTES)
   out.set(c.firstId, AUTHOR_BYTES + SIG_BYTES)
   let at = AUTHOR_BYTES + 2 * SIG_BYTES
-  view.setUint32(at, c.headHeight)
-  view.setUint32(at + 4, c.firstHeight)
-  writeU64(view, at + 8, c.createdSeq)
+  writeU32(out, at, c.headHeight)
+  writeU32(out, at + 4, c.firstHeight)
+  writeU64(out, at + 8, c.chainNo)
   at += 16
   out[at] = c.heightKnown ? 1 : 0
   return out
@@ -231,16 +254,15 @@ export function encodeChain(c: ChainRecord): Uint8Array {
 /** @throws REPO_CORRUPT when `bytes` is not a chain record */
 export function decodeChain(chainId: Uint8Array, bytes: Uint8Array): ChainRecord {
   if (bytes.length !== CHAIN_RECORD_BYTES) corrupt('chain')
-  const view = viewOf(bytes)
   const at = AUTHOR_BYTES + 2 * SIG_BYTES
   return {
     chainId,
     author: bytes.slice(0, AUTHOR_BYTES),
     headId: bytes.slice(AUTHOR_BYTES, AUTHOR_BYTES + SIG_BYTES),
     firstId: bytes.slice(AUTHOR_BYTES + SIG_BYTES, at),
-    headHeight: view.getUint32(at),
-    firstHeight: view.getUint32(at + 4),
-    createdSeq: readU64(view, at + 8),
+    headHeight: readU32(bytes, at),
+    firstHeight: readU32(bytes, at + 4),
+    chainNo: readU64(bytes, at + 8),
     heightKnown: bytes[at + 16] === 1,
   }
 }
@@ -248,9 +270,8 @@ export function decodeChain(chainId: Uint8Array, bytes: Uint8Array): ChainRecord
 /** Authored value: seq u64 | height u32 | id (64) = 76 B. */
 export function encodeAuthored(e: AuthoredEntry): Uint8Array {
   const out = new Uint8Array(12 + SIG_BYTES)
-  const view = viewOf(out)
-  writeU64(view, 0, e.seq)
-  view.setUint32(8, e.height)
+  writeU64(out, 0, e.seq)
+  writeU32(out, 8, e.height)
   out.set(e.id, 12)
   return out
 }
@@ -258,21 +279,20 @@ export function encodeAuthored(e: AuthoredEntry): Uint8Array {
 /** @throws REPO_CORRUPT when `bytes` is not an authored value */
 export function decodeAuthored(bytes: Uint8Array): AuthoredEntry {
   if (bytes.length !== 12 + SIG_BYTES) corrupt('authored')
-  const view = viewOf(bytes)
-  return { seq: readU64(view, 0), height: view.getUint32(8), id: bytes.slice(12) }
+  return { seq: readU64(bytes, 0), height: readU32(bytes, 8), id: bytes.slice(12) }
 }
 
 /** u64 value (the write sequence counter). */
 export function encodeU64(n: number): Uint8Array {
   const out = new Uint8Array(8)
-  writeU64(viewOf(out), 0, n)
+  writeU64(out, 0, n)
   return out
 }
 
 /** @throws REPO_CORRUPT when `bytes` is not 8 bytes */
 export function decodeU64(bytes: Uint8Array): number {
   if (bytes.length !== 8) corrupt('counter')
-  return readU64(viewOf(bytes), 0)
+  return readU64(bytes, 0)
 }
 
 /** A plain Uint8Array view of bytes a database returned (Node Buffers included). */

@@ -20,6 +20,7 @@ import {
   type ChainRecord,
   chainIdOfOwnedKey,
   chainKey,
+  chainNoKey,
   decodeAuthored,
   decodeChain,
   decodePlacement,
@@ -279,26 +280,40 @@ export class Repo {
   }
 
   async #placement(id: Uint8Array, ws?: WriteSet): Promise<Placement | undefined> {
-    const pending = ws?.placements.get(mapKey(id))
+    const pending = ws?.placement(id)
     if (pending) return pending
     const value = await this.#get(placementKey(id))
     return value === undefined ? undefined : decodePlacement(value)
   }
 
   async #chain(chainId: Uint8Array, ws?: WriteSet): Promise<ChainRecord | undefined> {
-    const key = mapKey(chainId)
-    const cached = ws?.chains.get(key)
+    const cached = ws?.chains.get(mapKey(chainId))
     if (cached !== undefined) return cached ?? undefined
     const value = await this.#get(chainKey(chainId))
     if (value === undefined) return undefined
     const chain = decodeChain(chainId.slice(), value)
-    ws?.chains.set(key, chain)
+    ws?.cacheChain(chain)
     return chain
   }
 
-  /** The id of the block at `height` of `chainId`. */
-  async #idAt(chainId: Uint8Array, height: number): Promise<Uint8Array> {
-    const value = await this.#get(blockKey(chainId, height))
+  /** The chain id (64 B) of chain number `chainNo`. */
+  async #chainIdOf(chainNo: number): Promise<Uint8Array> {
+    const chainId = await this.#get(chainNoKey(chainNo))
+    if (chainId?.length !== SIG_BYTES) throw corrupt('a placement names a missing chain')
+    return chainId
+  }
+
+  /** The chain a placement names. */
+  async #placedChain(placement: Placement, ws: WriteSet): Promise<ChainRecord> {
+    const cached = ws.chainsByNo.get(placement.chainNo)
+    const chain = cached ?? (await this.#chain(await this.#chainIdOf(placement.chainNo), ws))
+    if (chain?.chainNo !== placement.chainNo) throw corrupt('a placement names a missing chain')
+    return chain
+  }
+
+  /** The id of the block at `height` of `chain`. */
+  async #idAt(chain: ChainRecord, height: number): Promise<Uint8Array> {
+    const value = await this.#get(blockKey(chain.chainNo, height))
     if (value === undefined) throw corrupt(`chain lacks its block at height ${height}`)
     return value.slice(0, SIG_BYTES)
   }
@@ -371,8 +386,7 @@ export class Repo {
       }
       return 'stop'
     }
-    const chain = await this.#chain(parent.chainId, ws)
-    if (!chain) throw corrupt('a placement names a missing chain')
+    const chain = await this.#placedChain(parent, ws)
     const fastForward = parent.height === chain.headHeight
     if ((!fastForward || this.#partialStarts.has(mapKey(id))) && (await isHeld())) return 'held'
     if (fastForward && bytesEqual(block.key!, chain.author)) {
@@ -385,6 +399,21 @@ export class Repo {
     if (!fastForward) await this.#evictAfter(ws, chain, parent.height)
     ws.append(chain, block)
     return 'written'
+  }
+
+  /**
+   * True when `block` is the owner's fast-forward of the chain the last block went to: what
+   * {@link Repo.#step} would write, decided without a read or an await (the merge hot path).
+   */
+  #extendsTip(block: Block, ws: WriteSet): boolean {
+    const tip = ws.tip
+    return (
+      tip !== undefined &&
+      !block.genesis &&
+      bytesEqual(block.psig, tip.headId) &&
+      bytesEqual(block.key!, tip.author) &&
+      (this.#partialStarts.size === 0 || !this.#partialStarts.has(mapKey(block.sig)))
+    )
   }
 
   /** Adds the removal of one stored block (and its partial-start record) to `ws`. */
@@ -414,12 +443,12 @@ export class Repo {
    * @returns the removed blocks, newest first
    */
   async #evictAfter(ws: WriteSet, chain: ChainRecord, height: number): Promise<Block[]> {
-    const { chainId } = chain
+    const { chainId, chainNo } = chain
     const evicted: Block[] = []
     const authors = new Map<string, Uint8Array>()
     const range = {
-      gt: blockKey(chainId, height),
-      lte: blockKey(chainId, chain.headHeight),
+      gt: blockKey(chainNo, height),
+      lte: blockKey(chainNo, chain.headHeight),
       reverse: true,
       ...VIEW,
     }
@@ -434,7 +463,7 @@ export class Repo {
       return evicted
     }
     chain.headHeight = height
-    chain.headId = await this.#idAt(chainId, height)
+    chain.headId = await this.#idAt(chain, height)
     ws.markChain(chain)
     // Authors whose newest block in this chain was removed get their newest remaining one.
     const moved = new Map<string, Uint8Array>()
@@ -444,8 +473,8 @@ export class Repo {
     }
     if (moved.size > 0) {
       const below = {
-        gte: blockKey(chainId, chain.firstHeight),
-        lte: blockKey(chainId, height),
+        gte: blockKey(chainNo, chain.firstHeight),
+        lte: blockKey(chainNo, height),
         reverse: true,
         ...VIEW,
       }
@@ -519,6 +548,11 @@ export class Repo {
             VIEW,
           ))
         for (const [i, block] of group.entries()) {
+          if (this.#extendsTip(block, ws)) {
+            ws.append(ws.tip!, block)
+            written++
+            continue
+          }
           const step = await this.#step(block, ws, ctx, async () => (await heldIn())[i]!)
           if (step === 'stop') {
             await this.#flush(ws)
@@ -586,7 +620,7 @@ export class Repo {
     this.#assertOpen()
     const placement = await this.#placement(idBytes(id, 'id'))
     if (!placement) return undefined
-    const value = await this.#get(blockKey(placement.chainId, placement.height))
+    const value = await this.#get(blockKey(placement.chainNo, placement.height))
     if (value === undefined) throw corrupt('a placement points at no block')
     return storedBlock(value)
   }
@@ -608,7 +642,8 @@ export class Repo {
    */
   async chainOf(id: Uint8Array): Promise<Uint8Array | undefined> {
     this.#assertOpen()
-    return (await this.#placement(idBytes(id, 'id')))?.chainId.slice()
+    const placement = await this.#placement(idBytes(id, 'id'))
+    return placement && (await this.#chainIdOf(placement.chainNo)).slice()
   }
 
   /**
@@ -677,8 +712,8 @@ export class Repo {
     const stop = typeof limitOrStop === 'function' ? limitOrStop : undefined
     const blocks: Block[] = []
     const range = {
-      gte: blockKey(placement.chainId, 0),
-      lte: blockKey(placement.chainId, placement.height),
+      gte: blockKey(placement.chainNo, 0),
+      lte: blockKey(placement.chainNo, placement.height),
       reverse: true,
       limit,
       ...VIEW,
@@ -701,8 +736,8 @@ export class Repo {
     this.#assertOpen()
     const placement = await this.#placement(idBytes(anyId, 'id'))
     if (!placement) return undefined
-    const { chainId } = placement
-    const range = { gte: blockKey(chainId, 0), lte: blockKey(chainId, MAX_HEIGHT), ...VIEW }
+    const { chainNo } = placement
+    const range = { gte: blockKey(chainNo, 0), lte: blockKey(chainNo, MAX_HEIGHT), ...VIEW }
     const blocks: Block[] = []
     for await (const value of this.db.values(range)) blocks.push(storedBlock(value))
     return storedFeed(blocks)
@@ -770,7 +805,7 @@ export class Repo {
       let height = chain.firstHeight - 1
       if (stopAt) {
         const placement = await this.#placement(stopAt)
-        if (!placement || !bytesEqual(placement.chainId, chain.chainId)) {
+        if (!placement || placement.chainNo !== chain.chainNo) {
           throw new RepoError('REPO_NOT_FOUND', 'stopAt is not a block of that chain')
         }
         height = placement.height
@@ -806,7 +841,7 @@ export class Repo {
       const chain = await this.#chain(chainId, ws)
       if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
       const last = await this.#placement(lastId)
-      if (!last || !bytesEqual(last.chainId, chain.chainId)) {
+      if (!last || last.chainNo !== chain.chainNo) {
         throw new RepoError('REPO_NOT_FOUND', 'lastId is not a block of that chain')
       }
       let evicted: Block[]
@@ -823,12 +858,12 @@ export class Repo {
 
   /** Adds to `ws` the removal of `chain`'s blocks up to `height` (below its head). */
   async #evictBelow(ws: WriteSet, chain: ChainRecord, height: number): Promise<Block[]> {
-    const { chainId } = chain
+    const { chainId, chainNo } = chain
     const evicted: Block[] = []
     const authors = new Map<string, Uint8Array>()
     const range = {
-      gte: blockKey(chainId, chain.firstHeight),
-      lte: blockKey(chainId, height),
+      gte: blockKey(chainNo, chain.firstHeight),
+      lte: blockKey(chainNo, height),
       ...VIEW,
     }
     for await (const [key, value] of this.db.iterator(range)) {
@@ -842,7 +877,7 @@ export class Repo {
       }
     }
     chain.firstHeight = height + 1
-    chain.firstId = await this.#idAt(chainId, height + 1)
+    chain.firstId = await this.#idAt(chain, height + 1)
     ws.markChain(chain)
     return evicted
   }

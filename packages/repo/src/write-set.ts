@@ -1,4 +1,4 @@
-import type { Block } from '@picostack/feed'
+import { type Block, bytesEqual } from '@picostack/feed'
 import { RepoError } from './errors.ts'
 import {
   type AuthoredEntry,
@@ -6,6 +6,7 @@ import {
   blockKey,
   type ChainRecord,
   chainKey,
+  chainNoKey,
   encodeAuthored,
   encodeChain,
   encodePlacement,
@@ -31,6 +32,13 @@ export function mapKey(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])
 }
 
+/** The newest block of an author other than the chain's owner, pending in a write set. */
+interface ForeignTag {
+  author: Uint8Array // 32 B
+  chain: ChainRecord
+  entry: AuthoredEntry
+}
+
 /**
  * The changes of one locked write, not yet in the database: the operations, the chain
  * records and placements they create (so later blocks of the same write see them), and the
@@ -39,14 +47,24 @@ export function mapKey(bytes: Uint8Array): string {
 export class WriteSet {
   /** Operations so far, in order (a later op on the same key wins). */
   ops: Op[] = []
-  /** Chain records read or changed during this write; `null` marks a removed chain. */
+  /** Chain records read or changed during this write, by chain id; `null` marks a removed chain. */
   readonly chains = new Map<string, ChainRecord | null>()
-  /** Placements of blocks added since the last drain. */
-  placements = new Map<string, Placement>()
+  /** The same records by chain number. */
+  readonly chainsByNo = new Map<number, ChainRecord | null>()
   /** Next write sequence number. */
   seq: number
-  #dirtyChains = new Map<string, ChainRecord>()
-  #authored = new Map<string, { author: Uint8Array; chainId: Uint8Array; entry: AuthoredEntry }>()
+  /** The chain of the block appended last (kept across drains; cleared when it is dropped). */
+  tip: ChainRecord | undefined
+  /** Ids and placements of blocks added since the last drain, in order. */
+  #pendingIds: Uint8Array[] = []
+  #pending: Placement[] = []
+  /** `#pending` by id, built only when a lookup needs it (fast-forwards never do). */
+  #pendingIndex = new Map<string, Placement>()
+  #indexed = 0
+  #dirtyChains = new Set<ChainRecord>()
+  /** Owners' newest blocks, per chain (the common case: no string keys per block). */
+  #ownerTags = new Map<ChainRecord, AuthoredEntry>()
+  #foreignTags = new Map<string, ForeignTag>()
   #seqChanged = false
 
   constructor(seq: number) {
@@ -55,7 +73,23 @@ export class WriteSet {
 
   /** True when nothing is waiting to be written. */
   get empty(): boolean {
-    return this.ops.length === 0 && this.#dirtyChains.size === 0 && this.#authored.size === 0
+    return this.ops.length === 0 && this.#dirtyChains.size === 0
+  }
+
+  /** Remembers `chain` (read from the database or created) for the rest of this write. */
+  cacheChain(chain: ChainRecord): void {
+    this.chains.set(mapKey(chain.chainId), chain)
+    this.chainsByNo.set(chain.chainNo, chain)
+  }
+
+  /** The placement of block `id` if it was added since the last drain. */
+  placement(id: Uint8Array): Placement | undefined {
+    const pending = this.#pending
+    if (pending.length === 0) return undefined
+    for (; this.#indexed < pending.length; this.#indexed++) {
+      this.#pendingIndex.set(mapKey(this.#pendingIds[this.#indexed]!), pending[this.#indexed]!)
+    }
+    return this.#pendingIndex.get(mapKey(id))
   }
 
   /**
@@ -70,15 +104,18 @@ export class WriteSet {
       headHeight: height - 1,
       firstId: block.sig.slice(),
       firstHeight: height,
-      createdSeq: this.seq,
+      chainNo: this.seq,
       heightKnown,
     }
-    this.chains.set(mapKey(chain.chainId), chain)
-    this.ops.push({
-      type: 'put',
-      key: ownedKey(chain.author, chain.createdSeq, chain.chainId),
-      value: new Uint8Array(0),
-    })
+    this.cacheChain(chain)
+    this.ops.push(
+      {
+        type: 'put',
+        key: ownedKey(chain.author, chain.chainNo, chain.chainId),
+        value: new Uint8Array(0),
+      },
+      { type: 'put', key: chainNoKey(chain.chainNo), value: chain.chainId },
+    )
     if (!block.genesis) {
       this.ops.push({ type: 'put', key: partialKey(block.sig), value: chain.chainId })
     }
@@ -87,64 +124,87 @@ export class WriteSet {
 
   /**
    * Puts `block` on top of `chain` (its placement, its bytes, the chain's head and the
-   * author's tag).
+   * author's tag). The block's bytes are copied; its id is kept until the next drain.
    * @throws REPO_INVALID_INPUT when the chain would pass {@link MAX_HEIGHT}
    */
   append(chain: ChainRecord, block: Block): void {
     const height = chain.headHeight + 1
     if (height > MAX_HEIGHT) throw new RepoError('REPO_INVALID_INPUT', 'chain is too long')
-    const placement: Placement = { chainId: chain.chainId, height, seq: this.seq++ }
+    const placement: Placement = { chainNo: chain.chainNo, height, seq: this.seq++ }
     this.#seqChanged = true
-    const id = block.sig.slice()
+    const id = block.sig
     this.ops.push(
       { type: 'put', key: placementKey(id), value: encodePlacement(placement) },
       // A copy: stores that keep values by reference must not pin the caller's feed buffer.
-      { type: 'put', key: blockKey(chain.chainId, height), value: block.buffer.slice() },
+      { type: 'put', key: blockKey(chain.chainNo, height), value: block.buffer.slice() },
     )
-    this.placements.set(mapKey(id), placement)
+    this.#pendingIds.push(id)
+    this.#pending.push(placement)
     chain.headHeight = height
     chain.headId = id
-    this.markChain(chain)
+    this.#dirtyChains.add(chain)
+    this.tip = chain
+    const entry: AuthoredEntry = { seq: placement.seq, height, id }
     const author = block.key!
-    this.#authored.set(mapKey(author) + mapKey(chain.chainId), {
-      author: author.slice(),
-      chainId: chain.chainId,
-      entry: { seq: placement.seq, height, id },
-    })
+    if (bytesEqual(author, chain.author)) {
+      this.#ownerTags.set(chain, entry)
+    } else {
+      this.#foreignTags.set(mapKey(author) + mapKey(chain.chainId), { author, chain, entry })
+    }
   }
 
   /** Schedules `chain`'s record to be written with its current fields. */
   markChain(chain: ChainRecord): void {
-    const key = mapKey(chain.chainId)
-    this.chains.set(key, chain)
-    this.#dirtyChains.set(key, chain)
+    this.cacheChain(chain)
+    this.#dirtyChains.add(chain)
   }
 
-  /** Removes `chain`'s record and its owner tag. */
+  /** Removes `chain`'s record, its owner tag and its number. */
   dropChain(chain: ChainRecord): void {
-    const key = mapKey(chain.chainId)
-    this.chains.set(key, null)
-    this.#dirtyChains.delete(key)
+    this.chains.set(mapKey(chain.chainId), null)
+    this.chainsByNo.set(chain.chainNo, null)
+    this.#dirtyChains.delete(chain)
+    this.#ownerTags.delete(chain)
+    for (const [key, tag] of this.#foreignTags) {
+      if (tag.chain === chain) this.#foreignTags.delete(key)
+    }
+    if (this.tip === chain) this.tip = undefined
     this.ops.push(
       { type: 'del', key: chainKey(chain.chainId) },
-      { type: 'del', key: ownedKey(chain.author, chain.createdSeq, chain.chainId) },
+      { type: 'del', key: ownedKey(chain.author, chain.chainNo, chain.chainId) },
+      { type: 'del', key: chainNoKey(chain.chainNo) },
     )
   }
 
   /** All pending operations as one batch (chain records and tags last); then empties itself. */
   drain(): Op[] {
     const ops = this.ops
-    for (const chain of this.#dirtyChains.values()) {
+    for (const chain of this.#dirtyChains) {
       ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
     }
-    for (const { author, chainId, entry } of this.#authored.values()) {
-      ops.push({ type: 'put', key: authoredKey(author, chainId), value: encodeAuthored(entry) })
+    for (const [chain, entry] of this.#ownerTags) {
+      ops.push({
+        type: 'put',
+        key: authoredKey(chain.author, chain.chainId),
+        value: encodeAuthored(entry),
+      })
+    }
+    for (const { author, chain, entry } of this.#foreignTags.values()) {
+      ops.push({
+        type: 'put',
+        key: authoredKey(author, chain.chainId),
+        value: encodeAuthored(entry),
+      })
     }
     if (this.#seqChanged) ops.push({ type: 'put', key: SEQ_KEY, value: encodeU64(this.seq) })
     this.ops = []
-    this.placements = new Map()
-    this.#dirtyChains = new Map()
-    this.#authored = new Map()
+    this.#pendingIds = []
+    this.#pending = []
+    this.#pendingIndex = new Map()
+    this.#indexed = 0
+    this.#dirtyChains = new Set()
+    this.#ownerTags = new Map()
+    this.#foreignTags = new Map()
     this.#seqChanged = false
     return ops
   }

@@ -138,7 +138,7 @@ export function conformance(factory: DbFactory): void {
         expect(await codeOf(repo.merge(Feed.from([keyless], { verify: false })))).toBe(
           'REPO_UNVERIFIED',
         )
-        expect(await keyCount(db)).toBe(6) // the one genesis: placement, block, chain, owned, authored, seq
+        expect(await keyCount(db)).toBe(7) // the one genesis: placement, block, chain, chain number, owned, authored, seq
       })
 
       it('writes one block with registry ops atomically, and not the ops when refused', async () => {
@@ -524,7 +524,7 @@ export function conformance(factory: DbFactory): void {
         repo.merge(feed.slice(0, 10)),
       ])
       expect(results.reduce((a, b) => a + b, 0)).toBe(51)
-      expect(await keyCount(db)).toBe(51 * 2 + 1 + 1 + 2 + 1)
+      expect(await keyCount(db)).toBe(51 * 2 + 1 + 1 + 1 + 2 + 1) // blocks, chain, number, owned, tags, seq
       expect(ids(await repo.resolveFeed(feed.first!.sig))).toEqual(ids(withBob))
       expect(await repo.listFeeds()).toHaveLength(1)
     })

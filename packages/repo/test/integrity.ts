@@ -8,6 +8,7 @@ import {
   AUTHOR_BYTES,
   type ChainRecord,
   chainIdOfOwnedKey,
+  chainNoOfBlockKey,
   decodeAuthored,
   decodeChain,
   decodePlacement,
@@ -30,6 +31,9 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   const owned: Uint8Array[] = []
   const authored: [Uint8Array, Uint8Array][] = []
   const partials: Uint8Array[] = []
+  /** Chain ids by chain number (the `0x09` index). */
+  const chainIds = new Map<number, string>()
+  const blocksByNo = new Map<number, { height: number; block: Block }[]>()
   let seq: number | undefined
   for await (const [k, v] of db.iterator(VIEW)) {
     const key = plain(k)
@@ -40,12 +44,16 @@ export async function integrityProblems(db: Db): Promise<string[]> {
         placements.set(toHex(rest), decodePlacement(value))
         break
       case NS.block: {
-        const chainId = toHex(rest.subarray(0, SIG_BYTES))
-        const list = blocks.get(chainId) ?? []
+        const chainNo = chainNoOfBlockKey(key)
+        const list = blocksByNo.get(chainNo) ?? []
         list.push({ height: heightOfBlockKey(key), block: new Block(value.slice()) })
-        blocks.set(chainId, list)
+        blocksByNo.set(chainNo, list)
         break
       }
+      case NS.chainNo:
+        if (key.length !== 9 || value.length !== SIG_BYTES) problems.push('malformed chain number')
+        else chainIds.set(readChainNo(key), toHex(value))
+        break
       case NS.chain:
         chains.set(toHex(rest), decodeChain(rest.slice(), value))
         break
@@ -67,10 +75,18 @@ export async function integrityProblems(db: Db): Promise<string[]> {
         problems.push(`unknown namespace ${key[0]}`)
     }
   }
+  for (const [chainNo, list] of blocksByNo) {
+    const chainId = chainIds.get(chainNo)
+    if (chainId === undefined) problems.push(`blocks of unnumbered chain ${chainNo}`)
+    else blocks.set(chainId, list)
+  }
+  for (const [chainNo, chainId] of chainIds) {
+    if (chains.get(chainId)?.chainNo !== chainNo) problems.push(`stale chain number ${chainNo}`)
+  }
   let maxSeq = -1
   for (const [id, p] of placements) {
     maxSeq = Math.max(maxSeq, p.seq)
-    const found = blocks.get(toHex(p.chainId))?.find((b) => b.height === p.height)
+    const found = blocksByNo.get(p.chainNo)?.find((b) => b.height === p.height)
     if (!found || toHex(found.block.sig) !== id) problems.push(`placement ${id} points nowhere`)
   }
   if (placements.size > 0 && (seq === undefined || seq <= maxSeq)) {
@@ -106,13 +122,14 @@ export async function integrityProblems(db: Db): Promise<string[]> {
     }
     for (const { height, block } of list) {
       const p = placements.get(toHex(block.sig))
-      if (!p || toHex(p.chainId) !== chainId || p.height !== height) {
+      if (!p || chainIds.get(p.chainNo) !== chainId || p.height !== height) {
         problems.push(`block at ${chainId}/${height} has no placement`)
       }
     }
   }
   for (const [chainId, chain] of chains) {
     if (!blocks.has(chainId)) problems.push(`chain ${chainId} holds no blocks`)
+    if (chainIds.get(chain.chainNo) !== chainId) problems.push(`chain ${chainId} has no number`)
     const hasOwner = owned.some(
       (key) =>
         bytesEqual(chainIdOfOwnedKey(key), chain.chainId) &&
@@ -149,4 +166,11 @@ export async function integrityProblems(db: Db): Promise<string[]> {
     if (!placements.has(toHex(id))) problems.push(`partial start ${toHex(id)} is not held`)
   }
   return problems
+}
+
+/** The chain number in a `0x09` key. */
+function readChainNo(key: Uint8Array): number {
+  let n = 0
+  for (let i = 1; i < 9; i++) n = n * 256 + key[i]!
+  return n
 }
