@@ -17,6 +17,8 @@ import type { Task } from '../src/kernel.ts'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const SHORT_TTL_MS = 4_000
 const TIMEOUT_MS = 60_000
+/** `pnpm demo --verbose` shows what each peer prints. */
+const VERBOSE = process.argv.includes('--verbose')
 
 /** One peer process running `todo serve`, driven over IPC. */
 class PeerProcess {
@@ -38,7 +40,7 @@ class PeerProcess {
       {
         cwd: root,
         execArgv: ['--import', 'tsx', '--conditions=@picostack/source'],
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        stdio: ['ignore', VERBOSE ? 'inherit' : 'ignore', 'inherit', 'ipc'],
       },
     )
     this.exited = new Promise((resolve) => this.child.once('exit', resolve))
@@ -89,6 +91,15 @@ async function converge(peers: PeerProcess[], check: (tasks: Task[]) => boolean)
   }
 }
 
+/** Polls `check` every 50 ms until it holds; fails after TIMEOUT_MS. */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  const start = Date.now()
+  while (!(await check())) {
+    if (Date.now() - start > TIMEOUT_MS) throw new Error('timed out')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 const line = (text: string) => console.log(text)
 const short = (id: string) => id.slice(0, 8)
 
@@ -113,6 +124,13 @@ async function main(): Promise<void> {
     for (const [i, name] of names.entries()) {
       line(`${name.padEnd(5)} online as ${keys[i]!.slice(0, 16)}...`)
     }
+
+    const meshStart = Date.now()
+    await until(async () => {
+      const counts = await Promise.all(peers.map((peer) => peer.run('peers')))
+      return counts.every((count) => count.peers === 2)
+    })
+    line(`every peer is connected to the other two (${Date.now() - meshStart} ms)`)
 
     const milk = (await alice.run('add', 'buy', 'milk')).id!
     const bins = (await alice.run('add', 'take', 'out', 'the', 'bins')).id!

@@ -11,6 +11,8 @@ export interface CommandResult {
   id?: string
   /** The live tasks (`list`). */
   tasks?: Task[]
+  /** Peers connected now (`peers`). */
+  peers?: number
 }
 
 /** How to use the commands (also printed by `todo --help`). */
@@ -21,7 +23,8 @@ export const COMMANDS_HELP = `commands:
   start <id>                              mark a task doing
   reopen <id>                             mark a task todo
   assign <id> <public key|none>           let another peer change it too
-  whoami                                  this peer's public key`
+  whoami                                  this peer's public key
+  peers                                   how many peers are connected now`
 
 const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -92,10 +95,14 @@ export async function runCommand(
     }
     case 'whoami':
       return { text: kernel.pk }
+    case 'peers': {
+      const peers = kernel.peers.length
+      return { peers, text: `${peers} peers` }
+    }
     default:
       throw new TodoError(
         'TODO_INVALID_INPUT',
-        `unknown command ${command ?? '(none)'}; one of add, list, done, start, reopen, assign, whoami (statuses: ${TASK_STATUSES.join(', ')})`,
+        `unknown command ${command ?? '(none)'}; one of add, list, done, start, reopen, assign, whoami, peers (statuses: ${TASK_STATUSES.join(', ')})`,
       )
   }
 }

@@ -1,5 +1,6 @@
 export { ModemError, type ModemErrorCode } from './errors.ts'
 export {
+  DEFAULT_LOOKUP_INTERVAL_MS,
   MODEM_PROTOCOL,
   Modem56,
   type ModemEvents,

@@ -7,7 +7,7 @@ import {
   type Plug,
 } from '@picostack/net'
 import DHT, { type DHTNode } from 'hyperdht'
-import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
+import Hyperswarm, { type PeerDiscovery, type SwarmConnection } from 'hyperswarm'
 import Protomux, { type Channel } from 'protomux'
 import { ModemError } from './errors.ts'
 import { topicKey } from './topic.ts'
@@ -62,9 +62,21 @@ export interface ModemOptions {
   seed?: Uint8Array
   /** Most connections the swarm keeps (hyperswarm's `maxPeers`, default 64). */
   maxPeers?: number
+  /**
+   * Longest pause between two lookups of a joined topic, ms (default 60 000). Lookups
+   * repeat after 1 s, 2 s, 4 s... up to this, so peers that joined at the same moment
+   * (each looking up before the other was announced) still find each other within
+   * seconds; hyperswarm alone looks again only after 10 minutes.
+   */
+  lookupIntervalMs?: number
   /** Framing limits of every wire (`maxFrameBytes`, `replyTimeoutMs`, `maxPendingReplies`). */
   wire?: FrameWireOptions
 }
+
+/** Default longest pause between two lookups of a topic: 60 s. */
+export const DEFAULT_LOOKUP_INTERVAL_MS = 60_000
+/** First pause before looking a topic up again: 1 s (then doubling). */
+const FIRST_LOOKUP_DELAY_MS = 1000
 
 /** Events of a {@link Modem56}: `modem.on('wire', (info, plug) => ...)`. */
 export interface ModemEvents {
@@ -83,6 +95,8 @@ interface TopicEntry {
   readonly topic: Uint8Array
   readonly spawnWire: SpawnWire
   readonly links: Set<ChannelLink>
+  /** The next repeated lookup. */
+  timer?: ReturnType<typeof setTimeout>
 }
 
 /** One topic channel on one connection, and the plug it carries once open. */
@@ -115,6 +129,7 @@ export class Modem56 extends EventEmitter<ModemEvents> {
   readonly swarm: Hyperswarm
   private readonly ownsSwarm: boolean
   private readonly wireOptions: FrameWireOptions | undefined
+  private readonly lookupIntervalMs: number
   /** Joined topics by hex. */
   private readonly topics = new Map<string, TopicEntry>()
   /** The muxer of every open connection, and its peer. */
@@ -124,14 +139,19 @@ export class Modem56 extends EventEmitter<ModemEvents> {
   /**
    * @param options - DHT settings (`bootstrap`, `host`, `port`), swarm identity
    * (`seed`), or an existing `swarm`; framing limits (`wire`)
-   * @throws MODEM_INVALID_INPUT when `seed` is not 32 bytes
+   * @throws MODEM_INVALID_INPUT when `seed` is not 32 bytes or `lookupIntervalMs` is not a
+   * positive number
    */
   constructor(options: ModemOptions = {}) {
     super()
-    const { seed } = options
+    const { seed, lookupIntervalMs = DEFAULT_LOOKUP_INTERVAL_MS } = options
     if (seed !== undefined && !(seed instanceof Uint8Array && seed.length === 32)) {
       throw new ModemError('MODEM_INVALID_INPUT', 'seed must be 32 bytes')
     }
+    if (!(typeof lookupIntervalMs === 'number' && lookupIntervalMs > 0)) {
+      throw new ModemError('MODEM_INVALID_INPUT', 'lookupIntervalMs must be a positive number')
+    }
+    this.lookupIntervalMs = lookupIntervalMs
     this.wireOptions = options.wire
     this.ownsSwarm = options.swarm === undefined
     this.swarm =
@@ -184,12 +204,14 @@ export class Modem56 extends EventEmitter<ModemEvents> {
     const entry: TopicEntry = { topic: key, spawnWire, links: new Set() }
     this.topics.set(id, entry)
     for (const [mux, peer] of this.muxes) this.openChannel(mux, peer, entry)
+    const discovery = this.swarm.join(Buffer.from(key))
     try {
-      await this.swarm.join(Buffer.from(key)).flushed()
+      await discovery.flushed()
     } catch (err) {
       if (this.destroyed) throw new ModemError('MODEM_DESTROYED', 'destroyed while joining')
       throw err
     }
+    this.lookUpLater(entry, discovery, FIRST_LOOKUP_DELAY_MS)
     return () => this.leave(key)
   }
 
@@ -205,6 +227,7 @@ export class Modem56 extends EventEmitter<ModemEvents> {
     const entry = this.topics.get(hex(key))
     if (!entry) return false
     this.topics.delete(hex(key))
+    clearTimeout(entry.timer)
     closeLinks(entry)
     if (!this.swarm.destroyed) await this.swarm.leave(Buffer.from(key))
     return true
@@ -220,10 +243,27 @@ export class Modem56 extends EventEmitter<ModemEvents> {
     this.swarm.off('connection', this.onConnection)
     const topics = [...this.topics.values()]
     this.topics.clear()
-    for (const entry of topics) closeLinks(entry)
+    for (const entry of topics) {
+      clearTimeout(entry.timer)
+      closeLinks(entry)
+    }
     if (this.ownsSwarm) await this.swarm.destroy()
     else await Promise.all(topics.map((entry) => this.swarm.leave(Buffer.from(entry.topic))))
     this.muxes.clear()
+  }
+
+  /** Announces and looks `entry` up again after `delayMs`, then after twice that (capped). */
+  private lookUpLater(entry: TopicEntry, discovery: PeerDiscovery, delayMs: number): void {
+    if (this.topics.get(hex(entry.topic)) !== entry) return // left (or destroyed) meanwhile
+    entry.timer = setTimeout(() => {
+      discovery
+        .refresh()
+        .catch(() => undefined) // a failed lookup is retried at the next turn
+        .then(() =>
+          this.lookUpLater(entry, discovery, Math.min(delayMs * 2, this.lookupIntervalMs)),
+        )
+    }, delayMs)
+    entry.timer.unref?.()
   }
 
   private assertLive(): void {

@@ -99,6 +99,13 @@ describe('Modem56 over a local testnet', () => {
     expect(replies.sort()).toEqual(['p0:?', 'p1:?'])
   })
 
+  it('connects peers that join at the same moment (repeated lookups)', async () => {
+    const peers = [0, 1, 2, 3].map(() => ({ hub: new Hub(), modem: net.modem() }))
+    await Promise.all(peers.map((peer) => peer.modem.join('rush', () => peer.hub.createWire())))
+    await until(() => peers.every((peer) => peer.hub.nodes.length === 3))
+    expect(peers.map((peer) => peer.modem.connectionCount)).toEqual([3, 3, 3, 3])
+  })
+
   it('runs one wire per shared topic on the single connection between two peers', async () => {
     const a = net.modem()
     const b = net.modem()
@@ -202,6 +209,9 @@ describe('Modem56 over a local testnet', () => {
     const b = net.modem({ seed })
     expect(same(a.swarm.keyPair.publicKey, b.swarm.keyPair.publicKey)).toBe(true)
     expect(() => net.modem({ seed: new Uint8Array(31) })).toThrow(
+      expect.objectContaining({ code: 'MODEM_INVALID_INPUT' }),
+    )
+    expect(() => net.modem({ lookupIntervalMs: 0 })).toThrow(
       expect.objectContaining({ code: 'MODEM_INVALID_INPUT' }),
     )
   })

@@ -28,10 +28,12 @@ declare module 'hyperswarm' {
     readonly client: boolean
   }
 
-  /** One topic's announce/lookup state. */
+  /** One topic's announce/lookup session (what `join` returns). */
   export interface PeerDiscovery {
     /** Resolves once the topic is announced (server) and looked up (client). */
     flushed(): Promise<void>
+    /** Announces and looks up again now. */
+    refresh(options?: { server?: boolean; client?: boolean }): Promise<void>
     destroy(): Promise<void>
   }
 
