@@ -90,7 +90,7 @@ test('each kind of bad message gets its typed error; the 10th disconnects; state
   expect(evil.errors.slice(2)).toEqual(['KERNEL_PROTOCOL', 'KERNEL_PROTOCOL'])
 
   const forged = good.buffer.slice()
-  forged[forged.length - 1]! ^= 1 // flips a byte of the last body
+  forged[4 + good.block(0)!.blockSize - 1]! ^= 1 // flips the last byte of the first body
   expect(await evil.request(patch(forged, chainId))).toMatchObject({
     type: 'error',
     code: 'FEED_SIGNATURE',
@@ -194,4 +194,26 @@ test('queries reach onquery; a kernel without one answers KERNEL_REMOTE_ERROR', 
     code: 'KERNEL_REMOTE_ERROR',
   })
   await echo.close()
+})
+
+test('a forged block after valid ones: the valid prefix merges, the forgery is refused', async () => {
+  const feed = countFeed([1, 2, 3])
+  const chainId = feed.first!.sig
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello()
+  const forged = feed.buffer.slice()
+  forged[forged.length - 1]! ^= 1 // the third block's body
+  expect(await evil.request(patch(forged, chainId))).toMatchObject({ code: 'FEED_SIGNATURE' })
+  expect((await alice.repo.summary(chainId))!.height).toBe(2)
+  expect(alice.tally.blocks).toBe(3) // alice's own block and the two valid ones
+  // A forged orphan (parent unknown) is refused before it reaches the mempool.
+  const orphan = countFeed([1, 2, 3, 4])
+  const bytes = orphan.slice(2).buffer.slice()
+  bytes[bytes.length - 1]! ^= 1
+  expect(await evil.request(patch(bytes, orphan.first!.sig, 3))).toMatchObject({
+    code: 'FEED_SIGNATURE',
+  })
+  expect(await alice.repo.summary(orphan.first!.sig)).toBeUndefined()
+  expect(evil.received.some((m) => m.type === 'want')).toBe(false)
+  expect(alice.peers[0]!.stats.strikes).toBe(2)
 })

@@ -447,25 +447,32 @@ export class Session {
         `patch of ${patch.feed.length} bytes, limit ${limits.maxPatchBytes}`,
       )
     }
-    const feed = Feed.from(patch.feed, { copy: false }) // FEED_DECODE / FEED_PARENT / FEED_SIGNATURE
+    // Structure and parent links now (FEED_DECODE, FEED_PARENT, FEED_TOO_LARGE); signatures
+    // are checked once, by the repo as it writes, except where noted below.
+    const feed = Feed.from(patch.feed, { copy: false, verify: false })
     const first = feed.first
     if (!first) throw new KernelError('KERNEL_PROTOCOL', 'an empty patch')
-    const chainKey = toHex(patch.chainId)
-    let gap: ChainSummary | undefined
+    let holder: Uint8Array | undefined
     if (first.genesis) {
       if (!bytesEqual(first.sig, patch.chainId)) {
         throw new KernelError('KERNEL_PROTOCOL', 'a genesis block whose id is not the chain id')
       }
     } else {
-      const holder = await repo.chainOf(first.psig)
+      holder = await repo.chainOf(first.psig)
       if (holder && !bytesEqual(holder, patch.chainId)) {
         throw new KernelError('KERNEL_PROTOCOL', 'the patch extends another chain than it names')
       }
-      if (!holder) gap = await repo.summary(patch.chainId)
     }
-    this.stats.blocksReceived += feed.length
-    this.#learn(chainKey, feed.last!.sig, patch.height + feed.length - 1)
+    // An orphan waits in the store's mempool (persisted) or starts a partial chain: verify
+    // it before it gets there (FEED_SIGNATURE).
+    if (!first.genesis && !holder) Feed.from(feed)
+    const gap = !first.genesis && !holder ? await repo.summary(patch.chainId) : undefined
     const accepted = await this.host.ingest(feed, patch.chainId, this)
+    // Fewer merged than sent: held already, refused by the app, or forged. Forged is the
+    // peer's fault (FEED_SIGNATURE, a strike); the rest is not.
+    if (accepted < feed.length) Feed.from(feed)
+    this.stats.blocksReceived += feed.length
+    this.#learn(toHex(patch.chainId), feed.last!.sig, patch.height + feed.length - 1)
     await answer(encodeMessage({ type: 'ack', accepted })).catch(noop)
     if (gap) {
       // We hold the chain but not the patch's parent: ask for what lies between.

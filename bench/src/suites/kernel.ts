@@ -1,0 +1,143 @@
+/**
+ * End-to-end sync between two kernels: a sender holding a 100,000-block feed (200 B bodies)
+ * and a fresh receiver whose store applies every block (signatures verified, state
+ * computed, blocks written). Timed from connecting the wire to the receiver's state
+ * counting the last block, over an in-process wire and over loopback TCP (streamWire on
+ * both ends of a 127.0.0.1 socket). The history is built and stored at the sender
+ * (repo.merge) outside the timed region. Target: >= 8,000 blocks/s.
+ */
+import { once } from 'node:events'
+import net from 'node:net'
+import { Feed, signPair } from '@picostack/feed'
+import { SimpleKernel, streamWire } from 'picostack'
+import { type Measurement, printTable, ratio } from '../measure.ts'
+
+const BLOCKS = Number(process.env.KERNEL_BENCH_BLOCKS ?? 100_000)
+const BODY_BYTES = 200
+const TARGET_BLOCKS_PER_SEC = 8_000
+
+/** A kernel whose one slice counts `count` blocks. */
+class Counter extends SimpleKernel {
+  constructor() {
+    super()
+    this.store.register({
+      name: 'blocks',
+      initialValue: 0,
+      filter: ({ block }) => SimpleKernel.decodeBlock(block.body).type !== 'count',
+      reducer: ({ state }) => state + 1,
+    })
+  }
+
+  /** Resolves when the 'blocks' slice reaches `n`. */
+  counted(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const stop = this.store.on('blocks', (count: number) => {
+        if (count < n) return
+        queueMicrotask(() => stop())
+        resolve()
+      })
+    })
+  }
+}
+
+/** A `count` block body of exactly BODY_BYTES (CBOR `[type, { i, pad }, date]`). */
+function bodyOf(i: number): Uint8Array {
+  for (let padChars = BODY_BYTES - 40; ; ) {
+    const body = SimpleKernel.encodeBlock('count', { i, pad: 'x'.repeat(padChars) }, 1.7e12)
+    if (body.length === BODY_BYTES) return body
+    padChars += BODY_BYTES - body.length
+  }
+}
+
+/** One author's feed of `n` blocks. */
+function history(n: number): Feed {
+  const { sk } = signPair()
+  const feed = new Feed({ limits: { maxFeedBytes: 2 ** 31 - 1 } })
+  for (let i = 0; i < n; i++) feed.append(bodyOf(i), sk)
+  return feed
+}
+
+type Connect = (a: SimpleKernel, b: SimpleKernel) => Promise<() => Promise<void>>
+
+const inProcess: Connect = async (a, b) => {
+  a.spawnWire()(b.spawnWire())
+  return async () => {}
+}
+
+const loopbackTcp: Connect = async (a, b) => {
+  const sockets: net.Socket[] = []
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true)
+    sockets.push(socket)
+    streamWire(a.spawnWire(), socket)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1')
+  client.setNoDelay(true)
+  await once(client, 'connect')
+  streamWire(b.spawnWire(), client)
+  return async () => {
+    client.destroy()
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => server.close(resolve))
+  }
+}
+
+async function syncOnce(name: string, feed: Feed, connect: Connect): Promise<Measurement> {
+  const sender = new Counter()
+  const receiver = new Counter()
+  await Promise.all([sender.boot(), receiver.boot()])
+  await sender.repo.merge(feed) // the sender's history, stored outside the timed region
+  const done = receiver.counted(feed.length)
+  const start = performance.now()
+  const disconnect = await connect(sender, receiver)
+  await done
+  const ms = performance.now() - start
+  await disconnect()
+  await Promise.all([sender.close(), receiver.close()])
+  return { name, count: feed.length, ms, perSecond: (feed.length / ms) * 1000 }
+}
+
+/** The receiver's floor: the same blocks dispatched straight into a fresh kernel's store. */
+async function storeOnly(feed: Feed): Promise<Measurement> {
+  const kernel = new Counter()
+  await kernel.boot()
+  const start = performance.now()
+  await kernel.store.dispatch(feed)
+  const ms = performance.now() - start
+  await kernel.close()
+  return {
+    name: 'store.dispatch, no sync',
+    count: feed.length,
+    ms,
+    perSecond: (feed.length / ms) * 1000,
+  }
+}
+
+export default async function (): Promise<void> {
+  const feed = history(BLOCKS)
+  const bytes = feed.buffer.length
+  const baselineFeed = feed.slice(0, Math.min(BLOCKS, 20_000))
+  await syncOnce('warm-up', feed.slice(0, 2_000), inProcess) // JIT, untimed
+  const baseline = await storeOnly(baselineFeed)
+  const rows = [baseline]
+  for (const [name, connect] of [
+    ['in-process wire', inProcess],
+    ['loopback TCP', loopbackTcp],
+  ] as const) {
+    rows.push(await syncOnce(name, feed, connect))
+  }
+  printTable(
+    `kernel sync: ${BLOCKS.toLocaleString('en-US')} blocks of ${BODY_BYTES} B bodies (${(bytes / 1e6).toFixed(1)} MB), target ${TARGET_BLOCKS_PER_SEC.toLocaleString('en-US')} blocks/s`,
+    rows.map((m) => ({
+      run: m.name,
+      blocks: m.count,
+      'time (ms)': m.ms,
+      'blocks/s': m.perSecond,
+      'MB/s': ((((m.count * bytes) / feed.length / m.ms) * 1000) / 1e6).toFixed(2),
+      'vs target': ratio(m.perSecond, TARGET_BLOCKS_PER_SEC),
+      'vs store only': ratio(m.perSecond, baseline.perSecond),
+    })),
+  )
+}
