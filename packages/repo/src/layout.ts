@@ -92,9 +92,18 @@ function corrupt(what: string): never {
   throw new RepoError('REPO_CORRUPT', `malformed ${what} record`)
 }
 
-/** `0x01 | id` */
-export function placementKey(id: Uint8Array): Uint8Array {
-  const key = new Uint8Array(1 + SIG_BYTES)
+/** Bytes of a placement key. */
+export const PLACEMENT_KEY_BYTES = 1 + SIG_BYTES
+/** Bytes of a placement value. */
+export const PLACEMENT_BYTES = 20
+/** Bytes of a block key. */
+export const BLOCK_KEY_BYTES = 13
+
+/** `0x01 | id`, written into `key` when given (exactly {@link PLACEMENT_KEY_BYTES} long). */
+export function placementKey(
+  id: Uint8Array,
+  key = new Uint8Array(PLACEMENT_KEY_BYTES),
+): Uint8Array {
   key[0] = NS.placement
   key.set(id, 1)
   return key
@@ -105,9 +114,12 @@ export function partialKey(id: Uint8Array): Uint8Array {
   return prefixed(NS.partial, id)
 }
 
-/** `0x02 | chain number u64 | height u32` (13 B) */
-export function blockKey(chainNo: number, height: number): Uint8Array {
-  const key = new Uint8Array(13)
+/** `0x02 | chain number u64 | height u32` (13 B), written into `key` when given. */
+export function blockKey(
+  chainNo: number,
+  height: number,
+  key = new Uint8Array(BLOCK_KEY_BYTES),
+): Uint8Array {
   key[0] = NS.block
   writeU64(key, 1, chainNo)
   writeU32(key, 9, height)
@@ -217,11 +229,8 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   return out
 }
 
-const PLACEMENT_BYTES = 20
-
-/** Placement value: chain number u64 | height u32 | seq u64 = 20 B. */
-export function encodePlacement(p: Placement): Uint8Array {
-  const out = new Uint8Array(PLACEMENT_BYTES)
+/** Placement value: chain number u64 | height u32 | seq u64 = 20 B, written into `out` when given. */
+export function encodePlacement(p: Placement, out = new Uint8Array(PLACEMENT_BYTES)): Uint8Array {
   writeU64(out, 0, p.chainNo)
   writeU32(out, 8, p.height)
   writeU64(out, 12, p.seq)

@@ -3,6 +3,7 @@ import { RepoError } from './errors.ts'
 import {
   type AuthoredEntry,
   authoredKey,
+  BLOCK_KEY_BYTES,
   blockKey,
   type ChainRecord,
   chainKey,
@@ -14,6 +15,8 @@ import {
   MAX_HEIGHT,
   metaKey,
   ownedKey,
+  PLACEMENT_BYTES,
+  PLACEMENT_KEY_BYTES,
   type Placement,
   partialKey,
   placementKey,
@@ -26,6 +29,9 @@ export type Op =
 
 /** Meta key of the repo-wide write sequence counter. */
 export const SEQ_KEY = metaKey('seq')
+
+/** Bytes of a block's index entries beside its bytes: placement key and value, block key. */
+const ENTRY_BYTES = PLACEMENT_KEY_BYTES + PLACEMENT_BYTES + BLOCK_KEY_BYTES
 
 /** A Map key for bytes (one char per byte). */
 export function mapKey(bytes: Uint8Array): string {
@@ -133,10 +139,25 @@ export class WriteSet {
     const placement: Placement = { chainNo: chain.chainNo, height, seq: this.seq++ }
     this.#seqChanged = true
     const id = block.sig
+    // One allocation holds the block's bytes (a copy: the caller's feed buffer is never
+    // kept) and both its index entries. They are written and deleted together, so a store
+    // that keeps them by reference (memory-level) pins nothing beyond the block's lifetime.
+    const size = block.blockSize
+    const bytes = new Uint8Array(size + ENTRY_BYTES)
+    bytes.set(block.buffer)
+    const valueAt = size + PLACEMENT_KEY_BYTES
+    const blockKeyAt = valueAt + PLACEMENT_BYTES
     this.ops.push(
-      { type: 'put', key: placementKey(id), value: encodePlacement(placement) },
-      // A copy: stores that keep values by reference must not pin the caller's feed buffer.
-      { type: 'put', key: blockKey(chain.chainNo, height), value: block.buffer.slice() },
+      {
+        type: 'put',
+        key: placementKey(id, bytes.subarray(size, valueAt)),
+        value: encodePlacement(placement, bytes.subarray(valueAt, blockKeyAt)),
+      },
+      {
+        type: 'put',
+        key: blockKey(chain.chainNo, height, bytes.subarray(blockKeyAt)),
+        value: bytes.subarray(0, size),
+      },
     )
     this.#pendingIds.push(id)
     this.#pending.push(placement)
