@@ -4,92 +4,16 @@
  * only: no internet needed). They add, assign and complete tasks, converge, and watch a
  * short-lived task expire everywhere.
  */
-import { type ChildProcess, fork } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
-import type { IpcReply } from '../src/cli.ts'
-import type { CommandResult } from '../src/commands.ts'
-import type { Task } from '../src/kernel.ts'
+import { converge, PeerProcess } from './peer-process.ts'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const SHORT_TTL_MS = 4_000
 const TIMEOUT_MS = 60_000
 /** `pnpm demo --verbose` shows what each peer prints. */
 const VERBOSE = process.argv.includes('--verbose')
-
-/** One peer process running `todo serve`, driven over IPC. */
-class PeerProcess {
-  readonly child: ChildProcess
-  readonly ready: Promise<string>
-  readonly exited: Promise<number | null>
-  #next = 1
-  readonly #pending = new Map<number, (reply: IpcReply) => void>()
-
-  constructor(
-    readonly name: string,
-    dataDir: string,
-    topic: string,
-    bootstrap: string,
-  ) {
-    this.child = fork(
-      join(root, 'src/cli.ts'),
-      ['serve', '--topic', topic, '--bootstrap', bootstrap, '--data', dataDir],
-      {
-        cwd: root,
-        execArgv: ['--import', 'tsx', '--conditions=@picostack/source'],
-        stdio: ['ignore', VERBOSE ? 'inherit' : 'ignore', 'inherit', 'ipc'],
-      },
-    )
-    this.exited = new Promise((resolve) => this.child.once('exit', resolve))
-    this.ready = new Promise((resolve, reject) => {
-      this.child.once('exit', (code) => reject(new Error(`${name} exited early (${code})`)))
-      this.child.on('message', (msg: IpcReply | { ready: true; pk: string }) => {
-        if ('ready' in msg) return resolve(msg.pk)
-        this.#pending.get(msg.id)?.(msg)
-        this.#pending.delete(msg.id)
-      })
-    })
-  }
-
-  /** Runs a `todo` command in the peer; rejects with the peer's error. */
-  run(...args: string[]): Promise<CommandResult> {
-    const id = this.#next++
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, (reply) =>
-        reply.ok
-          ? resolve(reply.result)
-          : reject(Object.assign(new Error(reply.error.message), reply.error)),
-      )
-      this.child.send({ id, args })
-    })
-  }
-
-  async list(): Promise<Task[]> {
-    return (await this.run('list')).tasks ?? []
-  }
-
-  async quit(): Promise<number | null> {
-    this.child.send('quit')
-    return this.exited
-  }
-}
-
-/** Polls until every peer lists the same tasks (ids, statuses, assignees) and `check` holds. */
-async function converge(peers: PeerProcess[], check: (tasks: Task[]) => boolean): Promise<Task[]> {
-  const start = Date.now()
-  for (;;) {
-    const lists = await Promise.all(peers.map((peer) => peer.list()))
-    const views = lists.map((tasks) =>
-      JSON.stringify(tasks.map((t) => [t.id, t.status, t.assignee, t.updated])),
-    )
-    if (views.every((view) => view === views[0]) && check(lists[0]!)) return lists[0]!
-    if (Date.now() - start > TIMEOUT_MS) throw new Error('peers did not converge in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 /** Polls `check` every 50 ms until it holds; fails after TIMEOUT_MS. */
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -116,7 +40,13 @@ async function main(): Promise<void> {
 
   const names = ['alice', 'bob', 'carol']
   const peers = names.map(
-    (name) => new PeerProcess(name, join(dir, name), 'picostack-todo-demo', bootstrap),
+    (name) =>
+      new PeerProcess(name, {
+        dataDir: join(dir, name),
+        topic: 'picostack-todo-demo',
+        bootstrap,
+        verbose: VERBOSE,
+      }),
   )
   try {
     const [alice, bob, carol] = peers as [PeerProcess, PeerProcess, PeerProcess]

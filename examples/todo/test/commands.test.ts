@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { formatTask, parseDuration, runCommand } from '../src/commands.ts'
+import { TodoKernel } from '../src/kernel.ts'
+import { parseHostPort } from '../src/serve.ts'
+
+const kernels: TodoKernel[] = []
+afterEach(async () => {
+  for (const k of kernels.splice(0)) await k.close()
+})
+async function kernel() {
+  const k = new TodoKernel()
+  await k.boot()
+  kernels.push(k)
+  return k
+}
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { code?: string }).code
+  }
+}
+
+describe('commands', () => {
+  it('parses durations and host:port, refusing anything else', () => {
+    expect(['500', '500ms', '90s', '15m', '2h', '7d'].map(parseDuration)).toEqual([
+      500, 500, 90_000, 900_000, 7_200_000, 604_800_000,
+    ])
+    for (const bad of ['', '1.5h', '-3s', '2w', 'soon']) {
+      expect(codeOf(() => parseDuration(bad))).toBe('TODO_INVALID_INPUT')
+    }
+    expect(parseHostPort('127.0.0.1:49737')).toEqual({ host: '127.0.0.1', port: 49737 })
+    expect(parseHostPort('node1.example:1')).toEqual({ host: 'node1.example', port: 1 })
+    for (const bad of ['127.0.0.1', ':80', 'h:0', 'h:65536', 'h:x']) {
+      expect(codeOf(() => parseHostPort(bad))).toBe('TODO_INVALID_INPUT')
+    }
+  })
+
+  it('runs add (with --ttl anywhere), list, start, done, reopen, assign, whoami, peers', async () => {
+    const k = await kernel()
+    const added = await runCommand(k, ['add', 'buy', '--ttl', '2h', 'milk'])
+    expect(added.text).toBe(`added ${added.id!.slice(0, 8)}`)
+    const [task] = (await runCommand(k, ['list'])).tasks!
+    expect(task).toMatchObject({ title: 'buy milk', ttlMs: 7_200_000, status: 'todo' })
+    const prefix = added.id!.slice(0, 10)
+    expect((await runCommand(k, ['start', prefix])).text).toBe(`${added.id!.slice(0, 8)} is doing`)
+    expect((await runCommand(k, ['done', prefix])).text).toBe(`${added.id!.slice(0, 8)} is done`)
+    expect((await runCommand(k, ['reopen', prefix])).text).toBe(`${added.id!.slice(0, 8)} is todo`)
+    const other = 'ab'.repeat(32)
+    await runCommand(k, ['assign', prefix, other])
+    expect(k.list()[0]?.assignee).toBe(other)
+    await runCommand(k, ['assign', prefix, 'none'])
+    expect(k.list()[0]?.assignee).toBeNull()
+    expect((await runCommand(k, ['whoami'])).text).toBe(k.pk)
+    expect(await runCommand(k, ['peers'])).toEqual({ peers: 0, text: '0 peers' })
+    expect(formatTask(k.list()[0]!, k.list()[0]!.updated)).toBe(
+      `${added.id!.slice(0, 8)}  todo   buy milk  (120 min left)`,
+    )
+  })
+
+  it('refuses unknown commands and missing arguments with TODO_INVALID_INPUT', async () => {
+    const k = await kernel()
+    for (const args of [[], ['fly'], ['done'], ['assign', 'x'], ['add', 'x', '--ttl']]) {
+      await expect(runCommand(k, args)).rejects.toMatchObject({ code: 'TODO_INVALID_INPUT' })
+    }
+    expect((await runCommand(k, ['list'])).text).toBe('no tasks')
+  })
+})

@@ -1,0 +1,111 @@
+/**
+ * What it must show, item 4: a short-lived task disappears from every peer's state and
+ * repo, and peers that were offline when it expired do not bring it back when they
+ * reconnect, not even one whose clock runs behind and still holds the task.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Modem56 } from '@picostack/modem'
+import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import { fromHex } from 'picostack'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TodoKernel, type TodoOptions } from '../src/kernel.ts'
+import { until } from './helpers.ts'
+
+const TOPIC = 'expiry'
+const TTL_MS = 2500
+/** An hour behind: for this peer's store the task has not expired yet. */
+const LAG_MS = 3_600_000
+
+interface Peer {
+  kernel: TodoKernel
+  modem: Modem56
+}
+
+describe('expiry across peers', () => {
+  let testnet: Testnet
+  let dir: string
+  const online: Peer[] = []
+
+  beforeAll(async () => {
+    testnet = await createTestnet(3)
+    dir = await mkdtemp(join(tmpdir(), 'todo-expiry-'))
+  })
+
+  afterAll(async () => {
+    for (const { modem } of online) await modem.destroy()
+    for (const { kernel } of online) await kernel.close()
+    await testnet.destroy()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  async function connect(name: string, options: TodoOptions = {}): Promise<Peer> {
+    const kernel = new TodoKernel(join(dir, name), options)
+    await kernel.boot()
+    const modem = new Modem56({ bootstrap: testnet.bootstrap, host: '127.0.0.1' })
+    expect(modem.swarm.dht.bootstrapNodes.every((n) => n.host === '127.0.0.1')).toBe(true)
+    await modem.join(TOPIC, () => kernel.spawnWire())
+    const peer = { kernel, modem }
+    online.push(peer)
+    return peer
+  }
+
+  async function disconnect(peer: Peer): Promise<void> {
+    online.splice(online.indexOf(peer), 1)
+    await peer.modem.destroy()
+    await peer.kernel.close()
+  }
+
+  /** The task's chain is on this peer's disk. */
+  const onDisk = async (kernel: TodoKernel, id: string) =>
+    (await kernel.repo.summary(fromHex(id))) !== undefined
+
+  it('forgets the task everywhere; offline peers do not resurrect it', async () => {
+    const [alice, bob, carol, dave] = [
+      await connect('alice'),
+      await connect('bob'),
+      await connect('carol'),
+      await connect('dave'),
+    ] as [Peer, Peer, Peer, Peer]
+    const all = [alice, bob, carol, dave]
+    const id = await alice.kernel.addTask('flash sale', { ttlMs: TTL_MS })
+    const keep = await bob.kernel.addTask('long lived')
+    await until(() =>
+      all.every((p) => p.kernel.tasks.hasState(id) && p.kernel.tasks.hasState(keep)),
+    )
+    for (const p of all) expect(await onDisk(p.kernel, id)).toBe(true)
+
+    // carol and dave go offline holding the task.
+    await disconnect(carol)
+    await disconnect(dave)
+    await until(() => !alice.kernel.tasks.hasState(id) && !bob.kernel.tasks.hasState(id))
+    expect(await onDisk(alice.kernel, id)).toBe(false)
+    expect(await onDisk(bob.kernel, id)).toBe(false)
+
+    // carol comes back with a true clock: her store forgets the task on boot.
+    const carolAgain = await connect('carol')
+    expect(carolAgain.kernel.tasks.hasState(id)).toBe(false)
+    expect(await onDisk(carolAgain.kernel, id)).toBe(false)
+
+    // dave comes back with a clock an hour behind: for him the task is live, and he offers
+    // it; nobody else takes it back.
+    const slow = { now: () => Date.now() - LAG_MS, setTimeout, clearTimeout }
+    const daveAgain = await connect('dave', { store: { clock: slow } })
+    expect(daveAgain.kernel.tasks.hasState(id)).toBe(true)
+    expect(await onDisk(daveAgain.kernel, id)).toBe(true)
+    const marker = await daveAgain.kernel.addTask('dave is back')
+    const others = [alice, bob, carolAgain]
+    await until(() => others.every((p) => p.kernel.tasks.hasState(marker)))
+    await until(() => others.every((p) => p.kernel.peers.length === 3))
+    // He did send it: one expired block and one marker block to each of the three.
+    const sent = daveAgain.kernel.peers.map((peer) => peer.stats.blocksSent)
+    expect(sent).toHaveLength(3)
+    for (const count of sent) expect(count).toBeGreaterThanOrEqual(2)
+    for (const p of others) {
+      expect(p.kernel.tasks.hasState(id)).toBe(false)
+      expect(await onDisk(p.kernel, id)).toBe(false)
+      expect(p.kernel.tasks.hasState(keep)).toBe(true)
+    }
+  }, 60_000)
+})
