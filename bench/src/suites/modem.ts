@@ -1,0 +1,186 @@
+/**
+ * A new peer joins a hyperswarm topic on a local HyperDHT testnet (127.0.0.1 only) and
+ * fully syncs 10,000 to-do tasks from one peer: picostack (TodoKernel from the to-do
+ * example over @picostack/modem; one chain per task, every block Ed25519-signed and
+ * verified, state computed) beside hypercore 11.35.1 + hyperswarm replicating the same
+ * 10,000 records (one append-only log, a Merkle tree with one signature per batch) in the
+ * same run. Timed from the joiner's `join` to the last task/record held, discovery and
+ * connection included. Seeding is not timed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Modem56 } from '@picostack/modem'
+import DHT from 'hyperdht'
+import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
+import { TodoKernel } from 'todo'
+import { printTable, ratio } from '../measure.ts'
+
+const TASKS = 10_000
+
+/** The slice of hypercore 11's API used here (it ships no types). */
+interface Hypercore {
+  readonly key: Uint8Array
+  readonly discoveryKey: Uint8Array
+  readonly contiguousLength: number
+  ready(): Promise<void>
+  append(blocks: Uint8Array[]): Promise<unknown>
+  update(): Promise<boolean>
+  download(range: { start: number; end: number }): { done(): Promise<void> }
+  replicate(stream: SwarmConnection): unknown
+  close(): Promise<void>
+}
+type HypercoreClass = new (dir: string, key?: Uint8Array) => Hypercore
+const Hypercore = createRequire(import.meta.url)('hypercore') as HypercoreClass
+
+/** A swarm whose DHT knows only the testnet (checked: every bootstrap host is 127.0.0.1). */
+function localSwarm(testnet: Testnet): Hyperswarm {
+  const swarm = new Hyperswarm({
+    dht: new DHT({ bootstrap: testnet.bootstrap, host: '127.0.0.1' }),
+  })
+  if (!swarm.dht.bootstrapNodes.every((node) => node.host === '127.0.0.1')) {
+    throw new Error('bench swarms must only know 127.0.0.1 bootstrap nodes')
+  }
+  return swarm
+}
+
+function localModem(testnet: Testnet): Modem56 {
+  const modem = new Modem56({ bootstrap: testnet.bootstrap, host: '127.0.0.1' })
+  if (!modem.swarm.dht.bootstrapNodes.every((node) => node.host === '127.0.0.1')) {
+    throw new Error('bench modems must only know 127.0.0.1 bootstrap nodes')
+  }
+  return modem
+}
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+/** Join + sync timings of one run, ms. */
+interface Timing {
+  seedMs: number
+  /** Until the first connection (hyperswarm) or wire (modem) was up. */
+  connectedMs: number
+  syncMs: number
+}
+
+/**
+ * picostack: one seeder; a joiner spliced to it in-process (no network: the sync
+ * protocol alone), then a joiner over Modem56. Ms from the join to all TASKS tasks held.
+ */
+async function picostack(testnet: Testnet): Promise<{ inProcess: Timing; modem: Timing }> {
+  const seeder = new TodoKernel()
+  await seeder.boot()
+  const seedStart = performance.now()
+  for (let i = 0; i < TASKS; i++) await seeder.addTask(`task ${i}`)
+  const seedMs = performance.now() - seedStart
+  const holdsAll = (kernel: TodoKernel) => () => Object.keys(kernel.tasks.state).length === TASKS
+
+  const local = new TodoKernel()
+  await local.boot()
+  let start = performance.now()
+  seeder.spawnWire()(local.spawnWire())
+  await until(holdsAll(local))
+  const inProcess = { seedMs, connectedMs: 0, syncMs: performance.now() - start }
+  await local.close()
+
+  const seederModem = localModem(testnet)
+  await seederModem.join('bench-todo', () => seeder.spawnWire())
+  const joiner = new TodoKernel()
+  await joiner.boot()
+  const joinerModem = localModem(testnet)
+  let connectedMs = 0
+  joinerModem.once('wire', () => {
+    connectedMs = performance.now() - start
+  })
+  start = performance.now()
+  await joinerModem.join('bench-todo', () => joiner.spawnWire())
+  await until(holdsAll(joiner))
+  const modem = { seedMs, connectedMs, syncMs: performance.now() - start }
+
+  await joinerModem.destroy()
+  await seederModem.destroy()
+  await joiner.close()
+  await seeder.close()
+  return { inProcess, modem }
+}
+
+/** hypercore + hyperswarm: ms from the reader's join to all TASKS records downloaded. */
+async function hypercore(testnet: Testnet): Promise<Timing> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-hypercore-'))
+  const writer = new Hypercore(join(dir, 'writer'))
+  await writer.ready()
+  const seedStart = performance.now()
+  const records = Array.from({ length: TASKS }, (_, i) =>
+    new TextEncoder().encode(
+      JSON.stringify({ op: 'create', title: `task ${i}`, ttlMs: 86_400_000 }),
+    ),
+  )
+  await writer.append(records)
+  const seedMs = performance.now() - seedStart
+  const replicateOn = (swarm: Hyperswarm, core: Hypercore) =>
+    swarm.on('connection', (conn) => {
+      conn.on('error', () => {}) // resets at teardown are expected
+      core.replicate(conn)
+    })
+  const swarmA = localSwarm(testnet)
+  replicateOn(swarmA, writer)
+  await swarmA.join(writer.discoveryKey).flushed()
+
+  const reader = new Hypercore(join(dir, 'reader'), writer.key)
+  await reader.ready()
+  const swarmB = localSwarm(testnet)
+  replicateOn(swarmB, reader)
+  let connectedMs = 0
+  swarmB.once('connection', () => {
+    connectedMs = performance.now() - start
+  })
+  const start = performance.now()
+  await swarmB.join(writer.discoveryKey).flushed()
+  await until(() => swarmB.connections.size > 0)
+  await reader.update()
+  await reader.download({ start: 0, end: TASKS }).done()
+  await until(() => reader.contiguousLength === TASKS)
+  const syncMs = performance.now() - start
+
+  await swarmB.destroy()
+  await swarmA.destroy()
+  await reader.close()
+  await writer.close()
+  await rm(dir, { recursive: true, force: true })
+  return { seedMs, connectedMs, syncMs }
+}
+
+export default async function (): Promise<void> {
+  const testnet = await createTestnet(3)
+  try {
+    const pico = await picostack(testnet)
+    const core = await hypercore(testnet)
+    const row = (name: string, r: Timing) => ({
+      implementation: name,
+      records: TASKS,
+      'seed ms (untimed)': r.seedMs,
+      'connected ms': r.connectedMs,
+      'join + sync ms': r.syncMs,
+      'records/s': (TASKS / r.syncMs) * 1000,
+    })
+    printTable(
+      `new peer joins a topic and syncs ${TASKS.toLocaleString('en-US')} tasks (local testnet)`,
+      [
+        row('picostack (TodoKernel + Modem56)', pico.modem),
+        row('picostack in-process (no network)', pico.inProcess),
+        row('hypercore 11.35.1 + hyperswarm', core),
+      ],
+    )
+    console.log(
+      `\npicostack / hypercore join + sync time: ${ratio(pico.modem.syncMs, core.syncMs)}`,
+    )
+    console.log(
+      `picostack over Modem56 / in-process (the modem's cost): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
+    )
+  } finally {
+    await testnet.destroy()
+  }
+}
