@@ -46,6 +46,8 @@ const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 const READ_LIMITS = { ...DEFAULT_LIMITS, maxBodyBytes: 256 * 1024 * 1024 - 100 }
 /** Blocks per write batch during a merge (each block is whole inside one batch). */
 const GROUP_BLOCKS = 1024
+/** Chain ids remembered by chain number (the cache starts over when full). */
+const CHAIN_ID_CACHE = 4096
 
 /**
  * Decides whether a fork, or an append by someone other than the chain's owner, may be
@@ -211,6 +213,8 @@ export class Repo {
    * ids already evicted). Only such a block can be held while its parent is a chain head.
    */
   #partialStarts = new Set<string>()
+  /** Chain ids by chain number, as read (a number never names another chain). */
+  #chainIds = new Map<number, Uint8Array>()
 
   /**
    * @param db - any abstract-level database; its default encodings do not matter
@@ -292,21 +296,33 @@ export class Repo {
     const value = await this.#get(chainKey(chainId))
     if (value === undefined) return undefined
     const chain = decodeChain(chainId.slice(), value)
+    this.#rememberChainId(chain.chainNo, chainId.slice())
     ws?.cacheChain(chain)
     return chain
   }
 
   /** The chain id (64 B) of chain number `chainNo`. */
   async #chainIdOf(chainNo: number): Promise<Uint8Array> {
+    const known = this.#chainIds.get(chainNo)
+    if (known) return known
     const chainId = await this.#get(chainNoKey(chainNo))
     if (chainId?.length !== SIG_BYTES) throw corrupt('a placement names a missing chain')
+    this.#rememberChainId(chainNo, chainId.slice())
     return chainId
+  }
+
+  #rememberChainId(chainNo: number, chainId: Uint8Array): void {
+    if (this.#chainIds.size >= CHAIN_ID_CACHE) this.#chainIds.clear()
+    this.#chainIds.set(chainNo, chainId)
   }
 
   /** The chain a placement names. */
   async #placedChain(placement: Placement, ws: WriteSet): Promise<ChainRecord> {
     const cached = ws.chainsByNo.get(placement.chainNo)
-    const chain = cached ?? (await this.#chain(await this.#chainIdOf(placement.chainNo), ws))
+    const chain =
+      cached !== undefined
+        ? cached
+        : await this.#chain(await this.#chainIdOf(placement.chainNo), ws)
     if (chain?.chainNo !== placement.chainNo) throw corrupt('a placement names a missing chain')
     return chain
   }
