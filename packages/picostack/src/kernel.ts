@@ -76,6 +76,7 @@ export class SimpleKernel {
    * @throws KERNEL_INVALID_INPUT when a sync limit is not a positive number
    */
   constructor(db?: LevelDatabase | string, options: KernelOptions = {}) {
+    this.#sync = new SyncEngine(this, options) // checks the limits before anything opens
     this.db = openDatabase(db)
     this.repo = new Repo(this.db, { strategy: (block, repo) => this.mergeStrategy(block, repo) })
     this.store = new Store(this.repo, {
@@ -84,7 +85,6 @@ export class SimpleKernel {
     })
     this.#registry = this.repo.registry('kernel')
     this.#secretOption = options.secret
-    this.#sync = new SyncEngine(this, options)
   }
 
   /**

@@ -112,3 +112,16 @@ test('createBlock is O(1): concurrent appends chain in call order', async () => 
   }
   await kernel.close()
 })
+
+test('limits are checked when the kernel is made', () => {
+  for (const limits of [
+    { burst: 0 },
+    { ratePerSec: Number.NaN },
+    { maxPatchBytes: 1024 },
+    { maxMessageBytes: 256 * 1024 },
+  ]) {
+    expect(() => new CounterKernel(undefined, { limits })).toThrow(
+      expect.objectContaining({ code: 'KERNEL_INVALID_INPUT' }),
+    )
+  }
+})

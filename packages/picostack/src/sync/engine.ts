@@ -4,7 +4,13 @@ import type { Repo } from '@picostack/repo'
 import type { Store } from '@picostack/store'
 import { KernelError } from '../errors.ts'
 import { type Readable, Writable } from '../readable.ts'
-import { DEFAULT_SYNC_LIMITS, NODE_ID_BYTES, type SyncLimits } from './limits.ts'
+import {
+  DEFAULT_SYNC_LIMITS,
+  MIN_PATCH_BYTES,
+  NODE_ID_BYTES,
+  PATCH_OVERHEAD_BYTES,
+  type SyncLimits,
+} from './limits.ts'
 import { Session, type SessionHost, type SessionStats } from './session.ts'
 
 /** A connected peer (its hello arrived and it was admitted). */
@@ -83,6 +89,13 @@ export class SyncEngine implements SessionHost {
       if (!Number.isFinite(value) || value <= 0) {
         throw new KernelError('KERNEL_INVALID_INPUT', `limit ${name} must be a positive number`)
       }
+    }
+    const { maxPatchBytes, maxMessageBytes } = this.limits
+    if (maxPatchBytes < MIN_PATCH_BYTES || maxMessageBytes < maxPatchBytes + PATCH_OVERHEAD_BYTES) {
+      throw new KernelError(
+        'KERNEL_INVALID_INPUT',
+        `maxPatchBytes must hold the largest block (>= ${MIN_PATCH_BYTES}) and fit in maxMessageBytes with ${PATCH_OVERHEAD_BYTES} B to spare`,
+      )
     }
     this.#hub = new Hub({
       onmessage: (msg, answer, node) => this.#session(node).receive(msg, answer),

@@ -7,6 +7,12 @@ export const NODE_ID_BYTES = 16
 /** Bytes in the random nonce each side picks per connection (breaks duplicate ties). */
 export const NONCE_BYTES = 8
 
+/** Smallest `maxPatchBytes`: `PIC0` and one block with the largest body feeds allow (64 KiB). */
+export const MIN_PATCH_BYTES = 4 + 64 * 1024 + 200
+
+/** Bytes a patch message adds around its feed (CBOR array, type, chain id, height, length). */
+export const PATCH_OVERHEAD_BYTES = 96
+
 /**
  * Bounds of the sync protocol, per session (docs/protocol.md, "Limits"). Both sides should
  * use the same values; a sender paces itself to half of `ratePerSec` / `burst`.
@@ -14,7 +20,10 @@ export const NONCE_BYTES = 8
 export interface SyncLimits {
   /** Largest message accepted, in bytes (default 1 MiB, the net frame limit). */
   maxMessageBytes: number
-  /** Largest feed in one patch, in bytes (default 256 KiB); senders chunk to it. */
+  /**
+   * Largest feed in one patch, in bytes (default 256 KiB); senders chunk to it. At least
+   * {@link MIN_PATCH_BYTES}, and `maxMessageBytes` at least this + {@link PATCH_OVERHEAD_BYTES}.
+   */
   maxPatchBytes: number
   /** Most chains in one summary page (default 256). */
   maxSummaryChains: number

@@ -441,7 +441,7 @@ export class Session {
 
   async #onPatch(patch: Patch, answer: Answer): Promise<void> {
     const { repo, limits } = this.host
-    if (patch.feed.length > limits.maxPatchBytes + MAGIC.length) {
+    if (patch.feed.length > limits.maxPatchBytes) {
       throw new KernelError(
         'KERNEL_TOO_LARGE',
         `patch of ${patch.feed.length} bytes, limit ${limits.maxPatchBytes}`,
