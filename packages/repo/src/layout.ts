@@ -18,7 +18,7 @@ export const NS = {
   block: 0x02,
   /** `0x03 | chain id` -> chain record. */
   chain: 0x03,
-  /** `0x04 | owner | created seq u64 | chain id` -> empty: chains an author owns, oldest first. */
+  /** `0x04 | owner | chain number u64 | chain id` -> empty: chains an author owns, oldest first. */
   owned: 0x04,
   /** `0x05 | author | chain id` -> the author's newest block in that chain. */
   authored: 0x05,

@@ -266,6 +266,32 @@ export function conformance(factory: DbFactory): void {
         expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(left))
       })
 
+      it('merges feeds longer than one write batch around held blocks, foreign appends and forks', async () => {
+        let asked = 0
+        const counting: MergeStrategy = () => {
+          asked++
+          return true
+        }
+        const long = chain('alice', bodies('a', 2600))
+        expect(await repo.merge(long.slice(0, 1500))).toBe(1500)
+        // Held blocks, then new ones across batch boundaries, then bob appends (strategy asked).
+        const withBob = chain('bob', ['b'], long)
+        expect(await repo.merge(withBob, counting)).toBe(1101)
+        expect(asked).toBe(1)
+        expect(ids(await repo.resolveFeed(long.block(700)!.sig))).toEqual(ids(withBob))
+        // blocks; chain record, number, owner tag; alice's and bob's tags; the counter
+        expect(await keyCount(db)).toBe(2601 * 2 + 3 + 2 + 1)
+        // A fork from the middle, then fast-forwards on it, in one merge.
+        const fork = chain('alice', bodies('f', 1100), long.slice(0, 2000))
+        expect(await repo.merge(fork, counting)).toBe(1100)
+        expect(asked).toBe(2)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(fork))
+        expect(await repo.hasBlock(withBob.last!.sig)).toBe(false)
+        expect(await repo.latestOf(pair('bob').pk)).toBeUndefined()
+        expect(await repo.summary(long.first!.sig)).toMatchObject({ height: 3100, length: 3100 })
+        expect(await keyCount(db)).toBe(3100 * 2 + 3 + 1 + 1)
+      })
+
       it('an accepted fork drops the latest tag of the displaced author', async () => {
         const base = chain('alice', ['a0'])
         const bobBranch = chain('bob', ['b1'], base)
