@@ -91,7 +91,7 @@ describe('TodoKernel', () => {
     expect(alice.list()).toHaveLength(2)
     await until(() => alice.list().length === 1)
     expect(alice.list()[0]?.id).toBe(kept)
-    expect(await alice.repo.summary(Buffer.from(id, 'hex'))).toBeUndefined()
+    await until(async () => (await alice.repo.summary(Buffer.from(id, 'hex'))) === undefined)
   })
 
   it('refuses bad input with typed errors', async () => {
