@@ -16,6 +16,12 @@ import { authorOf, type SecretKey, seedOf } from './keys.ts'
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const INITIAL_CAPACITY = 1024
 
+/**
+ * How many recent authors a block without an author header is checked against
+ * (picofeed tries every earlier author; bounded here so hostile feeds stay linear).
+ */
+export const KEYLESS_CANDIDATES = 4
+
 /** Anything a feed can be made from: a feed, a block, blocks in chain order, or bytes. */
 export type FeedLike = Feed | Block | readonly Block[] | Uint8Array | ArrayBuffer
 
@@ -223,22 +229,28 @@ export class Feed {
   }
 
   /**
-   * Checks every block without an author header against the authors of the blocks before
-   * it, the most recent first. `#keys` is in order of first appearance, so the authors
-   * before block `i` are a prefix of it: one pass, no per-block key sets.
+   * Checks every block without an author header against the authors of the most recent
+   * keyed blocks before it (at most {@link KEYLESS_CANDIDATES} distinct keys, newest
+   * first), so a hostile feed of many authors and keyless blocks costs O(blocks) checks.
    */
   #verifyKeyless(): void {
-    let known = 0 // #keys[0..known) are the authors of the blocks seen so far
+    const recent: Uint8Array[] = [] // distinct authors of the latest keyed blocks, newest first
     for (const [i, block] of this.#blocks.entries()) {
       const key = block.key
       if (key) {
-        if (known < this.#keys.length && bytesEqual(key, this.#keys[known]!)) known++
+        const at = recent.findIndex((k) => bytesEqual(k, key))
+        if (at !== 0) {
+          if (at > 0) recent.splice(at, 1)
+          recent.unshift(key)
+          if (recent.length > KEYLESS_CANDIDATES) recent.pop()
+        }
         continue
       }
-      let valid = false
-      for (let k = known - 1; k >= 0 && !valid; k--) valid = block.verify(this.#keys[k]!)
-      if (!valid) {
-        throw new FeedError('FEED_SIGNATURE', `block ${i} has no author key that verifies it`)
+      if (!recent.some((k) => block.verify(k))) {
+        throw new FeedError(
+          'FEED_SIGNATURE',
+          `block ${i} has no recent author key that verifies it`,
+        )
       }
     }
   }

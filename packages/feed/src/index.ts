@@ -28,6 +28,7 @@ export {
   type FeedLike,
   type FeedOptions,
   feedFrom,
+  KEYLESS_CANDIDATES,
   type MergeCallback,
 } from './feed.ts'
 export {

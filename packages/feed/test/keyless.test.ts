@@ -1,9 +1,10 @@
 /**
  * Blocks without an author header (picofeed's header is optional; `append` always writes
- * it): such a block verifies under the key of an author earlier in the feed.
+ * it): such a block verifies under the key of one of the KEYLESS_CANDIDATES authors of the
+ * latest keyed blocks before it.
  */
 import { describe, expect, it } from 'vitest'
-import { Feed, FeedError, toHex } from '../src/index.ts'
+import { Feed, FeedError, KEYLESS_CANDIDATES, toHex } from '../src/index.ts'
 import { authorHeader, concat, parentHeader, rawBlock } from './raw.ts'
 
 const ALICE = 'a1'.repeat(32)
@@ -44,7 +45,7 @@ async function codes(bytes: Uint8Array): Promise<[string | undefined, string | u
 }
 
 describe('keyless blocks', () => {
-  it('verify under any author seen before them, most recent or not', async () => {
+  it('verify under a recent author, most recent or not', async () => {
     const bytes = chain([
       [ALICE, true, 'alice says hi'],
       [ALICE, false, 'alice again, unnamed'],
@@ -77,5 +78,22 @@ describe('keyless blocks', () => {
     const steps: [string, boolean, string][] = [[ALICE, true, 'named']]
     for (let i = 0; i < 400; i++) steps.push([ALICE, false, `unnamed ${i}`])
     expect(Feed.from(chain(steps)).length).toBe(401)
+  })
+
+  it('are checked against the latest KEYLESS_CANDIDATES authors only (bounded work)', async () => {
+    const others = Array.from({ length: KEYLESS_CANDIDATES }, (_, i) => `${i + 1}c`.repeat(32))
+    const steps: [string, boolean, string][] = [[ALICE, true, 'alice']]
+    for (const other of others) steps.push([other, true, 'someone else'])
+    expect(await codes(chain([...steps, [others[0]!, false, 'within reach']]))).toEqual([
+      undefined,
+      undefined,
+    ])
+    expect(await codes(chain([...steps, [ALICE, false, 'too far back']]))).toEqual([
+      'FEED_SIGNATURE',
+      'FEED_SIGNATURE',
+    ])
+    // Naming alice again brings her back among the candidates.
+    const renamed = chain([...steps, [ALICE, true, 'alice again'], [ALICE, false, 'unnamed']])
+    expect(await codes(renamed)).toEqual([undefined, undefined])
   })
 })
