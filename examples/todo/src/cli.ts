@@ -111,17 +111,21 @@ async function serveForever(
     send({ ready: true, pk: kernel.pk })
   } else {
     const lines = createInterface({ input: process.stdin })
-    lines.on('line', async (line) => {
+    /** Commands run one after another, in the order typed. */
+    let queue = Promise.resolve()
+    lines.on('line', (line) => {
       const args = line.trim().split(/\s+/).filter(Boolean)
       if (args.length === 0) return
-      try {
-        console.log((await runCommand(kernel, args)).text)
-      } catch (err) {
-        const { code, reason, message } = describe(err)
-        console.log(`error ${code ?? ''}: ${reason ?? message}`)
-      }
+      queue = queue.then(async () => {
+        try {
+          console.log((await runCommand(kernel, args)).text)
+        } catch (err) {
+          const { code, reason, message } = describe(err)
+          console.log(`error ${code ?? ''}: ${reason ?? message}`)
+        }
+      })
     })
-    if (!process.stdin.isTTY) lines.once('close', () => stop())
+    if (!process.stdin.isTTY) lines.once('close', () => queue.then(stop))
   }
 
   await stopped
