@@ -143,3 +143,17 @@ test('connections is a subscribable list of peers; hooks fire on connect and dis
   expect(events).toEqual(['connect', 'disconnect'])
   await Promise.all([alice.close(), bob.close()])
 })
+
+test('closing a kernel in the middle of a sync leaves its peers working', async () => {
+  const [alice, bob, carol] = [new CounterKernel(), new CounterKernel(), new CounterKernel()]
+  await Promise.all([alice.boot(), bob.boot(), carol.boot()])
+  for (let n = 0; n < 2000; n++) await alice.count(n)
+  alice.spawnWire()(bob.spawnWire())
+  await until(() => bob.tally.blocks > 0)
+  await bob.close() // mid-sync
+  await until(() => alice.peers.length === 0)
+  alice.spawnWire()(carol.spawnWire())
+  await until(() => carol.tally.blocks === 2000)
+  expect(carol.tally).toEqual(alice.tally)
+  await Promise.all([alice.close(), carol.close()])
+})
