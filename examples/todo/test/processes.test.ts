@@ -96,4 +96,32 @@ describe('three peer processes on a local testnet', () => {
 
     expect(await Promise.all([alice.quit(), bob.quit(), carolAgain.quit()])).toEqual([0, 0, 0])
   }, 110_000)
+
+  it('serve runs commands typed on stdin in order, and stops when stdin ends', async () => {
+    const child = execFile(
+      process.execPath,
+      [
+        ...['--import', 'tsx', '--conditions=@picostack/source', 'src/cli.ts', 'serve'],
+        ...['--topic', 'stdin', '--bootstrap', bootstrap, '--data', join(dir, 'dora')],
+      ],
+      { cwd: root },
+    )
+    let stdout = ''
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stdin!.end('add one --ttl 1h\nadd two\nlist\ndone nope\n')
+    const code = await new Promise((resolve) => child.once('exit', resolve))
+    expect(code).toBe(0)
+    const lines = stdout.trim().split('\n')
+    expect(lines[0]).toMatch(/^serving "stdin" as [0-9a-f]{16}\.\.\.$/)
+    const shown = lines.slice(2).map((l) => l.replace(/[0-9a-f]{8}/g, 'ID'))
+    expect(shown.slice(0, 2)).toEqual(['added ID', 'added ID'])
+    // Tasks made in the same millisecond list by id: either order.
+    expect(shown.slice(2, 4).sort()).toEqual([
+      'ID  todo   one  (60 min left)',
+      'ID  todo   two  (1440 min left)',
+    ])
+    expect(shown.slice(4)).toEqual(['error TODO_UNKNOWN_TASK: no task nope'])
+  }, 30_000)
 })
