@@ -15,6 +15,8 @@ import { type Measurement, printTable, ratio } from '../measure.ts'
 const BLOCKS = Number(process.env.KERNEL_BENCH_BLOCKS ?? 100_000)
 const BODY_BYTES = 200
 const TARGET_BLOCKS_PER_SEC = 8_000
+/** About what one 256 KiB patch carries at this body size. */
+const BLOCKS_PER_PATCH = 800
 
 /** A kernel whose one slice counts `count` blocks. */
 class Counter extends SimpleKernel {
@@ -99,12 +101,19 @@ async function syncOnce(name: string, feed: Feed, connect: Connect): Promise<Mea
   return { name, count: feed.length, ms, perSecond: (feed.length / ms) * 1000 }
 }
 
-/** The receiver's floor: the same blocks dispatched straight into a fresh kernel's store. */
+/**
+ * The receiver's floor: the same blocks dispatched straight into a fresh kernel's store,
+ * in patch-sized slices (what a receiver does without the protocol).
+ */
 async function storeOnly(feed: Feed): Promise<Measurement> {
   const kernel = new Counter()
   await kernel.boot()
+  const patches: Feed[] = []
+  for (let i = 0; i < feed.length; i += BLOCKS_PER_PATCH) {
+    patches.push(feed.slice(i, i + BLOCKS_PER_PATCH))
+  }
   const start = performance.now()
-  await kernel.store.dispatch(feed)
+  for (const patch of patches) await kernel.store.dispatch(patch)
   const ms = performance.now() - start
   await kernel.close()
   return {
@@ -118,7 +127,7 @@ async function storeOnly(feed: Feed): Promise<Measurement> {
 export default async function (): Promise<void> {
   const feed = history(BLOCKS)
   const bytes = feed.buffer.length
-  const baselineFeed = feed.slice(0, Math.min(BLOCKS, 20_000))
+  const baselineFeed = feed.slice(0, Math.min(BLOCKS, 10_000))
   await syncOnce('warm-up', feed.slice(0, 2_000), inProcess) // JIT, untimed
   const baseline = await storeOnly(baselineFeed)
   const rows = [baseline]
