@@ -191,7 +191,8 @@ export class Modem56 extends EventEmitter<ModemEvents> {
    * @throws MODEM_INVALID_TOPIC when `topic` is not a string or 32 bytes
    * @throws MODEM_INVALID_INPUT when `spawnWire` is not a function
    * @throws MODEM_ALREADY_JOINED when this modem already joined `topic`
-   * @throws MODEM_DESTROYED after `destroy()`
+   * @throws MODEM_DESTROYED after `destroy()` (or when destroyed while joining)
+   * @throws whatever hyperswarm throws when the announce fails (the topic is left again)
    */
   async join(topic: string | Uint8Array, spawnWire: SpawnWire): Promise<() => Promise<boolean>> {
     const key = topicKey(topic)
@@ -209,6 +210,7 @@ export class Modem56 extends EventEmitter<ModemEvents> {
       await discovery.flushed()
     } catch (err) {
       if (this.destroyed) throw new ModemError('MODEM_DESTROYED', 'destroyed while joining')
+      await this.leave(key) // not half-joined: the caller may join again
       throw err
     }
     this.lookUpLater(entry, discovery, FIRST_LOOKUP_DELAY_MS)
