@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { Hub, type Plug } from '@picostack/net'
+import { Hub, type NetError, type Plug } from '@picostack/net'
+import Protomux from 'protomux'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MODEM_PROTOCOL, type ModemError, topicKey, type WireInfo } from '../src/index.ts'
 import { assertLocalBootstrap, dec, enc, firstNode, localNet, type Net, until } from './testnet.ts'
@@ -126,6 +127,34 @@ describe('Modem56 over a local testnet', () => {
     expect(dec((await firstNode(b2.hub).postMessage(enc('y'), true))[0])).toBe('a2:y')
     expect(a1.hub.nodes).toHaveLength(1)
     expect(a2.hub.nodes).toHaveLength(1)
+  })
+
+  it('closes only the topic wire of a peer that sends malformed frames', async () => {
+    const a = net.modem()
+    const b = net.modem()
+    const closes: Array<string | undefined> = []
+    const bad = new Hub({ onclose: (_node, reason) => closes.push((reason as NetError)?.code) })
+    const good = echoHub('good')
+    await a.join('bad', () => bad.createWire())
+    await a.join('good', () => good.hub.createWire())
+    const bGood = echoHub('b')
+    await b.join('good', () => bGood.hub.createWire())
+    await until(() => good.hub.nodes.length === 1)
+    // b speaks raw protomux on "bad": a frame whose flags are all reserved bits.
+    const [conn] = [...b.swarm.connections]
+    const channel = Protomux.from(conn).createChannel({
+      protocol: MODEM_PROTOCOL,
+      id: Buffer.from(topicKey('bad')),
+      onopen: () => message.send(Uint8Array.of(5, 0, 0, 0, 0, 0xf8)),
+    })!
+    const message = channel.addMessage({ onmessage: () => {} })
+    channel.open()
+    await until(() => closes.length === 1)
+    expect(closes).toEqual(['NET_MALFORMED'])
+    expect(a.connectionCount).toBe(1)
+    expect(good.hub.nodes).toHaveLength(1)
+    const [reply] = await firstNode(good.hub).postMessage(enc('still there?'), true)
+    expect(dec(reply)).toBe('b:still there?')
   })
 
   it('opens no wire for a topic only one side joined', async () => {
