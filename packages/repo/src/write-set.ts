@@ -1,4 +1,4 @@
-import { type Block, bytesEqual } from '@picostack/feed'
+import { type Block, bytesEqual, SIG_BYTES } from '@picostack/feed'
 import { RepoError } from './errors.ts'
 import {
   type AuthoredEntry,
@@ -130,7 +130,8 @@ export class WriteSet {
 
   /**
    * Puts `block` on top of `chain` (its placement, its bytes, the chain's head and the
-   * author's tag). The block's bytes are copied; its id is kept until the next drain.
+   * author's tag). Keeps nothing of the caller's bytes: the block is copied first, and its
+   * id is read from the copy.
    * @throws REPO_INVALID_INPUT when the chain would pass {@link MAX_HEIGHT}
    */
   append(chain: ChainRecord, block: Block): void {
@@ -138,13 +139,13 @@ export class WriteSet {
     if (height > MAX_HEIGHT) throw new RepoError('REPO_INVALID_INPUT', 'chain is too long')
     const placement: Placement = { chainNo: chain.chainNo, height, seq: this.seq++ }
     this.#seqChanged = true
-    const id = block.sig
-    // One allocation holds the block's bytes (a copy: the caller's feed buffer is never
-    // kept) and both its index entries. They are written and deleted together, so a store
-    // that keeps them by reference (memory-level) pins nothing beyond the block's lifetime.
+    // One allocation holds the block's bytes and both its index entries. They are written
+    // and deleted together, so a store that keeps them by reference (memory-level) pins
+    // nothing beyond the block's lifetime.
     const size = block.blockSize
     const bytes = new Uint8Array(size + ENTRY_BYTES)
     bytes.set(block.buffer)
+    const id = bytes.subarray(0, SIG_BYTES)
     const valueAt = size + PLACEMENT_KEY_BYTES
     const blockKeyAt = valueAt + PLACEMENT_BYTES
     this.ops.push(
@@ -170,7 +171,8 @@ export class WriteSet {
     if (bytesEqual(author, chain.author)) {
       this.#ownerTags.set(chain, entry)
     } else {
-      this.#foreignTags.set(mapKey(author) + mapKey(chain.chainId), { author, chain, entry })
+      const tag = { author: author.slice(), chain, entry }
+      this.#foreignTags.set(mapKey(author) + mapKey(chain.chainId), tag)
     }
   }
 
