@@ -59,6 +59,14 @@ function history(n: number): Feed {
   return feed
 }
 
+/** A measurement with the process's CPU time (user + system), steadier on a shared machine. */
+type Timed = Measurement & { cpuMs: number }
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start)
+  return (user + system) / 1000
+}
+
 type Connect = (a: SimpleKernel, b: SimpleKernel) => Promise<() => Promise<void>>
 
 const inProcess: Connect = async (a, b) => {
@@ -86,37 +94,42 @@ const loopbackTcp: Connect = async (a, b) => {
   }
 }
 
-async function syncOnce(name: string, feed: Feed, connect: Connect): Promise<Measurement> {
+async function syncOnce(name: string, feed: Feed, connect: Connect): Promise<Timed> {
   const sender = new Counter()
   const receiver = new Counter()
   await Promise.all([sender.boot(), receiver.boot()])
   await sender.repo.merge(feed) // the sender's history, stored outside the timed region
   const done = receiver.counted(feed.length)
+  const cpu = process.cpuUsage()
   const start = performance.now()
   const disconnect = await connect(sender, receiver)
   await done
   const ms = performance.now() - start
+  const cpuMs = cpuMsSince(cpu)
   await disconnect()
   await Promise.all([sender.close(), receiver.close()])
-  return { name, count: feed.length, ms, perSecond: (feed.length / ms) * 1000 }
+  return { name, count: feed.length, ms, perSecond: (feed.length / ms) * 1000, cpuMs }
 }
 
 /**
  * The receiver's floor: the same blocks dispatched straight into a fresh kernel's store,
  * in patch-sized slices (what a receiver does without the protocol).
  */
-async function storeOnly(feed: Feed): Promise<Measurement> {
+async function storeOnly(feed: Feed): Promise<Timed> {
   const kernel = new Counter()
   await kernel.boot()
   const patches: Feed[] = []
   for (let i = 0; i < feed.length; i += BLOCKS_PER_PATCH) {
     patches.push(feed.slice(i, i + BLOCKS_PER_PATCH))
   }
+  const cpu = process.cpuUsage()
   const start = performance.now()
   for (const patch of patches) await kernel.store.dispatch(patch)
   const ms = performance.now() - start
+  const cpuMs = cpuMsSince(cpu)
   await kernel.close()
   return {
+    cpuMs,
     name: 'store.dispatch, no sync',
     count: feed.length,
     ms,
@@ -143,10 +156,12 @@ export default async function (): Promise<void> {
       run: m.name,
       blocks: m.count,
       'time (ms)': m.ms,
+      'CPU (ms)': m.cpuMs,
       'blocks/s': m.perSecond,
+      'blocks/CPU-s': (m.count / m.cpuMs) * 1000,
       'MB/s': ((((m.count * bytes) / feed.length / m.ms) * 1000) / 1e6).toFixed(2),
       'vs target': ratio(m.perSecond, TARGET_BLOCKS_PER_SEC),
-      'vs store only': ratio(m.perSecond, baseline.perSecond),
+      'vs store only (CPU)': ratio(m.count / m.cpuMs, baseline.count / baseline.cpuMs),
     })),
   )
 }
