@@ -563,9 +563,10 @@ export class Repo {
             group.map((b) => placementKey(b.sig)),
             VIEW,
           ))
-        for (const [i, block] of group.entries()) {
+        for (let i = 0; i < group.length; i++) {
+          const block = group[i]!
           if (this.#extendsTip(block, ws)) {
-            ws.append(ws.tip!, block)
+            ws.append(ws.tip!, block, true)
             written++
             continue
           }

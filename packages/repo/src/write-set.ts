@@ -131,10 +131,10 @@ export class WriteSet {
   /**
    * Puts `block` on top of `chain` (its placement, its bytes, the chain's head and the
    * author's tag). Keeps nothing of the caller's bytes: the block is copied first, and its
-   * id is read from the copy.
+   * id is read from the copy. `byOwner`: whether the chain's owner wrote it.
    * @throws REPO_INVALID_INPUT when the chain would pass {@link MAX_HEIGHT}
    */
-  append(chain: ChainRecord, block: Block): void {
+  append(chain: ChainRecord, block: Block, byOwner = bytesEqual(block.key!, chain.author)): void {
     const height = chain.headHeight + 1
     if (height > MAX_HEIGHT) throw new RepoError('REPO_INVALID_INPUT', 'chain is too long')
     const placement: Placement = { chainNo: chain.chainNo, height, seq: this.seq++ }
@@ -167,12 +167,11 @@ export class WriteSet {
     this.#dirtyChains.add(chain)
     this.tip = chain
     const entry: AuthoredEntry = { seq: placement.seq, height, id }
-    const author = block.key!
-    if (bytesEqual(author, chain.author)) {
+    if (byOwner) {
       this.#ownerTags.set(chain, entry)
     } else {
-      const tag = { author: author.slice(), chain, entry }
-      this.#foreignTags.set(mapKey(author) + mapKey(chain.chainId), tag)
+      const author = block.key!.slice()
+      this.#foreignTags.set(mapKey(author) + mapKey(chain.chainId), { author, chain, entry })
     }
   }
 
