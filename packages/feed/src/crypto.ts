@@ -14,7 +14,7 @@
 import type * as NodeCrypto from 'node:crypto'
 import * as noble from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import { bytesEqual } from './bytes.ts'
+import { bytesEqual, fromHex } from './bytes.ts'
 
 noble.hashes.sha512 = sha512
 
@@ -52,38 +52,8 @@ export const nobleEd25519: Ed25519 = {
 }
 
 // DER prefixes that wrap a raw Ed25519 seed (PKCS#8) or public key (SPKI), RFC 8410.
-const PKCS8_PREFIX = Uint8Array.of(
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-)
-const SPKI_PREFIX = Uint8Array.of(
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x70,
-  0x03,
-  0x21,
-  0x00,
-)
+const PKCS8_PREFIX = fromHex('302e020100300506032b657004220420')
+const SPKI_PREFIX = fromHex('302a300506032b6570032100')
 
 function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   const der = new Uint8Array(prefix.length + key.length)
