@@ -1,0 +1,69 @@
+import { type Block, bytesEqual, type KernelOptions, type Repo, SimpleKernel } from 'picostack'
+import { ModemError } from './errors.ts'
+
+/** How long a relay keeps a block after its date, by default: 30 days. */
+export const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
+/** How far ahead of the relay's clock a block's date may be: 60 s. */
+export const MAX_CLOCK_SKEW_MS = 60_000
+
+/** Why the relay refuses a block (`STORE_REJECTED` reason). */
+export const RELAY_REJECT = { fromFuture: 'the block is dated in the future' } as const
+
+/** Options of {@link RelayKernel}. */
+export interface RelayKernelOptions extends KernelOptions {
+  /** A block is kept this long after its date, ms (default 30 days), then forgotten. */
+  retentionMs?: number
+}
+
+/**
+ * A kernel that holds and forwards the blocks of any picostack app without knowing its
+ * rules: every signed block with a CBOR body (`encodeBlock`) is accepted unless it is
+ * dated more than {@link MAX_CLOCK_SKEW_MS} ahead, and forgotten `retentionMs` after its
+ * date. Each app peer still applies its own rules to what it receives, so the relay is
+ * trusted with nothing; it only makes blocks available while their authors are offline.
+ *
+ * Its `blocks` slice counts the blocks it holds.
+ */
+export class RelayKernel extends SimpleKernel {
+  /** Blocks held (a Svelte-compatible store: `blocks.sub(fn)`). */
+  readonly blocks: { readonly state: number; sub(fn: (count: number) => void): () => void }
+  /** Time a block is kept after its date, ms. */
+  readonly retentionMs: number
+
+  /**
+   * @param db - an abstract-level database, a directory (classic-level), or nothing (memory)
+   * @throws MODEM_INVALID_INPUT when `retentionMs` is not a positive number; the kernel's
+   *   KERNEL_INVALID_INPUT for a bad sync limit
+   */
+  constructor(
+    db?: ConstructorParameters<typeof SimpleKernel>[0],
+    options: RelayKernelOptions = {},
+  ) {
+    super(db, options)
+    const { retentionMs = DEFAULT_RETENTION_MS } = options
+    if (!(typeof retentionMs === 'number' && retentionMs > 0)) {
+      throw new ModemError('MODEM_INVALID_INPUT', 'retentionMs must be a positive number')
+    }
+    this.retentionMs = retentionMs
+    this.blocks = this.store.register<number>({
+      name: 'blocks',
+      initialValue: 0,
+      filter: ({ date }) =>
+        date > Date.now() + MAX_CLOCK_SKEW_MS ? RELAY_REJECT.fromFuture : false,
+      reducer: ({ state }) => state + 1,
+      expiresAt: ({ date }) => date + retentionMs,
+    })
+  }
+
+  /**
+   * Accepts appends by any author that extend a chain's head (an app may let others write
+   * to a chain; its peers decide whether that author may), and refuses forks, so each
+   * chain stays one line on the relay.
+   */
+  override async mergeStrategy(block: Block, repo: Repo): Promise<boolean> {
+    if (block.genesis) return false
+    const chainId = await repo.chainOf(block.psig)
+    const chain = chainId && (await repo.summary(chainId))
+    return !!chain && bytesEqual(chain.headId, block.psig)
+  }
+}

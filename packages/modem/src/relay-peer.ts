@@ -1,0 +1,88 @@
+import type { DHTNode } from 'hyperdht'
+import { Modem56 } from './modem.ts'
+import { type RelayLimits, WebSocketRelay } from './relay.ts'
+import { RelayKernel } from './relay-kernel.ts'
+
+/** Options of {@link startRelay}. */
+export interface RelayOptions {
+  /** The app's topic on hyperswarm (a string is hashed, as in `modem.join`). */
+  topic: string | Uint8Array
+  /** WebSocket port (default 8080; 0 = any free port). */
+  port?: number
+  /** WebSocket bind address (default: every interface). */
+  host?: string
+  /** HyperDHT bootstrap nodes (default: the public HyperDHT). */
+  bootstrap?: Array<string | DHTNode>
+  /**
+   * Address the DHT binds (default `127.0.0.1` when every bootstrap node is on 127.0.0.1,
+   * i.e. a local testnet; otherwise every interface).
+   */
+  dhtHost?: string
+  /** classic-level directory of the relay's kernel (default: in memory, gone on exit). */
+  data?: string
+  /** A block is kept this long after its date, ms (default 30 days). */
+  retentionMs?: number
+  /** WebSocket limits (see {@link RelayLimits}). */
+  limits?: Partial<RelayLimits>
+}
+
+/** A running relay: its kernel, its swarm side and its WebSocket side. */
+export interface Relay {
+  readonly kernel: RelayKernel
+  readonly modem: Modem56
+  readonly server: WebSocketRelay
+  /** Where browsers connect, `ws://host:port/`. */
+  readonly url: string
+  /** Stops serving WebSockets, leaves the swarm and closes the kernel. Idempotent. */
+  close(): Promise<void>
+}
+
+const hostOf = (node: string | DHTNode) =>
+  typeof node === 'string' ? node.slice(0, node.lastIndexOf(':')) : node.host
+
+/**
+ * Starts a relay peer (what `picostack-relay` runs): a {@link RelayKernel} that joins
+ * `topic` on hyperswarm and serves WebSocket clients, all on one kernel, so blocks flow
+ * browser <-> relay <-> swarm (and browser <-> browser through it).
+ *
+ * ```ts
+ * const relay = await startRelay({ topic: 'our-flat', port: 8080 })
+ * // browsers: wsWire(kernel.spawnWire(), new WebSocket('ws://relay-host:8080/'))
+ * await relay.close()
+ * ```
+ * @throws MODEM_INVALID_INPUT / MODEM_INVALID_TOPIC for bad options (nothing is left open)
+ * @throws the server's error when the port is taken (`EADDRINUSE`)
+ */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const { bootstrap } = options
+  const local = bootstrap?.length && bootstrap.every((node) => hostOf(node) === '127.0.0.1')
+  const kernel = new RelayKernel(options.data, { retentionMs: options.retentionMs })
+  let modem: Modem56 | undefined
+  let server: WebSocketRelay | undefined
+  const close = async () => {
+    await server?.close()
+    await modem?.destroy()
+    await kernel.close()
+  }
+  try {
+    await kernel.boot()
+    modem = new Modem56({ bootstrap, host: options.dhtHost ?? (local ? '127.0.0.1' : undefined) })
+    await modem.join(options.topic, () => kernel.spawnWire())
+    server = await WebSocketRelay.listen(() => kernel.spawnWire(), {
+      port: options.port ?? 8080,
+      host: options.host,
+      limits: options.limits,
+    })
+  } catch (err) {
+    await close()
+    throw err
+  }
+  let closing: Promise<void> | undefined
+  return {
+    kernel,
+    modem,
+    server,
+    url: server.url,
+    close: () => (closing ??= close()),
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The relay: WebSocket clients and hyperswarm peers on one kernel, and what it does with
+ * clients that misbehave (garbage, text, oversize messages, floods of messages and of
+ * connections, silent clients, non-WebSocket traffic). After every attack a well-behaved
+ * client still syncs through it.
+ */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { connect as tcpConnect } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Plug, wsWire } from '@picostack/net'
+import { SimpleKernel } from 'picostack'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import {
+  CLOSE_POLICY_VIOLATION,
+  DEFAULT_RELAY_LIMITS,
+  type Relay,
+  type RelayRejection,
+  startRelay,
+  WebSocketRelay,
+} from '../src/index.ts'
+import { localNet, type Net, until } from './testnet.ts'
+
+const TOPIC = 'relay-test'
+
+/** A kernel with one slice: the texts of every `note` block, sorted. */
+class NoteKernel extends SimpleKernel {
+  readonly notes = this.store.register<string[]>({
+    name: 'notes',
+    initialValue: [],
+    filter: ({ type }) => type !== 'note',
+    reducer: ({ state, payload }) => [...state, (payload as { text: string }).text].sort(),
+  })
+
+  note(text: string) {
+    return this.createBlock('note', { text })
+  }
+}
+
+async function bootedNoteKernel(): Promise<NoteKernel> {
+  const kernel = new NoteKernel()
+  await kernel.boot()
+  return kernel
+}
+
+/** Opens a WebSocket; rejects with the HTTP status when the relay refuses the upgrade. */
+function open(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}) {
+  const socket = new WebSocket(url, options)
+  return new Promise<WebSocket>((resolve, reject) => {
+    socket.once('open', () => resolve(socket))
+    socket.once('unexpected-response', (_req, res) => {
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode }))
+      socket.terminate()
+    })
+    socket.once('error', reject)
+  })
+}
+
+/** The close code the relay sent (1006 when the connection dropped without one). */
+function closeCode(socket: WebSocket): Promise<number> {
+  return new Promise((resolve) => socket.once('close', (code) => resolve(code)))
+}
+
+/** A kernel connected over a WebSocket, as a browser would be. */
+async function wsClient(url: string): Promise<{ kernel: NoteKernel; socket: WebSocket }> {
+  const kernel = await bootedNoteKernel()
+  const socket = new WebSocket(url)
+  wsWire(kernel.spawnWire(), socket)
+  await until(() => kernel.peers.length === 1)
+  return { kernel, socket }
+}
+
+describe('relay peer (startRelay)', () => {
+  let net: Net
+  let relay: Relay
+  let swarmPeer: NoteKernel
+  const rejections: RelayRejection[] = []
+  const limits = {
+    maxConnections: 12,
+    maxConnectionsPerIp: 8,
+    maxMessageBytes: 64 * 1024,
+    messageBurst: 200,
+    messagesPerSec: 100,
+    pingIntervalMs: 150,
+  }
+
+  /** A fresh client syncs a note both ways through the relay (the relay is fine). */
+  async function relayStillWorks(text: string): Promise<void> {
+    const { kernel, socket } = await wsClient(relay.url)
+    await kernel.note(`${text} from ws`)
+    await swarmPeer.note(`${text} from swarm`)
+    await until(() => swarmPeer.notes.state.includes(`${text} from ws`))
+    await until(() => kernel.notes.state.includes(`${text} from swarm`))
+    socket.close()
+    await kernel.close()
+  }
+
+  beforeAll(async () => {
+    net = await localNet()
+    relay = await startRelay({
+      topic: TOPIC,
+      port: 0,
+      host: '127.0.0.1',
+      bootstrap: net.testnet.bootstrap,
+      limits,
+    })
+    expect(relay.modem.swarm.dht.bootstrapNodes.every((n) => n.host === '127.0.0.1')).toBe(true)
+    relay.server.on('rejected', (reason) => rejections.push(reason))
+    swarmPeer = await bootedNoteKernel()
+    await net.modem().join(TOPIC, () => swarmPeer.spawnWire())
+    await until(() => swarmPeer.peers.length === 1)
+  })
+
+  afterAll(async () => {
+    await relay.close()
+    await net.teardown()
+    await swarmPeer.close()
+  })
+
+  it('carries blocks browser <-> relay <-> swarm, and browser <-> browser', async () => {
+    expect(relay.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/$/)
+    const a = await wsClient(relay.url)
+    const b = await wsClient(relay.url)
+    await a.kernel.note('from a')
+    await swarmPeer.note('from swarm')
+    await b.kernel.note('from b')
+    const all = ['from a', 'from b', 'from swarm']
+    for (const kernel of [a.kernel, b.kernel, swarmPeer]) {
+      await until(() => kernel.notes.state.join() === all.join())
+    }
+    expect(relay.kernel.blocks.state).toBe(3)
+    expect(relay.server.connectionCount).toBe(2)
+    a.socket.close()
+    b.socket.close()
+    await Promise.all([a.kernel.close(), b.kernel.close()])
+    await until(() => relay.server.connectionCount === 0)
+  })
+
+  it('closes a client that sends garbage (1002) or text (1002), and carries on', async () => {
+    const garbage = await open(relay.url)
+    garbage.send(Uint8Array.of(0x07, 0xff, 0xff, 0xff, 0xff, 0xff, 0x80, 0x01, 0x02))
+    expect(await closeCode(garbage)).toBe(1002)
+    const text = await open(relay.url)
+    text.send('hello relay')
+    expect(await closeCode(text)).toBe(1002)
+    await relayStillWorks('after garbage')
+  })
+
+  it('closes a client whose message is over maxMessageBytes (1009)', async () => {
+    const big = await open(relay.url)
+    big.send(new Uint8Array(limits.maxMessageBytes + 1))
+    expect(await closeCode(big)).toBe(1009)
+    expect(rejections).toContain('TOO_LARGE')
+    // A small message declaring a frame over the wire's maxFrameBytes: 1009 as well.
+    const declared = await open(relay.url)
+    declared.send(Uint8Array.of(0xff, 0xff, 0xff, 0x7f))
+    expect(await closeCode(declared)).toBe(1009)
+    await relayStillWorks('after oversize')
+  })
+
+  it('cuts off a client that floods messages (1008)', async () => {
+    const flood = await open(relay.url)
+    // A frame of 60 000 bytes, announced, then sent one byte per message: the decoder
+    // only buffers it, so the rate limit is what stops this client.
+    flood.send(Uint8Array.of(0xe0, 0xd4, 0x03))
+    for (let i = 0; i < 1000; i++) flood.send(Uint8Array.of(0))
+    expect(await closeCode(flood)).toBe(CLOSE_POLICY_VIOLATION)
+    expect(rejections).toContain('FLOOD')
+    await relayStillWorks('after message flood')
+  })
+
+  it('refuses connections over the per-IP and total limits with HTTP 503', async () => {
+    await until(() => relay.server.connectionCount === 0)
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => open(relay.url)))
+    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const statuses = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.status] : []))
+    expect(opened).toHaveLength(limits.maxConnectionsPerIp)
+    expect(statuses).toEqual(Array(20 - limits.maxConnectionsPerIp).fill(503))
+    expect(rejections).toContain('MAX_CONNECTIONS_PER_IP')
+
+    // Other loopback addresses count as other IPs, up to maxConnections in total.
+    const others = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => open(relay.url, { localAddress: `127.0.0.${2 + i}` })),
+    )
+    const othersOpened = others.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    expect(othersOpened).toHaveLength(limits.maxConnections - limits.maxConnectionsPerIp)
+    expect(rejections).toContain('MAX_CONNECTIONS')
+    expect(relay.server.connectionCount).toBe(limits.maxConnections)
+
+    for (const socket of [...opened, ...othersOpened]) socket.close()
+    await until(() => relay.server.connectionCount === 0)
+    await relayStillWorks('after connection flood')
+  })
+
+  it('drops a client that stops answering pings', async () => {
+    const silent = await open(relay.url, { autoPong: false })
+    expect(await closeCode(silent)).toBe(1006)
+    expect(rejections).toContain('UNRESPONSIVE')
+  })
+
+  it('answers plain HTTP with 426 and survives bytes that are not HTTP at all', async () => {
+    const response = await fetch(relay.url.replace('ws:', 'http:'))
+    expect(response.status).toBe(426)
+    const raw = tcpConnect(relay.server.port, '127.0.0.1')
+    raw.on('error', () => undefined)
+    await once(raw, 'connect')
+    raw.write(Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 13, 10, 13, 10]))
+    await once(raw, 'close')
+    await relayStillWorks('after raw TCP garbage')
+  })
+})
+
+describe('WebSocketRelay', () => {
+  it('rejects limits that are not positive integers and a missing spawnWire', async () => {
+    const spawnWire = () => ({}) as Plug
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(
+        WebSocketRelay.listen(spawnWire, { limits: { maxConnections: bad } }),
+      ).rejects.toMatchObject({ code: 'MODEM_INVALID_INPUT' })
+    }
+    await expect(
+      WebSocketRelay.listen(undefined as unknown as () => Plug, { port: 0 }),
+    ).rejects.toMatchObject({ code: 'MODEM_INVALID_INPUT' })
+    expect(DEFAULT_RELAY_LIMITS.maxMessageBytes).toBe(1024 * 1024 + 9)
+  })
+})
+
+describe('picostack-relay (the bin)', () => {
+  const bin = join(dirname(fileURLToPath(import.meta.url)), '../src/bin/relay.ts')
+  const run = (args: string[]) =>
+    spawn(process.execPath, ['--import', 'tsx', '--conditions=@picostack/source', bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+
+  it('serves a topic on a port; SIGTERM stops it cleanly', async () => {
+    const net = await localNet()
+    const { host, port } = net.testnet.bootstrap[0]!
+    const child = run([
+      '--topic',
+      TOPIC,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--bootstrap',
+      `${host}:${port}`,
+    ])
+    const exited = once(child, 'exit')
+    try {
+      let out = ''
+      child.stdout.on('data', (chunk) => (out += chunk))
+      await until(() => /ws:\/\/\S+/.test(out), 20_000)
+      const url = /ws:\/\/\S+/.exec(out)![0]
+      expect(out).toContain(`topic "${TOPIC}"`)
+
+      const swarmPeer = await bootedNoteKernel()
+      await net.modem().join(TOPIC, () => swarmPeer.spawnWire())
+      const { kernel, socket } = await wsClient(url)
+      await kernel.note('through the bin')
+      await until(() => swarmPeer.notes.state.includes('through the bin'))
+      socket.close()
+      await kernel.close()
+      await swarmPeer.close()
+    } finally {
+      child.kill('SIGTERM')
+      const [code] = await exited
+      expect(code).toBe(0)
+      await net.teardown()
+    }
+  })
+
+  it('exits 2 with the usage when --topic is missing', async () => {
+    const child = run(['--port', '0'])
+    let err = ''
+    child.stderr.on('data', (chunk) => (err += chunk))
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(2)
+    expect(err).toContain('--topic is required')
+    expect(err).toContain('usage: picostack-relay')
+  })
+})
