@@ -2,10 +2,13 @@ export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './dat
 export { RepoError, type RepoErrorCode } from './errors.ts'
 export { Registry, type RegistryOp, type RegistryRange } from './registry.ts'
 export {
+  type BlockWrite,
   type ChainSummary,
   type MergeStrategy,
   type PlacementOptions,
   Repo,
   type RepoOptions,
   type WriteBlockOptions,
+  type WriteBlocksOptions,
 } from './repo.ts'
+export { verifyBlocks } from './verify.ts'

@@ -38,6 +38,7 @@ import {
 } from './layout.ts'
 import { Mutex } from './mutex.ts'
 import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
+import { firstKeyless, verifyBlocks } from './verify.ts'
 import { mapKey, type Op, SEQ_KEY, WriteSet } from './write-set.ts'
 
 /** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
@@ -93,6 +94,25 @@ export interface WriteBlockOptions extends PlacementOptions {
   strategy?: MergeStrategy
   /** Registry operations written in the same atomic batch as the block (only if it is written). */
   ops?: RegistryOp[]
+}
+
+/** One block for {@link Repo.writeBlocks} and the registry ops written with it. */
+export interface BlockWrite {
+  block: Block
+  /** Registry operations written in the same atomic batch as the block (only if it is written). */
+  ops?: RegistryOp[]
+}
+
+/** Options of {@link Repo.writeBlocks}. */
+export interface WriteBlocksOptions extends PlacementOptions {
+  /** Overrides the repo's strategy for these blocks. */
+  strategy?: MergeStrategy
+  /**
+   * The caller already verified every block's signature (e.g. with `Feed.fromAsync` or
+   * {@link verifyBlocks}): the repo does not check them again. Blocks must still carry
+   * their author header. Never set it for bytes you did not verify yourself.
+   */
+  verified?: boolean
 }
 
 /** Options of {@link Repo} */
@@ -551,36 +571,7 @@ export class Repo {
       strategy: strategy ?? this.#strategy,
       evicted: new Set(),
     }
-    return this.#mutex.run(async () => {
-      const ws = await this.#writeSet()
-      let written = 0
-      for (let start = 0; start < blocks.length; start += GROUP_BLOCKS) {
-        const group = blocks.slice(start, start + GROUP_BLOCKS)
-        // Which blocks of the group are held, read at once when the first one needs it.
-        let held: Promise<boolean[]> | undefined
-        const heldIn = () =>
-          (held ??= this.db.hasMany(
-            group.map((b) => placementKey(b.sig)),
-            VIEW,
-          ))
-        for (let i = 0; i < group.length; i++) {
-          const block = group[i]!
-          if (this.#extendsTip(block, ws)) {
-            ws.append(ws.tip!, block, true)
-            written++
-            continue
-          }
-          const step = await this.#step(block, ws, ctx, async () => (await heldIn())[i]!)
-          if (step === 'stop') {
-            await this.#flush(ws)
-            return written
-          }
-          if (step === 'written') written++
-        }
-        await this.#flush(ws)
-      }
-      return written
-    })
+    return this.#mutex.run(() => this.#write(blocks, undefined, ctx))
   }
 
   /**
@@ -595,10 +586,41 @@ export class Repo {
   async writeBlock(block: Block, options: WriteBlockOptions = {}): Promise<boolean> {
     this.#assertOpen()
     if (!(block instanceof Block)) throw invalid('writeBlock expects a Block')
+    const { ops, ...rest } = options
+    return (await this.writeBlocks([{ block, ops }], rest)) === 1
+  }
+
+  /**
+   * Writes consecutive blocks of one chain, each with its registry `ops`, in chain order:
+   * the blocks and their ops share atomic batches (of up to 1024 blocks; a block and its
+   * ops are always whole inside one), so a run costs one database write, not one per block.
+   * Placement rules as in {@link Repo.merge}, except that the run stops at the first block
+   * not written: already held, parent unknown, or refused by the strategy. That block's ops
+   * and everything after it are not written. Signatures are verified first (in parallel
+   * where the platform can), unless `verified` vouches for them.
+   * @returns how many writes, from the first, were written
+   * @throws REPO_UNVERIFIED when a block fails verification or lacks its author header
+   *   (nothing is written)
+   * @throws REPO_INVALID_INPUT for a non-block, malformed ops or options
+   * @throws REPO_CLOSED after {@link Repo.close}
+   */
+  async writeBlocks(
+    writes: readonly BlockWrite[],
+    options: WriteBlocksOptions = {},
+  ): Promise<number> {
+    this.#assertOpen()
+    if (!Array.isArray(writes)) throw invalid('writeBlocks expects an array of { block, ops? }')
     checkPlacement(options)
-    const ops = checkOps(options.ops)
-    if (!block.key || !block.verify()) {
-      throw new RepoError('REPO_UNVERIFIED', 'the block does not verify under its author key')
+    const blocks: Block[] = []
+    const ops: RegistryOp[][] = []
+    for (const write of writes as BlockWrite[]) {
+      if (!(write?.block instanceof Block)) throw invalid('writeBlocks expects { block: Block }')
+      blocks.push(write.block)
+      ops.push(checkOps(write.ops))
+    }
+    const bad = options.verified === true ? firstKeyless(blocks) : await verifyBlocks(blocks)
+    if (bad < blocks.length) {
+      throw new RepoError('REPO_UNVERIFIED', `block ${bad} does not verify under its author key`)
     }
     const ctx: StepContext = {
       chainId: options.chainId,
@@ -606,14 +628,47 @@ export class Repo {
       strategy: options.strategy ?? this.#strategy,
       evicted: new Set(),
     }
-    return this.#mutex.run(async () => {
-      const ws = await this.#writeSet()
-      const isHeld = () => this.db.has(placementKey(block.sig), VIEW)
-      if ((await this.#step(block, ws, ctx, isHeld)) !== 'written') return false
-      ws.ops.push(...ops)
+    return this.#mutex.run(() => this.#write(blocks, ops, ctx))
+  }
+
+  /**
+   * Writes `blocks` in order in batches of up to {@link GROUP_BLOCKS}. With `ops` (one list
+   * per block: {@link Repo.writeBlocks}) the run stops at the first block not written and
+   * returns how many were; without (a {@link Repo.merge}), held and evicted-prefix blocks
+   * are skipped and the count is of blocks written.
+   */
+  async #write(
+    blocks: readonly Block[],
+    ops: RegistryOp[][] | undefined,
+    ctx: StepContext,
+  ): Promise<number> {
+    const ws = await this.#writeSet()
+    let written = 0
+    for (let start = 0; start < blocks.length; start += GROUP_BLOCKS) {
+      const end = Math.min(blocks.length, start + GROUP_BLOCKS)
+      // Which blocks of the group are held, read at once when the first one needs it.
+      let held: Promise<boolean[]> | undefined
+      const heldIn = () =>
+        (held ??= this.db.hasMany(
+          blocks.slice(start, end).map((b) => placementKey(b.sig)),
+          VIEW,
+        ))
+      for (let i = start; i < end; i++) {
+        const block = blocks[i]!
+        let step: Step = 'written'
+        if (this.#extendsTip(block, ws)) ws.append(ws.tip!, block, true)
+        else step = await this.#step(block, ws, ctx, async () => (await heldIn())[i - start]!)
+        if (step === 'written') {
+          written++
+          if (ops) for (const op of ops[i]!) ws.ops.push(op)
+        } else if (step === 'stop' || ops) {
+          await this.#flush(ws)
+          return written
+        }
+      }
       await this.#flush(ws)
-      return true
-    })
+    }
+    return written
   }
 
   /**

@@ -161,6 +161,67 @@ export function conformance(factory: DbFactory): void {
         expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed))
       })
 
+      it('writes a run of blocks with their ops in one batch, stopping at the first refusal', async () => {
+        const alice = chain('alice', bodies('a', 6))
+        const withBob = chain('bob', ['b0', 'b1'], alice)
+        const reg = repo.registry('state')
+        const writes = withBob.blocks.map((block, i) => ({
+          block,
+          ops: [reg.putOp(`n${i}`, utf8(String(i)))],
+        }))
+        let batches = 0
+        const batch = db.batch.bind(db)
+        db.batch = ((...args: Parameters<typeof batch>) => {
+          batches++
+          return batch(...args)
+        }) as typeof db.batch
+        // Bob's first block is a foreign append the default strategy refuses: it and what
+        // follows are not written, nor are their ops.
+        expect(await repo.writeBlocks(writes)).toBe(6)
+        expect(batches).toBe(1)
+        db.batch = batch
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(alice))
+        for (let i = 0; i < 8; i++) {
+          expect(await reg.get(`n${i}`)).toEqual(i < 6 ? utf8(String(i)) : undefined)
+        }
+        // Held: the run stops at once, nothing of it is written.
+        expect(await repo.writeBlocks([{ block: alice.first!, ops: [reg.delOp('n0')] }])).toBe(0)
+        expect(await reg.get('n0')).toEqual(utf8('0'))
+        expect(await repo.writeBlocks(writes.slice(6), { strategy: accept })).toBe(2)
+        expect(await reg.get('n7')).toEqual(utf8('7'))
+        expect(ids(await repo.resolveFeed(alice.first!.sig))).toEqual(ids(withBob))
+      })
+
+      it('writeBlocks verifies every block first and writes nothing of a forged run', async () => {
+        const feed = chain('alice', bodies('a', 6))
+        const tampered = feed.buffer.slice()
+        tampered[tampered.length - 1]! ^= 1 // the sixth block's body
+        const forged = Feed.from(tampered, { verify: false })
+        const writes = forged.blocks.map((block) => ({ block }))
+        expect(await codeOf(repo.writeBlocks(writes))).toBe('REPO_UNVERIFIED')
+        expect(await codeOf(repo.writeBlocks(writes.slice(3)))).toBe('REPO_UNVERIFIED')
+        expect(await keyCount(db)).toBe(0)
+        // `verified` vouches for the signatures; author headers are still required.
+        const keyless = new Block(Uint8Array.of(...new Uint8Array(SIG_BYTES), 1, 0x78))
+        expect(await codeOf(repo.writeBlocks([{ block: keyless }], { verified: true }))).toBe(
+          'REPO_UNVERIFIED',
+        )
+        const valid = feed.blocks.map((block) => ({ block }))
+        expect(await repo.writeBlocks(valid.slice(0, 5), { verified: true })).toBe(5)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed.slice(0, 5)))
+        expect(await codeOf(repo.writeBlocks([{ block: 1 }] as never))).toBe('REPO_INVALID_INPUT')
+      })
+
+      it('writeBlocks starts a partial chain at a given height', async () => {
+        const feed = chain('alice', bodies('a', 5))
+        const chainId = feed.first!.sig
+        const writes = feed.blocks.slice(2).map((block) => ({ block }))
+        expect(await repo.writeBlocks(writes, { chainId, height: 3 })).toBe(3)
+        const summary = await repo.summary(chainId)
+        expect(summary).toMatchObject({ height: 5, length: 3, heightKnown: true })
+        expect(same(summary!.firstId, feed.block(2)!.sig)).toBe(true)
+      })
+
       it('rejects ops that are not registry ops', async () => {
         const feed = chain('alice', ['a'])
         const bad = [{ type: 'put', key: Uint8Array.of(1, 2), value: Uint8Array.of(3) }] as never
