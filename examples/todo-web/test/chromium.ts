@@ -1,0 +1,35 @@
+/**
+ * Debian's Chromium driven by playwright-core (`npx playwright install` cannot download
+ * browsers here; `.ci/run` installs the `chromium` package when it is missing).
+ */
+import { existsSync } from 'node:fs'
+import { type Browser, chromium } from 'playwright-core'
+
+/** Where Debian's `chromium` package puts the browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** Flags that work headless in containers, without reaching any Google service. */
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+]
+
+/**
+ * Launches headless Chromium with a fresh temporary profile (playwright makes a new
+ * user-data-dir per launch and deletes it on close).
+ * @throws when Chromium is not installed: the browser tests fail rather than skip
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`,
+    )
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, timeout: 20_000 })
+}
