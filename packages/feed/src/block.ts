@@ -93,6 +93,7 @@ export class Block {
     return `Block(key ${short(this.key)} sig ${short(this.sig)} parent ${parent} ${this.size} B ${text})`
   }
 
+  /** What Node's `console.log` / `util.inspect` print: {@link Block.toString}. */
   [inspectSymbol](): string {
     return this.toString()
   }

@@ -32,8 +32,11 @@ export interface Ed25519 {
 
 /** An asynchronous Ed25519 implementation (WebCrypto). Same shapes as {@link Ed25519}. */
 export interface Ed25519Async {
+  /** `webcrypto`, ... */
   readonly name: string
+  /** Resolves with the 64-byte signature of `message` by the 32-byte `seed`. */
   sign(message: Uint8Array, seed: Uint8Array): Promise<Uint8Array>
+  /** Resolves true when `sig` (64 B) is `publicKey`'s (32 B) signature of `message`. */
   verify(sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean>
 }
 
@@ -211,8 +214,11 @@ async function probeWebCrypto(): Promise<Ed25519Async | undefined> {
 
 /** One signature to check: `sig` (64 B) over `message` by `publicKey` (32 B). */
 export interface VerifyItem {
+  /** The signature, 64 B. */
   sig: Uint8Array
+  /** The signed bytes. */
   message: Uint8Array
+  /** The signer's public key, 32 B. */
   publicKey: Uint8Array
 }
 

@@ -575,6 +575,7 @@ export class Feed {
     return lines.join('\n')
   }
 
+  /** What Node's `console.log` / `util.inspect` print: {@link Feed.inspect}. */
   [inspectSymbol](): string {
     return this.inspect()
   }

@@ -9,7 +9,9 @@ export type PublicKey = string | Uint8Array
 
 /** A key pair as lowercase hex: `sk` is the 32-byte seed, `pk` the 32-byte public key. */
 export interface SignPair {
+  /** The secret: a 32-byte Ed25519 seed, 64 hex characters. Keep it private. */
   sk: string
+  /** The public key, 32 bytes, 64 hex characters: the author id peers see. */
   pk: string
 }
 

@@ -76,6 +76,7 @@ export interface Plug {
    * @throws NET_ALREADY_OPEN / NET_DISCONNECTED as for {@link onmessage}
    */
   open(handler: Handler): Promise<void>
+  /** Splices this wire with `other`; see the `open(handler)` overload. */
   open(other: Plug): Promise<void>
   /** Resolves once the other end has a handler; rejects `NET_DISCONNECTED` if closed first. */
   readonly opened: Promise<void>

@@ -16,15 +16,22 @@ const scheduleFlush: (fn: () => void) => void =
  * (`net.Socket`, a hyperswarm connection, a secret-stream...). Chunks may be `Buffer`s.
  */
 export interface DuplexLike {
+  /** Sends bytes (one or more whole frames); the return value is ignored (no backpressure). */
   write(chunk: Uint8Array): unknown
   /** Node streams: buffer writes until `uncork` (one writev syscall for a batch). */
   cork?(): void
+  /** Node streams: flushes the writes buffered since `cork`. */
   uncork?(): void
+  /** Ends the stream after what was written (sent after a close frame). */
   end(): unknown
+  /** Tears the stream down at once (after a protocol violation by the peer). */
   destroy(): unknown
+  /** True once the stream is destroyed (nothing more is written then). */
   readonly destroyed?: boolean
+  /** Listens to `'data'` (a chunk of bytes), `'end'`, `'close'` and `'error'`. */
   // biome-ignore lint/suspicious/noExplicitAny: listener shapes differ per event and per stream library
   on(event: string, listener: (...args: any[]) => void): unknown
+  /** Removes a listener added with `on` (when the wire closes). */
   // biome-ignore lint/suspicious/noExplicitAny: as above
   off(event: string, listener: (...args: any[]) => void): unknown
 }

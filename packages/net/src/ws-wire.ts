@@ -7,12 +7,18 @@ import type { Plug } from './plug.ts'
  * `WebSocket` and by the `ws` package's `WebSocket` (net does not depend on `ws`).
  */
 export interface WebSocketLike {
+  /** Set to `'arraybuffer'` by `wsWire` (Blobs are read too, in order). */
   binaryType: string
+  /** 0 connecting, 1 open, 2 closing, 3 closed (the WebSocket constants). */
   readonly readyState: number
+  /** Sends one frame as one binary message. */
   send(data: Uint8Array): void
+  /** Closes the socket: 1000 for a clean close, 1002 for a protocol error, 1009 for a frame too large. */
   close(code?: number, reason?: string): void
+  /** Listens to `'open'`, `'message'`, `'close'` and `'error'`. */
   // biome-ignore lint/suspicious/noExplicitAny: event shapes differ between ws and the DOM
   addEventListener(type: string, listener: (event: any) => void): void
+  /** Removes a listener added with `addEventListener` (when the wire closes). */
   // biome-ignore lint/suspicious/noExplicitAny: as above
   removeEventListener(type: string, listener: (event: any) => void): void
 }
