@@ -6,17 +6,21 @@
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { connect as tcpConnect } from 'node:net'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Plug, wsWire } from '@picostack/net'
-import { SimpleKernel } from 'picostack'
+import { encodeBlock, Feed, SimpleKernel, signPair } from 'picostack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import {
   CLOSE_POLICY_VIOLATION,
   DEFAULT_RELAY_LIMITS,
+  RELAY_REJECT,
   type Relay,
+  RelayKernel,
   type RelayRejection,
   startRelay,
   WebSocketRelay,
@@ -209,6 +213,99 @@ describe('relay peer (startRelay)', () => {
     raw.write(Buffer.from([0, 1, 2, 3, 0xff, 0xfe, 13, 10, 13, 10]))
     await once(raw, 'close')
     await relayStillWorks('after raw TCP garbage')
+  })
+})
+
+/** The error code (and reason) a promise rejects with. */
+async function refusal(promise: Promise<unknown>): Promise<{ code?: string; reason?: string }> {
+  try {
+    await promise
+  } catch (err) {
+    const { code, reason } = err as { code?: string; reason?: string }
+    return { code, reason }
+  }
+  return {}
+}
+
+describe('RelayKernel', () => {
+  it('holds any app block, refuses blocks from the future, forgets after retentionMs', async () => {
+    const relay = new RelayKernel(undefined, { retentionMs: 400 })
+    await relay.boot()
+    const { sk } = signPair()
+    const feed = new Feed()
+    feed.append(encodeBlock('tasks', { op: 'create', title: 'x', ttlMs: 1 }), sk)
+    feed.append(encodeBlock('anything', [1, 2, 3]), sk)
+    expect((await relay.dispatch(feed, true))?.length).toBe(2)
+    expect(relay.blocks.state).toBe(2)
+    const future = feed.clone()
+    future.append(encodeBlock('note', { text: 'later' }, Date.now() + 120_000), sk)
+    expect(await refusal(relay.dispatch(future, true))).toEqual({
+      code: 'STORE_REJECTED',
+      reason: RELAY_REJECT.fromFuture,
+    })
+    await until(() => relay.blocks.state === 0, 5000)
+    // The blocks leave the disk too (the state forgets first).
+    for (let tries = 0; await relay.repo.hasBlock(feed.last!.sig); tries++) {
+      expect(tries).toBeLessThan(250)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(await relay.repo.hasBlock(feed.first!.sig)).toBe(false)
+    await relay.close()
+  })
+
+  it('accepts appends by another author that extend the head; refuses forks', async () => {
+    const relay = new RelayKernel()
+    await relay.boot()
+    const alice = signPair()
+    const bob = signPair()
+    const chain = new Feed()
+    chain.append(encodeBlock('note', { text: 'a0' }), alice.sk)
+    await relay.dispatch(chain, true)
+    const appended = chain.clone()
+    appended.append(encodeBlock('note', { text: 'b1' }), bob.sk)
+    expect((await relay.dispatch(appended, true))?.length).toBe(1)
+    const fork = chain.clone()
+    fork.append(encodeBlock('note', { text: 'a1' }), alice.sk)
+    expect((await refusal(relay.dispatch(fork, true))).code).toMatch(/^(STORE|REPO)_/)
+    expect(relay.blocks.state).toBe(2)
+    await relay.close()
+  })
+
+  it('rejects a retentionMs that is not positive', () => {
+    expect(() => new RelayKernel(undefined, { retentionMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'MODEM_INVALID_INPUT' }),
+    )
+  })
+
+  it('keeps blocks on disk (--data) for clients that come after a restart', async () => {
+    const net = await localNet()
+    const data = await mkdtemp(join(tmpdir(), 'picostack-relay-'))
+    const options = {
+      topic: TOPIC,
+      port: 0,
+      host: '127.0.0.1',
+      bootstrap: net.testnet.bootstrap,
+      data,
+    }
+    try {
+      let relay = await startRelay(options)
+      const writer = await wsClient(relay.url)
+      await writer.kernel.note('kept by the relay')
+      await until(() => relay.kernel.blocks.state === 1)
+      writer.socket.close()
+      await writer.kernel.close()
+      await relay.close()
+
+      relay = await startRelay(options)
+      const reader = await wsClient(relay.url)
+      await until(() => reader.kernel.notes.state.includes('kept by the relay'))
+      reader.socket.close()
+      await reader.kernel.close()
+      await relay.close()
+    } finally {
+      await net.teardown()
+      await rm(data, { recursive: true, force: true })
+    }
   })
 })
 
