@@ -660,7 +660,7 @@ export class Repo {
         else step = await this.#step(block, ws, ctx, async () => (await heldIn())[i - start]!)
         if (step === 'written') {
           written++
-          if (ops) for (const op of ops[i]!) ws.ops.push(op)
+          if (ops) ws.addRegistryOps(ops[i]!)
         } else if (step === 'stop' || ops) {
           await this.#flush(ws)
           return written

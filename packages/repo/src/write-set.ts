@@ -72,6 +72,8 @@ export class WriteSet {
   #ownerTags = new Map<ChainRecord, AuthoredEntry>()
   #foreignTags = new Map<string, ForeignTag>()
   #seqChanged = false
+  /** Index in `ops` of the registry op of each key added by {@link WriteSet.addRegistryOps}. */
+  #registrySlots = new Map<string, number>()
 
   constructor(seq: number) {
     this.seq = seq
@@ -175,6 +177,24 @@ export class WriteSet {
     }
   }
 
+  /**
+   * Adds registry ops; an op on a key that an earlier op of this batch already wrote takes
+   * that op's place (the batch is atomic, so only the last value of a key matters: a slice
+   * value rewritten by every block of a run costs one write, not one per block).
+   */
+  addRegistryOps(ops: readonly Op[]): void {
+    for (const op of ops) {
+      const slotKey = mapKey(op.key)
+      const slot = this.#registrySlots.get(slotKey)
+      if (slot === undefined) {
+        this.#registrySlots.set(slotKey, this.ops.length)
+        this.ops.push(op)
+      } else {
+        this.ops[slot] = op
+      }
+    }
+  }
+
   /** Schedules `chain`'s record to be written with its current fields. */
   markChain(chain: ChainRecord): void {
     this.cacheChain(chain)
@@ -228,6 +248,7 @@ export class WriteSet {
     this.#ownerTags = new Map()
     this.#foreignTags = new Map()
     this.#seqChanged = false
+    this.#registrySlots = new Map()
     return ops
   }
 }

@@ -192,6 +192,26 @@ export function conformance(factory: DbFactory): void {
         expect(ids(await repo.resolveFeed(alice.first!.sig))).toEqual(ids(withBob))
       })
 
+      it('a key rewritten by every block of a run keeps the value of the last block written', async () => {
+        const alice = chain('alice', bodies('a', 4))
+        const withBob = chain('bob', ['b0'], alice)
+        const reg = repo.registry('state')
+        const writes = withBob.blocks.map((block, i) => ({
+          block,
+          ops: [reg.putOp('total', utf8(String(i))), reg.putOp(`n${i}`, utf8('x'))],
+        }))
+        expect(await repo.writeBlocks(writes)).toBe(4) // bob's block is refused
+        expect(await reg.get('total')).toEqual(utf8('3'))
+        const deleting = chain('alice', ['a4', 'a5'], alice)
+        const more = deleting.blocks.slice(4).map((block, i) => ({
+          block,
+          ops: i === 0 ? [reg.putOp('total', utf8('4'))] : [reg.delOp('total')],
+        }))
+        expect(await repo.writeBlocks(more)).toBe(2)
+        expect(await reg.get('total')).toBeUndefined()
+        expect(await keyCount(db)).toBe(5 + 2 * 6 + 4) // chain, number, owned, authored, seq; 6 blocks; n0..n3
+      })
+
       it('writeBlocks verifies every block first and writes nothing of a forged run', async () => {
         const feed = chain('alice', bodies('a', 6))
         const tampered = feed.buffer.slice()

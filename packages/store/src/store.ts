@@ -1,5 +1,11 @@
 import { type Block, Feed, type FeedLike, toHex } from '@picostack/feed'
-import { type MergeStrategy, type Registry, type RegistryOp, Repo } from '@picostack/repo'
+import {
+  type MergeStrategy,
+  type Registry,
+  type RegistryOp,
+  Repo,
+  verifyBlocks,
+} from '@picostack/repo'
 import type { AbstractLevel } from 'abstract-level'
 import { decode, encode } from 'cborg'
 import { type BlockCodec, cborBlockCodec, type DecodedBody } from './body-codec.ts'
@@ -48,6 +54,35 @@ export interface DispatchOptions {
    * the store holds nothing of that chain, the patch starts a partial chain under this id.
    */
   chainId?: Uint8Array
+  /**
+   * Height of the patch's first block in its chain (genesis = 1), for a partial chain that
+   * `chainId` starts: the repo then knows the chain's real heights.
+   */
+  height?: number
+  /**
+   * The caller already verified every block's signature (a `Feed` made by `Feed.fromAsync`
+   * or checked with `verifyBlocks`): the store does not check them again. Honoured only
+   * when the patch is a `Feed` instance; bytes and blocks are always verified.
+   */
+  verified?: boolean
+}
+
+/** Why a dispatch did not merge its whole patch. */
+export interface Refusal {
+  /** `STORE_REJECTED`, `STORE_INVALID_PATCH` (a forged block), `STORE_POSTPONED`, ... */
+  code: StoreErrorCode
+  /** The application's reason, or the store's. */
+  reason: string
+}
+
+/** What {@link Store.apply} did with a patch. */
+export interface DispatchResult {
+  /** The blocks merged (as a feed), or `undefined` when none were. */
+  merged: Feed | undefined
+  /** The chain (its id, 64 B) the merged blocks belong to; `undefined` when none merged. */
+  chainId: Uint8Array | undefined
+  /** Why the patch stopped short, if it did (blocks already held are not a refusal). */
+  refusal: Refusal | undefined
 }
 
 /** What a garbage collection did. */
@@ -503,39 +538,63 @@ export class Store {
 
   /**
    * Validates and applies a patch (a feed, block, blocks or feed bytes from one chain):
-   * each new block is decoded once, offered to the slices and its collection, and written
-   * with the state it changed in one atomic batch. The first refused block stops the rest.
-   * Blocks whose parent is unknown wait in the mempool; so do postponed blocks.
+   * each new block is verified, decoded once, offered to the slices and its collection,
+   * and written with the state it changed (a run of blocks shares one atomic repo batch,
+   * each block whole with its state). The first refused block stops the rest. Blocks whose
+   * parent is unknown wait in the mempool; so do postponed blocks.
    * @returns the blocks merged (as a feed), or `undefined` when none were
    * @throws STORE_CLOSED, STORE_NOT_LOADED always; with `loud`, a StoreError carrying the
    *   refusal's code (`STORE_REJECTED`, `STORE_UNHANDLED`, `STORE_DECODE`, `STORE_REDUCER`,
    *   `STORE_EXPIRED`, `STORE_POSTPONED`, `STORE_INVALID_PATCH`, `STORE_WRITE`) and `reason`
    */
-  dispatch(patch: FeedLike, options: DispatchOptions = {}): Promise<Feed | undefined> {
-    const loud = options.loud === true
-    let feed: Feed
+  async dispatch(patch: FeedLike, options: DispatchOptions = {}): Promise<Feed | undefined> {
+    const { merged, refusal } = await this.apply(patch, options)
+    if (refusal && options.loud === true) throw new StoreError(refusal.code, refusal.reason)
+    return merged
+  }
+
+  /**
+   * Like {@link Store.dispatch} without `loud`, and says why a patch merged short: returns
+   * what merged, the chain it went to, and the first refusal (a forged block is
+   * `STORE_INVALID_PATCH`; a malformed patch too, with nothing merged).
+   * @throws STORE_CLOSED, STORE_NOT_LOADED
+   */
+  apply(patch: FeedLike, options: DispatchOptions = {}): Promise<DispatchResult> {
+    let blocks: readonly Block[]
     try {
       this.#assertReady()
-      // Signatures are checked once, by the repo, before any block is kept (see README).
-      feed = Feed.from(patch, { verify: false })
+      // A Feed's blocks are used as they are (the repo copies what it keeps).
+      blocks = patch instanceof Feed ? patch.blocks : Feed.from(patch, { verify: false }).blocks
     } catch (cause) {
       if (cause instanceof StoreError) return Promise.reject(cause)
-      if (!loud) return Promise.resolve(undefined)
-      return Promise.reject(new StoreError('STORE_INVALID_PATCH', reasonOf(cause), { cause }))
+      const refusal: Refusal = { code: 'STORE_INVALID_PATCH', reason: reasonOf(cause) }
+      return Promise.resolve({ merged: undefined, chainId: undefined, refusal })
     }
+    const verified = options.verified === true && patch instanceof Feed
     return this.#locked(async () => {
       this.#assertReady()
-      const { merged, stop } = await this.#dispatchBlocks(feed.blocks, 0, options.chainId)
-      if (stop && loud) throw new StoreError(stop.code, stop.reason)
-      return merged.length > 0 ? Feed.from(merged, { verify: false }) : undefined
+      const { merged, stop, chainId } = await this.#dispatchBlocks(blocks, 0, {
+        chainId: options.chainId,
+        height: options.height,
+        verified,
+      })
+      return {
+        merged: merged.length > 0 ? Feed.from(merged, { verify: false }) : undefined,
+        chainId: merged.length > 0 ? chainId : undefined,
+        refusal: stop && { code: stop.code, reason: stop.reason },
+      }
     })
   }
 
+  /**
+   * `placement`: the partial chain the blocks may start, and whether their signatures are
+   * already verified (mempool blocks always are: they were checked before they got there).
+   */
   async #dispatchBlocks(
     blocks: readonly Block[],
     tries: number,
-    chainId?: Uint8Array,
-  ): Promise<{ merged: Block[]; stop?: Stop }> {
+    placement: { chainId?: Uint8Array; height?: number; verified: boolean },
+  ): Promise<{ merged: Block[]; stop?: Stop; chainId?: Uint8Array }> {
     const now = this.#clock.now()
     let lastHeld = -1
     for (let i = blocks.length - 1; i >= 0; i--) {
@@ -553,23 +612,34 @@ export class Store {
       )
     }
     if (fresh.length === 0) return { merged: [] }
-    const first = fresh[0]!
+    // Signatures first: a forged block never reaches the application, the mempool or the
+    // repo. The valid blocks before it are dispatched; it stops the patch.
+    let forged: Stop | undefined
+    if (!placement.verified) {
+      const bad = await verifyBlocks(fresh)
+      if (bad < fresh.length) {
+        const reason = `bad signature on block ${bad} of the patch`
+        forged = { code: 'STORE_INVALID_PATCH', reason, index: bad }
+        fresh = fresh.slice(0, bad)
+      }
+    }
+    const first = fresh[0]
+    if (!first) return { merged: [], stop: forged }
     const parentKey = first.genesis ? '' : toHex(first.psig)
     const orphan = parentKey !== '' && !this.#held.has(parentKey)
+    const { chainId, height } = placement
     const partial =
       orphan && chainId?.length === 64 && !this.#chains.has(toHex(chainId)) ? chainId : undefined
     if (orphan && !partial) {
-      try {
-        Feed.from(fresh) // nothing unverified waits in the mempool
-      } catch (cause) {
-        const reason = `bad signature: ${reasonOf(cause)}`
-        return { merged: [], stop: { code: 'STORE_INVALID_PATCH', reason, index: 0 } }
-      }
+      // Nothing unverified waits in the mempool, nor a segment that ends in a forgery.
+      if (forged) return { merged: [], stop: { ...forged, index: 0 } }
       await this.#mempool.add(fresh, now)
       const reason = 'parent unknown: waiting in the mempool'
       return { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
     }
-    fresh = [...fresh, ...this.#mempool.chainAfter(toHex(fresh[fresh.length - 1]!.sig))]
+    if (!forged) {
+      fresh = [...fresh, ...this.#mempool.chainAfter(toHex(fresh[fresh.length - 1]!.sig))]
+    }
     const head = parentKey ? this.#heads.get(this.#held.get(parentKey)?.chain ?? '') : undefined
     const cached = head && toHex(head.sig) === parentKey ? head : undefined
     const parentBlock =
@@ -603,6 +673,7 @@ export class Store {
       pending.push(record)
       parent = block
     }
+    stop ??= forged
 
     tx.ops = tx.endOps
     this.#expireTouched(tx, now)
@@ -617,34 +688,38 @@ export class Store {
       stop = { code: 'STORE_EXPIRED', reason: 'the block is already expired', index: trimmedFrom }
     }
 
-    const merged: Block[] = []
-    for (const [i, record] of pending.entries()) {
-      const ops = i === pending.length - 1 ? [...record.ops, ...tx.endOps] : record.ops
-      let written = false
-      let cause: unknown
+    // One repo batch for the run; each block whole with the ops of the state it changed.
+    let written = 0
+    let cause: unknown
+    if (pending.length > 0) {
+      const last = pending.length - 1
+      const writes = pending.map((record, i) => ({
+        block: record.block,
+        ops: i === last ? [...record.ops, ...tx.endOps] : record.ops,
+      }))
       try {
-        const placement = i === 0 && partial ? { chainId: partial } : {}
-        written = await this.repo.writeBlock(record.block, {
-          ops,
+        written = await this.repo.writeBlocks(writes, {
           strategy: this.#strategy,
-          ...placement,
+          verified: true, // checked above, or before it entered the mempool
+          ...(partial ? { chainId: partial, height } : {}),
         })
       } catch (err) {
         cause = err
       }
-      if (!written) {
-        tx.undoTo(record.mark)
-        for (const undone of pending.slice(i).reverse()) this.#unhold(undone.key, undone.held)
-        const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
-        stop = {
-          code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
-          reason: cause ? `the repo refused it: ${reasonOf(cause)}` : 'the repo refused the block',
-          index: i,
-        }
-        break
-      }
-      merged.push(record.block)
     }
+    if (written < pending.length) {
+      tx.undoTo(pending[written]!.mark)
+      for (const undone of pending.slice(written).reverse()) this.#unhold(undone.key, undone.held)
+      const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
+      stop = {
+        code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
+        reason: cause ? `the repo refused it: ${reasonOf(cause)}` : 'the repo refused the block',
+        index: written,
+      }
+    }
+    const merged = pending.slice(0, written).map((record) => record.block)
+    // Read before eviction below, which may drop a chain whose blocks all arrived expired.
+    const mergedChain = merged.length > 0 ? this.#chains.get(pending[0]!.held.chain)?.id : undefined
     // A chain's newest block is the likely parent of its next patch: keep it at hand.
     if (merged.length > 0) {
       const last = pending[merged.length - 1]!
@@ -678,7 +753,7 @@ export class Store {
     }
     await this.#evict(tx.released)
     this.#notify(tx.changed)
-    return { merged, stop }
+    return { merged, stop, chainId: mergedChain }
   }
 
   #chainFor(chainKey: string, id: Uint8Array): Chain {
@@ -1144,7 +1219,7 @@ export class Store {
       const evicted = await this.#evict(tx.released)
       this.#notify(tx.changed)
       for (const retry of await this.#mempool.due(at)) {
-        await this.#dispatchBlocks(retry.blocks, retry.tries)
+        await this.#dispatchBlocks(retry.blocks, retry.tries, { verified: true })
       }
       return { expired, evicted }
     })
