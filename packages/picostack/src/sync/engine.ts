@@ -134,10 +134,15 @@ export class SyncEngine implements SessionHost {
     for (const session of this.#peers.values()) if (session !== source) session.touch(chainKey)
   }
 
-  async ingest(feed: Feed, chainId: Uint8Array, source: Session): Promise<number> {
-    const merged = await this.app.store.dispatch(feed, { chainId })
+  async ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number> {
+    // The session verified every signature (in parallel, ahead of the store's lock).
+    const { merged, chainId: mergedInto } = await this.app.store.apply(feed, {
+      chainId,
+      height,
+      verified: true,
+    })
     if (!merged) return 0
-    this.announce((await this.app.repo.chainOf(merged.last!.sig)) ?? chainId, source)
+    this.announce(mergedInto ?? chainId, source)
     return merged.length
   }
 

@@ -1,6 +1,15 @@
-import { type Block, bytesEqual, Feed, fromHex, MAGIC, PicoError, toHex } from '@picostack/feed'
+import {
+  type Block,
+  bytesEqual,
+  Feed,
+  FeedError,
+  fromHex,
+  MAGIC,
+  PicoError,
+  toHex,
+} from '@picostack/feed'
 import type { Answer, Plug } from '@picostack/net'
-import type { ChainSummary, Repo } from '@picostack/repo'
+import { type ChainSummary, type Repo, verifyBlocks } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
 import { NONCE_BYTES, PROTOCOL_VERSION, type SyncLimits } from './limits.ts'
 import {
@@ -21,10 +30,11 @@ export interface SessionHost {
   readonly limits: SyncLimits
   readonly repo: Repo
   /**
-   * Dispatches a verified patch received from `source` (and gossips what merged).
+   * Dispatches a patch received from `source` whose signatures were verified (and gossips
+   * what merged). `height`: the first block's height, for a partial chain it starts.
    * @returns how many blocks merged
    */
-  ingest(feed: Feed, chainId: Uint8Array, source: Session): Promise<number>
+  ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number>
   /** Called when the remote's hello arrived: an error refuses the session (duplicate, self). */
   admit(session: Session): KernelError | undefined
   /** Answers a query from `session`'s peer. */
@@ -53,6 +63,17 @@ export interface SessionStats {
 interface RemoteHead {
   headId: Uint8Array
   height: number
+}
+
+/** A received message decoded, and for a patch its feed parsed and its signatures checked. */
+interface Prepared {
+  message?: Message
+  /** The patch's blocks, structure and links checked (not yet signatures). */
+  feed?: Feed
+  /** Index of the patch's first block that fails verification (`feed.length`: none). */
+  bad?: number
+  /** Why the message is refused. */
+  error?: unknown
 }
 
 const noop = () => {}
@@ -109,6 +130,8 @@ export class Session {
   readonly #dirty = new Set<string>()
   readonly #heads = new Map<string, RemoteHead>()
   #inbox: Promise<void> = Promise.resolve()
+  /** Signature checks of received patches, one patch at a time, ahead of the inbox. */
+  #verifying: Promise<unknown> = Promise.resolve()
   readonly #inflight: Promise<void>[] = []
   readonly #inBucket: TokenBucket
   readonly #outBucket: TokenBucket
@@ -150,13 +173,15 @@ export class Session {
 
   /**
    * Takes a message from the peer: over the rate limit it is refused at once (never
-   * queued); otherwise it is handled after the ones before it, in order.
+   * queued); otherwise it is decoded now, a patch's signatures are checked in the
+   * background (one patch at a time, while the messages before it are handled), and it is
+   * handled after the ones before it, in order.
    */
   receive(msg: Uint8Array, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return Promise.resolve()
+    this.stats.messagesIn++
+    this.stats.bytesIn += msg.length
     if (!this.#inBucket.take()) {
-      this.stats.messagesIn++
-      this.stats.bytesIn += msg.length
       const { ratePerSec, burst } = this.host.limits
       this.#refuse(
         new KernelError('KERNEL_FLOOD', `over ${ratePerSec} messages per second (burst ${burst})`),
@@ -164,8 +189,43 @@ export class Session {
       )
       return Promise.resolve()
     }
-    this.#inbox = this.#inbox.then(() => this.#handle(msg, answer))
+    const prepared = this.#prepare(msg)
+    this.#inbox = this.#inbox.then(() => this.#handle(prepared, answer))
     return this.#inbox
+  }
+
+  /**
+   * Decodes a message; for a patch, also checks its size and structure (FEED_DECODE,
+   * FEED_PARENT, FEED_TOO_LARGE) and queues its signature check. Refusals are carried to
+   * {@link Session.#handle}, so they are answered in arrival order.
+   */
+  #prepare(msg: Uint8Array): Prepared | Promise<Prepared> {
+    const { limits } = this.host
+    try {
+      if (msg.length > limits.maxMessageBytes) {
+        throw new KernelError(
+          'KERNEL_TOO_LARGE',
+          `message of ${msg.length} bytes, limit ${limits.maxMessageBytes}`,
+        )
+      }
+      const message = decodeMessage(msg, limits)
+      if (message.type !== 'patch') return { message }
+      if (message.feed.length > limits.maxPatchBytes) {
+        throw new KernelError(
+          'KERNEL_TOO_LARGE',
+          `patch of ${message.feed.length} bytes, limit ${limits.maxPatchBytes}`,
+        )
+      }
+      const feed = Feed.from(message.feed, { copy: false, verify: false })
+      const verified = this.#verifying.then(() => verifyBlocks(feed.blocks))
+      this.#verifying = verified.catch(noop)
+      return verified.then(
+        (bad) => ({ message, feed, bad }),
+        (error) => ({ error }),
+      )
+    } catch (error) {
+      return { error }
+    }
   }
 
   /** Marks a chain (hex id) as changed here: the pump offers its new blocks to the peer. */
@@ -329,22 +389,12 @@ export class Session {
 
   // ------------------------------------------------------------------ receiving
 
-  async #handle(msg: Uint8Array, answer: Answer | undefined): Promise<void> {
+  async #handle(prepared: Prepared | Promise<Prepared>, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return
-    this.stats.messagesIn++
-    this.stats.bytesIn += msg.length
-    const { limits } = this.host
-    if (msg.length > limits.maxMessageBytes) {
-      return this.#refuse(
-        new KernelError(
-          'KERNEL_TOO_LARGE',
-          `message of ${msg.length} bytes, limit ${limits.maxMessageBytes}`,
-        ),
-        answer,
-      )
-    }
     try {
-      const message = decodeMessage(msg, limits)
+      const { message, feed, bad, error } = await prepared
+      if (this.#closed) return
+      if (!message) throw error
       if (!this.remote && message.type !== 'hello') {
         throw new KernelError('KERNEL_PROTOCOL', `${message.type} before hello`)
       }
@@ -361,7 +411,7 @@ export class Session {
         case 'summary':
           return this.#onSummary(message)
         case 'patch':
-          return await this.#onPatch(message, answer!)
+          return await this.#onPatch(message, feed!, bad!, answer!)
         case 'want':
           return this.#onWant(message)
         case 'query':
@@ -439,17 +489,9 @@ export class Session {
     }
   }
 
-  async #onPatch(patch: Patch, answer: Answer): Promise<void> {
-    const { repo, limits } = this.host
-    if (patch.feed.length > limits.maxPatchBytes) {
-      throw new KernelError(
-        'KERNEL_TOO_LARGE',
-        `patch of ${patch.feed.length} bytes, limit ${limits.maxPatchBytes}`,
-      )
-    }
-    // Structure and parent links now (FEED_DECODE, FEED_PARENT, FEED_TOO_LARGE); signatures
-    // are checked once, by the repo as it writes, except where noted below.
-    const feed = Feed.from(patch.feed, { copy: false, verify: false })
+  /** A patch whose `feed` was parsed and verified up to block `bad` ({@link Session.#prepare}). */
+  async #onPatch(patch: Patch, feed: Feed, bad: number, answer: Answer): Promise<void> {
+    const { repo } = this.host
     const first = feed.first
     if (!first) throw new KernelError('KERNEL_PROTOCOL', 'an empty patch')
     let holder: Uint8Array | undefined
@@ -463,14 +505,16 @@ export class Session {
         throw new KernelError('KERNEL_PROTOCOL', 'the patch extends another chain than it names')
       }
     }
-    // An orphan waits in the store's mempool (persisted) or starts a partial chain: verify
-    // it before it gets there (FEED_SIGNATURE).
-    if (!first.genesis && !holder) Feed.from(feed)
-    const gap = !first.genesis && !holder ? await repo.summary(patch.chainId) : undefined
-    const accepted = await this.host.ingest(feed, patch.chainId, this)
-    // Fewer merged than sent: held already, refused by the app, or forged. Forged is the
-    // peer's fault (FEED_SIGNATURE, a strike); the rest is not.
-    if (accepted < feed.length) Feed.from(feed)
+    const orphan = !first.genesis && !holder
+    const forged = new FeedError('FEED_SIGNATURE', `bad signature on block ${bad} of the patch`)
+    // An orphan would wait in the store's mempool (persisted) or start a partial chain:
+    // nothing of it is kept when any block is forged. Otherwise the valid blocks before a
+    // forged one merge, and the forgery is refused (the peer's fault: a strike).
+    if (bad < feed.length && (orphan || bad === 0)) throw forged
+    const gap = orphan ? await repo.summary(patch.chainId) : undefined
+    const valid = bad < feed.length ? feed.slice(0, bad) : feed
+    const accepted = await this.host.ingest(valid, patch.chainId, patch.height, this)
+    if (bad < feed.length) throw forged
     this.stats.blocksReceived += feed.length
     this.#learn(toHex(patch.chainId), feed.last!.sig, patch.height + feed.length - 1)
     await answer(encodeMessage({ type: 'ack', accepted })).catch(noop)
