@@ -67,6 +67,12 @@ describe('docs/getting-started.md', () => {
     expect(result.stdout).toBe('')
   })
 
+  it('is formatted and linted like the repository (Biome)', async () => {
+    const biome = join(REPO_ROOT, 'node_modules', '.bin', 'biome')
+    const result = await run(biome, ['check', BLOCKS_DIR], { cwd: REPO_ROOT }).catch((err) => err)
+    expect(result.code === undefined ? '' : result.stderr).toBe('')
+  })
+
   for (const block of blocks.filter((b) => b.expected !== undefined)) {
     it(`${block.file} prints what the guide says`, async () => {
       const tsx = join(PACKAGE_DIR, 'node_modules', '.bin', 'tsx')
