@@ -7,7 +7,10 @@ export const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
 export const MAX_CLOCK_SKEW_MS = 60_000
 
 /** Why the relay refuses a block (`STORE_REJECTED` reason). */
-export const RELAY_REJECT = { fromFuture: 'the block is dated in the future' } as const
+export const RELAY_REJECT = {
+  /** Dated more than {@link MAX_CLOCK_SKEW_MS} ahead of the relay's clock. */
+  fromFuture: 'the block is dated in the future',
+} as const
 
 /** Options of {@link RelayKernel}. */
 export interface RelayKernelOptions extends KernelOptions {
@@ -26,7 +29,12 @@ export interface RelayKernelOptions extends KernelOptions {
  */
 export class RelayKernel extends SimpleKernel {
   /** Blocks held (a Svelte-compatible store: `blocks.sub(fn)`). */
-  readonly blocks: { readonly state: number; sub(fn: (count: number) => void): () => void }
+  readonly blocks: {
+    /** How many blocks it holds now. */
+    readonly state: number
+    /** Calls `fn` with the count now and after each change; returns the unsubscribe. */
+    sub(fn: (count: number) => void): () => void
+  }
   /** Time a block is kept after its date, ms. */
   readonly retentionMs: number
 

@@ -28,8 +28,11 @@ export interface RelayOptions {
 
 /** A running relay: its kernel, its swarm side and its WebSocket side. */
 export interface Relay {
+  /** The kernel every wire (swarm or WebSocket) syncs with. */
   readonly kernel: RelayKernel
+  /** The hyperswarm side, joined to the topic. */
   readonly modem: Modem56
+  /** The WebSocket side. */
   readonly server: WebSocketRelay
   /** Where browsers connect, `ws://host:port/`. */
   readonly url: string
