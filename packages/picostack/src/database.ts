@@ -8,7 +8,10 @@ import { MemoryLevel } from 'memory-level'
  * name in browsers), and nothing gives a fresh memory-level database.
  */
 export function openDatabase(db: LevelDatabase | string | undefined): LevelDatabase {
-  if (db === undefined) return new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' })
+  // Stored as views: no Buffer made per key or value written or read.
+  if (db === undefined) {
+    return new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view', storeEncoding: 'view' })
+  }
   if (typeof db === 'string') {
     return new Level<Uint8Array, Uint8Array>(db, { keyEncoding: 'view', valueEncoding: 'view' })
   }

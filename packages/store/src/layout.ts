@@ -65,6 +65,14 @@ export function seqPart(n: number): Uint8Array {
   return u64(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))))
 }
 
+/** `prefix | seqPart(n)`: a key built by {@link key} whose last part is a number. */
+export function seqKey(prefix: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(prefix.length + 8)
+  out.set(prefix)
+  out.set(seqPart(n), prefix.length)
+  return out
+}
+
 /** The range holding every key of one tag. */
 export function tagRange(tag: number): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: new Uint8Array([tag]), lt: new Uint8Array([tag + 1]) }

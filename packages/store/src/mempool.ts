@@ -122,6 +122,7 @@ export class Mempool {
 
   /** Removes blocks by key (they were applied, rejected or are held now). */
   async remove(keys: Iterable<string>): Promise<void> {
+    if (this.#byKey.size === 0) return
     const ops: RegistryOp[] = []
     for (const k of keys) {
       const entry = this.#byKey.get(k)

@@ -1,4 +1,4 @@
-import { type Block, Feed, type FeedLike, toHex } from '@picostack/feed'
+import { type Block, bytesEqual, Feed, type FeedLike, toHex } from '@picostack/feed'
 import {
   type MergeStrategy,
   type Registry,
@@ -19,7 +19,7 @@ import {
   type Signal,
 } from './context.ts'
 import { StoreError, type StoreErrorCode } from './errors.ts'
-import { key, seqPart, TAG, tagRange } from './layout.ts'
+import { key, seqKey, seqPart, TAG, tagRange } from './layout.ts'
 import {
   bindMemory,
   cloneValue,
@@ -137,8 +137,14 @@ class SliceState {
   value: Payload
   readonly entries = new Map<number, SliceEntry>()
   readonly observers = new Set<Observer<Payload>>()
+  /** Registry key of the slice's value. */
+  readonly valueKey: Uint8Array
+  /** Registry key prefix of its entries (the entry's seq follows). */
+  readonly entryPrefix: Uint8Array
   constructor(readonly spec: SliceSpec) {
     this.value = cloneValue(spec.initialValue)
+    this.valueKey = key(TAG.slice, spec.name)
+    this.entryPrefix = key(TAG.entry, spec.name)
   }
 }
 
@@ -230,6 +236,7 @@ function hookFailed(name: string, hook: string, cause: unknown): Verdict {
 }
 
 const NAME_PATTERN = /^[^\0]{1,200}$/
+const ACCEPTED_PREFIX = Uint8Array.of(TAG.accepted)
 
 /**
  * The state engine: turns blocks into application state (slices and collections), decides
@@ -263,6 +270,7 @@ export class Store {
   #queue: Promise<unknown> = Promise.resolve()
   #timer: unknown
   #armedAt = Number.POSITIVE_INFINITY
+  #lastAuthor: { bytes: Uint8Array; hex: string } | undefined
 
   /**
    * @param repoOrDb - a {@link Repo}, or an abstract-level database to open one on (the
@@ -596,20 +604,22 @@ export class Store {
     placement: { chainId?: Uint8Array; height?: number; verified: boolean },
   ): Promise<{ merged: Block[]; stop?: Stop; chainId?: Uint8Array }> {
     const now = this.#clock.now()
+    // Block ids as hex, made once per block and reused below.
+    let keys = blocks.map((b) => toHex(b.sig))
     let lastHeld = -1
-    for (let i = blocks.length - 1; i >= 0; i--) {
-      if (this.#held.has(toHex(blocks[i]!.sig))) {
+    for (let i = keys.length - 1; i >= 0; i--) {
+      if (this.#held.has(keys[i]!)) {
         lastHeld = i
         break
       }
     }
     let fresh = lastHeld === blocks.length - 1 ? [] : blocks.slice(lastHeld + 1)
+    keys = keys.slice(lastHeld + 1)
     if (lastHeld === blocks.length - 1) {
       // Nothing after the newest held block: what comes before it lies in an evicted prefix.
-      fresh = blocks.slice(
-        0,
-        blocks.findIndex((b) => this.#held.has(toHex(b.sig))),
-      )
+      const end = blocks.findIndex((b) => this.#held.has(toHex(b.sig)))
+      fresh = blocks.slice(0, end)
+      keys = fresh.map((b) => toHex(b.sig))
     }
     if (fresh.length === 0) return { merged: [] }
     // Signatures first: a forged block never reaches the application, the mempool or the
@@ -621,6 +631,7 @@ export class Store {
         const reason = `bad signature on block ${bad} of the patch`
         forged = { code: 'STORE_INVALID_PATCH', reason, index: bad }
         fresh = fresh.slice(0, bad)
+        keys = keys.slice(0, bad)
       }
     }
     const first = fresh[0]
@@ -637,8 +648,10 @@ export class Store {
       const reason = 'parent unknown: waiting in the mempool'
       return { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
     }
-    if (!forged) {
-      fresh = [...fresh, ...this.#mempool.chainAfter(toHex(fresh[fresh.length - 1]!.sig))]
+    const waiting = forged ? [] : this.#mempool.chainAfter(keys[keys.length - 1]!)
+    if (waiting.length > 0) {
+      fresh = [...fresh, ...waiting]
+      keys = [...keys, ...waiting.map((b) => toHex(b.sig))]
     }
     const head = parentKey ? this.#heads.get(this.#held.get(parentKey)?.chain ?? '') : undefined
     const cached = head && toHex(head.sig) === parentKey ? head : undefined
@@ -649,15 +662,16 @@ export class Store {
     const pending: Pending[] = []
     let stop: Stop | undefined
     let parent = parentBlock
+    // The blocks link, so they all go to the chain of the first one.
+    let chainKey = keys[0]!
+    if (parentKey && !partial) chainKey = this.#held.get(parentKey)!.chain
+    else if (partial) chainKey = toHex(partial)
     for (const [index, block] of fresh.entries()) {
-      const blockKey = toHex(block.sig)
-      let chainKey = blockKey
-      if (index > 0 || (parentKey && !partial)) chainKey = this.#held.get(toHex(block.psig))!.chain
-      else if (partial) chainKey = toHex(partial)
+      const blockKey = keys[index]!
       const held: HeldBlock = { id: block.sig, chain: chainKey, seq: this.#nextSeq, refs: 0 }
       const record: Pending = { block, key: blockKey, held, ops: [], mark: tx.journal.length }
       tx.ops = record.ops
-      const verdict = await this.#applyBlock(block, held, parent, tx, now)
+      const verdict = await this.#applyBlock(block, blockKey, held, parent, tx, now)
       if (verdict.kind === 'stop') {
         stop = { code: verdict.code, reason: verdict.reason, index, postpone: verdict.postpone }
         break
@@ -666,7 +680,7 @@ export class Store {
       this.#hold(blockKey, held, index === 0 ? (partial ?? block.sig) : undefined)
       record.ops.push(
         this.#registry.putOp(
-          key(TAG.accepted, seqPart(held.seq)),
+          seqKey(ACCEPTED_PREFIX, held.seq),
           encode([held.seq, block.sig, this.#chains.get(chainKey)!.id]),
         ),
       )
@@ -728,7 +742,7 @@ export class Store {
     if (pending.length === 0 && tx.endOps.length > 0) await this.repo.batch(tx.endOps)
 
     // Mempool: what was taken from it is gone; a postponed tail goes back with its retry time.
-    await this.#mempool.remove(fresh.map((b) => toHex(b.sig)))
+    await this.#mempool.remove(keys)
     const postponed = stop?.postpone
     if (stop && postponed) {
       if (tries < postponed.retries) {
@@ -779,9 +793,20 @@ export class Store {
     if (chain.keys.length <= chain.start) this.#chains.delete(held.chain)
   }
 
+  /** `key` (32 B) as hex; the last one is remembered (a run of blocks has one author). */
+  #authorHex(key: Uint8Array): string {
+    const last = this.#lastAuthor
+    if (last && bytesEqual(last.bytes, key)) {
+      return last.hex
+    }
+    this.#lastAuthor = { bytes: key.slice(), hex: toHex(key) }
+    return this.#lastAuthor.hex
+  }
+
   /** Decodes `block` and offers it to its consumers; applies the verdicts in memory. */
   async #applyBlock(
     block: Block,
+    blockKey: string,
     held: HeldBlock,
     parentBlock: Block | undefined,
     tx: Tx,
@@ -802,10 +827,9 @@ export class Store {
       type: body.type,
       payload: body.payload,
       date: body.date,
-      AUTHOR: block.key ? toHex(block.key) : '',
+      AUTHOR: block.key ? this.#authorHex(block.key) : '',
       CHAIN: held.chain,
     }
-    const blockKey = toHex(block.sig)
     const signals: Signal[] = []
     const commits: (() => void)[] = []
     let expired = false
@@ -846,7 +870,13 @@ export class Store {
     signals: Signal[],
   ): BlockContext<S> & { outcome?: Rejection | Postponement } {
     const ctx: BlockContext<S> & { outcome?: Rejection | Postponement } = {
-      ...base,
+      block: base.block,
+      parentBlock: base.parentBlock,
+      type: base.type,
+      payload: base.payload,
+      date: base.date,
+      AUTHOR: base.AUTHOR,
+      CHAIN: base.CHAIN,
       state,
       root: this.#root,
       reject: (reason) => {
@@ -1027,7 +1057,7 @@ export class Store {
       slice.value = previous
       this.#root[name] = previous
     })
-    tx.ops.push(this.#registry.putOp(key(TAG.slice, name), encoded))
+    tx.ops.push(this.#registry.putOp(slice.valueKey, encoded))
     tx.changed.add(slice)
   }
 
@@ -1049,7 +1079,7 @@ export class Store {
     })
     tx.ops.push(
       this.#registry.putOp(
-        key(TAG.entry, name, seqPart(seq)),
+        seqKey(slice.entryPrefix, seq),
         encode([name, seq, held.id, expiresAt, signal]),
       ),
     )
@@ -1187,7 +1217,7 @@ export class Store {
       if (held.refs === 0) tx.released.add(held.chain)
     }
     this.#delTimer({ kind: 'e', name, id: String(entry.seq), at: entry.expiresAt }, tx)
-    tx.ops.push(this.#registry.delOp(key(TAG.entry, name, seqPart(entry.seq))))
+    tx.ops.push(this.#registry.delOp(seqKey(slice.entryPrefix, entry.seq)))
     tx.recompute.add(slice)
     tx.changed.add(slice)
   }
@@ -1372,7 +1402,7 @@ export class Store {
           ? (replayed.get(parentKey) ?? (await this.repo.readBlock(block.psig)))
           : undefined
         replayed.set(blockKey, block)
-        await this.#applyBlock(block, held, parent, tx, now)
+        await this.#applyBlock(block, blockKey, held, parent, tx, now)
       }
       tx.ops = tx.endOps
       this.#expireTouched(tx, now)
