@@ -8,21 +8,26 @@
  * commands); `package.json`, `tsconfig.json`, `vitest.config.ts` and `README.md` are
  * written for a standalone app that installs picostack from npm.
  */
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { PACKAGE_DIR, TEMPLATE_DIR, TEMPLATE_NAME } from './template.ts'
 
 /**
- * Folders of the repository that make up the template: `paths` of `from` are copied to
- * `to` inside the template. Adding the web page (`examples/todo-web`) is one more entry.
+ * What of the repository makes up the template: `paths` (folders or files) of `from` are
+ * copied to `to` inside the template. The first entry is the app's root.
  */
 export const TEMPLATE_SOURCES: readonly { from: string; to: string; paths: readonly string[] }[] = [
   { from: 'examples/todo', to: '.', paths: ['src', 'test', 'scripts'] },
+  // The web page, without its Chromium tests (they need a system browser).
+  { from: 'examples/todo-web', to: 'web', paths: ['index.html', 'vite.config.ts', 'src'] },
 ]
 
 /** Text edits applied to every copied file and the README: [find, replace]. */
 const EDITS: readonly [string | RegExp, string][] = [
+  [/ *\/\/ The workspace packages' TypeScript sources[^\n]*\n/g, ''],
+  [/'@picostack\/source', /g, ''],
+  [/ from 'todo'/g, " from '../../src/kernel.ts'"],
   [/, '--conditions=@picostack\/source'/g, ''],
   [/ --conditions=@picostack\/source/g, ''],
   [/pnpm demo +# from the repository root: /g, 'npm run demo   # '],
@@ -37,6 +42,17 @@ const LEFTOVERS = /workspace:|@picostack\/source|pnpm |--project /
 
 /** The template's README ends with where to read on. */
 const README_FOOTER = `
+## The web page (\`web/\`)
+
+The same kernel in a browser tab: tasks in IndexedDB, synced through a relay peer (a
+kernel in Node on the list's topic that browsers reach over a WebSocket).
+
+\`\`\`sh
+npm run relay -- --topic our-flat --port 8080   # picostack-relay from @picostack/modem
+npm run web                                     # open http://localhost:5173/?relay=ws://localhost:8080/
+npm run build:web                               # a static site in web/dist
+\`\`\`
+
 ## Learn more
 
 Made with \`npm create picostack\`. The picostack guides, concepts and API reference:
@@ -91,13 +107,15 @@ function publishedRanges(
   )
 }
 
+/** Copies a file or a folder, applying {@link EDITS} to every file. */
 async function copyEdited(from: string, to: string): Promise<void> {
   await cp(from, to, { recursive: true })
-  for (const entry of await readdir(to, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue
-    const file = join(entry.parentPath, entry.name)
-    await writeFile(file, edit(await readFile(file, 'utf8'), relative(to, file)))
-  }
+  const files = (await stat(to)).isFile()
+    ? [to]
+    : (await readdir(to, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name))
+  for (const file of files) await writeFile(file, edit(await readFile(file, 'utf8'), file))
 }
 
 const TSCONFIG = {
@@ -117,7 +135,7 @@ const TSCONFIG = {
     types: ['node'],
   },
   // hyperswarm and hyperdht ship no types; @picostack/modem carries declarations for them.
-  include: ['src', 'test', 'scripts', 'node_modules/@picostack/modem/src/types'],
+  include: ['src', 'test', 'scripts', 'web', 'node_modules/@picostack/modem/src/types'],
 }
 
 const VITEST_CONFIG = `import { defineConfig } from 'vitest/config'
@@ -132,7 +150,7 @@ export default defineConfig({
 })
 `
 
-const GITIGNORE = 'node_modules\n*.log\n'
+const GITIGNORE = 'node_modules\n*.log\nweb/dist\n'
 
 /**
  * Writes the template into `outDir` (emptied first) from the repository at `repoRoot`.
@@ -153,7 +171,10 @@ export async function buildTemplate(repoRoot: string, outDir: string): Promise<s
     }
   }
 
-  const tools = ['tsx', 'typescript', 'vitest', '@types/node']
+  const web = await readJson<PackageJson>(join(repoRoot, 'examples/todo-web/package.json'))
+  const toolRange = (tool: string) =>
+    root.devDependencies?.[tool] ?? web.devDependencies?.[tool] ?? 'latest'
+  const tools = ['@types/node', 'tsx', 'typescript', 'vite', 'vitest']
   const scripts = Object.fromEntries(
     Object.entries(example.scripts ?? {}).map(([name, command]) => [name, edit(command, name)]),
   )
@@ -164,11 +185,16 @@ export async function buildTemplate(repoRoot: string, outDir: string): Promise<s
     description: example.description,
     type: 'module',
     engines: { node: '>=20.19' },
-    scripts: { ...scripts, test: 'vitest run', typecheck: 'tsc' },
+    scripts: {
+      ...scripts,
+      test: 'vitest run',
+      typecheck: 'tsc',
+      web: 'vite web',
+      'build:web': 'vite build web',
+      relay: 'picostack-relay',
+    },
     dependencies: publishedRanges(example.dependencies, versions),
-    devDependencies: Object.fromEntries(
-      tools.map((tool) => [tool, root.devDependencies?.[tool] ?? 'latest']),
-    ),
+    devDependencies: Object.fromEntries(tools.map((tool) => [tool, toolRange(tool)])),
   })
   await writeJson(join(outDir, 'tsconfig.json'), TSCONFIG)
   await writeFile(join(outDir, 'vitest.config.ts'), VITEST_CONFIG)

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTemplate } from '../src/build-template.ts'
+import { buildTemplate, TEMPLATE_SOURCES } from '../src/build-template.ts'
 import { checkPackageName, createApp, TEMPLATE_NAME, tarballName } from '../src/index.ts'
 import { PACKAGE_DIR } from '../src/template.ts'
 
@@ -42,29 +42,35 @@ const failure = (promise: Promise<unknown>) =>
   )
 
 describe('buildTemplate', () => {
-  it('copies every file of the example app, edited only where the repository shows', async () => {
-    const listed = async (dir: string) =>
-      (await readdir(join(EXAMPLE, dir), { recursive: true, withFileTypes: true }))
-        .filter((entry) => entry.isFile())
-        .map((entry) => join(entry.parentPath, entry.name).slice(EXAMPLE.length + 1))
-    const copied = [
-      ...(await listed('src')),
-      ...(await listed('test')),
-      ...(await listed('scripts')),
-    ]
+  it('copies every file of the example apps, edited only where the repository shows', async () => {
+    const copied: [from: string, to: string][] = []
+    for (const source of TEMPLATE_SOURCES) {
+      for (const path of source.paths) {
+        const from = join(REPO_ROOT, source.from, path)
+        const entries = (await stat(from)).isFile()
+          ? ['']
+          : (await readdir(from, { recursive: true, withFileTypes: true }))
+              .filter((entry) => entry.isFile())
+              .map((entry) => relative(from, join(entry.parentPath, entry.name)))
+        for (const entry of entries) {
+          copied.push([join(from, entry), join(source.to, path, entry)])
+        }
+      }
+    }
     const written = ['README.md', 'gitignore', 'package.json', 'tsconfig.json', 'vitest.config.ts']
-    expect(files).toEqual([...copied, ...written].sort())
+    expect(files).toEqual([...copied.map(([, to]) => to), ...written].sort())
 
-    for (const file of copied) {
-      const original = await readFile(join(EXAMPLE, file), 'utf8')
-      const edited = await readFile(join(template, file), 'utf8')
+    // Only condition flags, pnpm commands and the web page's import of the kernel differ.
+    const normal = (text: string) =>
+      text
+        .replaceAll(/,? '?--conditions=@picostack\/source'?|'@picostack\/source', /g, '')
+        .replaceAll(/ *\/\/ The workspace packages' TypeScript sources[^\n]*\n/g, '')
+        .replaceAll(/pnpm demo|npm run demo/g, 'DEMO')
+        .replaceAll("from '../../src/kernel.ts'", "from 'todo'")
+    for (const [from, to] of copied) {
+      const edited = await readFile(join(template, to), 'utf8')
       expect(edited).not.toMatch(/@picostack\/source|workspace:|pnpm /)
-      // Only condition flags and pnpm commands differ.
-      const normal = (text: string) =>
-        text
-          .replaceAll(/,? '?--conditions=@picostack\/source'?/g, '')
-          .replaceAll(/pnpm demo|npm run demo/g, 'DEMO')
-      expect(normal(edited)).toBe(normal(original))
+      expect(normal(edited), to).toBe(normal(await readFile(from, 'utf8')))
     }
   })
 
@@ -88,6 +94,7 @@ describe('buildTemplate', () => {
       '@types/node',
       'tsx',
       'typescript',
+      'vite',
       'vitest',
     ])
     const readme = await readFile(join(template, 'README.md'), 'utf8')
@@ -107,7 +114,7 @@ describe('createApp', () => {
     expect((await readFile(join(app.dir, 'README.md'), 'utf8')).split('\n')[0]).toMatch(
       /^# my-app(:|$)/,
     )
-    expect(await readFile(join(app.dir, '.gitignore'), 'utf8')).toBe('node_modules\n*.log\n')
+    expect(await readFile(join(app.dir, '.gitignore'), 'utf8')).toMatch(/^node_modules\n/)
     expect((await readdir(app.dir)).sort()).toEqual(
       [
         '.gitignore',
@@ -118,6 +125,7 @@ describe('createApp', () => {
         'test',
         'tsconfig.json',
         'vitest.config.ts',
+        'web',
       ].sort(),
     )
   })

@@ -1,7 +1,7 @@
 /**
  * What it must show, item 1: `create-picostack my-app` in a temp dir, installed from
  * packed tarballs of this workspace (`--workspace`; third-party packages from the npm
- * registry or npm's cache), type-checks and runs its own tests green.
+ * registry or npm's cache), type-checks, runs its own tests green and builds its web page.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -64,6 +64,9 @@ describe('npm exec create-picostack my-app', () => {
       const tests = stripVTControlCharacters(await sh(app, 'npm', ['test']))
       expect(tests).toMatch(/Tests\s+\d+ passed/)
       expect(tests).not.toMatch(/failed/)
+      // The web page bundles for browsers (its config fails on any Node built-in).
+      await sh(app, 'npm', ['run', 'build:web'])
+      expect(await readdir(join(app, 'web', 'dist'))).toContain('index.html')
 
       const again = await exec(
         'npm',
