@@ -66,10 +66,16 @@ export function tap(a: Plug, b: Plug): TapLog {
     log.bytes += msg.length
     log.messages++
     try {
-      const message = decodeMessage(msg, { maxSummaryChains: 1e9, maxQueryBytes: 1e9 })
+      const message = decodeMessage(msg, {
+        maxSummaryChains: 1e9,
+        maxPatchChains: 1e9,
+        maxQueryBytes: 1e9,
+      })
       if (message.type === 'patch') {
-        for (const block of Feed.from(message.feed, { verify: false }).blocks) {
-          log.blocks[dir].push(toHex(block.sig))
+        for (const segment of message.segments) {
+          for (const block of Feed.from(segment.feed, { verify: false }).blocks) {
+            log.blocks[dir].push(toHex(block.sig))
+          }
         }
       }
     } catch {

@@ -11,7 +11,7 @@ import {
 } from '../src/index.ts'
 import { CounterKernel, chainsOf, until } from './helpers.ts'
 
-const LIMITS = { maxSummaryChains: 1e9, maxQueryBytes: 1e9 }
+const LIMITS = { maxSummaryChains: 1e9, maxPatchChains: 1e9, maxQueryBytes: 1e9 }
 
 /** A test peer that speaks the protocol by hand and records what the kernel says. */
 class HostilePeer {
@@ -51,7 +51,7 @@ class HostilePeer {
 }
 
 function patch(feed: Uint8Array, chainId: Uint8Array, height = 1): Uint8Array {
-  return encodeMessage({ type: 'patch', chainId, height, feed })
+  return encodeMessage({ type: 'patch', segments: [{ chainId, height, feed }] })
 }
 
 function countFeed(ns: number[], sk = signPair().sk): Feed {
@@ -216,4 +216,35 @@ test('a forged block after valid ones: the valid prefix merges, the forgery is r
   expect(await alice.repo.summary(orphan.first!.sig)).toBeUndefined()
   expect(evil.received.some((m) => m.type === 'want')).toBe(false)
   expect(alice.peers[0]!.stats.strikes).toBe(2)
+})
+
+test('a patch of several chains: segments merge in order; a forged one stops the rest', async () => {
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello()
+  const feeds = [countFeed([1]), countFeed([2, 3]), countFeed([4]), countFeed([5])]
+  const forged = feeds[2]!.buffer.slice()
+  forged[forged.length - 1]! ^= 1
+  const segment = (feed: Uint8Array, chainId: Uint8Array) => ({ chainId, height: 1, feed })
+  const message = encodeMessage({
+    type: 'patch',
+    segments: [
+      segment(feeds[0]!.buffer, feeds[0]!.first!.sig),
+      segment(feeds[1]!.buffer, feeds[1]!.first!.sig),
+      segment(forged, feeds[2]!.first!.sig),
+      segment(feeds[3]!.buffer, feeds[3]!.first!.sig),
+    ],
+  })
+  expect(await evil.request(message)).toMatchObject({ type: 'error', code: 'FEED_SIGNATURE' })
+  for (const [i, feed] of feeds.entries()) {
+    expect((await alice.repo.summary(feed.first!.sig))?.height).toBe(
+      i < 2 ? feed.length : undefined,
+    )
+  }
+  expect(alice.tally.blocks).toBe(4) // alice's own block, then 1 + 2
+  const honest = encodeMessage({
+    type: 'patch',
+    segments: [feeds[2]!, feeds[3]!].map((f) => segment(f.buffer, f.first!.sig)),
+  })
+  expect(await evil.request(honest)).toEqual({ type: 'ack', accepted: 2 })
+  expect(alice.peers[0]!.stats.strikes).toBe(1)
 })

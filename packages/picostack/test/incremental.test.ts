@@ -56,3 +56,24 @@ test('a partial chain (evicted prefix elsewhere) syncs under its chain id', asyn
   // The missing prefix arriving later is not prepended (blocks before a partial chain's start).
   await Promise.all([alice.close(), bob.close()])
 })
+
+test('1,000 one-block chains sync in a few patches, each block sent once', async () => {
+  const alice = new CounterKernel()
+  const bob = new CounterKernel()
+  await Promise.all([alice.boot(), bob.boot()])
+  const author = signPair()
+  for (let n = 0; n < 1000; n++) {
+    const chain = new Feed()
+    chain.append(CounterKernel.encodeBlock('count', { n }), author.sk)
+    await alice.dispatch(chain)
+  }
+  const log = tap(alice.spawnWire(), bob.spawnWire())
+  await until(() => bob.tally.blocks === 1000)
+  expect(new Set(log.blocks['a>b']).size).toBe(1000)
+  expect(log.blocks['a>b']).toHaveLength(1000)
+  // Two hellos, alice's 4 summary pages (256 chains each) and bob's empty one, then 2
+  // patches (up to 512 chains each), each with its ack.
+  await until(() => log.messages === 2 + 4 + 1 + 2 * 2)
+  expect(await chainsOf(bob)).toEqual(await chainsOf(alice))
+  await Promise.all([alice.close(), bob.close()])
+}, 60_000)

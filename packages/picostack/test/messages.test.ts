@@ -22,9 +22,10 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   }),
   fc.record({
     type: fc.constant('patch' as const),
-    chainId: bytes(64),
-    height,
-    feed: fc.uint8Array({ maxLength: 300 }),
+    segments: fc.array(
+      fc.record({ chainId: bytes(64), height, feed: fc.uint8Array({ maxLength: 300 }) }),
+      { minLength: 1, maxLength: 4 },
+    ),
   }),
   fc.record({
     type: fc.constant('want' as const),
@@ -80,14 +81,37 @@ test('size limits of summaries and queries', () => {
     height: 1,
   }
   const page = encodeMessage({ type: 'summary', chains: [chain, chain, chain], last: true })
-  expect(() => decodeMessage(page, { maxSummaryChains: 2, maxQueryBytes: 1 })).toThrow(
-    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
-  )
+  expect(() =>
+    decodeMessage(page, { maxSummaryChains: 2, maxPatchChains: 2, maxQueryBytes: 1 }),
+  ).toThrow(expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }))
   const query = encodeMessage({ type: 'query', payload: new Uint8Array(3) })
-  expect(() => decodeMessage(query, { maxSummaryChains: 2, maxQueryBytes: 2 })).toThrow(
-    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
-  )
+  expect(() =>
+    decodeMessage(query, { maxSummaryChains: 2, maxPatchChains: 2, maxQueryBytes: 2 }),
+  ).toThrow(expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }))
   expect(() =>
     decodeMessage(encodeMessage({ type: 'ack', accepted: 1 }).slice(0, 1), DEFAULT_SYNC_LIMITS),
   ).toThrow(expect.objectContaining({ code: 'KERNEL_PROTOCOL' }))
+})
+
+test('exact bytes of a patch of two chains; segment limits', () => {
+  const segment = (fill: number, height: number, feed: number[]) => ({
+    chainId: new Uint8Array(64).fill(fill),
+    height,
+    feed: Uint8Array.from(feed),
+  })
+  const patch = encodeMessage({
+    type: 'patch',
+    segments: [segment(0xaa, 1, [0x50, 0x49]), segment(0xbb, 300, [])],
+  })
+  expect(Buffer.from(patch).toString('hex')).toBe(
+    `82038283${'5840'}${'aa'.repeat(64)}01425049` + `83${'5840'}${'bb'.repeat(64)}19012c40`,
+  )
+  const limits = { maxSummaryChains: 2, maxPatchChains: 1, maxQueryBytes: 2 }
+  expect(() => decodeMessage(patch, limits)).toThrow(
+    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
+  )
+  const empty = Uint8Array.of(0x82, 0x03, 0x80) // [3, []]
+  expect(() => decodeMessage(empty, DEFAULT_SYNC_LIMITS)).toThrow(
+    expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
+  )
 })

@@ -9,6 +9,7 @@ import {
   MIN_PATCH_BYTES,
   NODE_ID_BYTES,
   PATCH_OVERHEAD_BYTES,
+  SEGMENT_OVERHEAD_BYTES,
   type SyncLimits,
 } from './limits.ts'
 import { Session, type SessionHost, type SessionStats } from './session.ts'
@@ -90,11 +91,12 @@ export class SyncEngine implements SessionHost {
         throw new KernelError('KERNEL_INVALID_INPUT', `limit ${name} must be a positive number`)
       }
     }
-    const { maxPatchBytes, maxMessageBytes } = this.limits
-    if (maxPatchBytes < MIN_PATCH_BYTES || maxMessageBytes < maxPatchBytes + PATCH_OVERHEAD_BYTES) {
+    const { maxPatchBytes, maxPatchChains, maxMessageBytes } = this.limits
+    const framing = PATCH_OVERHEAD_BYTES + maxPatchChains * SEGMENT_OVERHEAD_BYTES
+    if (maxPatchBytes < MIN_PATCH_BYTES || maxMessageBytes < maxPatchBytes + framing) {
       throw new KernelError(
         'KERNEL_INVALID_INPUT',
-        `maxPatchBytes must hold the largest block (>= ${MIN_PATCH_BYTES}) and fit in maxMessageBytes with ${PATCH_OVERHEAD_BYTES} B to spare`,
+        `maxPatchBytes must hold the largest block (>= ${MIN_PATCH_BYTES}) and fit in maxMessageBytes with ${PATCH_OVERHEAD_BYTES} B + ${SEGMENT_OVERHEAD_BYTES} B per segment (maxPatchChains) to spare`,
       )
     }
     this.#hub = new Hub({

@@ -10,8 +10,11 @@ export const NONCE_BYTES = 8
 /** Smallest `maxPatchBytes`: `PIC0` and one block with the largest body feeds allow (64 KiB). */
 export const MIN_PATCH_BYTES = 4 + 64 * 1024 + 200
 
-/** Bytes a patch message adds around its feed (CBOR array, type, chain id, height, length). */
-export const PATCH_OVERHEAD_BYTES = 96
+/** Most bytes a patch message adds around the feeds of its segments: its own array and type. */
+export const PATCH_OVERHEAD_BYTES = 16
+
+/** Most bytes a segment adds around its feed (CBOR array, chain id, height, byte-string header). */
+export const SEGMENT_OVERHEAD_BYTES = 96
 
 /**
  * Bounds of the sync protocol, per session (docs/protocol.md, "Limits"). Both sides should
@@ -21,10 +24,13 @@ export interface SyncLimits {
   /** Largest message accepted, in bytes (default 1 MiB, the net frame limit). */
   maxMessageBytes: number
   /**
-   * Largest feed in one patch, in bytes (default 256 KiB); senders chunk to it. At least
-   * {@link MIN_PATCH_BYTES}, and `maxMessageBytes` at least this + {@link PATCH_OVERHEAD_BYTES}.
+   * Most feed bytes in one patch, all its segments together (default 256 KiB); senders
+   * chunk to it. At least {@link MIN_PATCH_BYTES}; `maxMessageBytes` must hold it plus
+   * {@link SEGMENT_OVERHEAD_BYTES} per segment and {@link PATCH_OVERHEAD_BYTES}.
    */
   maxPatchBytes: number
+  /** Most chains (segments) in one patch (default 512). */
+  maxPatchChains: number
   /** Most chains in one summary page (default 256). */
   maxSummaryChains: number
   /** Most chains a peer's summary may list in total (default 65 536). */
@@ -37,7 +43,7 @@ export interface SyncLimits {
   ratePerSec: number
   /** Bad messages after which the peer is disconnected with `KERNEL_MISBEHAVING` (default 10). */
   maxStrikes: number
-  /** Patches a sender keeps in flight (sent, not yet acknowledged) (default 2). */
+  /** Patches a sender keeps in flight (sent, not yet acknowledged) (default 4). */
   patchWindow: number
 }
 
@@ -45,11 +51,12 @@ export interface SyncLimits {
 export const DEFAULT_SYNC_LIMITS: Readonly<SyncLimits> = Object.freeze({
   maxMessageBytes: 1024 * 1024,
   maxPatchBytes: 256 * 1024,
+  maxPatchChains: 512,
   maxSummaryChains: 256,
   maxRemoteChains: 65_536,
   maxQueryBytes: 64 * 1024,
   burst: 2048,
   ratePerSec: 1024,
   maxStrikes: 10,
-  patchWindow: 2,
+  patchWindow: 4,
 })

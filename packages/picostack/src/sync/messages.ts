@@ -5,7 +5,8 @@
  * ```
  * hello   = [1, version, nodeId(16 B), nonce(8 B)]
  * summary = [2, [[chainId(64 B), author(32 B), headId(64 B), height], ...], last(bool)]
- * patch   = [3, chainId(64 B), height, feed bytes]   request: ack or error; height of the first block
+ * patch   = [3, [[chainId(64 B), height, feed bytes], ...]]   request: ack or error; one
+ *           segment per chain (consecutive blocks, height of the first)
  * want    = [4, chainId(64 B), height, headId(64 B or empty)]   "I hold this chain up to headId"
  * ack     = [5, accepted]                              reply to a patch
  * error   = [6, code(text), reason(text)]
@@ -59,12 +60,17 @@ export interface Summary {
   last: boolean
 }
 
-/** Blocks of one chain, in order, as feed bytes; `height` is the first block's height. */
-export interface Patch {
-  type: 'patch'
+/** Consecutive blocks of one chain, as feed bytes; `height` is the first block's height. */
+export interface Segment {
   chainId: Uint8Array // 64 B
   height: number
   feed: Uint8Array
+}
+
+/** Blocks of one or more chains: one segment per chain, handled in order. */
+export interface Patch {
+  type: 'patch'
+  segments: Segment[]
 }
 
 /** "I hold this chain up to `headId` (at `height`)": asks for every block after it. */
@@ -117,7 +123,7 @@ export function encodeMessage(message: Message): Uint8Array {
         message.last,
       ])
     case 'patch':
-      return encode([MessageType.patch, message.chainId, message.height, message.feed])
+      return encode([MessageType.patch, message.segments.map((s) => [s.chainId, s.height, s.feed])])
     case 'want':
       return encode([MessageType.want, message.chainId, message.height, message.headId ?? EMPTY])
     case 'ack':
@@ -166,6 +172,8 @@ function fields(value: unknown, n: number, what: string): unknown[] {
 export interface DecodeLimits {
   /** Most chains in one summary page. */
   maxSummaryChains: number
+  /** Most segments (chains) in one patch. */
+  maxPatchChains: number
   /** Most payload bytes in a query or answer. */
   maxQueryBytes: number
 }
@@ -173,8 +181,9 @@ export interface DecodeLimits {
 /**
  * Decodes and validates one message; shapes and sizes are checked field by field.
  * @throws KERNEL_PROTOCOL when the bytes are not CBOR or not a well-formed message
- * @throws KERNEL_TOO_LARGE when a summary page lists more than `maxSummaryChains` chains
- *   or a query/answer payload exceeds `maxQueryBytes`
+ * @throws KERNEL_TOO_LARGE when a summary page lists more than `maxSummaryChains` chains,
+ *   a patch more than `maxPatchChains` segments, or a query/answer payload exceeds
+ *   `maxQueryBytes`
  */
 export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
   let value: unknown
@@ -216,13 +225,24 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
       return { type: 'summary', chains, last }
     }
     case MessageType.patch: {
-      const [, chainId, height, feed] = fields(value, 4, 'patch')
-      return {
-        type: 'patch',
-        chainId: bytes(chainId, 64, 'chain id'),
-        height: count(height, 'height', 1),
-        feed: bytes(feed, undefined, 'feed'),
+      const [, list] = fields(value, 2, 'patch')
+      if (!Array.isArray(list) || list.length === 0)
+        fail('patch segments must be a non-empty array')
+      if (list.length > limits.maxPatchChains) {
+        throw new KernelError(
+          'KERNEL_TOO_LARGE',
+          `patch of ${list.length} chains, limit ${limits.maxPatchChains}`,
+        )
       }
+      const segments = list.map((entry: unknown) => {
+        const [chainId, height, feed] = fields(entry, 3, 'patch segment')
+        return {
+          chainId: bytes(chainId, 64, 'chain id'),
+          height: count(height, 'height', 1),
+          feed: bytes(feed, undefined, 'feed'),
+        }
+      })
+      return { type: 'patch', segments }
     }
     case MessageType.want: {
       const [, chainId, height, headId] = fields(value, 4, 'want')

@@ -18,6 +18,7 @@ import {
   type Hello,
   type Message,
   type Patch,
+  type Segment,
   type Summary,
   type Want,
 } from './messages.ts'
@@ -65,15 +66,23 @@ interface RemoteHead {
   height: number
 }
 
-/** A received message decoded, and for a patch its feed parsed and its signatures checked. */
+/** A received message decoded, and for a patch its feeds parsed and its signatures checked. */
 interface Prepared {
   message?: Message
-  /** The patch's blocks, structure and links checked (not yet signatures). */
-  feed?: Feed
-  /** Index of the patch's first block that fails verification (`feed.length`: none). */
-  bad?: number
+  /** One feed per segment of a patch, structure and links checked. */
+  feeds?: Feed[]
+  /** How many of the patch's blocks (all segments in order) verify before the first forged one. */
+  verified?: number
   /** Why the message is refused. */
   error?: unknown
+}
+
+/** Blocks packed for the next outgoing patch, one segment per chain. */
+interface Outgoing {
+  segments: Segment[]
+  /** Feed bytes of all segments. */
+  bytes: number
+  blocks: number
 }
 
 const noop = () => {}
@@ -133,6 +142,7 @@ export class Session {
   /** Signature checks of received patches, one patch at a time, ahead of the inbox. */
   #verifying: Promise<unknown> = Promise.resolve()
   readonly #inflight: Promise<void>[] = []
+  #outgoing: Outgoing = { segments: [], bytes: 0, blocks: 0 }
   readonly #inBucket: TokenBucket
   readonly #outBucket: TokenBucket
 
@@ -210,17 +220,20 @@ export class Session {
       }
       const message = decodeMessage(msg, limits)
       if (message.type !== 'patch') return { message }
-      if (message.feed.length > limits.maxPatchBytes) {
+      let size = 0
+      for (const segment of message.segments) size += segment.feed.length
+      if (size > limits.maxPatchBytes) {
         throw new KernelError(
           'KERNEL_TOO_LARGE',
-          `patch of ${message.feed.length} bytes, limit ${limits.maxPatchBytes}`,
+          `patch of ${size} bytes of feed, limit ${limits.maxPatchBytes}`,
         )
       }
-      const feed = Feed.from(message.feed, { copy: false, verify: false })
-      const verified = this.#verifying.then(() => verifyBlocks(feed.blocks))
-      this.#verifying = verified.catch(noop)
-      return verified.then(
-        (bad) => ({ message, feed, bad }),
+      const feeds = message.segments.map((s) => Feed.from(s.feed, { copy: false, verify: false }))
+      const blocks = feeds.length === 1 ? feeds[0]!.blocks : feeds.flatMap((f) => f.blocks)
+      const checked = this.#verifying.then(() => verifyBlocks(blocks))
+      this.#verifying = checked.catch(noop)
+      return checked.then(
+        (verified) => ({ message, feeds, verified }),
         (error) => ({ error }),
       )
     } catch (error) {
@@ -286,17 +299,21 @@ export class Session {
         this.#summaryOut = true
         await this.#sendSummary()
       }
-      while (!this.#closed && this.#ready && (this.#fullPass || this.#dirty.size > 0)) {
+      while (!this.#closed && this.#ready) {
         if (this.#fullPass) {
           this.#fullPass = false
           this.#dirty.clear()
           for (const chain of await this.host.repo.listFeeds()) await this.#offer(chain)
-          continue
+        } else if (this.#dirty.size > 0) {
+          const [chainKey] = this.#dirty
+          this.#dirty.delete(chainKey!)
+          const chain = await this.host.repo.summary(fromHex(chainKey!))
+          if (chain) await this.#offer(chain)
+        } else if (this.#outgoing.segments.length > 0) {
+          await this.#flush() // no more changes for now: send what is packed
+        } else {
+          break
         }
-        const [chainKey] = this.#dirty
-        this.#dirty.delete(chainKey!)
-        const chain = await this.host.repo.summary(fromHex(chainKey!))
-        if (chain) await this.#offer(chain)
       }
     } catch (err) {
       if (!this.#closed) this.close(err instanceof Error ? err : new Error(String(err)))
@@ -346,35 +363,51 @@ export class Session {
     await this.#sendBlocks(chain.chainId, chain.height - feed.length + 1, feed.blocks)
   }
 
-  /** Sends `blocks` (heights from `height`) as patches of at most `maxPatchBytes`. */
+  /**
+   * Packs `blocks` of one chain (heights from `height`) into outgoing patches: a segment per
+   * chain per patch, at most `maxPatchBytes` of feed and `maxPatchChains` segments in each.
+   * A full patch goes out at once; the last one waits for more chains ({@link Session.#flush}).
+   */
   async #sendBlocks(chainId: Uint8Array, height: number, blocks: readonly Block[]): Promise<void> {
-    const { maxPatchBytes, patchWindow } = this.host.limits
+    const { maxPatchBytes, maxPatchChains } = this.host.limits
     const chainKey = toHex(chainId)
     for (let start = 0; start < blocks.length && !this.#closed; ) {
+      const out = this.#outgoing
       let end = start
       let size = MAGIC.length
       while (
         end < blocks.length &&
-        (end === start || size + blocks[end]!.blockSize <= maxPatchBytes)
+        (out.bytes + size + blocks[end]!.blockSize <= maxPatchBytes ||
+          (end === start && out.segments.length === 0)) // a block over the limit goes alone
       ) {
         size += blocks[end]!.blockSize
         end++
       }
-      const chunk = blocks.slice(start, end)
-      const last = chunk[chunk.length - 1]!
-      this.#learn(chainKey, last.sig, height + end - 1)
-      while (this.#inflight.length >= patchWindow) await this.#inflight.shift()
-      await this.#pace()
-      this.stats.blocksSent += chunk.length
-      const patch: Patch = {
-        type: 'patch',
-        chainId,
-        height: height + start,
-        feed: feedBytes(chunk),
+      if (end === start) {
+        await this.#flush() // the next block does not fit beside what is packed
+        continue
       }
-      this.#inflight.push(this.#request(patch).then(this.#onPatchReply, noop))
+      const segment = blocks.slice(start, end)
+      this.#learn(chainKey, segment[segment.length - 1]!.sig, height + end - 1)
+      out.segments.push({ chainId, height: height + start, feed: feedBytes(segment) })
+      out.bytes += size
+      out.blocks += segment.length
       start = end
+      if (out.segments.length >= maxPatchChains || end < blocks.length) await this.#flush()
     }
+  }
+
+  /** Sends the packed patch, if any, once fewer than `patchWindow` patches are in flight. */
+  async #flush(): Promise<void> {
+    const out = this.#outgoing
+    if (out.segments.length === 0) return
+    this.#outgoing = { segments: [], bytes: 0, blocks: 0 }
+    while (this.#inflight.length >= this.host.limits.patchWindow) await this.#inflight.shift()
+    await this.#pace()
+    if (this.#closed) return
+    this.stats.blocksSent += out.blocks
+    const patch: Patch = { type: 'patch', segments: out.segments }
+    this.#inflight.push(this.#request(patch).then(this.#onPatchReply, noop))
   }
 
   readonly #onPatchReply = (reply: Message): void => {
@@ -392,7 +425,7 @@ export class Session {
   async #handle(prepared: Prepared | Promise<Prepared>, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return
     try {
-      const { message, feed, bad, error } = await prepared
+      const { message, feeds, verified, error } = await prepared
       if (this.#closed) return
       if (!message) throw error
       if (!this.remote && message.type !== 'hello') {
@@ -411,7 +444,7 @@ export class Session {
         case 'summary':
           return this.#onSummary(message)
         case 'patch':
-          return await this.#onPatch(message, feed!, bad!, answer!)
+          return await this.#onPatch(message, feeds!, verified!, answer!)
         case 'want':
           return this.#onWant(message)
         case 'query':
@@ -489,39 +522,63 @@ export class Session {
     }
   }
 
-  /** A patch whose `feed` was parsed and verified up to block `bad` ({@link Session.#prepare}). */
-  async #onPatch(patch: Patch, feed: Feed, bad: number, answer: Answer): Promise<void> {
+  /**
+   * A patch whose segments were parsed into `feeds` and whose first `verified` blocks
+   * verify ({@link Session.#prepare}). Segments are handled in order; a refused one stops
+   * the patch (the ones before it stay merged) and is answered with its error.
+   */
+  async #onPatch(patch: Patch, feeds: Feed[], verified: number, answer: Answer): Promise<void> {
+    let accepted = 0
+    let checked = verified
+    const wants: Want[] = []
+    for (const [i, segment] of patch.segments.entries()) {
+      const feed = feeds[i]!
+      accepted += await this.#onSegment(segment, feed, checked, wants)
+      checked -= feed.length
+    }
+    await answer(encodeMessage({ type: 'ack', accepted })).catch(noop)
+    for (const want of wants) this.#post(want)
+  }
+
+  /**
+   * One segment whose first `verified` blocks verify (all when it is at least the feed's
+   * length). Adds a `want` to `wants` when the segment's parent is a gap in a chain we hold.
+   * @returns how many blocks merged
+   */
+  async #onSegment(segment: Segment, feed: Feed, verified: number, wants: Want[]): Promise<number> {
     const { repo } = this.host
     const first = feed.first
-    if (!first) throw new KernelError('KERNEL_PROTOCOL', 'an empty patch')
+    if (!first) throw new KernelError('KERNEL_PROTOCOL', 'an empty patch segment')
     let holder: Uint8Array | undefined
     if (first.genesis) {
-      if (!bytesEqual(first.sig, patch.chainId)) {
+      if (!bytesEqual(first.sig, segment.chainId)) {
         throw new KernelError('KERNEL_PROTOCOL', 'a genesis block whose id is not the chain id')
       }
     } else {
       holder = await repo.chainOf(first.psig)
-      if (holder && !bytesEqual(holder, patch.chainId)) {
+      if (holder && !bytesEqual(holder, segment.chainId)) {
         throw new KernelError('KERNEL_PROTOCOL', 'the patch extends another chain than it names')
       }
     }
     const orphan = !first.genesis && !holder
-    const forged = new FeedError('FEED_SIGNATURE', `bad signature on block ${bad} of the patch`)
+    const forged = verified < feed.length
+    const refusal = () =>
+      new FeedError('FEED_SIGNATURE', `bad signature on block ${verified} of a patch segment`)
     // An orphan would wait in the store's mempool (persisted) or start a partial chain:
     // nothing of it is kept when any block is forged. Otherwise the valid blocks before a
     // forged one merge, and the forgery is refused (the peer's fault: a strike).
-    if (bad < feed.length && (orphan || bad === 0)) throw forged
-    const gap = orphan ? await repo.summary(patch.chainId) : undefined
-    const valid = bad < feed.length ? feed.slice(0, bad) : feed
-    const accepted = await this.host.ingest(valid, patch.chainId, patch.height, this)
-    if (bad < feed.length) throw forged
+    if (forged && (orphan || verified <= 0)) throw refusal()
+    const gap = orphan ? await repo.summary(segment.chainId) : undefined
+    const valid = forged ? feed.slice(0, verified) : feed
+    const accepted = await this.host.ingest(valid, segment.chainId, segment.height, this)
+    if (forged) throw refusal()
     this.stats.blocksReceived += feed.length
-    this.#learn(toHex(patch.chainId), feed.last!.sig, patch.height + feed.length - 1)
-    await answer(encodeMessage({ type: 'ack', accepted })).catch(noop)
+    this.#learn(toHex(segment.chainId), feed.last!.sig, segment.height + feed.length - 1)
     if (gap) {
-      // We hold the chain but not the patch's parent: ask for what lies between.
-      this.#post({ type: 'want', chainId: patch.chainId, height: gap.height, headId: gap.headId })
+      // We hold the chain but not the segment's parent: ask for what lies between.
+      wants.push({ type: 'want', chainId: segment.chainId, height: gap.height, headId: gap.headId })
     }
+    return accepted
   }
 
   #onWant(want: Want): void {
