@@ -104,6 +104,15 @@ describe('buildTemplate', () => {
   })
 })
 
+describe('the template', () => {
+  it('passes the repository lint (Biome), so a built template/ never fails `pnpm lint`', async () => {
+    const biome = join(REPO_ROOT, 'node_modules', '.bin', 'biome')
+    const config = join(REPO_ROOT, 'biome.json')
+    const result = await run(biome, ['check', '--config-path', config, template]).catch((e) => e)
+    expect(result.code === undefined ? '' : result.stderr).toBe('')
+  })
+})
+
 describe('createApp', () => {
   it('copies the template, names the package and the README, restores .gitignore', async () => {
     const app = await createApp(join(tmp, 'apps', 'my-app'), { templateDir: template })
