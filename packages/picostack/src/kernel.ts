@@ -175,7 +175,8 @@ export class SimpleKernel {
     const feed = parent ? Feed.from([parent], { verify: false }) : new Feed()
     feed.append(body, this.#secret!)
     const patch = feed.slice(-1)
-    await this.store.dispatch(patch, { loud: true })
+    // Signed here with our own key a moment ago: no need to verify it.
+    await this.store.dispatch(patch, { loud: true, verified: true })
     this.#sync.announce(
       parent ? ((await this.repo.chainOf(parent.sig)) ?? patch.last!.sig) : patch.last!.sig,
     )
