@@ -6,12 +6,12 @@
  * | tag | key | value |
  * |---|---|---|
  * | `s` | slice name | slice state |
- * | `e` | slice name, seq | `[blockId, expiresAt, signal or null]` (a live slice entry) |
+ * | `e` | slice name, seq | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry that expires or carries a signal) |
  * | `o` | collection, object id | `[value, expiresAt]` |
  * | `b` | collection, object id, block id | `[collection, object id, blockId]` (block backs object) |
  * | `i` | collection, index key | `[collection, index key, blockId, object id]` |
  * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer) |
- * | `a` | seq (u64) | `[blockId, chainId]` (held block, in accept order) |
+ * | `a` | seq (u64) | `[seq, blockId, chainId, [[slice name, entry seq], ...]]` (held block, in accept order, with its slice entries that never expire and carry no signal; older records lack the list) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
  */
 import { utf8 } from '@picostack/feed'

@@ -102,6 +102,11 @@ interface HeldBlock {
   seq: number
   /** How many objects and slice entries this block backs. */
   refs: number
+  /**
+   * Slice entries kept in this block's accepted record instead of their own keys (the
+   * ones that never expire and carry no signal: most of them): `[slice name, entry seq]`.
+   */
+  inline?: [string, number][]
 }
 
 interface Chain {
@@ -123,6 +128,8 @@ interface SliceEntry {
   blockId: Uint8Array
   expiresAt: number
   signal: Signal | null
+  /** Persisted in its block's accepted record (else under its own `e` key). */
+  inline: boolean
 }
 
 interface StoreTimer {
@@ -436,17 +443,28 @@ export class Store {
         fn(decode(value) as unknown[])
       }
     }
-    await entries(TAG.accepted, ([seq, id, chainId]) => {
+    const loaded: { slice: SliceState; entry: SliceEntry; held: HeldBlock }[] = []
+    await entries(TAG.accepted, ([seq, id, chainId, inline]) => {
       const blockKey = toHex(id as Uint8Array)
       const chainKey = toHex(chainId as Uint8Array)
-      this.#held.set(blockKey, {
-        id: id as Uint8Array,
-        chain: chainKey,
-        seq: seq as number,
-        refs: 0,
-      })
+      const held: HeldBlock = { id: id as Uint8Array, chain: chainKey, seq: seq as number, refs: 0 }
+      this.#held.set(blockKey, held)
       this.#chainFor(chainKey, chainId as Uint8Array).keys.push(blockKey)
       this.#nextSeq = Math.max(this.#nextSeq, (seq as number) + 1)
+      for (const [name, entrySeq] of (inline as [string, number][] | undefined) ?? []) {
+        const slice = this.#slices.get(name)
+        ;(held.inline ??= []).push([name, entrySeq])
+        if (!slice) continue
+        const entry: SliceEntry = {
+          seq: entrySeq,
+          blockKey,
+          blockId: held.id,
+          expiresAt: Number.POSITIVE_INFINITY,
+          signal: null,
+          inline: true,
+        }
+        loaded.push({ slice, entry, held })
+      }
     })
     await entries(TAG.slice, ([name, value]) => {
       const slice = this.#slices.get(name as string)
@@ -457,16 +475,23 @@ export class Store {
       const blockKey = toHex(blockId as Uint8Array)
       const held = this.#held.get(blockKey)
       if (!slice || !held) return
-      held.refs++
-      slice.entries.set(seq as number, {
+      const entry: SliceEntry = {
         seq: seq as number,
         blockKey,
         blockId: blockId as Uint8Array,
         expiresAt: expiresAt as number,
         signal: signal as Signal | null,
-      })
-      this.#nextEntry = Math.max(this.#nextEntry, (seq as number) + 1)
+        inline: false,
+      }
+      loaded.push({ slice, entry, held })
     })
+    // Entries in the order they were made (a slice is recomputed in that order).
+    loaded.sort((a, b) => a.entry.seq - b.entry.seq)
+    for (const { slice, entry, held } of loaded) {
+      held.refs++
+      slice.entries.set(entry.seq, entry)
+      this.#nextEntry = Math.max(this.#nextEntry, entry.seq + 1)
+    }
     await entries(TAG.object, ([name, id, value, expiresAt]) => {
       const table = this.#tables.get(name as string)
       if (!table) return
@@ -678,12 +703,7 @@ export class Store {
       }
       this.#nextSeq++
       this.#hold(blockKey, held, index === 0 ? (partial ?? block.sig) : undefined)
-      record.ops.push(
-        this.#registry.putOp(
-          seqKey(ACCEPTED_PREFIX, held.seq),
-          encode([held.seq, block.sig, this.#chains.get(chainKey)!.id]),
-        ),
-      )
+      record.ops.push(this.#acceptedOp(held))
       pending.push(record)
       parent = block
     }
@@ -768,6 +788,18 @@ export class Store {
     await this.#evict(tx.released)
     this.#notify(tx.changed)
     return { merged, stop, chainId: mergedChain }
+  }
+
+  /**
+   * The accepted record of a held block: `[seq, id, chainId, inline entries]`, under its
+   * seq (so `load()` reads blocks in the order they were accepted).
+   */
+  #acceptedOp(held: HeldBlock): RegistryOp {
+    const chainId = this.#chains.get(held.chain)!.id
+    return this.#registry.putOp(
+      seqKey(ACCEPTED_PREFIX, held.seq),
+      encode([held.seq, held.id, chainId, held.inline ?? []]),
+    )
   }
 
   #chainFor(chainKey: string, id: Uint8Array): Chain {
@@ -1071,12 +1103,18 @@ export class Store {
   ): void {
     const name = slice.spec.name
     const seq = this.#nextEntry++
-    slice.entries.set(seq, { seq, blockKey, blockId: held.id, expiresAt, signal })
+    // An entry that never expires and carries no signal goes in its block's accepted
+    // record (written with the block), not under a key of its own.
+    const inline = expiresAt === Number.POSITIVE_INFINITY && signal === null
+    slice.entries.set(seq, { seq, blockKey, blockId: held.id, expiresAt, signal, inline })
     held.refs++
+    if (inline) (held.inline ??= []).push([name, seq])
     tx.journal.push(() => {
       slice.entries.delete(seq)
       held.refs--
+      if (inline) held.inline!.pop()
     })
+    if (inline) return
     tx.ops.push(
       this.#registry.putOp(
         seqKey(slice.entryPrefix, seq),
@@ -1216,8 +1254,15 @@ export class Store {
       held.refs--
       if (held.refs === 0) tx.released.add(held.chain)
     }
-    this.#delTimer({ kind: 'e', name, id: String(entry.seq), at: entry.expiresAt }, tx)
-    tx.ops.push(this.#registry.delOp(seqKey(slice.entryPrefix, entry.seq)))
+    if (entry.inline) {
+      if (held?.inline) {
+        held.inline = held.inline.filter(([, seq]) => seq !== entry.seq)
+        tx.ops.push(this.#acceptedOp(held))
+      }
+    } else {
+      this.#delTimer({ kind: 'e', name, id: String(entry.seq), at: entry.expiresAt }, tx)
+      tx.ops.push(this.#registry.delOp(seqKey(slice.entryPrefix, entry.seq)))
+    }
     tx.recompute.add(slice)
     tx.changed.add(slice)
   }
@@ -1390,7 +1435,10 @@ export class Store {
       }
       this.#timers.clear()
       const order = [...this.#held.entries()].sort((a, b) => a[1].seq - b[1].seq)
-      for (const [, held] of order) held.refs = 0
+      for (const [, held] of order) {
+        held.refs = 0
+        held.inline = undefined
+      }
       const tx = new Tx()
       tx.ops = clear // block ops follow the deletes in the same batch
       const replayed = new Map<string, Block>()
@@ -1404,6 +1452,8 @@ export class Store {
         replayed.set(blockKey, block)
         await this.#applyBlock(block, blockKey, held, parent, tx, now)
       }
+      // Accepted records carry the blocks' entries that never expire: write them anew.
+      for (const [, held] of order) clear.push(this.#acceptedOp(held))
       tx.ops = tx.endOps
       this.#expireTouched(tx, now)
       await this.repo.batch([...clear, ...tx.endOps])

@@ -1,6 +1,7 @@
 import { Feed } from '@picostack/feed'
+import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
-import { Store } from '../src/index.ts'
+import { Memory, Store } from '../src/index.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
 /** A store with one `sum` slice over `add` blocks; `db.batch` calls are counted. */
@@ -107,5 +108,62 @@ describe('apply and batched writes', () => {
       heightKnown: true,
     })
     expect(store.state.sum).toBe(12)
+  })
+})
+
+describe('slice entries that never expire', () => {
+  it('live in their block record; one dropped by a recompute stays dropped after a restart', async () => {
+    const clock = new FakeClock(1_000)
+    const repo = new Repo(memoryDb())
+    const rules = { refuseBig: false }
+    const open = async () => {
+      const store = new Store(repo, { clock })
+      store.register<number>({
+        name: 'total',
+        initialValue: 0,
+        filter: ({ type, payload }) => type !== 'add' || (rules.refuseBig && payload.n > 100),
+        reducer: ({ state, payload }) => state + payload.n,
+        expiresAt: ({ date, payload }) => (payload.ttl ? date + payload.ttl : Infinity),
+      })
+      // The collection keeps every block backed (held) whatever the slice decides.
+      store.register(
+        'add',
+        class extends Memory<number> {
+          override idOf({ payload }: { payload: { n: number } }) {
+            return String(payload.n)
+          }
+          compute(_: number | undefined, { payload }: { payload: { n: number } }) {
+            return payload.n
+          }
+        },
+      )
+      await store.load()
+      return store
+    }
+    let store = await open()
+    const alice = new Author()
+    alice.append('add', { n: 500 }, 1_000) // never expires
+    alice.append('add', { n: 7, ttl: 100 }, 1_000) // expires at 1,100
+    alice.append('add', { n: 3 }, 1_000)
+    expect((await store.dispatch(alice.feed))?.length).toBe(3)
+    expect(store.state.total).toBe(510)
+    await store.close()
+    store = await open()
+    expect(store.state.total).toBe(510)
+    // The rules change; the expiry at 1,100 recomputes the slice, which drops the 500.
+    rules.refuseBig = true
+    await clock.advanceTo(1_200, store)
+    expect(store.state.total).toBe(3)
+    expect(await store.repo.hasBlock(alice.feed.first!.sig)).toBe(true) // the collection's
+    await store.close()
+    rules.refuseBig = false // the dropped entry stays dropped after a restart
+    store = await open()
+    expect(store.state.total).toBe(3)
+    // Another recompute (an entry expiring at 1,300) rebuilds from the entries held.
+    await store.dispatch(alice.append('add', { n: 1, ttl: 100 }, 1_200), { loud: true })
+    expect(store.state.total).toBe(4)
+    await clock.advanceTo(1_400, store)
+    expect(store.state.total).toBe(3)
+    await store.close()
   })
 })
