@@ -230,7 +230,8 @@ export class Session {
       }
       const feeds = message.segments.map((s) => Feed.from(s.feed, { copy: false, verify: false }))
       const blocks = feeds.length === 1 ? feeds[0]!.blocks : feeds.flatMap((f) => f.blocks)
-      const checked = this.#verifying.then(() => verifyBlocks(blocks))
+      // Not for a session that closed meanwhile (its inbox drops the message anyway).
+      const checked = this.#verifying.then(() => (this.#closed ? 0 : verifyBlocks(blocks)))
       this.#verifying = checked.catch(noop)
       return checked.then(
         (verified) => ({ message, feeds, verified }),
