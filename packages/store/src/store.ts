@@ -77,8 +77,8 @@ export interface Refusal {
 
 /** What {@link Store.apply} did with a patch. */
 export interface DispatchResult {
-  /** The blocks merged (as a feed), or `undefined` when none were. */
-  merged: Feed | undefined
+  /** The blocks merged, in chain order (empty when none were). */
+  merged: readonly Block[]
   /** The chain (its id, 64 B) the merged blocks belong to; `undefined` when none merged. */
   chainId: Uint8Array | undefined
   /** Why the patch stopped short, if it did (blocks already held are not a refusal). */
@@ -583,7 +583,7 @@ export class Store {
   async dispatch(patch: FeedLike, options: DispatchOptions = {}): Promise<Feed | undefined> {
     const { merged, refusal } = await this.apply(patch, options)
     if (refusal && options.loud === true) throw new StoreError(refusal.code, refusal.reason)
-    return merged
+    return merged.length > 0 ? Feed.from(merged, { verify: false }) : undefined
   }
 
   /**
@@ -601,7 +601,7 @@ export class Store {
     } catch (cause) {
       if (cause instanceof StoreError) return Promise.reject(cause)
       const refusal: Refusal = { code: 'STORE_INVALID_PATCH', reason: reasonOf(cause) }
-      return Promise.resolve({ merged: undefined, chainId: undefined, refusal })
+      return Promise.resolve({ merged: [], chainId: undefined, refusal })
     }
     const verified = options.verified === true && patch instanceof Feed
     return this.#locked(async () => {
@@ -612,7 +612,7 @@ export class Store {
         verified,
       })
       return {
-        merged: merged.length > 0 ? Feed.from(merged, { verify: false }) : undefined,
+        merged,
         chainId: merged.length > 0 ? chainId : undefined,
         refusal: stop && { code: stop.code, reason: stop.reason },
       }

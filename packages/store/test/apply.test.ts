@@ -61,12 +61,12 @@ describe('apply and batched writes', () => {
     const alice = new Author()
     const feed = adds(alice, [1, 2, -3, 4])
     const result = await store.apply(feed)
-    expect(result.merged?.length).toBe(2)
+    expect(result.merged.length).toBe(2)
     expect(result.chainId).toEqual(feed.first!.sig)
     expect(result.refusal).toEqual({ code: 'STORE_REJECTED', reason: 'negative' })
     // Already held: merges nothing, and that is no refusal.
     expect(await store.apply(feed.slice(0, 2))).toEqual({
-      merged: undefined,
+      merged: [],
       chainId: undefined,
       refusal: undefined,
     })
@@ -78,7 +78,7 @@ describe('apply and batched writes', () => {
     const feed = adds(new Author(), [1, 2, 3, 4, 5, 6])
     const forged = forge(feed, 4)
     const result = await store.apply(forged)
-    expect(result.merged?.length).toBe(4)
+    expect(result.merged.length).toBe(4)
     expect(result.refusal?.code).toBe('STORE_INVALID_PATCH')
     expect(store.state.sum).toBe(10)
     expect(await store.repo.hasBlock(feed.block(4)!.sig)).toBe(false)
@@ -100,7 +100,7 @@ describe('apply and batched writes', () => {
     const chainId = feed.first!.sig
     const tail = Feed.from(feed.slice(2).buffer) // verified here
     const result = await store.apply(tail, { chainId, height: 3, verified: true })
-    expect(result.merged?.length).toBe(3)
+    expect(result.merged.length).toBe(3)
     expect(result.chainId).toEqual(chainId)
     expect(await store.repo.summary(chainId)).toMatchObject({
       height: 5,

@@ -143,7 +143,7 @@ export class SyncEngine implements SessionHost {
       height,
       verified: true,
     })
-    if (!merged) return 0
+    if (merged.length === 0) return 0
     this.announce(mergedInto ?? chainId, source)
     return merged.length
   }
