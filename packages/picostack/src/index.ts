@@ -19,14 +19,30 @@ export type { Readable } from './readable.ts'
 export type { Peer, SyncOptions } from './sync/engine.ts'
 export {
   DEFAULT_SYNC_LIMITS,
+  MIN_PATCH_BYTES,
   NODE_ID_BYTES,
+  PATCH_OVERHEAD_BYTES,
   PROTOCOL_VERSION,
+  SEGMENT_OVERHEAD_BYTES,
   type SyncLimits,
 } from './sync/limits.ts'
 export {
+  type Ack,
+  type Answer,
+  type ChainHead,
+  type DecodeLimits,
   decodeMessage,
+  type ErrorMessage,
   encodeMessage,
+  type Hello,
+  MAX_ERROR_CODE_CHARS,
+  MAX_ERROR_REASON_CHARS,
   type Message,
   MessageType,
+  type Patch,
+  type Query,
+  type Segment,
+  type Summary,
+  type Want,
 } from './sync/messages.ts'
 export type { SessionStats } from './sync/session.ts'

@@ -1,6 +1,11 @@
 export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
 export { RepoError, type RepoErrorCode } from './errors.ts'
-export { Registry, type RegistryOp, type RegistryRange } from './registry.ts'
+export {
+  Registry,
+  type RegistryHost,
+  type RegistryOp,
+  type RegistryRange,
+} from './registry.ts'
 export {
   type BlockWrite,
   type ChainSummary,

@@ -8,12 +8,26 @@ import { concat, prefixEnd } from './layout.ts'
  * in the same atomic batch as a block (`repo.writeBlock(block, { ops })`).
  */
 export type RegistryOp =
-  | { type: 'put'; key: Uint8Array; value: Uint8Array }
-  | { type: 'del'; key: Uint8Array }
+  | {
+      /** Stores `value` under `key`. */
+      type: 'put'
+      /** Absolute key: the registry's prefix, then the key. */
+      key: Uint8Array
+      /** The value bytes. */
+      value: Uint8Array
+    }
+  | {
+      /** Deletes `key`. */
+      type: 'del'
+      /** Absolute key: the registry's prefix, then the key. */
+      key: Uint8Array
+    }
 
 /** Range of registry keys, relative to the registry (prefix not included). */
 export interface RegistryRange {
+  /** Keys greater than or equal to this (relative to the registry). */
   gte?: Uint8Array
+  /** Keys less than this (relative to the registry). */
   lt?: Uint8Array
   /** Most entries to yield; default all. */
   limit?: number
@@ -21,8 +35,11 @@ export interface RegistryRange {
 
 /** What a registry needs from its repo: reads, serialized writes and a closed check. */
 export interface RegistryHost {
+  /** The value under an absolute key, or `undefined`. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>
+  /** Writes ops atomically, after the repo's queued writes. */
   write(ops: RegistryOp[]): Promise<void>
+  /** Entries from `gte` (inclusive) to `lt` (exclusive), at most `limit` (-1: all). */
   entries(gte: Uint8Array, lt: Uint8Array, limit: number): AsyncIterable<[Uint8Array, Uint8Array]>
 }
 

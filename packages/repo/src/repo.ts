@@ -59,6 +59,7 @@ export type MergeStrategy = (block: Block, repo: Repo) => boolean | Promise<bool
 
 /** What the repo knows of one chain (chain id = genesis sig; owner = genesis author). */
 export interface ChainSummary {
+  /** The chain's id: its genesis block's signature (64 B). */
   chainId: Uint8Array // 64 B
   /** Owner: the genesis author (for a partial chain: the author of its first received block). */
   author: Uint8Array // 32 B
@@ -98,6 +99,7 @@ export interface WriteBlockOptions extends PlacementOptions {
 
 /** One block for {@link Repo.writeBlocks} and the registry ops written with it. */
 export interface BlockWrite {
+  /** The block (its chain's blocks in order, one write after the other). */
   block: Block
   /** Registry operations written in the same atomic batch as the block (only if it is written). */
   ops?: RegistryOp[]

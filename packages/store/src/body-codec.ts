@@ -73,7 +73,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** What {@link decodeBlock} returns: the payload's fields (or `payload`), `type` and `date`. */
 export interface DecodedBlock {
+  /** Block type. */
   type: string
+  /** Author's timestamp, ms since the Unix epoch. */
   date: number
   // biome-ignore lint/suspicious/noExplicitAny: payload fields are application-defined
   [field: string]: any

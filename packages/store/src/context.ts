@@ -19,8 +19,11 @@ export class Rejection {
  * and are dispatched again after `ms`, at most `retries` times, then dropped.
  */
 export class Postponement {
+  /** Wait before the retry, ms. */
   readonly ms: number
+  /** Why, as given to `ctx.postpone`. */
   readonly reason: string
+  /** Most times the block is retried before it is dropped. */
   readonly retries: number
   constructor(ms: number, reason: string, retries: number) {
     this.ms = ms
@@ -35,7 +38,9 @@ export class Postponement {
  * the trap changed.
  */
 export interface Signal {
+  /** Signal type, as given to `ctx.signal`. */
   type: string
+  /** Its payload. */
   payload: Payload
   /** Name of the slice or collection that raised it. */
   from: string

@@ -29,7 +29,10 @@ export {
 export type { MempoolLimits } from './mempool.ts'
 export {
   type DispatchOptions,
+  type DispatchResult,
   type GcResult,
+  type MemoryClass,
+  type Refusal,
   Store,
   type StoreOptions,
 } from './store.ts'

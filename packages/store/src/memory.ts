@@ -160,6 +160,7 @@ export interface SliceSpec<S = Payload> {
 
 /** What `store.register(spec)` returns. */
 export interface SliceHandle<S> {
+  /** The slice's name. */
   readonly name: string
   /** Current value. */
   readonly state: S

@@ -93,8 +93,9 @@ export interface GcResult {
   evicted: number
 }
 
+/** A collection class for {@link Store.register}: `class extends Memory { ... }`. */
 // biome-ignore lint/suspicious/noExplicitAny: a memory class of any value type
-type MemoryClass = new (store: Store, name: string) => Memory<any>
+export type MemoryClass = new (store: Store, name: string) => Memory<any>
 
 interface HeldBlock {
   id: Uint8Array

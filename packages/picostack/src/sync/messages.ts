@@ -27,82 +27,119 @@ export const MAX_ERROR_REASON_CHARS = 1024
 
 /** Message type numbers (the first item of every message). */
 export const MessageType = {
+  /** {@link Hello} */
   hello: 1,
+  /** {@link Summary} */
   summary: 2,
+  /** {@link Patch} */
   patch: 3,
+  /** {@link Want} */
   want: 4,
+  /** {@link Ack} */
   ack: 5,
+  /** {@link ErrorMessage} */
   error: 6,
+  /** {@link Query} */
   query: 7,
+  /** {@link Answer} */
   answer: 8,
 } as const
 
 /** First message in each direction. */
 export interface Hello {
+  /** Message type. */
   type: 'hello'
+  /** Protocol version ({@link PROTOCOL_VERSION}). */
   version: number
+  /** Random per kernel run (16 B). */
   nodeId: Uint8Array // 16 B, random per kernel run
+  /** Random per connection (8 B). */
   nonce: Uint8Array // 8 B, random per connection
 }
 
 /** One chain a peer holds. */
 export interface ChainHead {
+  /** Chain id: the genesis block's signature (64 B). */
   chainId: Uint8Array // 64 B, genesis sig
+  /** The chain's owner (32 B public key). */
   author: Uint8Array // 32 B, chain owner
+  /** Newest block's id (64 B). */
   headId: Uint8Array // 64 B
+  /** Blocks from genesis to head; genesis = 1. */
   height: number // blocks from genesis to head; genesis = 1
 }
 
 /** A page of the sender's chains; `last` marks the final page. */
 export interface Summary {
+  /** Message type. */
   type: 'summary'
+  /** At most `maxSummaryChains` chains. */
   chains: ChainHead[]
+  /** True on the final page. */
   last: boolean
 }
 
 /** Consecutive blocks of one chain, as feed bytes; `height` is the first block's height. */
 export interface Segment {
+  /** The chain's id (64 B). */
   chainId: Uint8Array // 64 B
+  /** Height of the segment's first block (genesis = 1). */
   height: number
+  /** `PIC0` then the blocks, in chain order. */
   feed: Uint8Array
 }
 
 /** Blocks of one or more chains: one segment per chain, handled in order. */
 export interface Patch {
+  /** Message type. */
   type: 'patch'
+  /** 1 to `maxPatchChains` segments, `maxPatchBytes` of feed together. */
   segments: Segment[]
 }
 
 /** "I hold this chain up to `headId` (at `height`)": asks for every block after it. */
 export interface Want {
+  /** Message type. */
   type: 'want'
+  /** The chain's id (64 B). */
   chainId: Uint8Array // 64 B
+  /** Height of `headId` in the asker's numbering. */
   height: number
+  /** The newest block the asker holds (64 B); `undefined`: nothing, send all. */
   headId: Uint8Array | undefined // 64 B; undefined: nothing held, send all
 }
 
 /** Reply to a patch: how many of its blocks the receiver accepted. */
 export interface Ack {
+  /** Message type. */
   type: 'ack'
+  /** Blocks the receiver's store merged, all segments together. */
   accepted: number
 }
 
 /** A typed refusal: `code` is a stable error code (`KERNEL_*`, `FEED_*`, `STORE_*`). */
 export interface ErrorMessage {
+  /** Message type. */
   type: 'error'
+  /** Stable error code, at most 64 characters. */
   code: string
+  /** Human-readable reason, at most 1024 characters. */
   reason: string
 }
 
 /** An application request (answered by the receiver's `onquery`). */
 export interface Query {
+  /** Message type. */
   type: 'query'
+  /** At most `maxQueryBytes`. */
   payload: Uint8Array
 }
 
 /** Reply to a query. */
 export interface Answer {
+  /** Message type. */
   type: 'answer'
+  /** At most `maxQueryBytes`. */
   payload: Uint8Array
 }
 

@@ -46,9 +46,13 @@ export interface SessionHost {
 
 /** Counters of one session (both directions, protocol messages only). */
 export interface SessionStats {
+  /** Protocol messages received (replies included). */
   messagesIn: number
+  /** Protocol messages sent (replies included). */
   messagesOut: number
+  /** Bytes of the messages received. */
   bytesIn: number
+  /** Bytes of the messages sent. */
   bytesOut: number
   /** Blocks sent in patches. */
   blocksSent: number
@@ -57,7 +61,12 @@ export interface SessionStats {
   /** Bad messages received (strikes). */
   strikes: number
   /** Error messages received from the peer, newest last (at most 16 kept). */
-  errors: { code: string; reason: string }[]
+  errors: {
+    /** The error's code (`KERNEL_*`, `FEED_*`...). */
+    code: string
+    /** Its human-readable reason. */
+    reason: string
+  }[]
 }
 
 /** What the remote is known to hold of a chain: its head and height (remote numbering). */
