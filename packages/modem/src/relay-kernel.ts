@@ -20,7 +20,7 @@ export interface RelayKernelOptions extends KernelOptions {
 
 /**
  * A kernel that holds and forwards the blocks of any picostack app without knowing its
- * rules: every signed block with a CBOR body (`encodeBlock`) is accepted unless it is
+ * rules: every signed block with a CBOR `[type, payload, date]` body is accepted unless it is
  * dated more than {@link MAX_CLOCK_SKEW_MS} ahead, and forgotten `retentionMs` after its
  * date. Each app peer still applies its own rules to what it receives, so the relay is
  * trusted with nothing; it only makes blocks available while their authors are offline.

@@ -43,7 +43,7 @@ export function encodeBlock(type: string, payload: unknown, date: number = Date.
 }
 
 /**
- * Decodes a body made by {@link encodeBlock} into `{ type, payload, date }`.
+ * Decodes a body made by `encodeBlock` into `{ type, payload, date }`.
  * @throws STORE_DECODE when the body is not CBOR, or not `[string, any, number]`
  */
 export function decodeBody(body: Uint8Array): DecodedBody {
@@ -82,7 +82,7 @@ export interface DecodedBlock {
 }
 
 /**
- * Decodes a body made by {@link encodeBlock} for applications: a plain-object payload is
+ * Decodes a body made by `encodeBlock` for applications: a plain-object payload is
  * spread, `{ ...payload, type, date }` (so `const { type, time } = decodeBlock(body)`
  * works); any other payload comes back as `{ type, date, payload }`.
  * @throws STORE_DECODE when the body is not CBOR, or not `[string, any, number]`
