@@ -5,24 +5,15 @@
  */
 import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
-import { type BuildOptions, build } from 'esbuild'
+import type { BuildOptions } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { bundleForBrowser } from '../../../scripts/browser-bundle.ts'
 import { Feed, toHex } from '../src/index.ts'
 
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
 
 async function bundle(options: BuildOptions): Promise<string> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-    ...options,
-  })
-  expect(result.errors).toEqual([])
-  expect(result.outputFiles).toHaveLength(1)
-  return result.outputFiles![0]!.text
+  return (await bundleForBrowser(entry, options)).code
 }
 
 describe('browser bundle', () => {

@@ -1,27 +1,15 @@
 import { utf8 } from '@picostack/feed'
+import type { ViewBatchOp } from './database.ts'
 import { RepoError } from './errors.ts'
 import { concat, prefixEnd } from './layout.ts'
 
 /**
  * One registry operation with its absolute key (registry prefix included). Build them with
  * {@link Registry.putOp} / {@link Registry.delOp}; they are written by `repo.batch(ops)` or
- * in the same atomic batch as a block (`repo.writeBlock(block, { ops })`).
+ * in the same atomic batch as a block (`repo.writeBlock(block, { ops })`). Keys are absolute:
+ * the registry's prefix, then the key.
  */
-export type RegistryOp =
-  | {
-      /** Stores `value` under `key`. */
-      type: 'put'
-      /** Absolute key: the registry's prefix, then the key. */
-      key: Uint8Array
-      /** The value bytes. */
-      value: Uint8Array
-    }
-  | {
-      /** Deletes `key`. */
-      type: 'del'
-      /** Absolute key: the registry's prefix, then the key. */
-      key: Uint8Array
-    }
+export type RegistryOp = ViewBatchOp
 
 /** Range of registry keys, relative to the registry (prefix not included). */
 export interface RegistryRange {
