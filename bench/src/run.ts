@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs'
 
 const dir = new URL('./suites/', import.meta.url)
-const wanted = process.argv.slice(2)
+const wanted = process.argv.slice(2).filter((arg) => arg !== '--')
 const suites = readdirSync(dir)
   .filter((f) => f.endsWith('.ts'))
   .map((f) => f.slice(0, -3))
