@@ -37,6 +37,7 @@ export {
   type Hello,
   MAX_ERROR_CODE_CHARS,
   MAX_ERROR_REASON_CHARS,
+  MAX_HEIGHT,
   type Message,
   MessageType,
   type Patch,

@@ -1,9 +1,15 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
-import { DEFAULT_SYNC_LIMITS, decodeMessage, encodeMessage, type Message } from '../src/index.ts'
+import {
+  DEFAULT_SYNC_LIMITS,
+  decodeMessage,
+  encodeMessage,
+  MAX_HEIGHT,
+  type Message,
+} from '../src/index.ts'
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
-const height = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
+const height = fc.integer({ min: 1, max: MAX_HEIGHT })
 
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({
@@ -90,6 +96,20 @@ test('size limits of summaries and queries', () => {
   ).toThrow(expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }))
   expect(() =>
     decodeMessage(encodeMessage({ type: 'ack', accepted: 1 }).slice(0, 1), DEFAULT_SYNC_LIMITS),
+  ).toThrow(expect.objectContaining({ code: 'KERNEL_PROTOCOL' }))
+  // A height the repo cannot store is refused at decode, not deep in a write.
+  const tall = { chainId: new Uint8Array(64), feed: new Uint8Array(1) }
+  expect(
+    decodeMessage(
+      encodeMessage({ type: 'patch', segments: [{ ...tall, height: MAX_HEIGHT }] }),
+      DEFAULT_SYNC_LIMITS,
+    ),
+  ).toMatchObject({ type: 'patch' })
+  expect(() =>
+    decodeMessage(
+      encodeMessage({ type: 'patch', segments: [{ ...tall, height: MAX_HEIGHT + 1 }] }),
+      DEFAULT_SYNC_LIMITS,
+    ),
   ).toThrow(expect.objectContaining({ code: 'KERNEL_PROTOCOL' }))
 })
 

@@ -18,8 +18,8 @@ import { decode, encode } from 'cborg'
 import { KernelError } from '../errors.ts'
 import { NODE_ID_BYTES, NONCE_BYTES } from './limits.ts'
 
-/** Largest chain height a message may carry (an exact JS integer). */
-const MAX_HEIGHT = Number.MAX_SAFE_INTEGER
+/** Largest height or count a message may carry: 2^32 - 1, what the repo stores (u32). */
+export const MAX_HEIGHT = 0xffff_ffff
 /** Longest error code, in characters. */
 export const MAX_ERROR_CODE_CHARS = 64
 /** Longest error reason, in characters (longer ones are cut when encoding). */
@@ -190,7 +190,7 @@ function bytes(value: unknown, length: number | undefined, what: string): Uint8A
 
 function count(value: unknown, what: string, min = 0): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_HEIGHT) {
-    fail(`${what} must be an integer >= ${min}`)
+    fail(`${what} must be an integer from ${min} to ${MAX_HEIGHT}`)
   }
   return value
 }
