@@ -7,6 +7,7 @@ import { PicoError } from '@picostack/feed'
  * |---|---|
  * | `KERNEL_NOT_BOOTED` | a method that needs `boot()` was called before it |
  * | `KERNEL_CLOSED` | the kernel was closed |
+ * | `KERNEL_DB_LOCKED` | the kernel's database is open in another kernel or process (one kernel per database) |
  * | `KERNEL_INVALID_INPUT` | an argument has the wrong type or shape |
  * | `KERNEL_PROTOCOL` | a peer sent a message that does not decode or breaks the protocol |
  * | `KERNEL_VERSION` | a peer speaks another protocol version |
@@ -19,6 +20,7 @@ import { PicoError } from '@picostack/feed'
 export type KernelErrorCode =
   | 'KERNEL_NOT_BOOTED'
   | 'KERNEL_CLOSED'
+  | 'KERNEL_DB_LOCKED'
   | 'KERNEL_INVALID_INPUT'
   | 'KERNEL_PROTOCOL'
   | 'KERNEL_VERSION'

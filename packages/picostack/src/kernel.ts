@@ -11,7 +11,7 @@ import {
 import type { Plug } from '@picostack/net'
 import { type LevelDatabase, type Registry, Repo } from '@picostack/repo'
 import { decodeBlock, encodeBlock, Store, type StoreOptions } from '@picostack/store'
-import { openDatabase } from './database.ts'
+import { ensureOpen, openDatabase } from './database.ts'
 import { KernelError } from './errors.ts'
 import type { Readable } from './readable.ts'
 import { type Peer, SyncEngine, type SyncOptions } from './sync/engine.ts'
@@ -90,7 +90,8 @@ export class SimpleKernel {
   /**
    * Loads state and restores the identity (or creates and stores one); the same `pk`
    * after a restart on the same database. Idempotent.
-   * @throws KERNEL_CLOSED after close; FEED_INVALID_KEY for a malformed `secret` option;
+   * @throws KERNEL_CLOSED after close; KERNEL_DB_LOCKED when another kernel or process has
+   *   the database open; FEED_INVALID_KEY for a malformed `secret` option;
    *   REPO_* / STORE_* when the database fails
    */
   boot(): Promise<void> {
@@ -100,6 +101,7 @@ export class SimpleKernel {
   }
 
   async #boot(): Promise<void> {
+    await ensureOpen(this.db) // a folder held elsewhere fails here, as KERNEL_DB_LOCKED
     await this.store.load()
     const stored = await this.#registry.get(REG_SECRET)
     let seed: Uint8Array | undefined = stored && new Uint8Array(stored)
