@@ -11,10 +11,11 @@ export {
 } from '@picostack/feed'
 export { Hub, type Plug, picoWire, streamWire, wsWire } from '@picostack/net'
 export { Repo } from '@picostack/repo'
-export { decodeBlock, encodeBlock, Memory, Store } from '@picostack/store'
+export { type Clock, decodeBlock, encodeBlock, Memory, Store } from '@picostack/store'
 export { openDatabase } from './database.ts'
 export { KernelError, type KernelErrorCode } from './errors.ts'
 export { type KernelOptions, SimpleKernel } from './kernel.ts'
+export type { RandomBytes } from './random.ts'
 export type { Readable } from './readable.ts'
 export type { Peer, SyncOptions } from './sync/engine.ts'
 export {

@@ -3,16 +3,23 @@ import {
   bytesEqual,
   Feed,
   type FeedLike,
-  generateSecret,
   getPublicKey,
   keyBytes,
   type SecretKey,
 } from '@picostack/feed'
 import type { Plug } from '@picostack/net'
 import { type LevelDatabase, type Registry, Repo } from '@picostack/repo'
-import { decodeBlock, encodeBlock, Store, type StoreOptions } from '@picostack/store'
+import {
+  type Clock,
+  decodeBlock,
+  encodeBlock,
+  Store,
+  type StoreOptions,
+  systemClock,
+} from '@picostack/store'
 import { ensureOpen, openDatabase } from './database.ts'
 import { KernelError } from './errors.ts'
+import { cryptoRandomBytes, type RandomBytes } from './random.ts'
 import type { Readable } from './readable.ts'
 import { type Peer, SyncEngine, type SyncOptions } from './sync/engine.ts'
 
@@ -23,8 +30,25 @@ export interface KernelOptions extends SyncOptions {
    * in the database, or a new random one stored there on first boot.
    */
   secret?: SecretKey
-  /** Store options (block codec, clock, mempool limits); the merge strategy is {@link SimpleKernel.mergeStrategy}. */
+  /**
+   * Store options (block codec, mempool limits; a `clock` here overrides
+   * {@link KernelOptions.clock} for the store alone); the merge strategy is
+   * {@link SimpleKernel.mergeStrategy}.
+   */
   store?: Omit<StoreOptions, 'strategy'>
+  /**
+   * The kernel's time source and timer (default: the system clock): the `date` of the blocks
+   * `createBlock` makes, the store's expiry timers, and every sync timer (rate limits,
+   * pacing, handshake and idle timeouts, keepalive pings). Inject a fake one in tests and
+   * simulators to drive time without waiting.
+   */
+  clock?: Clock
+  /**
+   * Source of random bytes (default `crypto.getRandomValues`): the node id, each
+   * connection's nonce, and the seed of a new identity (when neither `secret` nor a stored
+   * one exists). Inject a seeded one to make runs repeatable; never in production.
+   */
+  randomBytes?: RandomBytes
 }
 
 /** Registry keys of the kernel (`repo.registry('kernel')`). */
@@ -32,7 +56,7 @@ const REG_SECRET = 'secret' // 32 B seed
 const REG_CHAIN = 'chain' // 64 B id of the kernel's own main chain
 
 /**
- * The facade apps extend (DESIGN.md, "The facade"): one identity, one store of slices and
+ * The facade apps extend (docs/concepts.md): one identity, one store of slices and
  * collections over one repo, a main feed it appends blocks to, and the sync protocol over
  * any number of wires.
  *
@@ -46,7 +70,7 @@ const REG_CHAIN = 'chain' // 64 B id of the kernel's own main chain
  * ```
  */
 export class SimpleKernel {
-  /** Encodes a block body: CBOR `[type, payload, date]` (DESIGN.md, "Block bodies"). */
+  /** Encodes a block body: CBOR `[type, payload, date]` (docs/block-format.md, "Block bodies written by the kernel"). */
   static readonly encodeBlock = encodeBlock
   /** Decodes a body to `{ ...payload, type, date }` (or `{ type, date, payload }`). */
   static readonly decodeBlock = decodeBlock
@@ -60,6 +84,8 @@ export class SimpleKernel {
   readonly #sync: SyncEngine
   readonly #registry: Registry
   readonly #secretOption: SecretKey | undefined
+  readonly #clock: Clock
+  readonly #randomBytes: RandomBytes
   #secret: Uint8Array | undefined
   #pk = ''
   /** Head block of the main chain (the only block of it kept in memory). */
@@ -76,10 +102,18 @@ export class SimpleKernel {
    * @throws KERNEL_INVALID_INPUT when a sync limit is not a positive number
    */
   constructor(db?: LevelDatabase | string, options: KernelOptions = {}) {
-    this.#sync = new SyncEngine(this, options) // checks the limits before anything opens
+    this.#clock = options.clock ?? systemClock
+    this.#randomBytes = options.randomBytes ?? cryptoRandomBytes
+    // Checks the limits before anything opens.
+    this.#sync = new SyncEngine(this, options, {
+      clock: this.#clock,
+      randomBytes: this.#randomBytes,
+    })
     this.db = openDatabase(db)
     this.repo = new Repo(this.db, { strategy: (block, repo) => this.mergeStrategy(block, repo) })
     this.store = new Store(this.repo, {
+      clock: this.#clock,
+      loadCall: 'boot()', // a kernel's users call boot(), which loads the store
       ...options.store,
       strategy: (block, repo) => this.mergeStrategy(block, repo),
     })
@@ -114,7 +148,7 @@ export class SimpleKernel {
       }
       seed = given
     } else if (!seed) {
-      seed = keyBytes(generateSecret())
+      seed = keyBytes(this.#randomBytes(32), 'secret')
       await this.#registry.put(REG_SECRET, seed)
     }
     this.#secret = seed
@@ -145,7 +179,7 @@ export class SimpleKernel {
   }
 
   /**
-   * Appends a block `[type, payload, Date.now()]` to the kernel's main feed (or, given
+   * Appends a block `[type, payload, clock.now()]` to the kernel's main feed (or, given
    * `branch`, after `branch.last`; an empty feed starts a new chain) and dispatches it
    * loudly. O(1) in the feed's length: only the head block is kept and copied. A refused
    * block is neither stored nor becomes the head. The new block is gossiped to every peer.
@@ -157,7 +191,7 @@ export class SimpleKernel {
    */
   async createBlock(type: string, payload: unknown, branch?: Feed): Promise<Feed> {
     this.#assertBooted()
-    const body = encodeBlock(type, payload)
+    const body = encodeBlock(type, payload, this.#clock.now())
     if (branch) return this.#append(branch.last, body)
     const run = this.#appending.then(async () => {
       let parent = this.#head

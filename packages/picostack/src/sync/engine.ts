@@ -1,8 +1,9 @@
 import { bytesEqual, type Feed, toHex } from '@picostack/feed'
 import { Hub, type Plug, type WireOptions } from '@picostack/net'
 import type { Repo } from '@picostack/repo'
-import type { Store } from '@picostack/store'
+import type { Clock, Store } from '@picostack/store'
 import { KernelError } from '../errors.ts'
+import type { RandomBytes } from '../random.ts'
 import { type Readable, Writable } from '../readable.ts'
 import {
   DEFAULT_SYNC_LIMITS,
@@ -51,6 +52,14 @@ export interface SyncOptions {
   openTimeoutMs?: number
 }
 
+/** Where the sync engine takes time and randomness (the kernel's `clock` and `randomBytes`). */
+export interface SyncEnvironment {
+  /** Every sync timer: rate limits, pacing, handshake and idle timeouts, keepalive pings. */
+  clock: Clock
+  /** Node id and connection nonces. */
+  randomBytes: RandomBytes
+}
+
 function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   return a.map((byte, i) => byte ^ (b[i] ?? 0))
 }
@@ -73,8 +82,10 @@ function connectionKey(session: Session): Uint8Array {
  */
 export class SyncEngine implements SessionHost {
   /** Random per kernel run (16 B). */
-  readonly nodeId = globalThis.crypto.getRandomValues(new Uint8Array(NODE_ID_BYTES))
+  readonly nodeId: Uint8Array
   readonly limits: SyncLimits
+  readonly clock: Clock
+  readonly randomBytes: RandomBytes
   readonly #hub: Hub
   readonly #sessions = new WeakMap<Plug, Session>()
   readonly #live = new Set<Session>()
@@ -83,8 +94,12 @@ export class SyncEngine implements SessionHost {
 
   constructor(
     private readonly app: SyncApp,
-    options: SyncOptions = {},
+    options: SyncOptions,
+    { clock, randomBytes }: SyncEnvironment,
   ) {
+    this.clock = clock
+    this.randomBytes = randomBytes
+    this.nodeId = this.randomBytes(NODE_ID_BYTES)
     this.limits = { ...DEFAULT_SYNC_LIMITS, ...options.limits }
     for (const [name, value] of Object.entries(this.limits)) {
       if (!Number.isFinite(value) || value <= 0) {

@@ -10,7 +10,9 @@ import {
 } from '@picostack/feed'
 import type { Answer, Plug } from '@picostack/net'
 import { type ChainSummary, type Repo, verifyBlocks } from '@picostack/repo'
+import type { Clock } from '@picostack/store'
 import { KernelError } from '../errors.ts'
+import type { RandomBytes } from '../random.ts'
 import { NONCE_BYTES, PROTOCOL_VERSION, type SyncLimits } from './limits.ts'
 import {
   decodeMessage,
@@ -30,6 +32,10 @@ export interface SessionHost {
   readonly nodeId: Uint8Array
   readonly limits: SyncLimits
   readonly repo: Repo
+  /** Time source and timer of the session's timers. */
+  readonly clock: Clock
+  /** Source of the connection nonce. */
+  readonly randomBytes: RandomBytes
   /**
    * Dispatches a patch received from `source` whose signatures were verified (and gossips
    * what merged). `height`: the first block's height, for a partial chain it starts.
@@ -96,10 +102,6 @@ interface Outgoing {
 
 const noop = () => {}
 
-function randomBytes(n: number): Uint8Array {
-  return globalThis.crypto.getRandomValues(new Uint8Array(n))
-}
-
 /** Feed bytes (with `PIC0`) of `blocks`. */
 function feedBytes(blocks: readonly Block[]): Uint8Array {
   let size = MAGIC.length
@@ -138,8 +140,8 @@ export class Session {
     errors: [],
   }
   /** Random per connection (8 B); both nonces XORed name the connection. */
-  readonly nonce = randomBytes(NONCE_BYTES)
-  readonly connectedAt = Date.now()
+  readonly nonce: Uint8Array
+  readonly connectedAt: number
   #closed = false
   #summaryOut = false
   #ready = false
@@ -160,8 +162,12 @@ export class Session {
     private readonly host: SessionHost,
   ) {
     const { burst, ratePerSec } = host.limits
-    this.#inBucket = new TokenBucket(burst, ratePerSec)
-    this.#outBucket = new TokenBucket(Math.max(1, burst >> 1), Math.max(1, ratePerSec / 2))
+    const { clock } = host
+    this.nonce = host.randomBytes(NONCE_BYTES)
+    this.connectedAt = clock.now()
+    const now = () => clock.now()
+    this.#inBucket = new TokenBucket(burst, ratePerSec, now)
+    this.#outBucket = new TokenBucket(Math.max(1, burst >> 1), Math.max(1, ratePerSec / 2), now)
     plug.closed.then((reason) => this.#end(reason))
   }
 
@@ -295,7 +301,7 @@ export class Session {
   /** Waits for the outgoing token bucket (an honest sender stays under the peer's rate). */
   async #pace(): Promise<void> {
     for (let waitMs = this.#outBucket.waitMs(); waitMs > 0; waitMs = this.#outBucket.waitMs()) {
-      await new Promise((resolve) => setTimeout(resolve, waitMs))
+      await new Promise<void>((resolve) => this.host.clock.setTimeout(resolve, waitMs))
     }
     this.#outBucket.take()
   }

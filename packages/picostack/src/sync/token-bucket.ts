@@ -9,7 +9,7 @@ export class TokenBucket {
   constructor(
     readonly capacity: number,
     readonly ratePerSec: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
   ) {
     this.#tokens = capacity
     this.#at = now()
