@@ -58,8 +58,19 @@ export interface Signal {
 export interface BlockContext<S = unknown> {
   /** The block. */
   block: Block
-  /** The block before it in its chain; `undefined` for a genesis block. */
+  /**
+   * The block before it in its chain; `undefined` for a genesis block, and also for a block
+   * whose parent this store does not hold (the first block of a partial chain). Tell the two
+   * apart with {@link BlockContext.genesis}.
+   */
   parentBlock: Block | undefined
+  /**
+   * True iff the block starts its chain: it has no parent-signature header (`psig`), so its
+   * signature is the chain id. False for every other block, including one whose parent is
+   * not held (`parentBlock` undefined). Rules such as "an object is created by the first
+   * block of its own chain" check this, not `parentBlock`.
+   */
+  genesis: boolean
   /** Decoded block type. */
   type: string
   /** Decoded payload. */

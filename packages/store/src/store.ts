@@ -42,6 +42,11 @@ export interface StoreOptions {
   mempool?: Partial<MempoolLimits>
   /** Merge strategy for forks and foreign appends, passed to the repo (default: refuse). */
   strategy?: MergeStrategy
+  /**
+   * What the application calls to load this store, as named in the error a registration
+   * after loading throws (default `'load()'`; `SimpleKernel` passes `'boot()'`).
+   */
+  loadCall?: string
 }
 
 /** Options of {@link Store.dispatch}. */
@@ -170,7 +175,7 @@ type Consumer = SliceState | Table
 /** The consumer-independent part of a block's context. */
 type BaseContext = Pick<
   BlockContext,
-  'block' | 'parentBlock' | 'type' | 'payload' | 'date' | 'AUTHOR' | 'CHAIN'
+  'block' | 'parentBlock' | 'genesis' | 'type' | 'payload' | 'date' | 'AUTHOR' | 'CHAIN'
 >
 
 /** A block's outcome from one consumer. */
@@ -262,6 +267,7 @@ export class Store {
   readonly #codec: BlockCodec
   readonly #clock: Clock
   readonly #strategy: MergeStrategy | undefined
+  readonly #loadCall: string
   readonly #mempool: Mempool
   readonly #slices = new Map<string, SliceState>()
   readonly #tables = new Map<string, Table>()
@@ -295,6 +301,7 @@ export class Store {
     this.repo =
       repoOrDb instanceof Repo ? repoOrDb : new Repo(repoOrDb, { strategy: options.strategy })
     this.#strategy = options.strategy
+    this.#loadCall = options.loadCall ?? 'load()'
     this.#registry = this.repo.registry('store')
     this.#codec = options.codec ?? cborBlockCodec
     this.#clock = options.clock ?? systemClock
@@ -315,7 +322,9 @@ export class Store {
   register<S>(spec: SliceSpec<S>): SliceHandle<S>
   register<M extends MemoryClass>(name: string, memory: M): InstanceType<M>
   register(specOrName: SliceSpec | string, memory?: MemoryClass): SliceHandle<Payload> | Memory {
-    if (this.#loaded) throw new StoreError('STORE_INVALID_SLICE', 'register before load()')
+    if (this.#loaded) {
+      throw new StoreError('STORE_INVALID_SLICE', `register before ${this.#loadCall}`)
+    }
     const name = typeof specOrName === 'string' ? specOrName : specOrName?.name
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new StoreError('STORE_INVALID_SLICE', 'a name is 1 to 200 characters without NUL')
@@ -857,6 +866,7 @@ export class Store {
     const base = {
       block,
       parentBlock,
+      genesis: block.genesis,
       type: body.type,
       payload: body.payload,
       date: body.date,
@@ -905,6 +915,7 @@ export class Store {
     const ctx: BlockContext<S> & { outcome?: Rejection | Postponement } = {
       block: base.block,
       parentBlock: base.parentBlock,
+      genesis: base.genesis,
       type: base.type,
       payload: base.payload,
       date: base.date,
@@ -1350,6 +1361,7 @@ export class Store {
               {
                 block,
                 parentBlock,
+                genesis: block.genesis,
                 type: body.type,
                 payload: body.payload,
                 date: body.date,
