@@ -3,8 +3,8 @@
  *
  * | code | meaning |
  * |---|---|
- * | `NET_DISCONNECTED` | the wire is closed: posting on it, or a request pending when it closed |
- * | `NET_TIMEOUT` | no reply within `replyTimeoutMs`, or a hub wire not opened within `openTimeoutMs` |
+ * | `NET_DISCONNECTED` | the wire is closed: posting on it, or a request pending when it closed; a WebSocket already closing or closed given to `wsWire` |
+ * | `NET_TIMEOUT` | no reply within `replyTimeoutMs`, a hub wire not opened within `openTimeoutMs`, or (as the reason given to `FrameLink.destroy`) a peer that did not close within `halfOpenTimeoutMs` |
  * | `NET_NO_HANDLER` | the other end of the wire has no `onmessage` handler yet (or a repeater hub got a request) |
  * | `NET_REMOTE_ERROR` | the other side failed the request: its handler threw, it called `answer.reject`, or it closed with an error |
  * | `NET_TOO_MANY_PENDING` | a plug or byte link already waits for `maxPendingReplies` replies |
@@ -12,6 +12,7 @@
  * | `NET_MALFORMED` | incoming bytes are not a valid frame (the connection closes) |
  * | `NET_ALREADY_OPEN` | a plug already has a handler (`open`/`onmessage` twice) |
  * | `NET_ANSWERED` | an answer function was used twice |
+ * | `NET_LATE_ATTACH` | `wsWire` got a client WebSocket that is already open: messages it received before are lost |
  * | `NET_INVALID_INPUT` | an argument has the wrong type or range |
  */
 export type NetErrorCode =
@@ -24,6 +25,7 @@ export type NetErrorCode =
   | 'NET_MALFORMED'
   | 'NET_ALREADY_OPEN'
   | 'NET_ANSWERED'
+  | 'NET_LATE_ATTACH'
   | 'NET_INVALID_INPUT'
 
 /**

@@ -12,11 +12,13 @@ import {
 } from './frame.ts'
 import {
   type Answer,
+  DEFAULT_HALF_OPEN_TIMEOUT_MS,
   DEFAULT_MAX_PENDING_REPLIES,
   DEFAULT_REPLY_TIMEOUT_MS,
   type Plug,
   positiveInteger,
   type Send,
+  wasDestroyed,
 } from './plug.ts'
 
 /** Longest error text sent in an error reply or close frame, in bytes. */
@@ -33,27 +35,48 @@ export interface FrameWireOptions {
   maxPendingReplies?: number
   /** Time a reply port stays open, in ms (default 30 s); later replies are dropped. */
   replyTimeoutMs?: number
+  /**
+   * After this side closed the wire and ended its transport, time the peer has to close its
+   * side, in ms (default {@link DEFAULT_HALF_OPEN_TIMEOUT_MS}, 5 s); then the transport is
+   * destroyed. Bounds how long a peer that never closes keeps a socket (and our reads) alive.
+   */
+  halfOpenTimeoutMs?: number
 }
 
-/** What a byte transport must offer to {@link frameWire}. */
+/**
+ * What a byte transport must offer to {@link frameWire}. Once the wire closed, frameWire
+ * writes a close frame and then calls exactly one of `close` and `destroy`, once; with a
+ * `destroy`, a `close` may be followed by `destroy` when the half-open timeout expires.
+ */
 export interface FrameLink {
   /** Sends bytes to the peer (whole frames; the peer reassembles any chunking). */
   write(bytes: Uint8Array): void
   /**
-   * Ends the transport; called once, after the wire closed. `reason` is the wire's close
-   * reason; it is a `NET_MALFORMED` / `NET_FRAME_TOO_LARGE` error when the peer broke
-   * the protocol (tear down hard), otherwise end gracefully so queued bytes still go out.
+   * Ends the transport gracefully, so that queued bytes still go out (TCP: a FIN;
+   * WebSocket: the closing handshake). `reason` is the wire's close reason.
+   *
+   * Without a `destroy`, this is also called for a hard close (`reason` is then a
+   * `NET_MALFORMED` / `NET_FRAME_TOO_LARGE` error, or the wire was destroyed), and no
+   * half-open timeout runs: the transport must then bound its own closing.
    */
   close(reason: Error | undefined): void
+  /**
+   * Tears the transport down at once (TCP: `socket.destroy()`). Called instead of `close`
+   * when the peer broke the protocol (`NET_MALFORMED`, `NET_FRAME_TOO_LARGE`) or the wire
+   * was closed with `plug.destroy(reason)`, and after `close` when the peer did not close
+   * its side within `halfOpenTimeoutMs` (`reason`: `NET_TIMEOUT`). Optional.
+   */
+  destroy?(reason: Error | undefined): void
 }
 
 /** What a transport feeds into {@link frameWire}. */
 export interface FrameReceiver {
-  /** Bytes received from the peer, chunked in any way. */
+  /** Bytes received from the peer, chunked in any way (ignored once the wire closed). */
   receive(chunk: Uint8Array): void
   /**
-   * The transport is gone (or must stop: `reason` set). Closes the wire with `reason`,
-   * or `NET_DISCONNECTED` when the peer vanished without a close frame.
+   * The transport is gone: the peer closed its side, or it failed (`reason`). Closes the
+   * wire with `reason`, or `NET_DISCONNECTED` when the peer vanished without a close
+   * frame. After the wire closed, it stops the half-open timeout. Idempotent.
    */
   end(reason?: Error): void
 }
@@ -91,7 +114,10 @@ export function isProtocolError(reason: Error | undefined): boolean {
  * opens it. Each request gets a free u16 reply port; replies, follow-ups and error
  * replies are routed by port, so no other state is kept. Malformed or oversize input
  * closes the wire with `NET_MALFORMED` / `NET_FRAME_TOO_LARGE`; closing the wire sends
- * a close frame (with the reason, if any) and then calls `link.close`.
+ * a close frame (with the reason, if any) and then calls `link.close`, which ends the
+ * transport; if the peer has not closed its side (`receiver.end()`) within
+ * `halfOpenTimeoutMs`, `link.destroy` tears it down. Malformed input and
+ * `plug.destroy(reason)` call `link.destroy` at once instead.
  *
  * @returns where the transport feeds received bytes and reports its end
  * @throws NET_ALREADY_OPEN when `plug` already has a handler
@@ -113,11 +139,19 @@ export function frameWire(
     options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
     2 ** 31 - 1,
   )
+  const halfOpenTimeoutMs = positiveInteger(
+    'halfOpenTimeoutMs',
+    options.halfOpenTimeoutMs ?? DEFAULT_HALF_OPEN_TIMEOUT_MS,
+    2 ** 31 - 1,
+  )
   const decoder = new FrameDecoder({ maxFrameBytes })
   const routes = new Map<number, Route>()
   let nextPort = 1
   /** Set when the transport is gone or the peer sent a close frame: write nothing more. */
   let silent = false
+  /** Set once the transport reported its end (the peer closed its side, or it failed). */
+  let transportGone = false
+  let halfOpenTimer: ReturnType<typeof setTimeout> | undefined
 
   plug.open((msg, answer) => send(0, msg, answer))
   plug.closed.then((reason) => {
@@ -133,7 +167,22 @@ export function frameWire(
         payload: reason ? errorText(reason, maxFrameBytes) : EMPTY,
       })
     }
-    link.close(reason)
+    const destroy = link.destroy?.bind(link)
+    if (transportGone || !destroy) {
+      link.close(reason)
+    } else if (isProtocolError(reason) || wasDestroyed(plug)) {
+      transportGone = true
+      destroy(reason)
+    } else {
+      link.close(reason)
+      halfOpenTimer = setTimeout(() => {
+        if (transportGone) return
+        transportGone = true
+        destroy(
+          new NetError('NET_TIMEOUT', `the peer did not close within ${halfOpenTimeoutMs} ms`),
+        )
+      }, halfOpenTimeoutMs)
+    }
   })
 
   function write(frame: Frame): void {
@@ -234,6 +283,8 @@ export function frameWire(
       }
     },
     end(reason) {
+      transportGone = true
+      clearTimeout(halfOpenTimer)
       if (plug.isClosed) return
       silent = true
       plug.close(

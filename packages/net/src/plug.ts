@@ -8,6 +8,12 @@ export const DEFAULT_REPLY_TIMEOUT_MS = 30_000
 export const DEFAULT_MAX_PENDING_REPLIES = 1024
 
 /**
+ * Default time a byte wire waits, after it ended its transport, for the peer to close its
+ * side before destroying the transport: 5 s.
+ */
+export const DEFAULT_HALF_OPEN_TIMEOUT_MS = 5_000
+
+/**
  * Sends one message. With `replyExpected` the promise resolves with the reply (a
  * {@link Reply}); without, it resolves once the message is delivered (in-process: once
  * the receiving handler has returned or its promise settled; over bytes: once written).
@@ -85,8 +91,21 @@ export interface Plug {
   /**
    * Closes the whole wire (both ends). Every pending request of either end rejects with
    * `NET_DISCONNECTED` (`cause`: the reason). Idempotent.
+   *
+   * A byte wire behind the wire (`streamWire`, `wsWire`, `frameWire`) sends a close frame,
+   * ends its transport gracefully and destroys it if the peer has not closed its side
+   * within `halfOpenTimeoutMs` (default {@link DEFAULT_HALF_OPEN_TIMEOUT_MS}).
+   * @throws NET_INVALID_INPUT when `reason` is not an Error
    */
   close(reason?: Error): void
+  /**
+   * Hard close, for a peer that misbehaved: closes the wire as {@link close} does, and the
+   * byte wire behind it writes its close frame (best effort: it may not arrive) and
+   * destroys its transport at once, without waiting for the peer to close its side.
+   * Spliced wires are destroyed too. Idempotent; a no-op on a wire already closed.
+   * @throws NET_INVALID_INPUT when `reason` is not an Error
+   */
+  destroy(reason?: Error): void
   /** True while the wire is open and the other end has a handler. */
   readonly isActive: boolean
   /** True once the wire is closed. */
@@ -155,6 +174,8 @@ function deferred<T>(): Deferred<T> {
 /** Shared state of the two ends. */
 class Wire {
   closed = false
+  /** Closed by `destroy`: transports behind it tear down at once. */
+  destroyed = false
   reason: Error | undefined
   id: string | undefined
   readonly replyTimeoutMs: number
@@ -180,9 +201,10 @@ class Wire {
     this.b.other = this.a
   }
 
-  close(reason: Error | undefined): void {
+  close(reason: Error | undefined, destroy = false): void {
     if (this.closed) return
     this.closed = true
+    this.destroyed = destroy
     this.reason = reason
     for (const end of [this.a, this.b]) {
       end.openedSignal.reject(disconnected(reason))
@@ -359,11 +381,23 @@ function splice(a: End, b: End): Promise<void> {
   }
   a.setHandler((msg, answer) => relay(b.plug.postMessage, msg, answer))
   b.setHandler((msg, answer) => relay(a.plug.postMessage, msg, answer))
-  a.wire.closedSignal.promise.then((reason) => b.wire.close(reason))
-  b.wire.closedSignal.promise.then((reason) => a.wire.close(reason))
+  a.wire.closedSignal.promise.then((reason) => b.wire.close(reason, a.wire.destroyed))
+  b.wire.closedSignal.promise.then((reason) => a.wire.close(reason, b.wire.destroyed))
   const both = Promise.all([a.openedSignal.promise, b.openedSignal.promise]).then(noop)
   both.catch(noop)
   return both
+}
+
+/** True when the wire of `plug` was closed by `plug.destroy` (on either end). */
+export function wasDestroyed(plug: Plug): boolean {
+  return ends.get(plug)?.wire.destroyed === true
+}
+
+function closeReason(reason: unknown): Error | undefined {
+  if (reason !== undefined && !(reason instanceof Error)) {
+    throw new NetError('NET_INVALID_INPUT', 'a close reason must be an Error')
+  }
+  return reason
 }
 
 function makePlug(end: End): Plug {
@@ -391,14 +425,8 @@ function makePlug(end: End): Plug {
     open: { value: open },
     opened: { get: () => end.openedSignal.promise },
     closed: { get: () => end.wire.closedSignal.promise },
-    close: {
-      value: (reason?: Error) => {
-        if (reason !== undefined && !(reason instanceof Error)) {
-          throw new NetError('NET_INVALID_INPUT', 'a close reason must be an Error')
-        }
-        end.wire.close(reason)
-      },
-    },
+    close: { value: (reason?: Error) => end.wire.close(closeReason(reason)) },
+    destroy: { value: (reason?: Error) => end.wire.close(closeReason(reason), true) },
     isActive: { get: () => !end.wire.closed && end.other.handler !== undefined },
     isClosed: { get: () => end.wire.closed },
   })

@@ -1,5 +1,5 @@
 import { NetError } from './errors.ts'
-import { type FrameWireOptions, frameWire, isProtocolError } from './frame-wire.ts'
+import { type FrameWireOptions, frameWire } from './frame-wire.ts'
 import type { Plug } from './plug.ts'
 
 /**
@@ -24,7 +24,10 @@ export interface DuplexLike {
   uncork?(): void
   /** Ends the stream after what was written (sent after a close frame). */
   end(): unknown
-  /** Tears the stream down at once (after a protocol violation by the peer). */
+  /**
+   * Tears the stream down at once: after a protocol violation by the peer, a
+   * `plug.destroy(reason)`, or a peer that did not close within `halfOpenTimeoutMs`.
+   */
   destroy(): unknown
   /** True once the stream is destroyed (nothing more is written then). */
   readonly destroyed?: boolean
@@ -41,10 +44,13 @@ export interface DuplexLike {
  * its `'data'` chunks, split or coalesced in any way. Imports nothing from Node.
  *
  * The wire closes when the stream ends, closes or errors (`NET_DISCONNECTED` unless the
- * peer sent a close frame first). Closing the wire sends a close frame and ends the
- * stream; a protocol violation by the peer (`NET_MALFORMED`, `NET_FRAME_TOO_LARGE`)
- * destroys it. Frames written in one event-loop turn are sent together. An `'error'`
- * listener stays attached, so a late error (say `ECONNRESET`) never crashes the process.
+ * peer sent a close frame first). Closing the wire (`plug.close`) sends a close frame and
+ * ends the stream; if the peer has not ended its side within `halfOpenTimeoutMs`
+ * (default 5 s) the stream is destroyed. `plug.destroy(reason)` and a protocol violation
+ * by the peer (`NET_MALFORMED`, `NET_FRAME_TOO_LARGE`) destroy it at once. Bytes that
+ * arrive after the wire closed are read and dropped. Frames written in one event-loop turn
+ * are sent together. An `'error'` listener stays attached, so a late error (say
+ * `ECONNRESET`) never crashes the process.
  *
  * ```ts
  * net.createServer((socket) => streamWire(hub.createWire(), socket))
@@ -70,28 +76,35 @@ export function streamWire(plug: Plug, duplex: DuplexLike, options?: FrameWireOp
         batch.push(bytes)
         if (batch.length === 1) scheduleFlush(flush)
       },
-      close: (reason) => {
-        detach()
+      close: () => {
         flush()
-        if (duplex.destroyed) return
-        if (isProtocolError(reason)) duplex.destroy()
-        else duplex.end()
+        if (!duplex.destroyed) duplex.end()
+      },
+      destroy: () => {
+        flush()
+        detach()
+        if (!duplex.destroyed) duplex.destroy()
       },
     },
     options,
   )
   const onData = (chunk: Uint8Array) => receiver.receive(chunk)
   const onEnd = () => receiver.end()
+  const onClose = () => {
+    detach()
+    receiver.end()
+  }
   const onError = (err: Error) =>
     receiver.end(new NetError('NET_DISCONNECTED', `stream error: ${err?.message}`, { cause: err }))
   duplex.on('data', onData)
   duplex.on('end', onEnd)
-  duplex.on('close', onEnd)
+  duplex.on('close', onClose)
   duplex.on('error', onError)
 
+  /** The stream is gone: stop listening (the `'error'` listener stays). */
   function detach() {
     duplex.off('data', onData)
     duplex.off('end', onEnd)
-    duplex.off('close', onEnd)
+    duplex.off('close', onClose)
   }
 }

@@ -5,12 +5,12 @@ import { WebSocket, WebSocketServer } from 'ws'
 import {
   encodeFrame,
   FLAG_REPLY_EXPECTED,
-  type NetError,
+  NetError,
   picoWire,
   type WebSocketLike,
   wsWire,
 } from '../src/index.ts'
-import { conversationSuite, dec, enc, signal } from './conversation.ts'
+import { codeOf, conversationSuite, dec, enc, signal } from './conversation.ts'
 import { wsPair } from './transports.ts'
 
 conversationSuite('WebSocket (ws) 127.0.0.1', (options) => wsPair(options), false)
@@ -103,5 +103,74 @@ describe('wsWire specifics', () => {
     app.close()
     expect(await serverApp.closed).toBeUndefined()
     await new Promise((resolve) => server.close(resolve))
+  })
+})
+
+describe('wsWire attach time', () => {
+  /** A ws server on 127.0.0.1 that greets every connection first, as the relay's kernel does. */
+  async function greetingServer() {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+    await once(server, 'listening')
+    const { port } = server.address() as net.AddressInfo
+    server.on('connection', (ws: WebSocket) => {
+      const [app, transport] = picoWire()
+      app.open(() => {})
+      wsWire(transport, ws) // OPEN already: a server-side socket is used at once
+      app.postMessage(enc('hello from the server'))
+    })
+    return {
+      url: `ws://127.0.0.1:${port}`,
+      async close() {
+        for (const ws of server.clients) ws.terminate()
+        await new Promise((resolve) => server.close(resolve))
+      },
+    }
+  }
+
+  it('a client socket attached while CONNECTING gets the message sent with the upgrade response', async () => {
+    const server = await greetingServer()
+    const [app, transport] = picoWire()
+    const first = signal<string>()
+    app.open((msg) => first.resolve(dec(msg)))
+    const client = new WebSocket(server.url)
+    wsWire(transport, client)
+    expect(await first.promise).toBe('hello from the server')
+    app.close()
+    await server.close()
+  })
+
+  it('refuses a client socket attached after open with NET_LATE_ATTACH (its first message is gone) and closes the plug', async () => {
+    const server = await greetingServer()
+    const client = new WebSocket(server.url)
+    client.on('error', () => {})
+    await once(client, 'open')
+    const [app, transport] = picoWire()
+    let err: unknown
+    try {
+      wsWire(transport, client)
+    } catch (e) {
+      err = e
+    }
+    expect(err).toBeInstanceOf(NetError)
+    expect((err as NetError).code).toBe('NET_LATE_ATTACH')
+    expect(await app.closed).toBe(err)
+    expect(await codeOf(app.postMessage(enc('x')))).toBe('NET_DISCONNECTED')
+    client.terminate()
+    await server.close()
+  })
+
+  it('refuses a socket that is closing or closed with NET_DISCONNECTED', async () => {
+    for (const readyState of [2, 3]) {
+      const socket = Object.assign(new FakeSocket(), { readyState })
+      const [app, transport] = picoWire()
+      let code: string | undefined
+      try {
+        wsWire(transport, socket)
+      } catch (e) {
+        code = (e as NetError).code
+      }
+      expect(code).toBe('NET_DISCONNECTED')
+      expect(((await app.closed) as NetError).code).toBe('NET_DISCONNECTED')
+    }
   })
 })
