@@ -1,7 +1,6 @@
-import type { DHTNode } from 'hyperdht'
-import { Modem56 } from './modem.ts'
-import { type RelayLimits, WebSocketRelay } from './relay.ts'
+import { Modem56, type ModemOptions } from '@picostack/modem'
 import { RelayKernel } from './relay-kernel.ts'
+import { type RelayLimits, WebSocketRelay } from './websocket-relay.ts'
 
 /** Options of {@link startRelay}. */
 export interface RelayOptions {
@@ -12,7 +11,7 @@ export interface RelayOptions {
   /** WebSocket bind address (default: every interface). */
   host?: string
   /** HyperDHT bootstrap nodes (default: the public HyperDHT). */
-  bootstrap?: Array<string | DHTNode>
+  bootstrap?: ModemOptions['bootstrap']
   /**
    * Address the DHT binds (default `127.0.0.1` when every bootstrap node is on 127.0.0.1,
    * i.e. a local testnet; otherwise every interface).
@@ -40,7 +39,7 @@ export interface Relay {
   close(): Promise<void>
 }
 
-const hostOf = (node: string | DHTNode) =>
+const hostOf = (node: NonNullable<ModemOptions['bootstrap']>[number]) =>
   typeof node === 'string' ? node.slice(0, node.lastIndexOf(':')) : node.host
 
 /**
@@ -53,7 +52,8 @@ const hostOf = (node: string | DHTNode) =>
  * // browsers: wsWire(kernel.spawnWire(), new WebSocket('ws://relay-host:8080/'))
  * await relay.close()
  * ```
- * @throws MODEM_INVALID_INPUT / MODEM_INVALID_TOPIC for bad options (nothing is left open)
+ * @throws RELAY_INVALID_INPUT for a bad limit or `retentionMs`, the modem's
+ *   MODEM_INVALID_TOPIC for a bad topic (nothing is left open)
  * @throws the server's error when the port is taken (`EADDRINUSE`)
  */
 export async function startRelay(options: RelayOptions): Promise<Relay> {

@@ -15,6 +15,8 @@ import { type Plug, wsWire } from '@picostack/net'
 import { encodeBlock, Feed, SimpleKernel, signPair } from 'picostack'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
+// The modem's local HyperDHT testnet (127.0.0.1 only, guarded), shared rather than copied.
+import { localNet, type Net, until } from '../../modem/test/testnet.ts'
 import {
   CLOSE_POLICY_VIOLATION,
   DEFAULT_RELAY_LIMITS,
@@ -25,7 +27,6 @@ import {
   startRelay,
   WebSocketRelay,
 } from '../src/index.ts'
-import { localNet, type Net, until } from './testnet.ts'
 
 const TOPIC = 'relay-test'
 
@@ -273,7 +274,7 @@ describe('RelayKernel', () => {
 
   it('rejects a retentionMs that is not positive', () => {
     expect(() => new RelayKernel(undefined, { retentionMs: 0 })).toThrow(
-      expect.objectContaining({ code: 'MODEM_INVALID_INPUT' }),
+      expect.objectContaining({ code: 'RELAY_INVALID_INPUT' }),
     )
   })
 
@@ -315,11 +316,11 @@ describe('WebSocketRelay', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       await expect(
         WebSocketRelay.listen(spawnWire, { limits: { maxConnections: bad } }),
-      ).rejects.toMatchObject({ code: 'MODEM_INVALID_INPUT' })
+      ).rejects.toMatchObject({ code: 'RELAY_INVALID_INPUT' })
     }
     await expect(
       WebSocketRelay.listen(undefined as unknown as () => Plug, { port: 0 }),
-    ).rejects.toMatchObject({ code: 'MODEM_INVALID_INPUT' })
+    ).rejects.toMatchObject({ code: 'RELAY_INVALID_INPUT' })
     expect(DEFAULT_RELAY_LIMITS.maxMessageBytes).toBe(1024 * 1024 + 9)
   })
 })

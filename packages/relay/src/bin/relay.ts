@@ -4,8 +4,8 @@
  * [--data dir]`: a relay peer for browsers (see the README, "Relay").
  */
 import { parseArgs } from 'node:util'
-import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../relay.ts'
-import { startRelay } from '../relay-peer.ts'
+import { startRelay } from '../start-relay.ts'
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../websocket-relay.ts'
 
 const USAGE = `usage: picostack-relay --topic <name> [options]
   --topic <name>                the app's hyperswarm topic (required)

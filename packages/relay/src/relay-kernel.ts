@@ -1,5 +1,5 @@
 import { type Block, bytesEqual, type KernelOptions, type Repo, SimpleKernel } from 'picostack'
-import { ModemError } from './errors.ts'
+import { RelayError } from './errors.ts'
 
 /** How long a relay keeps a block after its date, by default: 30 days. */
 export const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
@@ -40,7 +40,7 @@ export class RelayKernel extends SimpleKernel {
 
   /**
    * @param db - an abstract-level database, a directory (classic-level), or nothing (memory)
-   * @throws MODEM_INVALID_INPUT when `retentionMs` is not a positive number; the kernel's
+   * @throws RELAY_INVALID_INPUT when `retentionMs` is not a positive number; the kernel's
    *   KERNEL_INVALID_INPUT for a bad sync limit
    */
   constructor(
@@ -50,7 +50,7 @@ export class RelayKernel extends SimpleKernel {
     super(db, options)
     const { retentionMs = DEFAULT_RETENTION_MS } = options
     if (!(typeof retentionMs === 'number' && retentionMs > 0)) {
-      throw new ModemError('MODEM_INVALID_INPUT', 'retentionMs must be a positive number')
+      throw new RelayError('RELAY_INVALID_INPUT', 'retentionMs must be a positive number')
     }
     this.retentionMs = retentionMs
     this.blocks = this.store.register<number>({

@@ -15,7 +15,7 @@ import {
   wsWire,
 } from '@picostack/net'
 import { type WebSocket, WebSocketServer } from 'ws'
-import { ModemError } from './errors.ts'
+import { RelayError } from './errors.ts'
 
 /** Bounds of a {@link WebSocketRelay}; every one is per relay unless it says otherwise. */
 export interface RelayLimits {
@@ -122,7 +122,7 @@ class Bucket {
 function checkLimits(limits: RelayLimits): void {
   for (const [name, value] of Object.entries(limits)) {
     if (!(Number.isInteger(value) && value > 0)) {
-      throw new ModemError('MODEM_INVALID_INPUT', `relay limit ${name} must be a positive integer`)
+      throw new RelayError('RELAY_INVALID_INPUT', `relay limit ${name} must be a positive integer`)
     }
   }
 }
@@ -188,7 +188,7 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
    * Starts a relay server.
    * @param spawnWire - makes the local plug of each client's wire (must have no handler yet)
    * @returns once listening
-   * @throws MODEM_INVALID_INPUT when `spawnWire` is not a function or a limit is not a
+   * @throws RELAY_INVALID_INPUT when `spawnWire` is not a function or a limit is not a
    *   positive integer
    * @throws the server's error when it cannot listen (`EADDRINUSE`...)
    */
@@ -197,7 +197,7 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
     options: RelayServerOptions = {},
   ): Promise<WebSocketRelay> {
     if (typeof spawnWire !== 'function') {
-      throw new ModemError('MODEM_INVALID_INPUT', 'spawnWire must be a function')
+      throw new RelayError('RELAY_INVALID_INPUT', 'spawnWire must be a function')
     }
     const relay = new WebSocketRelay(spawnWire, options)
     const server = relay.#server
@@ -302,7 +302,7 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
     let plug: Plug
     try {
       plug = this.#spawnWire()
-      if (!isPlug(plug)) throw new ModemError('MODEM_INVALID_INPUT', 'spawnWire returned no plug')
+      if (!isPlug(plug)) throw new RelayError('RELAY_INVALID_INPUT', 'spawnWire returned no plug')
       wsWire(plug, ws, this.#wireOptions)
     } catch (err) {
       ws.close(1011, 'relay error')
