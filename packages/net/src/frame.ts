@@ -119,6 +119,12 @@ export function encodeFrame(
   return out
 }
 
+/**
+ * Smallest buffer the decoder allocates for a frame split across chunks (256 B), unless
+ * the frame is smaller. Past it, the buffer doubles as bytes arrive.
+ */
+export const MIN_PARTIAL_FRAME_BYTES = 256
+
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
   /** Largest payload accepted, in bytes (default {@link DEFAULT_MAX_FRAME_BYTES}). */
@@ -127,16 +133,22 @@ export interface FrameDecoderOptions {
 
 /**
  * Incremental frame decoder for byte streams whose chunks are split or coalesced
- * arbitrarily. Memory is bounded: at most one partial frame is held, and a declared
- * length above the limit fails before any of its payload is buffered.
+ * arbitrarily. Memory is bounded by what arrived, not by what a peer declares: at most one
+ * partial frame is held, in a buffer that grows with its received bytes (at most twice
+ * them, at least {@link MIN_PARTIAL_FRAME_BYTES}, never more than the declared length),
+ * and a declared length above the limit fails before any of its payload is buffered.
+ * So a peer that declares a 1 MiB frame and sends 3 bytes costs 3 bytes, not 1 MiB.
  *
  * After a failure the decoder stays failed: every later {@link push} throws the same error.
  */
 export class FrameDecoder {
   private readonly maxFrameBytes: number
   private readonly length: VarintReader
-  /** The frame being assembled (exactly its declared length), or null between frames. */
+  /** Declared length of the frame being assembled; 0 between frames (a length is >= 5). */
+  private declared = 0
+  /** Buffer of the frame being assembled (grows up to `declared`), or null. */
   private partial: Uint8Array | null = null
+  /** Bytes of the frame being assembled received so far. */
   private filled = 0
   private failure: NetError | undefined
 
@@ -146,7 +158,11 @@ export class FrameDecoder {
     this.length = new VarintReader(this.maxFrameBytes + FRAME_HEADER_BYTES)
   }
 
-  /** Bytes held for the frame in progress (allocated), at most `maxFrameBytes + 9`. */
+  /**
+   * Bytes allocated for the frame in progress: at most
+   * `max(2 × bytes of it received, MIN_PARTIAL_FRAME_BYTES)`, capped by its declared length
+   * (itself at most `maxFrameBytes + 5`); the bytes of a length prefix in progress.
+   */
   get bufferedBytes(): number {
     if (this.failure) return 0
     return this.partial ? this.partial.length : this.length.bytesRead
@@ -165,6 +181,7 @@ export class FrameDecoder {
       return this.consume(plainBytes(chunk))
     } catch (err) {
       this.partial = null
+      this.declared = 0
       this.failure =
         err instanceof NetError ? err : new NetError('NET_MALFORMED', 'bad frame', { cause: err })
       throw this.failure
@@ -175,8 +192,7 @@ export class FrameDecoder {
     const frames: Frame[] = []
     let i = 0
     while (i < chunk.length) {
-      const partial = this.partial
-      if (partial === null) {
+      if (this.declared === 0) {
         const length = this.length.push(chunk[i++]!)
         if (length === undefined) continue
         if (length < FRAME_HEADER_BYTES) {
@@ -186,21 +202,40 @@ export class FrameDecoder {
           frames.push(parseFrame(chunk.subarray(i, i + length), true))
           i += length
         } else {
-          this.partial = new Uint8Array(length)
+          this.declared = length
           this.filled = 0
         }
         continue
       }
-      const n = Math.min(partial.length - this.filled, chunk.length - i)
+      const n = Math.min(this.declared - this.filled, chunk.length - i)
+      const partial = this.reserve(this.filled + n)
       partial.set(chunk.subarray(i, i + n), this.filled)
       this.filled += n
       i += n
-      if (this.filled === partial.length) {
+      if (this.filled === this.declared) {
         this.partial = null
+        this.declared = 0
         frames.push(parseFrame(partial, false))
       }
     }
     return frames
+  }
+
+  /**
+   * The buffer of the frame in progress, grown to hold `needed` bytes: doubled (amortized
+   * copies) but never past the declared length, so a complete frame fills it exactly.
+   */
+  private reserve(needed: number): Uint8Array {
+    const held = this.partial
+    if (held && held.length >= needed) return held
+    const capacity = Math.min(
+      this.declared,
+      Math.max(needed, 2 * (held?.length ?? 0), MIN_PARTIAL_FRAME_BYTES),
+    )
+    const grown = new Uint8Array(capacity)
+    if (held) grown.set(held.subarray(0, this.filled))
+    this.partial = grown
+    return grown
   }
 }
 

@@ -10,6 +10,7 @@ export {
   FrameDecoder,
   type FrameDecoderOptions,
   MAX_PORT,
+  MIN_PARTIAL_FRAME_BYTES,
 } from './frame.ts'
 export {
   type FrameLink,

@@ -7,6 +7,7 @@ import {
   FLAG_REPLY_EXPECTED,
   type Frame,
   FrameDecoder,
+  MIN_PARTIAL_FRAME_BYTES,
   NetError,
 } from '../src/index.ts'
 
@@ -46,15 +47,22 @@ function feed(decoder: FrameDecoder, bytes: Uint8Array, cuts: number[], maxFrame
   const frames: Frame[] = []
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y)
   let from = 0
+  /** Bytes pushed since the last complete frame: at least those of the frame in progress. */
+  let sinceFrame = 0
   for (const to of [...points, bytes.length]) {
     try {
-      frames.push(...decoder.push(bytes.subarray(from, to)))
+      const completed = decoder.push(bytes.subarray(from, to))
+      sinceFrame = completed.length > 0 ? to - from : sinceFrame + (to - from)
+      frames.push(...completed)
     } catch (err) {
       expect(err).toBeInstanceOf(NetError)
       return { frames, code: (err as NetError).code }
     } finally {
-      // memory bound: at most one partial frame (payload + header + varint)
+      // memory bound: one partial frame, in a buffer at most twice what arrived of it
       expect(decoder.bufferedBytes).toBeLessThanOrEqual(maxFrameBytes + 9)
+      expect(decoder.bufferedBytes).toBeLessThanOrEqual(
+        Math.max(2 * sinceFrame, MIN_PARTIAL_FRAME_BYTES),
+      )
     }
     from = to
   }
@@ -128,6 +136,36 @@ describe('frame codec', () => {
         encodeFrame({ dstPort: 0, srcPort: 0, flags: 0, payload: new Uint8Array(1000) }, 1000),
       ),
     ).toHaveLength(1)
+  })
+
+  it('holds what arrived of a declared frame, not its declared length (85 80 40 = 1 MiB)', () => {
+    const decoder = new FrameDecoder()
+    const frame = encodeFrame({
+      dstPort: 0,
+      srcPort: 0,
+      flags: 0,
+      payload: new Uint8Array(1024 * 1024).fill(7),
+    })
+    expect(hex(frame.subarray(0, 3))).toBe('858040') // 5 + 1 MiB
+    expect(decoder.push(frame.subarray(0, 3))).toEqual([])
+    expect(decoder.bufferedBytes).toBe(0)
+    expect(decoder.push(frame.subarray(3, 4))).toEqual([])
+    expect(decoder.bufferedBytes).toBe(MIN_PARTIAL_FRAME_BYTES)
+    // one byte at a time: the buffer stays within twice what arrived
+    const overBound: number[] = []
+    for (let at = 4; at < 20_000; at++) {
+      decoder.push(frame.subarray(at, at + 1))
+      const received = at + 1 - 3
+      if (decoder.bufferedBytes > Math.max(2 * received, MIN_PARTIAL_FRAME_BYTES)) {
+        overBound.push(received)
+      }
+    }
+    expect(overBound).toEqual([])
+    expect(decoder.bufferedBytes).toBe(32_768) // 19,997 bytes arrived
+    const [decoded] = decoder.push(frame.subarray(20_000))
+    expect(Buffer.from(decoded!.payload).equals(Buffer.alloc(1024 * 1024, 7))).toBe(true)
+    expect(decoded!.payload.buffer.byteLength).toBe(1024 * 1024 + 5) // filled exactly
+    expect(decoder.bufferedBytes).toBe(0)
   })
 
   it('decodes any frame sequence, however the bytes are cut', () => {
