@@ -39,6 +39,32 @@ export {
   type Send,
   type WireOptions,
 } from './plug.ts'
+export {
+  DEFAULT_MAX_REMOTE_CANDIDATES,
+  DEFAULT_RTC_CONNECT_TIMEOUT_MS,
+  MAX_CANDIDATE_CHARS,
+  MAX_SDP_CHARS,
+  RtcPeer,
+  type RtcPeerOptions,
+  type RtcSignal,
+} from './rtc-peer.ts'
+export type {
+  RtcConfiguration,
+  RtcDataChannelLike,
+  RtcIceCandidate,
+  RtcIceServer,
+  RtcPeerConnectionConstructor,
+  RtcPeerConnectionLike,
+  RtcSessionDescription,
+} from './rtc-types.ts'
+export {
+  DEFAULT_RTC_CHUNK_BYTES,
+  DEFAULT_RTC_CLOSE_LINGER_MS,
+  DEFAULT_RTC_HIGH_WATER_BYTES,
+  DEFAULT_RTC_MAX_QUEUED_BYTES,
+  type RtcWireOptions,
+  rtcWire,
+} from './rtc-wire.ts'
 export { type DuplexLike, streamWire } from './stream-wire.ts'
 export { VARINT_MAX_BYTES, VARINT_MAX_VALUE } from './varint.ts'
 export { type WebSocketLike, wsWire } from './ws-wire.ts'

@@ -14,6 +14,8 @@ import { PicoError } from '@picostack/feed'
  * | `KERNEL_DUPLICATE_PEER` | a second connection to a peer already connected (or to ourselves) |
  * | `KERNEL_TOO_LARGE` | a message or patch exceeds its size limit |
  * | `KERNEL_FLOOD` | a peer sent more messages than the rate limit allows |
+ * | `KERNEL_TOO_MANY_LINKS` | a direct-link cap is reached, or a peer asked to reach too many others (docs/webrtc.md) |
+ * | `KERNEL_NO_ROUTE` | a signal for a peer this kernel cannot reach or that takes no direct links |
  * | `KERNEL_MISBEHAVING` | a peer passed the threshold of bad messages and was disconnected |
  * | `KERNEL_REMOTE_ERROR` | a peer answered a request with an error message (its code is in `reason`) |
  */
@@ -27,6 +29,8 @@ export type KernelErrorCode =
   | 'KERNEL_DUPLICATE_PEER'
   | 'KERNEL_TOO_LARGE'
   | 'KERNEL_FLOOD'
+  | 'KERNEL_TOO_MANY_LINKS'
+  | 'KERNEL_NO_ROUTE'
   | 'KERNEL_MISBEHAVING'
   | 'KERNEL_REMOTE_ERROR'
 

@@ -17,6 +17,9 @@ export { KernelError, type KernelErrorCode } from './errors.ts'
 export { type KernelOptions, SimpleKernel } from './kernel.ts'
 export type { RandomBytes } from './random.ts'
 export type { Readable } from './readable.ts'
+export type { DirectLink, DirectLinkOptions, LinkState } from './signal/direct-links.ts'
+export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './signal/limits.ts'
+export type { SignalOptions } from './signal/signalling.ts'
 export type { Peer, SyncOptions } from './sync/engine.ts'
 export {
   DEFAULT_SYNC_LIMITS,
@@ -45,6 +48,7 @@ export {
   type Query,
   type Segment,
   type Summary,
+  type SyncSignal,
   type Want,
 } from './sync/messages.ts'
 export type { SessionStats } from './sync/session.ts'

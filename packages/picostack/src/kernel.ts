@@ -21,6 +21,8 @@ import { ensureOpen, openDatabase } from './database.ts'
 import { KernelError } from './errors.ts'
 import { cryptoRandomBytes, type RandomBytes } from './random.ts'
 import type { Readable } from './readable.ts'
+import type { DirectLink } from './signal/direct-links.ts'
+import { Signalling, type SignalOptions } from './signal/signalling.ts'
 import { type Peer, SyncEngine, type SyncOptions } from './sync/engine.ts'
 
 /** Options of `new SimpleKernel()`. */
@@ -49,6 +51,12 @@ export interface KernelOptions extends SyncOptions {
    * one exists). Inject a seeded one to make runs repeatable; never in production.
    */
   randomBytes?: RandomBytes
+  /**
+   * Signalling and direct WebRTC links (docs/webrtc.md): pass `RTCPeerConnection` to take
+   * direct links with peers a connected kernel introduces; every kernel introduces its
+   * peers to each other unless `introduce: false`.
+   */
+  signal?: SignalOptions
 }
 
 /** Registry keys of the kernel (`repo.registry('kernel')`). */
@@ -82,6 +90,7 @@ export class SimpleKernel {
   /** State: register slices and collections here, in the constructor. */
   readonly store: Store
   readonly #sync: SyncEngine
+  readonly #signalling: Signalling
   readonly #registry: Registry
   readonly #secretOption: SecretKey | undefined
   readonly #clock: Clock
@@ -109,6 +118,8 @@ export class SimpleKernel {
       clock: this.#clock,
       randomBytes: this.#randomBytes,
     })
+    this.#signalling = new Signalling(this, options.signal, this.#clock)
+    this.#sync.onsignal = (payload, peer) => this.#signalling.receive(payload, peer)
     this.db = openDatabase(db)
     this.repo = new Repo(this.db, { strategy: (block, repo) => this.mergeStrategy(block, repo) })
     this.store = new Store(this.repo, {
@@ -264,6 +275,14 @@ export class SimpleKernel {
   }
 
   /**
+   * Peers that a connected kernel introduced, each `relayed` (reached only through it),
+   * `connecting` or `direct` (a WebRTC link of its own); see docs/webrtc.md.
+   */
+  get links(): Readable<DirectLink[]> {
+    return this.#signalling.links
+  }
+
+  /**
    * Decides forks and foreign appends (a block whose parent is not its chain's head, or by
    * another author than the chain's owner). Override it; the default refuses both.
    */
@@ -289,6 +308,7 @@ export class SimpleKernel {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#signalling.close()
     this.#sync.close()
     await this.#booting?.catch(() => undefined)
     await this.#appending

@@ -29,6 +29,8 @@ export interface Peer {
    * @throws NET_DISCONNECTED / NET_TIMEOUT when the wire fails
    */
   query(payload: Uint8Array): Promise<Uint8Array>
+  /** Sends a signalling message (docs/webrtc.md); one-way, dropped once disconnected. */
+  signal(payload: Uint8Array): void
   /** Disconnects the peer. */
   close(reason?: Error): void
 }
@@ -184,6 +186,17 @@ export class SyncEngine implements SessionHost {
 
   async answer(payload: Uint8Array, session: Session): Promise<Uint8Array> {
     return this.app.onquery(payload, session)
+  }
+
+  /**
+   * The handler of signalling messages (the kernel's `Signalling`); it throws typed errors
+   * for bad ones, which refuse them like any bad message.
+   */
+  onsignal: ((payload: Uint8Array, peer: Peer) => void) | undefined
+
+  signal(payload: Uint8Array, session: Session): void {
+    if (!this.onsignal) throw new KernelError('KERNEL_PROTOCOL', 'no signalling here')
+    this.onsignal(payload, session)
   }
 
   leave(session: Session, reason: Error | undefined): void {

@@ -12,6 +12,7 @@
  * error   = [6, code(text), reason(text)]
  * query   = [7, payload bytes]                         request: answer or error
  * answer  = [8, payload bytes]
+ * signal  = [10, payload bytes]                       signalling (src/signal), one-way
  * ```
  */
 import { decode, encode } from 'cborg'
@@ -43,6 +44,8 @@ export const MessageType = {
   query: 7,
   /** {@link Answer} */
   answer: 8,
+  /** {@link SyncSignal} */
+  signal: 10,
 } as const
 
 /** First message in each direction. */
@@ -143,8 +146,28 @@ export interface Answer {
   payload: Uint8Array
 }
 
+/**
+ * A signalling message for direct links (docs/webrtc.md); its payload is decoded and bounded
+ * by the receiver's signalling (`src/signal`), not here.
+ */
+export interface SyncSignal {
+  /** Message type. */
+  type: 'signal'
+  /** At most `maxMessageBytes` here; signalling refuses more than its `maxSignalBytes`. */
+  payload: Uint8Array
+}
+
 /** Any protocol message. */
-export type Message = Hello | Summary | Patch | Want | Ack | ErrorMessage | Query | Answer
+export type Message =
+  | Hello
+  | Summary
+  | Patch
+  | Want
+  | Ack
+  | ErrorMessage
+  | Query
+  | Answer
+  | SyncSignal
 
 const EMPTY = new Uint8Array(0)
 
@@ -175,6 +198,8 @@ export function encodeMessage(message: Message): Uint8Array {
       return encode([MessageType.query, message.payload])
     case 'answer':
       return encode([MessageType.answer, message.payload])
+    case 'signal':
+      return encode([MessageType.signal, message.payload])
   }
 }
 
@@ -315,6 +340,10 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
         )
       }
       return { type: type === MessageType.query ? 'query' : 'answer', payload: body }
+    }
+    case MessageType.signal: {
+      const [, payload] = fields(value, 2, 'signal')
+      return { type: 'signal', payload: bytes(payload, undefined, 'signal payload') }
     }
     default:
       return fail(`unknown message type ${String(value[0])}`)

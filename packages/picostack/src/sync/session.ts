@@ -46,6 +46,11 @@ export interface SessionHost {
   admit(session: Session): KernelError | undefined
   /** Answers a query from `session`'s peer. */
   answer(payload: Uint8Array, session: Session): Promise<Uint8Array>
+  /**
+   * Handles a signalling message from `session`'s peer (src/signal); throwing refuses it
+   * like any bad message. Without it, signal messages are refused (`KERNEL_PROTOCOL`).
+   */
+  signal?(payload: Uint8Array, session: Session): void
   /** Called once when the session ends (admitted or not). */
   leave(session: Session, reason: Error | undefined): void
 }
@@ -465,6 +470,9 @@ export class Session {
           return this.#onWant(message)
         case 'query':
           return await this.#onQuery(message.payload, answer!)
+        case 'signal':
+          if (!this.host.signal) throw new KernelError('KERNEL_PROTOCOL', 'no signalling here')
+          return this.host.signal(message.payload, this)
         case 'error':
           return this.#noteError(message.code, message.reason)
         case 'ack':
@@ -615,6 +623,11 @@ export class Session {
       return
     }
     await answer(encodeMessage({ type: 'answer', payload: reply })).catch(noop)
+  }
+
+  /** Sends a signalling message to the peer (one-way; dropped once the session closed). */
+  signal(payload: Uint8Array): void {
+    this.#post({ type: 'signal', payload })
   }
 
   /**

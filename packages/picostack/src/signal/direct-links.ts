@@ -1,0 +1,228 @@
+import { fromHex, toHex } from '@picostack/feed'
+import {
+  type RtcIceServer,
+  RtcPeer,
+  type RtcPeerConnectionConstructor,
+  type RtcWireOptions,
+  rtcWire,
+} from '@picostack/net'
+import { KernelError, type KernelErrorCode } from '../errors.ts'
+import { type Readable, Writable } from '../readable.ts'
+import type { Peer } from '../sync/engine.ts'
+import type { SignalHost } from './host.ts'
+import type { SignalLimits } from './limits.ts'
+import { encodeSignal, type RtcEnvelope } from './messages.ts'
+
+/** How this kernel reaches a peer it was introduced to. */
+export type LinkState =
+  /** Only through an introducer (e.g. a relay): blocks go via its store. */
+  | 'relayed'
+  /** A WebRTC connection is being negotiated. */
+  | 'connecting'
+  /** A WebRTC data channel carries a sync session with it. */
+  | 'direct'
+
+/** One peer this kernel was introduced to or links with directly. */
+export interface DirectLink {
+  /** The peer's node id, hex (16 B). */
+  readonly id: string
+  /** How it is reached now. */
+  readonly state: LinkState
+  /** Node id (hex) of the introducer the link was negotiated through, or that introduced it. */
+  readonly via: string
+}
+
+/** Options of direct links (part of `SignalOptions`). */
+export interface DirectLinkOptions {
+  /**
+   * The `RTCPeerConnection` constructor: `globalThis.RTCPeerConnection` in a browser,
+   * `RTCPeerConnection` of `node-datachannel/polyfill` in Node. Without it the kernel
+   * takes no direct links (it still introduces others).
+   */
+  RTCPeerConnection?: RtcPeerConnectionConstructor
+  /** STUN / TURN servers (default none: the local network only; docs/webrtc.md). */
+  iceServers?: RtcIceServer[]
+  /** More `RTCPeerConnection` configuration, e.g. node-datachannel's `{ bindAddress }`. */
+  rtcConfiguration?: Record<string, unknown>
+  /** Options of the WebRTC wire of each link (frame limits, chunk size, buffering). */
+  wire?: RtcWireOptions
+}
+
+interface Link {
+  readonly id: string
+  readonly via: Peer
+  readonly rtc: RtcPeer
+  state: 'connecting' | 'direct'
+}
+
+function refused(code: KernelErrorCode): RtcEnvelope {
+  return { type: 'refused', code }
+}
+
+/**
+ * The endpoint side of signalling: takes the introductions of each introducer, opens a
+ * WebRTC link to every introduced peer whose node id is larger than ours (so exactly one
+ * side offers), answers offers within the caps (`maxPendingLinks`, `maxPendingPerIntroducer`,
+ * `maxDirectLinks`; past them the offer is answered `refused` with `KERNEL_TOO_MANY_LINKS`),
+ * and runs a sync session over each open link.
+ */
+export class DirectLinks {
+  readonly #links = new Map<string, Link>()
+  /** Per introducer: the ids it introduced (at most `maxIntroductions`). */
+  readonly #introduced = new Map<Peer, string[]>()
+  readonly #view = new Writable<DirectLink[]>([])
+  readonly #selfId: string
+  #closed = false
+
+  constructor(
+    private readonly host: SignalHost,
+    private readonly options: DirectLinkOptions,
+    private readonly limits: SignalLimits,
+  ) {
+    this.#selfId = toHex(host.nodeId)
+  }
+
+  /** True when direct links are on (an `RTCPeerConnection` was given). */
+  get enabled(): boolean {
+    return this.options.RTCPeerConnection !== undefined
+  }
+
+  /** The introduced and linked peers, as a readable store. */
+  get links(): Readable<DirectLink[]> {
+    return this.#view
+  }
+
+  /** `via` lists the peers it can introduce; links to the ones we offer to start now. */
+  introduced(via: Peer, nodeIds: Uint8Array[]): void {
+    const ids = nodeIds.map(toHex).filter((id) => id !== this.#selfId)
+    this.#introduced.set(via, ids)
+    for (const id of ids) {
+      if (id > this.#selfId && this.#mayConnect(id, via) === undefined) this.#open(id, via, true)
+    }
+    this.#publish()
+  }
+
+  /**
+   * A signal from `from` through the introducer `via`. Offers beyond the caps are refused
+   * back through `via`; answers and candidates for no pending link are dropped.
+   */
+  received(via: Peer, from: Uint8Array, rtc: RtcEnvelope): void {
+    if (this.#closed) return
+    const id = toHex(from)
+    const link = this.#links.get(id)
+    if (rtc.type === 'offer') {
+      const refusal = this.enabled ? this.#mayConnect(id, via) : 'KERNEL_NO_ROUTE'
+      if (refusal) {
+        this.#send(via, from, refused(refusal))
+        return
+      }
+      this.#open(id, via, false)
+        .rtc.signal(rtc)
+        .catch(() => {})
+      this.#publish()
+      return
+    }
+    if (!link || link.via !== via) return
+    if (rtc.type === 'refused') {
+      link.rtc.close(new KernelError('KERNEL_REMOTE_ERROR', `link refused: ${rtc.code}`))
+      return
+    }
+    link.rtc.signal(rtc).catch((err) => link.rtc.close(err))
+  }
+
+  /** A peer disconnected: its introductions go, and so do links still negotiated through it. */
+  leave(peer: Peer): void {
+    const had = this.#introduced.delete(peer)
+    for (const link of this.#links.values()) {
+      if (link.via === peer && link.state === 'connecting') {
+        link.rtc.close(new KernelError('KERNEL_NO_ROUTE', 'the introducer left'))
+      }
+    }
+    if (had) this.#publish()
+  }
+
+  /** Closes every link. */
+  close(): void {
+    this.#closed = true
+    for (const link of [...this.#links.values()]) link.rtc.close()
+    this.#introduced.clear()
+    this.#publish()
+  }
+
+  /** Why a link to `id` through `via` may not start now, or `undefined` when it may. */
+  #mayConnect(id: string, via: Peer): KernelErrorCode | undefined {
+    if (this.#closed || !this.enabled) return 'KERNEL_NO_ROUTE'
+    if (this.#links.has(id) || this.host.connections.value.some((peer) => peer.id === id)) {
+      return 'KERNEL_DUPLICATE_PEER'
+    }
+    let pending = 0
+    let pendingVia = 0
+    for (const link of this.#links.values()) {
+      if (link.state !== 'connecting') continue
+      pending++
+      if (link.via === via) pendingVia++
+    }
+    const { maxPendingLinks, maxPendingPerIntroducer, maxDirectLinks } = this.limits
+    if (
+      pending >= maxPendingLinks ||
+      pendingVia >= maxPendingPerIntroducer ||
+      this.#links.size >= maxDirectLinks
+    ) {
+      return 'KERNEL_TOO_MANY_LINKS'
+    }
+    return undefined
+  }
+
+  #open(id: string, via: Peer, initiator: boolean): Link {
+    const to = fromHex(id)
+    const rtc = new RtcPeer({
+      RTCPeerConnection: this.options.RTCPeerConnection!,
+      initiator,
+      iceServers: this.options.iceServers,
+      configuration: this.options.rtcConfiguration,
+      connectTimeoutMs: this.limits.connectTimeoutMs,
+      onsignal: (signal) => this.#send(via, to, signal),
+    })
+    const link: Link = { id, via, rtc, state: 'connecting' }
+    this.#links.set(id, link)
+    rtc.opened.then(
+      () => {
+        link.state = 'direct'
+        try {
+          rtcWire(this.host.spawnWire(), rtc.channel, this.options.wire)
+        } catch (err) {
+          rtc.close(err instanceof Error ? err : new Error(String(err)))
+          return
+        }
+        this.#publish()
+      },
+      () => {},
+    )
+    rtc.closed.then(() => {
+      if (this.#links.get(id) === link) this.#links.delete(id)
+      this.#publish()
+    })
+    return link
+  }
+
+  #send(via: Peer, to: Uint8Array, rtc: RtcEnvelope): void {
+    via.signal(encodeSignal({ kind: 'forward', to, rtc }))
+  }
+
+  #publish(): void {
+    const view: DirectLink[] = []
+    const seen = new Set<string>()
+    for (const link of this.#links.values()) {
+      seen.add(link.id)
+      view.push({ id: link.id, state: link.state, via: link.via.id })
+    }
+    for (const [via, ids] of this.#introduced) {
+      for (const id of ids) {
+        if (seen.has(id)) continue
+        seen.add(id)
+        view.push({ id, state: 'relayed', via: via.id })
+      }
+    }
+    this.#view.set(view)
+  }
+}
