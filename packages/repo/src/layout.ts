@@ -57,6 +57,12 @@ export interface ChainRecord {
   chainNo: number
   /** False for a partial chain received without a height: heights count from its first block. */
   heightKnown: boolean
+  /**
+   * True for a partial chain: started by a block whose parent was not held, under a chain
+   * id (and height) the sender claimed. Nothing proves such a chain until its genesis
+   * arrives, which then replaces it (see the package README, "Partial chains").
+   */
+  claimed: boolean
 }
 
 /** An author's newest block in one chain. */
@@ -243,9 +249,14 @@ export function decodePlacement(bytes: Uint8Array): Placement {
   return { chainNo: readU64(bytes, 0), height: readU32(bytes, 8), seq: readU64(bytes, 12) }
 }
 
+const FLAG_HEIGHT_KNOWN = 1
+const FLAG_CLAIMED = 2
 const CHAIN_RECORD_BYTES = AUTHOR_BYTES + 2 * SIG_BYTES + 4 + 4 + 8 + 1
 
-/** Chain value: author | head id | first id | head height u32 | first height u32 | chain number u64 | flags u8. */
+/**
+ * Chain value: author | head id | first id | head height u32 | first height u32 | chain
+ * number u64 | flags u8 (bit 0: height known, bit 1: claimed).
+ */
 export function encodeChain(c: ChainRecord): Uint8Array {
   const out = new Uint8Array(CHAIN_RECORD_BYTES)
   out.set(c.author, 0)
@@ -256,7 +267,7 @@ export function encodeChain(c: ChainRecord): Uint8Array {
   writeU32(out, at + 4, c.firstHeight)
   writeU64(out, at + 8, c.chainNo)
   at += 16
-  out[at] = c.heightKnown ? 1 : 0
+  out[at] = (c.heightKnown ? FLAG_HEIGHT_KNOWN : 0) | (c.claimed ? FLAG_CLAIMED : 0)
   return out
 }
 
@@ -272,7 +283,8 @@ export function decodeChain(chainId: Uint8Array, bytes: Uint8Array): ChainRecord
     headHeight: readU32(bytes, at),
     firstHeight: readU32(bytes, at + 4),
     chainNo: readU64(bytes, at + 8),
-    heightKnown: bytes[at + 16] === 1,
+    heightKnown: (bytes[at + 16]! & FLAG_HEIGHT_KNOWN) !== 0,
+    claimed: (bytes[at + 16]! & FLAG_CLAIMED) !== 0,
   }
 }
 

@@ -76,6 +76,12 @@ export interface ChainSummary {
    * first block received (which is 1).
    */
   heightKnown: boolean
+  /**
+   * True when the chain was started by its genesis (whose signature is the chain id, so
+   * the id is proven). False for a partial chain started under a claimed id: its id and
+   * `height` are what a sender said, not facts, until the genesis arrives and replaces it.
+   */
+  proven: boolean
 }
 
 /** Options of {@link Repo.merge} and {@link Repo.writeBlock} for partial chains. */
@@ -188,6 +194,7 @@ function summaryOf(chain: ChainRecord): ChainSummary {
     firstId: chain.firstId,
     length: chain.headHeight - chain.firstHeight + 1,
     heightKnown: chain.heightKnown,
+    proven: !chain.claimed,
   }
 }
 
@@ -404,12 +411,17 @@ export class Repo {
   ): Promise<Step> {
     const id = block.sig
     if (block.genesis) {
-      // A chain under this id: the genesis is held, or was evicted (or never held).
-      if (!(await this.#chain(id, ws))) {
-        ws.startChain(block, id, 1, true)
-        return 'written'
-      }
-      return (await isHeld()) ? 'held' : this.#skipEvicted(id, ctx)
+      // A chain under this id: the genesis is held, or was evicted (or never held), or the
+      // chain was only claimed (a partial chain): the genuine genesis replaces the claim.
+      const chain = await this.#chain(id, ws)
+      if (chain?.claimed) {
+        await this.#evictAfter(ws, chain, 0)
+        // Written now, so that the blocks after the genesis are placed against the disk
+        // without the claimed chain (some of them may have been in it).
+        await this.#flush(ws)
+      } else if (chain) return (await isHeld()) ? 'held' : this.#skipEvicted(id, ctx)
+      ws.startChain(block, id, 1, true)
+      return 'written'
     }
     const parent = await this.#placement(block.psig, ws)
     if (!parent) {
@@ -418,7 +430,10 @@ export class Repo {
         return this.#skipEvicted(id, ctx)
       }
       if (ctx.chainId && !(await this.#chain(ctx.chainId, ws))) {
-        ws.startChain(block, ctx.chainId, ctx.height ?? 1, ctx.height !== undefined)
+        // A block with a parent is never at height 1 (the genesis is): that claim says
+        // nothing, as if no height were given (a sender whose own height is unknown).
+        const known = ctx.height !== undefined && ctx.height > 1
+        ws.startChain(block, ctx.chainId, known ? ctx.height! : 1, known)
         this.#partialStarts.add(mapKey(id))
         return 'written'
       }

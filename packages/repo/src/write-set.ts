@@ -114,6 +114,7 @@ export class WriteSet {
       firstHeight: height,
       chainNo: this.seq,
       heightKnown,
+      claimed: !block.genesis,
     }
     this.cacheChain(chain)
     this.ops.push(

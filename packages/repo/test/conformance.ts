@@ -275,6 +275,7 @@ export function conformance(factory: DbFactory): void {
           firstId: alice.first!.sig,
           length: 3,
           heightKnown: true,
+          proven: true,
         })
         expect((await repo.listHeads()).map(toHex).sort()).toEqual(
           [alice, bob].map((f) => toHex(f.last!.sig)).sort(),
@@ -441,6 +442,7 @@ export function conformance(factory: DbFactory): void {
           firstId: feed.block(2)!.sig,
           length: 3,
           heightKnown: true,
+          proven: true,
         })
         expect(ids(await repo.resolveFeed(feed.last!.sig))).toEqual(ids(feed.slice(2)))
         expect(same(await repo.chainOf(feed.block(3)!.sig), chainId)).toBe(true)
@@ -498,12 +500,16 @@ export function conformance(factory: DbFactory): void {
           firstId: feed.block(3)!.sig,
           length: 3,
           heightKnown: true,
+          proven: false,
         })
-        // The genesis and the missing middle are not prepended; merging the whole feed is a no-op.
-        expect(await repo.merge(feed)).toBe(0)
+        // The missing middle is never prepended, and no other claim replaces the first one.
         expect(await repo.merge(feed.slice(1), undefined, { chainId })).toBe(0)
         const other = chain('bob', bodies('b', 3)).slice(1)
         expect(await repo.merge(other, undefined, { chainId })).toBe(0)
+        // The genuine genesis replaces the claim: the whole chain is written from it.
+        expect(await repo.merge(feed)).toBe(6)
+        expect(await repo.summary(chainId)).toMatchObject({ length: 6, height: 6, proven: true })
+        expect(await repo.merge(feed)).toBe(0)
         const unknown = chain('carol', bodies('c', 3))
         const id = unknown.first!.sig
         expect(await repo.writeBlock(unknown.block(2)!, { chainId: id })).toBe(true)
@@ -512,6 +518,29 @@ export function conformance(factory: DbFactory): void {
         expect(await codeOf(repo.merge(tail, undefined, { chainId: new Uint8Array(3) }))).toBe(
           'REPO_INVALID_INPUT',
         )
+      })
+      it('a squatted chain id gives way to the genuine genesis, at any claimed height', async () => {
+        const genuine = chain('alice', bodies('a', 3))
+        const chainId = genuine.first!.sig
+        for (const height of [2, 3, 1_000, 4_000_000_000]) {
+          // Mallory signs a block whose parent nobody holds and names Alice's chain id.
+          const forged = chain('mallory', [`m${height}`, `n${height}`]).slice(1)
+          expect(await repo.merge(forged, undefined, { chainId, height })).toBe(1)
+          expect(await repo.summary(chainId)).toMatchObject({ height, proven: false })
+          expect(await repo.merge(genuine)).toBe(3)
+          const summary = await repo.summary(chainId)
+          expect(summary).toMatchObject({ height: 3, length: 3, proven: true })
+          expect(same(summary!.author, genuine.first!.key)).toBe(true)
+          expect(await repo.hasBlock(forged.first!.sig)).toBe(false)
+          expect(ids(await repo.resolveFeed(chainId))).toEqual(ids(genuine))
+          expect(await repo.rollback(chainId)).toHaveLength(3)
+        }
+        // A block with a parent is never at height 1: that claim is no height at all.
+        const liar = chain('mallory', ['x', 'y']).slice(1)
+        expect(await repo.merge(liar, undefined, { chainId, height: 1 })).toBe(1)
+        expect(await repo.summary(chainId)).toMatchObject({ heightKnown: false, proven: false })
+        expect(await repo.merge(genuine)).toBe(3)
+        expect(await repo.summary(chainId)).toMatchObject({ heightKnown: true, proven: true })
       })
       it('never stores a block twice when the parent of a partial start arrives later', async () => {
         const feed = chain('alice', bodies('a', 4))

@@ -639,6 +639,7 @@ export class Store {
     placement: { chainId?: Uint8Array; height?: number; verified: boolean },
   ): Promise<{ merged: Block[]; stop?: Stop; chainId?: Uint8Array }> {
     const now = this.#clock.now()
+    await this.#replaceClaim(blocks[0], placement.verified)
     // Block ids as hex, made once per block and reused below.
     let keys = blocks.map((b) => toHex(b.sig))
     let lastHeld = -1
@@ -798,6 +799,55 @@ export class Store {
     await this.#evict(tx.released)
     this.#notify(tx.changed)
     return { merged, stop, chainId: mergedChain }
+  }
+
+  /**
+   * When `first` is a genesis and this store holds a partial chain under its id (one that
+   * a sender only claimed), the genuine genesis wins: the claimed chain's blocks leave the
+   * repo and the state they backed is forgotten, before the genesis is applied. Nothing
+   * happens for a forged genesis, or when the chain was started by its genesis.
+   */
+  async #replaceClaim(first: Block | undefined, verified: boolean): Promise<void> {
+    if (!first?.genesis) return
+    const chainKey = toHex(first.sig)
+    const chain = this.#chains.get(chainKey)
+    if (!chain || this.#held.has(chainKey)) return
+    if ((await this.repo.summary(chain.id))?.proven !== false) return
+    if (!verified && (await verifyBlocks([first])) !== 1) return
+    const dropped = new Set(chain.keys.slice(chain.start))
+    const tx = new Tx()
+    let replay = false
+    for (const slice of this.#slices.values()) {
+      for (const entry of [...slice.entries.values()]) {
+        if (dropped.has(entry.blockKey)) this.#forgetEntry(slice, entry, tx)
+      }
+    }
+    for (const table of this.#tables.values()) {
+      for (const [id, meta] of [...table.meta]) {
+        let backedHere = false
+        let backedElsewhere = false
+        for (const blockKey of meta.blocks) {
+          if (dropped.has(blockKey)) backedHere = true
+          else backedElsewhere = true
+        }
+        if (!backedHere) continue
+        // Also backed by blocks that stay: its value is recomputed by a replay below.
+        if (backedElsewhere) replay = true
+        this.#forgetObject(table, id, tx)
+      }
+    }
+    for (const blockKey of dropped) {
+      tx.ops.push(this.#registry.delOp(key(TAG.accepted, seqPart(this.#held.get(blockKey)!.seq))))
+      this.#held.delete(blockKey)
+      tx.released.delete(chainKey)
+    }
+    this.#chains.delete(chainKey)
+    this.#heads.delete(chainKey)
+    for (const slice of tx.recompute) await this.#recompute(slice, tx)
+    await this.repo.rollback(chain.id, undefined, { ops: tx.ops })
+    await this.#evict(tx.released)
+    if (replay) await this.#replay()
+    else this.#notify(tx.changed)
   }
 
   /**
@@ -1429,50 +1479,55 @@ export class Store {
   reload(): Promise<void> {
     return this.#locked(async () => {
       this.#assertReady()
-      const now = this.#clock.now()
-      const clear: RegistryOp[] = []
-      for (const tag of [TAG.slice, TAG.entry, TAG.object, TAG.backing, TAG.index, TAG.timer]) {
-        for await (const [k] of this.#registry.entries(tagRange(tag))) {
-          clear.push(this.#registry.delOp(new Uint8Array([...k])))
-        }
-      }
-      for (const slice of this.#slices.values()) {
-        slice.value = cloneValue(slice.spec.initialValue)
-        this.#root[slice.spec.name] = slice.value
-        slice.entries.clear()
-      }
-      for (const table of this.#tables.values()) {
-        for (const id of Object.keys(table.values)) delete table.values[id]
-        table.meta.clear()
-        table.index.clear()
-      }
-      this.#timers.clear()
-      const order = [...this.#held.entries()].sort((a, b) => a[1].seq - b[1].seq)
-      for (const [, held] of order) {
-        held.refs = 0
-        held.inline = undefined
-      }
-      const tx = new Tx()
-      tx.ops = clear // block ops follow the deletes in the same batch
-      const replayed = new Map<string, Block>()
-      for (const [blockKey, held] of order) {
-        const block = await this.repo.readBlock(held.id)
-        if (!block) continue
-        const parentKey = block.genesis ? '' : toHex(block.psig)
-        const parent = parentKey
-          ? (replayed.get(parentKey) ?? (await this.repo.readBlock(block.psig)))
-          : undefined
-        replayed.set(blockKey, block)
-        await this.#applyBlock(block, blockKey, held, parent, tx, now)
-      }
-      // Accepted records carry the blocks' entries that never expire: write them anew.
-      for (const [, held] of order) clear.push(this.#acceptedOp(held))
-      tx.ops = tx.endOps
-      this.#expireTouched(tx, now)
-      await this.repo.batch([...clear, ...tx.endOps])
-      await this.#evict(this.#chains.keys())
-      this.#notify([...this.#slices.values(), ...this.#tables.values()])
+      await this.#replay()
     })
+  }
+
+  /** {@link Store.reload} inside the lock. */
+  async #replay(): Promise<void> {
+    const now = this.#clock.now()
+    const clear: RegistryOp[] = []
+    for (const tag of [TAG.slice, TAG.entry, TAG.object, TAG.backing, TAG.index, TAG.timer]) {
+      for await (const [k] of this.#registry.entries(tagRange(tag))) {
+        clear.push(this.#registry.delOp(new Uint8Array([...k])))
+      }
+    }
+    for (const slice of this.#slices.values()) {
+      slice.value = cloneValue(slice.spec.initialValue)
+      this.#root[slice.spec.name] = slice.value
+      slice.entries.clear()
+    }
+    for (const table of this.#tables.values()) {
+      for (const id of Object.keys(table.values)) delete table.values[id]
+      table.meta.clear()
+      table.index.clear()
+    }
+    this.#timers.clear()
+    const order = [...this.#held.entries()].sort((a, b) => a[1].seq - b[1].seq)
+    for (const [, held] of order) {
+      held.refs = 0
+      held.inline = undefined
+    }
+    const tx = new Tx()
+    tx.ops = clear // block ops follow the deletes in the same batch
+    const replayed = new Map<string, Block>()
+    for (const [blockKey, held] of order) {
+      const block = await this.repo.readBlock(held.id)
+      if (!block) continue
+      const parentKey = block.genesis ? '' : toHex(block.psig)
+      const parent = parentKey
+        ? (replayed.get(parentKey) ?? (await this.repo.readBlock(block.psig)))
+        : undefined
+      replayed.set(blockKey, block)
+      await this.#applyBlock(block, blockKey, held, parent, tx, now)
+    }
+    // Accepted records carry the blocks' entries that never expire: write them anew.
+    for (const [, held] of order) clear.push(this.#acceptedOp(held))
+    tx.ops = tx.endOps
+    this.#expireTouched(tx, now)
+    await this.repo.batch([...clear, ...tx.endOps])
+    await this.#evict(this.#chains.keys())
+    this.#notify([...this.#slices.values(), ...this.#tables.values()])
   }
 }
 

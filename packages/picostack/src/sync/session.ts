@@ -344,7 +344,9 @@ export class Session {
   }
 
   async #sendSummary(): Promise<void> {
-    const chains = await this.host.repo.listFeeds()
+    // A partial chain's id and height are claims (repo: `proven` false): announcing them as
+    // ours would tell the peer we hold a chain it may hold for real, and stop it sending.
+    const chains = (await this.host.repo.listFeeds()).filter((c) => c.proven)
     const page = this.host.limits.maxSummaryChains
     for (let start = 0; start === 0 || start < chains.length; start += page) {
       const entries = chains.slice(start, start + page).map((c) => ({
