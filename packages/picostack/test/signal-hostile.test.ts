@@ -4,9 +4,10 @@
  * `maxTargetsPerPeer`; hostile introducers cannot make a kernel open more than its caps of
  * pending links.
  */
+import type { RtcPeerConnectionConstructor } from '@picostack/net'
 import { encode } from 'cborg'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DEFAULT_SIGNAL_LIMITS, type RtcPeerConnectionConstructor } from '../src/index.ts'
+import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULT_SIGNAL_LIMITS } from '../src/index.ts'
 import type { CounterKernel } from './helpers.ts'
 import { bootKernel, FakePeerConnection, SignalPeer, until } from './signal-helpers.ts'
 
