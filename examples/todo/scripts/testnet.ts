@@ -33,12 +33,10 @@ const bootstrap = `${first.host}:${first.port}`
 console.log(`HyperDHT testnet of ${nodes} nodes on ${bootstrap} (this machine only)`)
 console.log(`bootstrap ${bootstrap}`)
 console.log('In other terminals, one folder per peer:')
-console.log(
-  `  pnpm --filter todo todo serve --topic our-flat --bootstrap ${bootstrap} --data ./alice`,
-)
-console.log(
-  `  pnpm --filter todo todo serve --topic our-flat --bootstrap ${bootstrap} --data ./bob`,
-)
+for (const peer of ['alice', 'bob']) {
+  const options = `--topic our-flat --bootstrap ${bootstrap} --data ./${peer}`
+  console.log(`  pnpm --filter todo todo serve ${options}`)
+}
 console.log('Ctrl-C stops it.')
 
 let stopping = false

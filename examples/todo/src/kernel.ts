@@ -118,11 +118,13 @@ export class Tasks extends Memory<Task> {
   }
 
   compute(task: Task | undefined, ctx: TaskContext): Task | ReturnType<TaskContext['reject']> {
-    const { AUTHOR, date, parentBlock } = ctx
+    const { AUTHOR, date } = ctx
     const op = ctx.payload as TaskOp
     if (date > Date.now() + MAX_CLOCK_SKEW_MS) return ctx.reject(REJECT.fromFuture)
     if (op?.op === 'create') {
-      if (parentBlock || task) return ctx.reject(REJECT.notGenesis)
+      // Only a chain's first block creates its task: not a later block, and not a block
+      // whose parent we do not hold (no parentBlock either, but ctx.genesis is false).
+      if (!ctx.genesis || task) return ctx.reject(REJECT.notGenesis)
       if (!isTitle(op.title)) return ctx.reject(REJECT.badTitle)
       if (!isTtl(op.ttlMs)) return ctx.reject(REJECT.badTtl)
       return {

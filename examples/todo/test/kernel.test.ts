@@ -149,4 +149,27 @@ describe('TodoKernel', () => {
     }
     expect(alice.list()).toEqual([])
   })
+
+  it('refuses a create carried by a non-genesis block whose parent it does not hold', async () => {
+    const alice = await kernel()
+    const mallory = signPair()
+    const feed = new Feed()
+    const create = (title: string) =>
+      SimpleKernel.encodeBlock('tasks', { op: 'create', title, ttlMs: 60_000 })
+    feed.append(create('never sent'), mallory.sk) // alice never receives this genesis
+    feed.append(create('forged'), mallory.sk)
+    const forged = feed.slice(-1) // its psig names a block alice does not hold
+    expect(forged.first!.genesis).toBe(false)
+    // Sent as a partial chain under a claimed chain id (what a sync summary tells), the
+    // block has no parentBlock, like a genesis, but it is not one.
+    const claimed = { loud: true, chainId: feed.first!.sig, height: 2 }
+    await expect(alice.store.dispatch(forged, claimed)).rejects.toMatchObject({
+      code: 'STORE_REJECTED',
+      reason: REJECT.notGenesis,
+    })
+    expect(alice.list()).toEqual([])
+    // The genuine genesis of a chain still creates its task.
+    expect(await alice.dispatch(feed.slice(0, 1))).toBeDefined()
+    expect(titles(alice)).toEqual(['never sent:todo'])
+  })
 })

@@ -1,6 +1,6 @@
 /**
- * `pnpm --filter todo testnet` (`npm run testnet` in a scaffolded app): a HyperDHT testnet
- * on 127.0.0.1 as a process of its own; two `todo serve` processes given its printed
+ * The testnet script (`scripts/testnet.ts`): a HyperDHT testnet on 127.0.0.1 as a process
+ * of its own; two `todo serve` processes given its printed
  * bootstrap address find each other and sync a task; SIGTERM stops it with exit code 0.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
