@@ -2,16 +2,58 @@ export {
   Block,
   bytesEqual,
   Feed,
+  FeedError,
+  type FeedErrorCode,
   type FeedLike,
   fromHex,
   getPublicKey,
   PicoError,
+  type SecretKey,
   signPair,
   toHex,
 } from '@picostack/feed'
-export { Hub, type Plug, picoWire, streamWire, wsWire } from '@picostack/net'
-export { Repo } from '@picostack/repo'
-export { type Clock, decodeBlock, encodeBlock, Memory, Store } from '@picostack/store'
+export {
+  type DuplexLike,
+  Hub,
+  NetError,
+  type NetErrorCode,
+  type Plug,
+  picoWire,
+  streamWire,
+  type WebSocketLike,
+  wsWire,
+} from '@picostack/net'
+export {
+  type ChainSummary,
+  type LevelDatabase,
+  type MergeStrategy,
+  Repo,
+  RepoError,
+  type RepoErrorCode,
+} from '@picostack/repo'
+export {
+  type BlockContext,
+  type Clock,
+  type ComputeContext,
+  type ComputeResult,
+  type DecodedBlock,
+  type DecodedBody,
+  decodeBlock,
+  encodeBlock,
+  Memory,
+  type MemoryClass,
+  type Mutate,
+  type ObjectId,
+  type Observer,
+  type Payload,
+  type Signal,
+  type SliceHandle,
+  type SliceSpec,
+  Store,
+  StoreError,
+  type StoreErrorCode,
+  type StoreOptions,
+} from '@picostack/store'
 export { openDatabase } from './database.ts'
 export { KernelError, type KernelErrorCode } from './errors.ts'
 export { type KernelOptions, SimpleKernel } from './kernel.ts'
@@ -20,7 +62,7 @@ export type { Readable } from './readable.ts'
 export type { DirectLink, DirectLinkOptions, LinkState } from './signal/direct-links.ts'
 export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './signal/limits.ts'
 export type { SignalOptions } from './signal/signalling.ts'
-export type { Peer, SyncOptions } from './sync/engine.ts'
+export type { Peer, SpawnOptions, SyncOptions } from './sync/engine.ts'
 export {
   DEFAULT_SYNC_LIMITS,
   MIN_PATCH_BYTES,
@@ -45,6 +87,7 @@ export {
   type Message,
   MessageType,
   type Patch,
+  type Ping,
   type Query,
   type Segment,
   type Summary,
