@@ -19,6 +19,8 @@ export interface RegistryRange {
   lt?: Uint8Array
   /** Most entries to yield; default all. */
   limit?: number
+  /** Descending by key bytes (default false: ascending). */
+  reverse?: boolean
 }
 
 /** What a registry needs from its repo: reads, serialized writes and a closed check. */
@@ -27,8 +29,13 @@ export interface RegistryHost {
   get(key: Uint8Array): Promise<Uint8Array | undefined>
   /** Writes ops atomically, after the repo's queued writes. */
   write(ops: RegistryOp[]): Promise<void>
-  /** Entries from `gte` (inclusive) to `lt` (exclusive), at most `limit` (-1: all). */
-  entries(gte: Uint8Array, lt: Uint8Array, limit: number): AsyncIterable<[Uint8Array, Uint8Array]>
+  /** Entries from `gte` (inclusive) to `lt` (exclusive), at most `limit` (-1: all), descending when `reverse`. */
+  entries(
+    gte: Uint8Array,
+    lt: Uint8Array,
+    limit: number,
+    reverse?: boolean,
+  ): AsyncIterable<[Uint8Array, Uint8Array]>
 }
 
 /**
@@ -98,12 +105,13 @@ export class Registry {
   }
 
   /**
-   * Entries `[key, value]` ascending by key bytes; keys are relative to this registry.
+   * Entries `[key, value]` ascending by key bytes (descending with `reverse`); keys are
+   * relative to this registry.
    * @throws REPO_CLOSED after `repo.close()`
    * @throws REPO_INVALID_INPUT for a malformed range
    */
   async *entries(range: RegistryRange = {}): AsyncIterable<[Uint8Array, Uint8Array]> {
-    const { gte, lt, limit = -1 } = range
+    const { gte, lt, limit = -1, reverse = false } = range
     if ((gte && !(gte instanceof Uint8Array)) || (lt && !(lt instanceof Uint8Array))) {
       throw new RepoError('REPO_INVALID_INPUT', 'range bounds must be Uint8Array')
     }
@@ -113,7 +121,7 @@ export class Registry {
     const from = gte ? concat(this.#prefix, gte) : this.#prefix
     const to = lt ? concat(this.#prefix, lt) : prefixEnd(this.#prefix)
     const skip = this.#prefix.length
-    for await (const [key, value] of this.#host.entries(from, to, limit)) {
+    for await (const [key, value] of this.#host.entries(from, to, limit, reverse === true)) {
       yield [key.subarray(skip), value]
     }
   }

@@ -263,7 +263,7 @@ export class Repo {
         return value === undefined ? undefined : plain(value)
       },
       write: (ops) => this.batch(ops),
-      entries: (gte, lt, limit) => this.#entries(gte, lt, limit),
+      entries: (gte, lt, limit, reverse) => this.#entries(gte, lt, limit, reverse === true),
     }
     this.#root = new Registry(this.#host, registryPrefix(''))
   }
@@ -276,9 +276,10 @@ export class Repo {
     gte: Uint8Array,
     lt: Uint8Array,
     limit: number,
+    reverse: boolean,
   ): AsyncIterable<[Uint8Array, Uint8Array]> {
     this.#assertOpen()
-    for await (const [key, value] of this.db.iterator({ gte, lt, limit, ...VIEW })) {
+    for await (const [key, value] of this.db.iterator({ gte, lt, limit, reverse, ...VIEW })) {
       yield [plain(key), plain(value)]
     }
   }

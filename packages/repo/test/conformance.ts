@@ -585,6 +585,11 @@ export function conformance(factory: DbFactory): void {
         expect(await entries(t)).toEqual(['1=v1', '10=v10', '2=v2', '3=v3'])
         expect(await entries(t, { gte: utf8('10'), lt: utf8('3') })).toEqual(['10=v10', '2=v2'])
         expect(await entries(t, { limit: 1 })).toEqual(['1=v1'])
+        expect(await entries(t, { reverse: true, limit: 3 })).toEqual(['3=v3', '2=v2', '10=v10'])
+        expect(await entries(t, { gte: utf8('10'), lt: utf8('3'), reverse: true })).toEqual([
+          '2=v2',
+          '10=v10',
+        ])
         expect(await codeOf(t.put('x', 'no' as never))).toBe('REPO_INVALID_INPUT')
         expect(() => repo.registry(1 as never)).toThrow(RepoError)
       })

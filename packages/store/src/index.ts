@@ -21,12 +21,19 @@ export {
   type ComputeResult,
   Memory,
   type Mutate,
+  type ObjectChange,
   type ObjectId,
   type Observer,
   type SliceHandle,
   type SliceSpec,
 } from './memory.ts'
 export type { MempoolLimits } from './mempool.ts'
+export {
+  DEFAULT_QUERY_LIMIT,
+  MAX_QUERY_LIMIT,
+  type QueryOptions,
+  type QueryPage,
+} from './query.ts'
 export {
   type DispatchOptions,
   type DispatchResult,

@@ -7,7 +7,8 @@
  * |---|---|---|
  * | `s` | slice name | slice state |
  * | `e` | slice name, seq | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry that expires or carries a signal) |
- * | `o` | collection, object id | `[value, expiresAt]` |
+ * | `o` | collection, then the object id's UTF-8 bytes (not length-prefixed: keys sort by id) | `[collection, id, value, expiresAt]` |
+ * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
  * | `b` | collection, object id, block id | `[collection, object id, blockId]` (block backs object) |
  * | `i` | collection, index key | `[collection, index key, blockId, object id]` |
  * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer) |
@@ -25,6 +26,7 @@ export const TAG = {
   timer: 0x74,
   accepted: 0x61,
   mempool: 0x6d,
+  order: 0x78,
 } as const
 
 function u64(n: number): Uint8Array {
@@ -76,4 +78,34 @@ export function seqKey(prefix: Uint8Array, n: number): Uint8Array {
 /** The range holding every key of one tag. */
 export function tagRange(tag: number): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: new Uint8Array([tag]), lt: new Uint8Array([tag + 1]) }
+}
+
+/** Key of object `id` of collection `name`: the id's bytes come last, so keys sort by id. */
+export function objectKey(name: string, id: string): Uint8Array {
+  return concatBytes(key(TAG.object, name), utf8(id))
+}
+
+/** Key of object `id` under `orderKey` in order `order` of collection `name`. */
+export function orderEntryKey(
+  name: string,
+  order: string,
+  orderKey: string,
+  id: string,
+): Uint8Array {
+  return concatBytes(key(TAG.order, name, order), utf8(orderKey), ZERO, utf8(id))
+}
+
+const ZERO = Uint8Array.of(0)
+
+/** The bytes of `parts`, one after the other. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const part of parts) size += part.length
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
 }

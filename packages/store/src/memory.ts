@@ -6,6 +6,7 @@ import type {
   Rejection,
   Signal,
 } from './context.ts'
+import type { QueryOptions, QueryPage } from './query.ts'
 import type { Store } from './store.ts'
 
 /** What an object id may be; bytes become lowercase hex, numbers their decimal string. */
@@ -20,10 +21,22 @@ export type Mutate<V> = (id: ObjectId, fn: (value: V) => V) => void
 /** Observer of a slice or collection state. */
 export type Observer<S> = (state: S) => void
 
+/** One object of a collection changed: its new value, or `undefined` when it went away. */
+export interface ObjectChange<V> {
+  /** The object's id. */
+  id: string
+  /** Its value now; `undefined` when the object went away (expired, or its blocks did). */
+  value: V | undefined
+}
+
 /** The store's view of one collection (set by the store; not part of the public API). */
 export interface CollectionView<V> {
   values: Record<string, V>
   subscribe(fn: Observer<Record<string, V>>): () => void
+  get(id: string): Promise<V | undefined>
+  query(q?: QueryOptions): Promise<QueryPage<V>>
+  count(): Promise<number>
+  onChange(fn: (change: ObjectChange<V>) => void): () => void
 }
 
 const views = new WeakMap<Memory<Payload>, CollectionView<Payload>>()
@@ -97,7 +110,55 @@ export abstract class Memory<V = Payload> {
    */
   trap?(signal: Signal, mutate: Mutate<V>): void
 
-  /** Every live object by id (read-only; updated in place after each change). */
+  /**
+   * Orders the collection can be queried in besides id order (`query({ index: name })`),
+   * by name: each gives an object's key in that order, a string without NUL compared as
+   * UTF-8 bytes (zero-pad numbers, e.g. `String(task.updated).padStart(16, '0')`). The keys
+   * are kept on disk with the object, in the same batch. Default: none.
+   */
+  orders: Record<string, (value: V, id: string) => string> = {}
+
+  /**
+   * The live object `id`, or `undefined`.
+   * @throws STORE_NOT_LOADED before the store loads; STORE_CLOSED after it closes
+   */
+  get(id: ObjectId): Promise<V | undefined> {
+    return viewOf(this).get(normalizeId(id))
+  }
+
+  /**
+   * One page of live objects, read from disk: in id order, or with `index` in that declared
+   * order (bounds then compare order keys). `next` is the query for the following page,
+   * absent at the end. `limit` defaults to 100 (at most 10,000).
+   * @throws STORE_INVALID_SLICE for an undeclared order or a bad limit;
+   *   STORE_NOT_LOADED, STORE_CLOSED
+   */
+  query(q?: QueryOptions): Promise<QueryPage<V>> {
+    return viewOf(this).query(q)
+  }
+
+  /**
+   * How many objects are live.
+   * @throws STORE_NOT_LOADED, STORE_CLOSED
+   */
+  count(): Promise<number> {
+    return viewOf(this).count()
+  }
+
+  /**
+   * Calls `fn({ id, value })` after each change of one object (`value` undefined when it
+   * went away), once per object per operation, after the change is written. Returns the
+   * unsubscribe function. `reload()` sends no per-object events: query again after it.
+   */
+  onChange(fn: (change: ObjectChange<V>) => void): () => void {
+    return viewOf(this).onChange(fn)
+  }
+
+  /**
+   * Every live object by id (read-only; updated in place after each change): a snapshot
+   * for small collections. It holds the whole collection in memory; for large ones use
+   * {@link Memory.query}, {@link Memory.get} and {@link Memory.onChange}.
+   */
   get state(): Readonly<Record<string, V>> {
     return viewOf(this).values
   }

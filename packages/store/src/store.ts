@@ -19,17 +19,19 @@ import {
   type Signal,
 } from './context.ts'
 import { StoreError, type StoreErrorCode } from './errors.ts'
-import { key, seqKey, seqPart, TAG, tagRange } from './layout.ts'
+import { key, objectKey, orderEntryKey, seqKey, seqPart, TAG, tagRange } from './layout.ts'
 import {
   bindMemory,
   cloneValue,
   type Memory,
   normalizeId,
+  type ObjectChange,
   type Observer,
   type SliceHandle,
   type SliceSpec,
 } from './memory.ts'
 import { DEFAULT_MEMPOOL, Mempool, type MempoolLimits } from './mempool.ts'
+import { queryCollection } from './query.ts'
 import { TimerHeap } from './timer-heap.ts'
 
 /** Options of `new Store()`. */
@@ -98,6 +100,18 @@ export interface GcResult {
   evicted: number
 }
 
+/** What {@link Store} writes for one object change (the value and what derives from it). */
+interface ObjectWrite {
+  id: string
+  value: Payload
+  expiresAt: number
+  /** `[collection, id, value, expiresAt, orderKeys]` as CBOR: the object's record. */
+  encoded: Uint8Array
+  orderKeys: OrderKeys
+  /** Lookup keys (`ctx.index`) this block adds. */
+  indexKeys: string[]
+}
+
 /** A collection class for {@link Store.register}: `class extends Memory { ... }`. */
 // biome-ignore lint/suspicious/noExplicitAny: a memory class of any value type
 export type MemoryClass = new (store: Store, name: string) => Memory<any>
@@ -126,7 +140,12 @@ interface ObjectMeta {
   blocks: Set<string>
   expiresAt: number
   indexKeys: string[]
+  /** The object's key in each order the collection declares (`Memory.orders`). */
+  orderKeys: OrderKeys
 }
+
+/** An object's key per declared order, by order name. */
+type OrderKeys = Record<string, string>
 
 interface SliceEntry {
   seq: number
@@ -167,7 +186,27 @@ class Table {
   readonly meta = new Map<string, ObjectMeta>()
   readonly index = new Map<string, { blockId: Uint8Array; id: string }>()
   readonly observers = new Set<Observer<Payload>>()
-  constructor(readonly memory: Memory) {}
+  readonly changeObservers = new Set<(change: ObjectChange<Payload>) => void>()
+  /** Live objects. */
+  count = 0
+  /** Declared orders: name and key function. */
+  readonly orders: [string, (value: Payload, id: string) => string][]
+  constructor(readonly memory: Memory) {
+    this.orders = Object.entries(memory.orders ?? {})
+  }
+
+  /** The object's key in each declared order. */
+  orderKeysOf(value: Payload, id: string): OrderKeys {
+    const keys: OrderKeys = {}
+    for (const [order, keyOf] of this.orders) {
+      const orderKey = keyOf(value, id)
+      if (typeof orderKey !== 'string' || orderKey.includes('\0')) {
+        throw new StoreError('STORE_REDUCER', `order "${order}" must give a string without NUL`)
+      }
+      keys[order] = orderKey
+    }
+    return keys
+  }
 }
 
 type Consumer = SliceState | Table
@@ -214,6 +253,14 @@ class Tx {
   readonly released = new Set<string>()
   readonly touched = new Map<string, { table: Table; id: string }>()
   readonly recompute = new Set<SliceState>()
+  /** Objects changed or gone, per collection, for `onChange` observers. */
+  readonly objects = new Map<Table, Set<string>>()
+
+  objectChanged(table: Table, id: string): void {
+    let ids = this.objects.get(table)
+    if (!ids) this.objects.set(table, (ids = new Set()))
+    ids.add(id)
+  }
 
   undoTo(mark: number): void {
     while (this.journal.length > mark) this.journal.pop()!()
@@ -343,11 +390,30 @@ export class Store {
       const table = new Table(instance)
       this.#tables.set(name, table)
       this.#root[name] = table.values
+      const orders = table.orders.map(([order]) => order)
       bindMemory(instance, {
         get values() {
           return table.values
         },
         subscribe: (fn) => this.#subscribe(table, fn),
+        get: async (id) => {
+          this.#assertReady()
+          return table.values[id]
+        },
+        query: async (q) => {
+          this.#assertReady()
+          return queryCollection(this.#registry, name, orders, q)
+        },
+        count: async () => {
+          this.#assertReady()
+          return table.count
+        },
+        onChange: (fn) => {
+          table.changeObservers.add(fn)
+          return () => {
+            table.changeObservers.delete(fn)
+          }
+        },
       })
       return instance
     }
@@ -391,7 +457,19 @@ export class Store {
     }
   }
 
-  #notify(changed: Iterable<Consumer>): void {
+  #notify(changed: Iterable<Consumer>, objects?: Map<Table, Set<string>>): void {
+    for (const [table, ids] of objects ?? []) {
+      for (const id of ids) {
+        const change = { id, value: table.values[id] }
+        for (const fn of [...table.changeObservers]) {
+          try {
+            fn(change)
+          } catch {
+            // An observer's failure is its own; the store keeps going.
+          }
+        }
+      }
+    }
     for (const consumer of changed) {
       const value = consumer.kind === 'slice' ? consumer.value : consumer.values
       for (const fn of [...consumer.observers]) {
@@ -502,14 +580,16 @@ export class Store {
       slice.entries.set(entry.seq, entry)
       this.#nextEntry = Math.max(this.#nextEntry, entry.seq + 1)
     }
-    await entries(TAG.object, ([name, id, value, expiresAt]) => {
+    await entries(TAG.object, ([name, id, value, expiresAt, orderKeys]) => {
       const table = this.#tables.get(name as string)
       if (!table) return
       table.values[id as string] = value
+      table.count++
       table.meta.set(id as string, {
         blocks: new Set(),
         expiresAt: expiresAt as number,
         indexKeys: [],
+        orderKeys: (orderKeys as OrderKeys | undefined) ?? {},
       })
     })
     await entries(TAG.backing, ([name, id, blockId]) => {
@@ -797,7 +877,7 @@ export class Store {
       if (record.held.refs === 0) tx.released.add(record.held.chain)
     }
     await this.#evict(tx.released)
-    this.#notify(tx.changed)
+    this.#notify(tx.changed, tx.objects)
     return { merged, stop, chainId: mergedChain }
   }
 
@@ -847,7 +927,7 @@ export class Store {
     await this.repo.rollback(chain.id, undefined, { ops: tx.ops })
     await this.#evict(tx.released)
     if (replay) await this.#replay()
-    else this.#notify(tx.changed)
+    else this.#notify(tx.changed, tx.objects)
   }
 
   /**
@@ -1077,12 +1157,15 @@ export class Store {
       if (next === undefined) return IGNORE
       hook = 'expiresAt'
       const expiresAt = checkExpiry(memory.expiresAt(next, ctx), memory.name)
-      const encoded = encode([memory.name, id, next, expiresAt])
+      hook = 'orders'
+      const orderKeys = table.orderKeysOf(next, id)
+      const encoded = encode([memory.name, id, next, expiresAt, orderKeys])
       return {
         kind: 'apply',
         commit: () => {
           signals.push(...own)
-          this.#setObject(table, id, next, expiresAt, encoded, held, blockKey, indexKeys, tx)
+          const change = { id, value: next, expiresAt, encoded, orderKeys, indexKeys }
+          this.#setObject(table, change, held, blockKey, tx)
         },
       }
     } catch (cause) {
@@ -1131,8 +1214,10 @@ export class Store {
             index: () => undefined,
           })
           const expiresAt = checkExpiry(memory.expiresAt(next, ctx), memory.name)
-          const encoded = encode([memory.name, id, next, expiresAt])
-          this.#setObject(table, id, next, expiresAt, encoded, held, blockKey, [], tx)
+          const orderKeys = table.orderKeysOf(next, id)
+          const encoded = encode([memory.name, id, next, expiresAt, orderKeys])
+          const change = { id, value: next, expiresAt, encoded, orderKeys, indexKeys: [] }
+          this.#setObject(table, change, held, blockKey, tx)
         })
       } catch {
         // As above: a trap cannot refuse a merged block.
@@ -1206,28 +1291,24 @@ export class Store {
       tx.ops.push(this.#registry.delOp(this.#timerKey(timer)))
   }
 
-  #setObject(
-    table: Table,
-    id: string,
-    next: Payload,
-    expiresAt: number,
-    encoded: Uint8Array,
-    held: HeldBlock,
-    blockKey: string,
-    indexKeys: string[],
-    tx: Tx,
-  ): void {
+  #setObject(table: Table, change: ObjectWrite, held: HeldBlock, blockKey: string, tx: Tx): void {
+    const { id, value: next, expiresAt, encoded, orderKeys, indexKeys } = change
     const name = table.memory.name
     const existed = id in table.values
     const previous = table.values[id]
     let meta = table.meta.get(id)
     const newMeta = meta === undefined
     if (!meta) {
-      meta = { blocks: new Set(), expiresAt: Number.POSITIVE_INFINITY, indexKeys: [] }
+      const fresh = { blocks: new Set<string>(), expiresAt: Number.POSITIVE_INFINITY }
+      meta = { ...fresh, indexKeys: [], orderKeys: {} }
       table.meta.set(id, meta)
     }
     const m = meta
     const previousExpiry = m.expiresAt
+    const previousOrderKeys = m.orderKeys
+    this.#writeOrders(table, id, previousOrderKeys, orderKeys, tx)
+    m.orderKeys = orderKeys
+    if (!existed) table.count++
     const addsBlock = !m.blocks.has(blockKey)
     table.values[id] = next
     if (addsBlock) {
@@ -1250,12 +1331,17 @@ export class Store {
         this.#registry.putOp(key(TAG.index, name, indexKey), encode([name, indexKey, held.id, id])),
       )
     }
-    tx.ops.push(this.#registry.putOp(key(TAG.object, name, id), encoded))
+    tx.ops.push(this.#registry.putOp(objectKey(name, id), encoded))
     tx.touched.set(`${name}\0${id}`, { table, id })
     tx.changed.add(table)
+    tx.objectChanged(table, id)
     tx.journal.push(() => {
       if (existed) table.values[id] = previous
-      else delete table.values[id]
+      else {
+        delete table.values[id]
+        table.count--
+      }
+      m.orderKeys = previousOrderKeys
       if (newMeta) table.meta.delete(id)
       if (addsBlock) {
         m.blocks.delete(blockKey)
@@ -1271,6 +1357,21 @@ export class Store {
     })
   }
 
+  /** Moves object `id` from its `before` keys to its `after` keys in the declared orders. */
+  #writeOrders(table: Table, id: string, before: OrderKeys, after: OrderKeys, tx: Tx): void {
+    const name = table.memory.name
+    for (const [order] of table.orders) {
+      const from = before[order]
+      const to = after[order]
+      if (from === to) continue
+      if (from !== undefined)
+        tx.ops.push(this.#registry.delOp(orderEntryKey(name, order, from, id)))
+      if (to !== undefined) {
+        tx.ops.push(this.#registry.putOp(orderEntryKey(name, order, to, id), new Uint8Array(0)))
+      }
+    }
+  }
+
   /** Forgets object `id`: its value, index keys and timer; its blocks lose one backing. */
   #forgetObject(table: Table, id: string, tx: Tx): void {
     const meta = table.meta.get(id)
@@ -1279,6 +1380,9 @@ export class Store {
     const value = table.values[id]
     delete table.values[id]
     table.meta.delete(id)
+    table.count--
+    this.#writeOrders(table, id, meta.orderKeys, {}, tx)
+    tx.objectChanged(table, id)
     const removedIndex: [string, { blockId: Uint8Array; id: string }][] = []
     for (const indexKey of meta.indexKeys) {
       const entry = table.index.get(indexKey)
@@ -1297,11 +1401,12 @@ export class Store {
       tx.ops.push(this.#registry.delOp(key(TAG.backing, name, id, held.id)))
     }
     this.#delTimer({ kind: 'o', name, id, at: meta.expiresAt }, tx)
-    tx.ops.push(this.#registry.delOp(key(TAG.object, name, id)))
+    tx.ops.push(this.#registry.delOp(objectKey(name, id)))
     tx.changed.add(table)
     tx.journal.push(() => {
       table.values[id] = value
       table.meta.set(id, meta)
+      table.count++
       for (const [indexKey, entry] of removedIndex) table.index.set(indexKey, entry)
       for (const held of heldBlocks) held.refs++
     })
@@ -1354,7 +1459,7 @@ export class Store {
       const tx = new Tx()
       const expired = await this.#collect(at, tx)
       const evicted = await this.#evict(tx.released)
-      this.#notify(tx.changed)
+      this.#notify(tx.changed, tx.objects)
       for (const retry of await this.#mempool.due(at)) {
         await this.#dispatchBlocks(retry.blocks, retry.tries, { verified: true })
       }
@@ -1487,7 +1592,8 @@ export class Store {
   async #replay(): Promise<void> {
     const now = this.#clock.now()
     const clear: RegistryOp[] = []
-    for (const tag of [TAG.slice, TAG.entry, TAG.object, TAG.backing, TAG.index, TAG.timer]) {
+    const derived = [TAG.slice, TAG.entry, TAG.object, TAG.order, TAG.backing, TAG.index, TAG.timer]
+    for (const tag of derived) {
       for await (const [k] of this.#registry.entries(tagRange(tag))) {
         clear.push(this.#registry.delOp(new Uint8Array([...k])))
       }
@@ -1499,6 +1605,7 @@ export class Store {
     }
     for (const table of this.#tables.values()) {
       for (const id of Object.keys(table.values)) delete table.values[id]
+      table.count = 0
       table.meta.clear()
       table.index.clear()
     }
