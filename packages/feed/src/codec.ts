@@ -1,5 +1,5 @@
 /**
- * The picofeed v8 binary layout (DESIGN.md, "The block format"):
+ * The picofeed v8 binary layout (docs/block-format.md):
  *
  * ```
  * feed   = "PIC0" block*                       (magic optional when reading)

@@ -9,12 +9,23 @@
  *   used by {@link verifyBatch} and `Feed.fromAsync`.
  *
  * The synchronous backend ({@link activeEd25519}) is `node` when present, else `noble`.
+ *
+ * Every backend verifies under one rule (see `ed25519-rule.ts` and docs/block-format.md):
+ * canonical `S < L`, canonical `A` of order exactly `L`, canonical `R` not of small order,
+ * and the cofactorless equation. The checks of a public key run once and are cached with
+ * the backend's key object; those of `R` and `S` are byte comparisons.
  */
 
 import type * as NodeCrypto from 'node:crypto'
 import * as noble from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
 import { bytesEqual, fromHex } from './bytes.ts'
+import {
+  cofactorlessEquation,
+  EQUATION_PROBE,
+  publicKeyInRule,
+  signatureInRule,
+} from './ed25519-rule.ts'
 
 noble.hashes.sha512 = sha512
 
@@ -38,20 +49,6 @@ export interface Ed25519Async {
   sign(message: Uint8Array, seed: Uint8Array): Promise<Uint8Array>
   /** Resolves true when `sig` (64 B) is `publicKey`'s (32 B) signature of `message`. */
   verify(sig: Uint8Array, message: Uint8Array, publicKey: Uint8Array): Promise<boolean>
-}
-
-/** The portable implementation: `@noble/ed25519`. */
-export const nobleEd25519: Ed25519 = {
-  name: 'noble',
-  sign: (message, seed) => noble.sign(message, seed),
-  verify: (sig, message, publicKey) => {
-    try {
-      return noble.verify(sig, message, publicKey, { zip215: false }) // RFC 8032 strict, as OpenSSL
-    } catch {
-      return false // malformed point or signature encoding
-    }
-  },
-  publicKey: (seed) => noble.getPublicKey(seed),
 }
 
 // DER prefixes that wrap a raw Ed25519 seed (PKCS#8) or public key (SPKI), RFC 8410.
@@ -97,14 +94,66 @@ export class KeyCache<V> {
   }
 }
 
+/** Public keys whose checks (and key objects) a backend keeps; oldest forgotten first. */
+const PUBLIC_KEY_CACHE_ENTRIES = 4096
+/** Secret keys whose key objects a backend keeps. */
+const SECRET_KEY_CACHE_ENTRIES = 256
+
+function makeNobleEd25519(): Ed25519 {
+  const points = new KeyCache<noble.Point | null>(PUBLIC_KEY_CACHE_ENTRIES)
+  return {
+    name: 'noble',
+    sign: (message, seed) => noble.sign(message, seed),
+    verify: (sig, message, publicKey) => {
+      if (!signatureInRule(sig)) return false
+      const point = points.get(publicKey, () => publicKeyInRule(publicKey))
+      return point !== null && cofactorlessEquation(sig, message, publicKey, point)
+    },
+    publicKey: (seed) => noble.getPublicKey(seed),
+  }
+}
+
+/** The portable implementation: `@noble/ed25519` point arithmetic under the one rule. */
+export const nobleEd25519: Ed25519 = makeNobleEd25519()
+
 type Process = { getBuiltinModule?: (id: string) => unknown }
 const nodeCrypto = (globalThis as { process?: Process }).process?.getBuiltinModule?.(
   'node:crypto',
 ) as typeof NodeCrypto | undefined
 
-function makeNodeEd25519(c: typeof NodeCrypto): Ed25519 {
-  const secrets = new KeyCache<NodeCrypto.KeyObject>(256)
-  const publics = new KeyCache<NodeCrypto.KeyObject>(4096)
+/** node:crypto's own verdict (no rule) on `sig`; false when it throws. */
+function nodeVerifyAlone(
+  c: typeof NodeCrypto,
+  sig: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  try {
+    const key = c.createPublicKey({
+      key: withPrefix(SPKI_PREFIX, publicKey) as Buffer,
+      format: 'der',
+      type: 'spki',
+    })
+    return c.verify(null, message, key, sig)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The node:crypto backend, or `undefined` when this runtime's node:crypto does not compute
+ * the rule's cofactorless equation (`EQUATION_PROBE`; OpenSSL in Node does).
+ */
+function makeNodeEd25519(c: typeof NodeCrypto): Ed25519 | undefined {
+  const { key, message, honest, cofactoredOnly } = EQUATION_PROBE
+  if (
+    !nodeVerifyAlone(c, honest, message, key) ||
+    nodeVerifyAlone(c, cofactoredOnly, message, key)
+  ) {
+    return undefined
+  }
+  const secrets = new KeyCache<NodeCrypto.KeyObject>(SECRET_KEY_CACHE_ENTRIES)
+  const publics = new KeyCache<NodeCrypto.KeyObject | null>(PUBLIC_KEY_CACHE_ENTRIES)
   const secretKey = (seed: Uint8Array) =>
     secrets.get(seed, () =>
       c.createPrivateKey({
@@ -118,18 +167,17 @@ function makeNodeEd25519(c: typeof NodeCrypto): Ed25519 {
     name: 'node',
     sign: (message, seed) => toU8(c.sign(null, message, secretKey(seed))),
     verify: (sig, message, publicKey) => {
-      try {
-        const key = publics.get(publicKey, () =>
-          c.createPublicKey({
-            key: withPrefix(SPKI_PREFIX, publicKey) as Buffer,
-            format: 'der',
-            type: 'spki',
-          }),
-        )
-        return c.verify(null, message, key, sig)
-      } catch {
-        return false // not a valid curve point
-      }
+      if (!signatureInRule(sig)) return false
+      const key = publics.get(publicKey, () =>
+        publicKeyInRule(publicKey)
+          ? c.createPublicKey({
+              key: withPrefix(SPKI_PREFIX, publicKey) as Buffer,
+              format: 'der',
+              type: 'spki',
+            })
+          : null,
+      )
+      return key !== null && c.verify(null, message, key, sig)
     },
     publicKey: (seed) => {
       const der = c.createPublicKey(secretKey(seed)).export({ format: 'der', type: 'spki' })
@@ -138,7 +186,10 @@ function makeNodeEd25519(c: typeof NodeCrypto): Ed25519 {
   }
 }
 
-/** The `node:crypto` implementation, or `undefined` outside Node-compatible runtimes. */
+/**
+ * The `node:crypto` implementation, or `undefined` outside Node-compatible runtimes (and
+ * where node:crypto's Ed25519 does not compute the rule's equation).
+ */
 export const nodeEd25519: Ed25519 | undefined = nodeCrypto ? makeNodeEd25519(nodeCrypto) : undefined
 
 let active: Ed25519 = nodeEd25519 ?? nobleEd25519
@@ -161,8 +212,9 @@ export function useEd25519(impl: Ed25519): Ed25519 {
 let webCryptoProbe: Promise<Ed25519Async | undefined> | undefined
 
 /**
- * The WebCrypto implementation, or `undefined` when `crypto.subtle` lacks Ed25519.
- * Probed once (by importing a public key) and memoised.
+ * The WebCrypto implementation, or `undefined` when `crypto.subtle` lacks Ed25519 or does
+ * not compute the rule's cofactorless equation (docs/block-format.md). Probed once (two
+ * verifications) and memoised.
  */
 export function webCryptoEd25519(): Promise<Ed25519Async | undefined> {
   webCryptoProbe ??= probeWebCrypto()
@@ -176,19 +228,18 @@ async function probeWebCrypto(): Promise<Ed25519Async | undefined> {
   const subtle = globalThis.crypto?.subtle
   if (!subtle) return undefined
   const algorithm = { name: 'Ed25519' }
+  // usable when it has Ed25519 and computes the rule's equation
   try {
-    await subtle.importKey(
-      'raw',
-      source(nobleEd25519.publicKey(new Uint8Array(32))),
-      algorithm,
-      false,
-      ['verify'],
-    )
+    const { key, message, honest, cofactoredOnly } = EQUATION_PROBE
+    const probeKey = await subtle.importKey('raw', source(key), algorithm, false, ['verify'])
+    const accepts = (sig: Uint8Array) =>
+      subtle.verify(algorithm, probeKey, source(sig), source(message))
+    if (!(await accepts(honest)) || (await accepts(cofactoredOnly))) return undefined
   } catch {
     return undefined
   }
-  const publics = new KeyCache<Promise<CryptoKey>>(4096)
-  const secrets = new KeyCache<Promise<CryptoKey>>(256)
+  const publics = new KeyCache<Promise<CryptoKey> | null>(PUBLIC_KEY_CACHE_ENTRIES)
+  const secrets = new KeyCache<Promise<CryptoKey>>(SECRET_KEY_CACHE_ENTRIES)
   return {
     name: 'webcrypto',
     async sign(message, seed) {
@@ -200,13 +251,17 @@ async function probeWebCrypto(): Promise<Ed25519Async | undefined> {
       return new Uint8Array(await subtle.sign(algorithm, key, source(message)))
     },
     async verify(sig, message, publicKey) {
+      if (!signatureInRule(sig)) return false
+      const key = publics.get(publicKey, () =>
+        publicKeyInRule(publicKey)
+          ? subtle.importKey('raw', source(publicKey), algorithm, false, ['verify'])
+          : null,
+      )
+      if (key === null) return false
       try {
-        const key = await publics.get(publicKey, () =>
-          subtle.importKey('raw', source(publicKey), algorithm, false, ['verify']),
-        )
-        return await subtle.verify(algorithm, key, source(sig), source(message))
+        return await subtle.verify(algorithm, await key, source(sig), source(message))
       } catch {
-        return false
+        return false // the platform refused the key or the signature
       }
     },
   }

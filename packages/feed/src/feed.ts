@@ -83,7 +83,7 @@ function latin1(bytes: Uint8Array): string {
 
 /**
  * A chain of signed blocks, each linked to the one before by its parent signature
- * (picofeed v8 compatible; DESIGN.md, "The block format"). Blocks may come from several
+ * (picofeed v8 compatible; docs/block-format.md). Blocks may come from several
  * authors. A feed whose first block is not a genesis block is partial.
  *
  * Appending is amortised O(1): the feed owns one growing buffer that starts with the

@@ -1,6 +1,6 @@
 /**
  * The package resolves by its name through the exports map (to source under the
- * `@picostack/source` condition that vitest uses) and exports what DESIGN.md lists.
+ * `@picostack/source` condition that vitest uses) and exports what the README lists.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -17,7 +17,7 @@ describe('package', () => {
     expect(Object.keys(byName).sort()).toEqual(Object.keys(bySource).sort())
   })
 
-  it('exports the names DESIGN.md promises', () => {
+  it('exports the names the README promises', () => {
     for (const name of [
       'Feed',
       'Block',
