@@ -27,7 +27,7 @@ export class PicoError<Code extends string = string> extends Error {
  * | code | meaning |
  * |---|---|
  * | `FEED_DECODE` | bytes are not a well-formed block or feed (truncated, bad varint, bad header) |
- * | `FEED_SIGNATURE` | a block's Ed25519 signature does not verify |
+ * | `FEED_SIGNATURE` | a block's Ed25519 signature does not verify under the package's rule (docs/block-format.md, "Signatures") |
  * | `FEED_PARENT` | a block's parent signature does not match the block before it |
  * | `FEED_UNRELATED` | two feeds share no block or parent (`diff`) |
  * | `FEED_DIVERGED` | two feeds fork: same parent, different blocks (`diff`) |
