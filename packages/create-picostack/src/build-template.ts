@@ -1,27 +1,111 @@
 /**
- * Builds `template/` from the repository's to-do example (`examples/todo`), so the
- * template is never a hand-kept copy: `pnpm --filter create-picostack build` (also run by
- * `prepack`) regenerates it, and `template/` is git-ignored.
+ * Builds the templates (`templates/<name>/`) from the repository's examples (the to-do app
+ * in `examples/todo` and `examples/todo-web`; the guide's chat kernel in `examples/chat`),
+ * so no template is a hand-kept copy: `pnpm --filter create-picostack build` (also run by
+ * `prepack`) regenerates them, and `templates/` is git-ignored.
  *
- * The example's sources, tests and scripts are copied as they are, minus what only makes
+ * The examples' sources, tests and scripts are copied as they are, minus what only makes
  * sense inside this repository (the `@picostack/source` condition, `pnpm --filter`
  * commands); `package.json`, `tsconfig.json`, `vitest.config.ts` and `README.md` are
- * written for a standalone app that installs picostack from npm.
+ * written for a standalone app that installs picostack from npm (or, with `--workspace`,
+ * from packed tarballs of a checkout).
  */
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { PACKAGE_DIR, TEMPLATE_DIR, TEMPLATE_NAME } from './template.ts'
+import {
+  DEFAULT_TEMPLATE,
+  DOCS_PLACEHOLDER,
+  PACKAGE_DIR,
+  TEMPLATE_NAME,
+  TEMPLATE_NAMES,
+  type TemplateName,
+  templateDir,
+} from './template.ts'
 
-/**
- * What of the repository makes up the template: `paths` (folders or files) of `from` are
- * copied to `to` inside the template. The first entry is the app's root.
- */
-export const TEMPLATE_SOURCES: readonly { from: string; to: string; paths: readonly string[] }[] = [
-  { from: 'examples/todo', to: '.', paths: ['src', 'test', 'scripts'] },
-  // The web page, without its Chromium tests (they need a system browser).
-  { from: 'examples/todo-web', to: 'web', paths: ['index.html', 'vite.config.ts', 'src'] },
-]
+/** A folder of the repository copied into a template: `paths` of `from` go to `to`. */
+export interface TemplateSource {
+  /** The repository folder. */
+  from: string
+  /** Where in the template its `paths` go. */
+  to: string
+  /** Files or folders of `from`. */
+  paths: readonly string[]
+}
+
+/** What a template is made of, and what is written for it. */
+export interface TemplateSpec {
+  /** Copied folders; the first is the app's root (its package.json scripts and README). */
+  sources: readonly TemplateSource[]
+  /** Scripts beyond the example's own (`test` and `typecheck` every template has). */
+  scripts: Record<string, string>
+  /** Dependencies beyond the example's own (workspace packages at `^` their version). */
+  dependencies: Record<string, string>
+  /** Dev dependencies, at the repository's versions. */
+  tools: readonly string[]
+  /** The tsconfig's `include`. */
+  include: readonly string[]
+  /** What the vitest config says about its timeouts. */
+  testsNote: string
+  /** Text after the example's README. */
+  readmeFooter: string
+}
+
+const LEARN_MORE = `
+## Learn more
+
+Made with create-picostack. picostack's guides (getting started, concepts, the block
+format, the sync protocol) are in ${DOCS_PLACEHOLDER}; start with its \`README.md\`.
+Each picostack package's guide is its README (\`node_modules/picostack/README.md\` once
+installed).
+`
+
+/** The templates, by name: what of the repository each is made of. */
+export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
+  todo: {
+    sources: [
+      { from: 'examples/todo', to: '.', paths: ['src', 'test', 'scripts'] },
+      // The web page, without its Chromium tests (they need a system browser).
+      { from: 'examples/todo-web', to: 'web', paths: ['index.html', 'vite.config.ts', 'src'] },
+    ],
+    scripts: {
+      web: 'vite web',
+      'build:web': 'vite build web',
+      preview: 'vite build web && vite preview web',
+      relay: 'picostack-relay',
+    },
+    // `npm run relay` runs the bin of @picostack/relay.
+    dependencies: { '@picostack/relay': 'workspace:*' },
+    tools: ['@types/node', 'tsx', 'typescript', 'vite', 'vitest'],
+    // hyperswarm and hyperdht ship no types; @picostack/modem carries declarations for them.
+    include: ['src', 'test', 'scripts', 'web', 'node_modules/@picostack/modem/src/types'],
+    testsNote:
+      'The tests start peers over a local HyperDHT testnet (127.0.0.1) and child processes.',
+    readmeFooter: `
+## The web page (\`web/\`)
+
+The same kernel in a browser tab: tasks in IndexedDB, synced through a relay peer (a
+kernel in Node on the list's topic that browsers reach over a WebSocket).
+
+\`\`\`sh
+npm run relay -- --topic our-flat --port 8080   # picostack-relay from @picostack/relay
+npm run web                                     # open http://localhost:5173/?relay=ws://localhost:8080/
+npm run build:web                               # a static site in web/dist
+npm run preview                                 # builds it and serves web/dist on http://localhost:4173/
+\`\`\`
+${LEARN_MORE}`,
+  },
+  minimal: {
+    sources: [{ from: 'examples/chat', to: '.', paths: ['src', 'test'] }],
+    scripts: {},
+    dependencies: {},
+    tools: ['@types/node', 'tsx', 'typescript', 'vitest'],
+    // Scripts of your own next to package.json (`npx tsx two-peers.ts`) are checked too.
+    include: ['src', 'test', '*.ts'],
+    testsNote: 'The tests run peers in memory, in this process.',
+    readmeFooter: LEARN_MORE,
+  },
+}
 
 /** Text edits applied to every copied file and the README: [find, replace]. */
 const EDITS: readonly [string | RegExp, string][] = [
@@ -32,32 +116,14 @@ const EDITS: readonly [string | RegExp, string][] = [
   [/ --conditions=@picostack\/source/g, ''],
   [/pnpm demo +# from the repository root: /g, 'npm run demo   # '],
   [/pnpm --filter todo demo/g, 'npm run demo --'],
-  [/pnpm --filter todo todo /g, 'npm run todo -- '],
-  [/npx vitest run --project todo/g, 'npm test'],
+  [/pnpm --filter todo (todo|testnet) /g, 'npm run $1 -- '],
+  [/pnpm --filter todo testnet/g, 'npm run testnet'],
+  [/npx vitest run --project \w+/g, 'npm test'],
   [/pnpm demo/g, 'npm run demo'],
 ]
 
 /** What must not survive the edits: repository-only commands and conditions. */
 const LEFTOVERS = /workspace:|@picostack\/source|pnpm |--project /
-
-/** The template's README ends with where to read on. */
-const README_FOOTER = `
-## The web page (\`web/\`)
-
-The same kernel in a browser tab: tasks in IndexedDB, synced through a relay peer (a
-kernel in Node on the list's topic that browsers reach over a WebSocket).
-
-\`\`\`sh
-npm run relay -- --topic our-flat --port 8080   # picostack-relay from @picostack/relay
-npm run web                                     # open http://localhost:5173/?relay=ws://localhost:8080/
-npm run build:web                               # a static site in web/dist
-\`\`\`
-
-## Learn more
-
-Made with \`npm create picostack\`. The picostack guides, concepts and API reference:
-https://www.npmjs.com/package/picostack (and \`docs/\` in the picostack repository).
-`
 
 type PackageJson = {
   name: string
@@ -86,8 +152,9 @@ function edit(text: string, file: string): string {
 async function workspaceVersions(repoRoot: string): Promise<Map<string, string>> {
   const versions = new Map<string, string>()
   for (const dir of await readdir(join(repoRoot, 'packages'))) {
-    const pkg = await readJson<PackageJson>(join(repoRoot, 'packages', dir, 'package.json'))
-    versions.set(pkg.name, pkg.version)
+    const path = join(repoRoot, 'packages', dir, 'package.json')
+    const pkg = await readJson<PackageJson>(path).catch(() => undefined)
+    if (pkg) versions.set(pkg.name, pkg.version)
   }
   return versions
 }
@@ -118,32 +185,41 @@ async function copyEdited(from: string, to: string): Promise<void> {
   for (const file of files) await writeFile(file, edit(await readFile(file, 'utf8'), file))
 }
 
-const TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    lib: ['ES2022', 'DOM'],
-    module: 'ESNext',
-    moduleResolution: 'Bundler',
-    strict: true,
-    noUncheckedIndexedAccess: true,
-    noImplicitOverride: true,
-    verbatimModuleSyntax: true,
-    isolatedModules: true,
-    skipLibCheck: true,
-    noEmit: true,
-    allowImportingTsExtensions: true,
-    types: ['node'],
-  },
-  // hyperswarm and hyperdht ship no types; @picostack/modem carries declarations for them.
-  include: ['src', 'test', 'scripts', 'web', 'node_modules/@picostack/modem/src/types'],
+/**
+ * The tsconfig.json of a template: strict, for TypeScript run by tsx and vitest (no emit).
+ * `skipLibCheck` is needed: abstract-level's own declarations do not type-check under
+ * these options.
+ */
+export function templateTsconfig(name: TemplateName): {
+  compilerOptions: Record<string, unknown>
+  include: string[]
+} {
+  return {
+    compilerOptions: {
+      target: 'ES2022',
+      lib: ['ES2022', 'DOM'],
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      noImplicitOverride: true,
+      verbatimModuleSyntax: true,
+      isolatedModules: true,
+      skipLibCheck: true,
+      noEmit: true,
+      allowImportingTsExtensions: true,
+      types: ['node'],
+    },
+    include: [...TEMPLATES[name].include],
+  }
 }
 
-const VITEST_CONFIG = `import { defineConfig } from 'vitest/config'
+const vitestConfig = (spec: TemplateSpec) => `import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The tests start peers over a local HyperDHT testnet (127.0.0.1) and child processes.
+    // ${spec.testsNote}
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
@@ -153,30 +229,42 @@ export default defineConfig({
 const GITIGNORE = 'node_modules\n*.log\nweb/dist\n'
 
 /**
- * Writes the template into `outDir` (emptied first) from the repository at `repoRoot`.
+ * Writes the template `name` into `outDir` (emptied first) from the repository at `repoRoot`.
  * @returns the files written, relative to `outDir`, sorted
  * @throws Error when an example file still holds repository-only text after the edits
  */
-export async function buildTemplate(repoRoot: string, outDir: string): Promise<string[]> {
+export async function buildTemplate(
+  repoRoot: string,
+  outDir: string,
+  name: TemplateName = DEFAULT_TEMPLATE,
+): Promise<string[]> {
+  const spec = TEMPLATES[name]
   await rm(outDir, { recursive: true, force: true })
   await mkdir(outDir, { recursive: true })
   const versions = await workspaceVersions(repoRoot)
   const root = await readJson<PackageJson>(join(repoRoot, 'package.json'))
-  const [main] = TEMPLATE_SOURCES
+  const [main] = spec.sources
   const example = await readJson<PackageJson>(join(repoRoot, main!.from, 'package.json'))
 
-  for (const source of TEMPLATE_SOURCES) {
+  for (const source of spec.sources) {
     for (const path of source.paths) {
       await copyEdited(join(repoRoot, source.from, path), join(outDir, source.to, path))
     }
   }
 
-  const web = await readJson<PackageJson>(join(repoRoot, 'examples/todo-web/package.json'))
+  // Tool versions: the repository's, else those of the examples the template copies.
+  const sourcePackages = await Promise.all(
+    spec.sources.map((source) =>
+      readJson<PackageJson>(join(repoRoot, source.from, 'package.json')),
+    ),
+  )
   const toolRange = (tool: string) =>
-    root.devDependencies?.[tool] ?? web.devDependencies?.[tool] ?? 'latest'
-  const tools = ['@types/node', 'tsx', 'typescript', 'vite', 'vitest']
+    [root, ...sourcePackages].map((pkg) => pkg.devDependencies?.[tool]).find(Boolean) ?? 'latest'
   const scripts = Object.fromEntries(
-    Object.entries(example.scripts ?? {}).map(([name, command]) => [name, edit(command, name)]),
+    Object.entries(example.scripts ?? {}).map(([script, command]) => [
+      script,
+      edit(command, script),
+    ]),
   )
   await writeJson(join(outDir, 'package.json'), {
     name: TEMPLATE_NAME,
@@ -185,28 +273,17 @@ export async function buildTemplate(repoRoot: string, outDir: string): Promise<s
     description: example.description,
     type: 'module',
     engines: { node: '>=20.19' },
-    scripts: {
-      ...scripts,
-      test: 'vitest run',
-      typecheck: 'tsc',
-      web: 'vite web',
-      'build:web': 'vite build web',
-      relay: 'picostack-relay',
-    },
-    // `npm run relay` runs the bin of @picostack/relay.
-    dependencies: publishedRanges(
-      { ...example.dependencies, '@picostack/relay': 'workspace:*' },
-      versions,
-    ),
-    devDependencies: Object.fromEntries(tools.map((tool) => [tool, toolRange(tool)])),
+    scripts: { ...scripts, test: 'vitest run', typecheck: 'tsc', ...spec.scripts },
+    dependencies: publishedRanges({ ...example.dependencies, ...spec.dependencies }, versions),
+    devDependencies: Object.fromEntries(spec.tools.map((tool) => [tool, toolRange(tool)])),
   })
-  await writeJson(join(outDir, 'tsconfig.json'), TSCONFIG)
-  await writeFile(join(outDir, 'vitest.config.ts'), VITEST_CONFIG)
+  await writeJson(join(outDir, 'tsconfig.json'), templateTsconfig(name))
+  await writeFile(join(outDir, 'vitest.config.ts'), vitestConfig(spec))
   // npm drops `.gitignore` from packed packages, so it travels as `gitignore`.
   await writeFile(join(outDir, 'gitignore'), GITIGNORE)
   const readme = await readFile(join(repoRoot, main!.from, 'README.md'), 'utf8')
   const body = readme.replace(/^# [^:\n]+/, `# ${TEMPLATE_NAME}`)
-  await writeFile(join(outDir, 'README.md'), edit(body, 'README.md') + README_FOOTER)
+  await writeFile(join(outDir, 'README.md'), edit(body, 'README.md') + spec.readmeFooter)
 
   const files = await readdir(outDir, { recursive: true, withFileTypes: true })
   return files
@@ -215,8 +292,11 @@ export async function buildTemplate(repoRoot: string, outDir: string): Promise<s
     .sort()
 }
 
-// `tsx src/build-template.ts` (the package's build step) writes ./template.
+// `tsx src/build-template.ts` (the package's build step) writes every template into ./templates.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const files = await buildTemplate(join(PACKAGE_DIR, '..', '..'), TEMPLATE_DIR)
-  console.log(`template: ${files.length} files from ${TEMPLATE_SOURCES.map((s) => s.from)}`)
+  for (const name of TEMPLATE_NAMES) {
+    const files = await buildTemplate(join(PACKAGE_DIR, '..', '..'), templateDir(name), name)
+    const from = TEMPLATES[name].sources.map((source) => source.from)
+    console.log(`template ${name}: ${files.length} files from ${from.join(', ')}`)
+  }
 }

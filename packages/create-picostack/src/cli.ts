@@ -3,34 +3,64 @@
  * `npm create picostack <dir>` (or `create-picostack <dir>`): a new picostack app in `dir`.
  * Exit code 0 when created, 1 on any error (printed as `error <CODE>: <message>`).
  */
-import { relative } from 'node:path'
+import { isAbsolute, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type CreatedApp, createApp } from './create.ts'
 import { CreateError } from './errors.ts'
+import { DEFAULT_TEMPLATE, TEMPLATE_NAMES, type TemplateName } from './template.ts'
 
-const USAGE = `usage: create-picostack <dir> [--name <package-name>] [--workspace <picostack checkout>]
+const USAGE = `usage: create-picostack <dir> [--template ${TEMPLATE_NAMES.join('|')}] [--name <package-name>] [--workspace <picostack checkout>]
 
-Creates a peer-to-peer to-do app (kernel, CLI, tests) in <dir>, a new or empty folder.
+Creates a picostack app in <dir>, a new or empty folder.
 
 options:
+  --template <name>     todo (default): a peer-to-peer to-do app (kernel, CLI, web page,
+                        demo, tests); minimal: one kernel file and one test
   --name <name>         the app's package name (default: the folder's name)
   --workspace <path>    install the picostack packages from a built local checkout
                         (packed into <dir>/packs) instead of the npm registry
   -h, --help            this text`
 
-function nextSteps(app: CreatedApp): string {
-  const cd = relative(process.cwd(), app.dir) || '.'
-  return `Created ${app.name} in ${app.dir}${Object.keys(app.packs).length ? ` (picostack from ${Object.keys(app.packs).length} local packs)` : ''}
+/**
+ * The folder the user ran the command in. npm and npx run a package's bin in that folder,
+ * but set INIT_CWD to it either way; a script runner that starts the bin elsewhere
+ * (\`pnpm --filter create-picostack exec\`) leaves INIT_CWD unset or at the user's folder.
+ */
+function userCwd(): string {
+  return process.env.INIT_CWD || process.cwd()
+}
 
-Next steps:
-  cd ${cd}
-  npm install
-  npm test                        # its tests: rules, CLI, peers syncing on a local testnet
+/** `dir` as the user would type it to get there from `cwd`: relative inside it, else absolute. */
+function pathFrom(cwd: string, dir: string): string {
+  const path = relative(cwd, dir)
+  return path === '' ? '.' : path.startsWith('..') || isAbsolute(path) ? dir : path
+}
+
+const STEPS: Record<TemplateName, string> = {
+  todo: `  npm test                        # its tests: rules, CLI, peers syncing on a local testnet
   npm run todo -- add buy milk    # a task, offline
   npm run todo -- list
   npm run demo                    # three peers syncing on a local testnet
+  npm run testnet                 # a local HyperDHT testnet to serve your own peers on
 
-Edit src/kernel.ts to make it your app; README.md explains the rules it enforces.`
+The task rules are in src/kernel.ts (the Tasks collection's compute); the CLI
+(src/commands.ts), the web page (web/src/main.ts) and the tests use it. README.md
+explains the rules and which file does what. For a blank kernel of your own, create
+another app with --template minimal.`,
+  minimal: `  npm test                        # the kernel's rules, two peers syncing in memory
+
+Your app is src/kernel.ts (what a valid block is, and the state it makes) and its test
+is test/kernel.test.ts; README.md says where to go on from there.`,
+}
+
+function nextSteps(app: CreatedApp, cwd: string): string {
+  const packs = Object.keys(app.packs).length
+  return `Created ${app.name} in ${app.dir} (template ${app.template}${packs ? `, picostack from ${packs} local packs` : ''})
+
+Next steps:
+  cd ${pathFrom(cwd, app.dir)}
+  npm install
+${STEPS[app.template]}`
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -40,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
         args: argv,
         allowPositionals: true,
         options: {
+          template: { type: 'string', default: DEFAULT_TEMPLATE },
           name: { type: 'string' },
           workspace: { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
@@ -57,8 +88,13 @@ async function main(argv: string[]): Promise<number> {
   if (!dir || extra.length) {
     throw new CreateError('CREATE_INVALID_INPUT', `expected one folder\n\n${USAGE}`)
   }
-  const app = await createApp(dir, { name: values.name, workspace: values.workspace })
-  console.log(nextSteps(app))
+  const cwd = userCwd()
+  const app = await createApp(resolve(cwd, dir), {
+    name: values.name,
+    template: values.template as TemplateName,
+    workspace: values.workspace && resolve(cwd, values.workspace),
+  })
+  console.log(nextSteps(app, cwd))
   return 0
 }
 

@@ -2,7 +2,14 @@
 import { cp, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { CreateError } from './errors.ts'
-import { TEMPLATE_DIR, TEMPLATE_NAME } from './template.ts'
+import {
+  DEFAULT_TEMPLATE,
+  DOCS_PLACEHOLDER,
+  TEMPLATE_NAME,
+  TEMPLATE_NAMES,
+  type TemplateName,
+  templateDir,
+} from './template.ts'
 import { packWorkspace } from './workspace.ts'
 
 /** Options of {@link createApp}. */
@@ -15,7 +22,9 @@ export interface CreateOptions {
    * the tarballs (`file:` dependencies, plus `overrides` for the ones it gets indirectly).
    */
   workspace?: string
-  /** The template folder to copy. Default: the one bundled in this package. */
+  /** Which bundled template (default `todo`: the to-do app; `minimal`: one kernel and one test). */
+  template?: TemplateName
+  /** The template folder to copy. Default: the bundled one that `template` names. */
   templateDir?: string
 }
 
@@ -25,6 +34,8 @@ export interface CreatedApp {
   dir: string
   /** Its package name. */
   name: string
+  /** The template it was made from. */
+  template: TemplateName
   /** The picostack tarballs it installs, by package name (only with `workspace`). */
   packs: Record<string, string>
 }
@@ -63,35 +74,47 @@ async function checkTarget(dir: string): Promise<void> {
 }
 
 /**
- * Creates a picostack app (the to-do kernel, its CLI and tests) in `dir`, which must not
- * exist or be empty. Installs nothing: run `npm install` in it next.
+ * Creates a picostack app from a template (the to-do app, or with `template: 'minimal'` one
+ * kernel file and one test) in `dir`, which must not exist or be empty. Installs nothing:
+ * run `npm install` in it next.
  * @throws CREATE_NOT_EMPTY when `dir` holds anything (nothing is written)
  * @throws CREATE_INVALID_NAME when the name is not a valid npm name
+ * @throws CREATE_INVALID_INPUT when `template` is not one of {@link TEMPLATE_NAMES}
  * @throws CREATE_NO_TEMPLATE when the template is missing (a checkout that was not built)
  * @throws CREATE_WORKSPACE when `workspace` is not a built picostack checkout
  */
 export async function createApp(dir: string, options: CreateOptions = {}): Promise<CreatedApp> {
   const target = resolve(dir)
   const name = checkPackageName(options.name ?? basename(target))
-  const templateDir = options.templateDir ?? TEMPLATE_DIR
+  const { template = DEFAULT_TEMPLATE } = options
+  if (!TEMPLATE_NAMES.includes(template)) {
+    throw new CreateError(
+      'CREATE_INVALID_INPUT',
+      `no template "${template}"; the templates are ${TEMPLATE_NAMES.join(', ')}`,
+    )
+  }
+  const source = options.templateDir ?? templateDir(template)
   await checkTarget(target)
-  const template = await readFile(join(templateDir, 'package.json'), 'utf8').catch((cause) => {
+  const templateJson = await readFile(join(source, 'package.json'), 'utf8').catch((cause) => {
     throw new CreateError(
       'CREATE_NO_TEMPLATE',
-      `no template in ${templateDir}; run \`pnpm --filter create-picostack build\` first`,
+      `no template in ${source}; run \`pnpm --filter create-picostack build\` first`,
       { cause },
     )
   })
 
   await mkdir(target, { recursive: true })
-  await cp(templateDir, target, { recursive: true })
+  await cp(source, target, { recursive: true })
   await rename(join(target, 'gitignore'), join(target, '.gitignore'))
-  const pkg = JSON.parse(template)
+  const pkg = JSON.parse(templateJson)
   pkg.name = name
   const readme = join(target, 'README.md')
+  const docs = options.workspace && `\`${join(resolve(options.workspace), 'docs')}/\``
   await writeFile(
     readme,
-    (await readFile(readme, 'utf8')).replace(`# ${TEMPLATE_NAME}`, `# ${name}`),
+    (await readFile(readme, 'utf8'))
+      .replace(`# ${TEMPLATE_NAME}`, `# ${name}`)
+      .replace(DOCS_PLACEHOLDER, docs || DOCS_PLACEHOLDER),
   )
 
   const packs = options.workspace
@@ -104,5 +127,5 @@ export async function createApp(dir: string, options: CreateOptions = {}): Promi
   const indirect = Object.keys(packs).filter((dep) => !(dep in pkg.dependencies))
   if (indirect.length) pkg.overrides = Object.fromEntries(indirect.map((dep) => [dep, spec(dep)]))
   await writeFile(join(target, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
-  return { dir: target, name, packs }
+  return { dir: target, name, template, packs }
 }

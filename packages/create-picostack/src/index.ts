@@ -1,4 +1,11 @@
 export { type CreatedApp, type CreateOptions, checkPackageName, createApp } from './create.ts'
 export { CreateError, type CreateErrorCode } from './errors.ts'
-export { TEMPLATE_DIR, TEMPLATE_NAME } from './template.ts'
+export {
+  DEFAULT_TEMPLATE,
+  TEMPLATE_NAME,
+  TEMPLATE_NAMES,
+  TEMPLATES_DIR,
+  type TemplateName,
+  templateDir,
+} from './template.ts'
 export { packWorkspace, tarballName } from './workspace.ts'

@@ -1,12 +1,38 @@
-/** Where the bundled template lives and what it is called before an app renames it. */
+/** Where the bundled templates live, which there are, and what an app is called before it is renamed. */
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** The package name inside `template/`; `createApp` replaces it with the app's name. */
+/** The package name inside each template; `createApp` replaces it with the app's name. */
 export const TEMPLATE_NAME = 'picostack-app'
+
+/**
+ * The templates an app can start from:
+ * - `todo`: the peer-to-peer to-do app (`examples/todo` and `examples/todo-web`): kernel,
+ *   CLI, web page, three-peer demo, local testnet, and their tests.
+ * - `minimal`: one kernel file and one test (`examples/chat`, the getting-started guide's
+ *   chat kernel).
+ */
+export const TEMPLATE_NAMES = ['todo', 'minimal'] as const
+
+/** One of {@link TEMPLATE_NAMES}. */
+export type TemplateName = (typeof TEMPLATE_NAMES)[number]
+
+/** The template `create-picostack` uses unless told otherwise. */
+export const DEFAULT_TEMPLATE: TemplateName = 'todo'
 
 /** This package's folder (the sources in `src/` and the build in `dist/` sit one below it). */
 export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** The bundled template, written by `build` (`src/build-template.ts`) and shipped in the package. */
-export const TEMPLATE_DIR = join(PACKAGE_DIR, 'template')
+/** The bundled templates, one folder each, written by `build` (`src/build-template.ts`) and shipped in the package. */
+export const TEMPLATES_DIR = join(PACKAGE_DIR, 'templates')
+
+/** The folder of the bundled template `name`. */
+export function templateDir(name: TemplateName): string {
+  return join(TEMPLATES_DIR, name)
+}
+
+/**
+ * The text of a template's README that names where picostack's guides are; with
+ * `--workspace`, `createApp` replaces it with the checkout's own `docs/` folder.
+ */
+export const DOCS_PLACEHOLDER = 'the `docs/` folder of the picostack repository'

@@ -4,29 +4,34 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildTemplate, TEMPLATE_SOURCES } from '../src/build-template.ts'
+import { buildTemplate, TEMPLATES, templateTsconfig } from '../src/build-template.ts'
 import { checkPackageName, createApp, TEMPLATE_NAME, tarballName } from '../src/index.ts'
-import { PACKAGE_DIR } from '../src/template.ts'
+import { PACKAGE_DIR, TEMPLATE_NAMES, type TemplateName } from '../src/template.ts'
 
 const run = promisify(execFile)
 const REPO_ROOT = join(PACKAGE_DIR, '..', '..')
 const EXAMPLE = join(REPO_ROOT, 'examples', 'todo')
 
 let tmp: string
+/** Each template, built into tmp/templates/<name>, with the files written. */
+const built = {} as Record<TemplateName, { dir: string; files: string[] }>
 let template: string
-let files: string[]
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'create-picostack-'))
-  template = join(tmp, 'template')
-  files = await buildTemplate(REPO_ROOT, template)
+  for (const name of TEMPLATE_NAMES) {
+    const dir = join(tmp, 'templates', name)
+    built[name] = { dir, files: await buildTemplate(REPO_ROOT, dir, name) }
+  }
+  template = built.todo.dir
 })
 afterAll(() => rm(tmp, { recursive: true, force: true }))
 
-/** Runs the CLI from source; resolves with its exit code and output. */
+/** Runs the CLI from source (in this package's folder); resolves with its exit code and output. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const out = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: PACKAGE_DIR,
+      env: { ...process.env, INIT_CWD: '' },
     })
     return { code: 0, ...out }
   } catch (err) {
@@ -42,37 +47,51 @@ const failure = (promise: Promise<unknown>) =>
   )
 
 describe('buildTemplate', () => {
-  it('copies every file of the example apps, edited only where the repository shows', async () => {
-    const copied: [from: string, to: string][] = []
-    for (const source of TEMPLATE_SOURCES) {
-      for (const path of source.paths) {
-        const from = join(REPO_ROOT, source.from, path)
-        const entries = (await stat(from)).isFile()
-          ? ['']
-          : (await readdir(from, { recursive: true, withFileTypes: true }))
-              .filter((entry) => entry.isFile())
-              .map((entry) => relative(from, join(entry.parentPath, entry.name)))
-        for (const entry of entries) {
-          copied.push([join(from, entry), join(source.to, path, entry)])
+  it.each(TEMPLATE_NAMES)(
+    '%s: copies every file of its examples, edited only where the repository shows',
+    async (name) => {
+      const { dir, files } = built[name]
+      const copied: [from: string, to: string][] = []
+      for (const source of TEMPLATES[name].sources) {
+        for (const path of source.paths) {
+          const from = join(REPO_ROOT, source.from, path)
+          const entries = (await stat(from)).isFile()
+            ? ['']
+            : (await readdir(from, { recursive: true, withFileTypes: true }))
+                .filter((entry) => entry.isFile())
+                .map((entry) => relative(from, join(entry.parentPath, entry.name)))
+          for (const entry of entries) {
+            copied.push([join(from, entry), join(source.to, path, entry)])
+          }
         }
       }
-    }
-    const written = ['README.md', 'gitignore', 'package.json', 'tsconfig.json', 'vitest.config.ts']
-    expect(files).toEqual([...copied.map(([, to]) => to), ...written].sort())
+      const written = [
+        'README.md',
+        'gitignore',
+        'package.json',
+        'tsconfig.json',
+        'vitest.config.ts',
+      ]
+      expect(files).toEqual([...copied.map(([, to]) => to), ...written].sort())
 
-    // Only condition flags, pnpm commands and the web page's import of the kernel differ.
-    const normal = (text: string) =>
-      text
-        .replaceAll(/,? '?--conditions=@picostack\/source'?|'@picostack\/source', /g, '')
-        .replaceAll(/ *\/\/ The workspace packages' TypeScript sources[^\n]*\n/g, '')
-        .replaceAll(/pnpm demo|npm run demo/g, 'DEMO')
-        .replaceAll("from '../../src/kernel.ts'", "from 'todo'")
-    for (const [from, to] of copied) {
-      const edited = await readFile(join(template, to), 'utf8')
-      expect(edited).not.toMatch(/@picostack\/source|workspace:|pnpm /)
-      expect(normal(edited), to).toBe(normal(await readFile(from, 'utf8')))
-    }
-  })
+      // Only condition flags, pnpm commands and the web page's import of the kernel differ.
+      const normal = (text: string) =>
+        text
+          .replaceAll(/,? '?--conditions=@picostack\/source'?|'@picostack\/source', /g, '')
+          .replaceAll(/ *\/\/ The workspace packages' TypeScript sources[^\n]*\n/g, '')
+          .replaceAll(/pnpm demo|npm run demo/g, 'DEMO')
+          .replaceAll(/pnpm --filter todo (todo|testnet) |npm run (todo|testnet) -- /g, 'RUN $1$2 ')
+          .replaceAll("from '../../src/kernel.ts'", "from 'todo'")
+      for (const [from, to] of copied) {
+        const edited = await readFile(join(dir, to), 'utf8')
+        expect(edited).not.toMatch(/@picostack\/source|workspace:|pnpm /)
+        expect(normal(edited), to).toBe(normal(await readFile(from, 'utf8')))
+      }
+      expect(JSON.parse(await readFile(join(dir, 'tsconfig.json'), 'utf8'))).toEqual(
+        templateTsconfig(name),
+      )
+    },
+  )
 
   it('writes a standalone package.json: published picostack ranges, test scripts, no workspace', async () => {
     const pkg = JSON.parse(await readFile(join(template, 'package.json'), 'utf8'))
@@ -89,6 +108,8 @@ describe('buildTemplate', () => {
       typecheck: 'tsc',
       todo: 'tsx src/cli.ts',
       demo: 'tsx scripts/demo.ts',
+      testnet: 'tsx scripts/testnet.ts',
+      preview: 'vite build web && vite preview web',
     })
     expect(Object.keys(pkg.devDependencies).sort()).toEqual([
       '@types/node',
@@ -104,19 +125,54 @@ describe('buildTemplate', () => {
   })
 })
 
+describe('the minimal template', () => {
+  it('is one kernel file and one test, with picostack and the tools to test them', async () => {
+    const { dir, files } = built.minimal
+    expect(files.filter((file) => file.endsWith('.ts') && file !== 'vitest.config.ts')).toEqual([
+      'src/kernel.ts',
+      'test/kernel.test.ts',
+    ])
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
+    expect(Object.keys(pkg.dependencies)).toEqual(['picostack'])
+    expect(pkg.scripts).toEqual({ test: 'vitest run', typecheck: 'tsc' })
+    expect(Object.keys(pkg.devDependencies).sort()).toEqual([
+      '@types/node',
+      'tsx',
+      'typescript',
+      'vitest',
+    ])
+    const readme = await readFile(join(dir, 'README.md'), 'utf8')
+    expect(readme).not.toMatch(/--project|pnpm /)
+  })
+})
+
 describe('the template', () => {
-  it('passes the repository lint (Biome), so a built template/ never fails `pnpm lint`', async () => {
+  it('passes the repository lint (Biome), so a built templates/ never fails `pnpm lint`', async () => {
     const biome = join(REPO_ROOT, 'node_modules', '.bin', 'biome')
     const config = join(REPO_ROOT, 'biome.json')
-    const result = await run(biome, ['check', '--config-path', config, template]).catch((e) => e)
+    const dirs = TEMPLATE_NAMES.map((name) => built[name].dir)
+    const result = await run(biome, ['check', '--config-path', config, ...dirs]).catch((e) => e)
     expect(result.code === undefined ? '' : result.stderr).toBe('')
+  })
+
+  it('points the README at picostack docs, never at the unrelated npm package', async () => {
+    for (const name of TEMPLATE_NAMES) {
+      const readme = await readFile(join(built[name].dir, 'README.md'), 'utf8')
+      expect(readme).toContain('## Learn more')
+      expect(readme).not.toMatch(/npmjs\.com\/package\/picostack\b/)
+    }
   })
 })
 
 describe('createApp', () => {
   it('copies the template, names the package and the README, restores .gitignore', async () => {
     const app = await createApp(join(tmp, 'apps', 'my-app'), { templateDir: template })
-    expect(app).toEqual({ dir: join(tmp, 'apps', 'my-app'), name: 'my-app', packs: {} })
+    expect(app).toEqual({
+      dir: join(tmp, 'apps', 'my-app'),
+      name: 'my-app',
+      template: 'todo',
+      packs: {},
+    })
     const pkg = JSON.parse(await readFile(join(app.dir, 'package.json'), 'utf8'))
     expect(pkg.name).toBe('my-app')
     expect(pkg.overrides).toBeUndefined()
@@ -161,6 +217,17 @@ describe('createApp', () => {
     expect(await readFile(join(dir, 'notes.txt'), 'utf8')).toBe('mine')
   })
 
+  it('copies the minimal template when asked, and refuses a template that does not exist', async () => {
+    const dir = join(tmp, 'apps', 'mini')
+    const app = await createApp(dir, { template: 'minimal', templateDir: built.minimal.dir })
+    expect(app.template).toBe('minimal')
+    expect((await readdir(join(dir, 'src'))).sort()).toEqual(['kernel.ts'])
+    expect((await readdir(join(dir, 'test'))).sort()).toEqual(['kernel.test.ts'])
+    const unknown = createApp(join(tmp, 'a0'), { template: 'huge' as TemplateName })
+    expect(await failure(unknown)).toMatchObject({ code: 'CREATE_INVALID_INPUT' })
+    await expect(readdir(join(tmp, 'a0'))).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
   it('refuses bad names, a missing template and a folder that is no picostack checkout', async () => {
     for (const name of ['My-App', '.hidden', 'a b', '', 'x'.repeat(215), '@/x']) {
       expect(() => checkPackageName(name)).toThrow(
@@ -189,11 +256,17 @@ describe('the create-picostack command', () => {
     expect((await cli('--bogus', 'x')).stderr).toMatch(/^error CREATE_INVALID_INPUT: /)
     expect((await cli()).code).toBe(1)
     expect((await cli(join(tmp, 'Bad Name'))).stderr).toMatch(/^error CREATE_INVALID_NAME: /)
+    const huge = await cli(join(tmp, 'huge'), '--template', 'huge')
+    expect(huge).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error CREATE_INVALID_INPUT: /),
+    })
   })
 
   it('prints its usage with --help', async () => {
     const help = await cli('--help')
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/^usage: create-picostack <dir>/)
+    expect(help.stdout).toContain('--template <name>')
   })
 })

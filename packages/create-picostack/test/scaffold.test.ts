@@ -1,10 +1,13 @@
 /**
- * What it must show, item 1: `create-picostack my-app` in a temp dir, installed from
+ * End to end, as a user runs it: `create-picostack my-app` in a temp dir, installed from
  * packed tarballs of this workspace (`--workspace`; third-party packages from the npm
- * registry or npm's cache), type-checks, runs its own tests green and builds its web page.
+ * registry or npm's cache). The to-do app type-checks, passes its own tests, builds and
+ * previews its web page, and its testnet script carries two `serve` peers; the minimal
+ * template (one kernel, one test) type-checks and passes its test.
  */
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify, stripVTControlCharacters } from 'node:util'
@@ -16,9 +19,15 @@ const REPO_ROOT = join(PACKAGE_DIR, '..', '..')
 const MINUTE_MS = 60_000
 
 /** Runs a command; fails with its output when it exits non-zero. */
-async function sh(cwd: string, command: string, args: string[]): Promise<string> {
+async function sh(
+  cwd: string,
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   try {
-    const { stdout } = await exec(command, args, { cwd, maxBuffer: 64 << 20 })
+    const options = { cwd, maxBuffer: 64 << 20, env: { ...process.env, ...env } }
+    const { stdout } = await exec(command, args, options)
     return stdout
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string }
@@ -26,24 +35,95 @@ async function sh(cwd: string, command: string, args: string[]): Promise<string>
   }
 }
 
-describe('npm exec create-picostack my-app', () => {
+/** A long-running `npm run ...` in its own process group, with what it printed so far. */
+class Background {
+  readonly child: ChildProcess
+  output = ''
+
+  constructor(cwd: string, args: string[]) {
+    this.child = spawn('npm', args, { cwd, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+    const keep = (chunk: Buffer) => {
+      this.output += stripVTControlCharacters(chunk.toString())
+    }
+    this.child.stdout!.on('data', keep)
+    this.child.stderr!.on('data', keep)
+  }
+
+  /** Resolves with the first match of `pattern` in the output; fails after `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+    const start = Date.now()
+    for (;;) {
+      const match = pattern.exec(this.output)
+      if (match) return match
+      if (this.child.exitCode !== null || Date.now() - start > timeoutMs) {
+        throw new Error(
+          `no ${pattern} in the output of npm ${this.child.spawnargs}:\n${this.output}`,
+        )
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  /** Types a line into its stdin. */
+  type(line: string): void {
+    this.child.stdin!.write(`${line}\n`)
+  }
+
+  /** SIGTERM to the whole group (npm, the shell, tsx, node); resolves on exit. */
+  stop(): Promise<unknown> {
+    if (this.child.exitCode !== null) return Promise.resolve()
+    const exited = new Promise((resolve) => this.child.once('exit', resolve))
+    try {
+      process.kill(-this.child.pid!, 'SIGTERM')
+    } catch {
+      // Already gone.
+    }
+    return exited
+  }
+}
+
+/** A TCP port that was free a moment ago, on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+const install = (app: string) =>
+  sh(app, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'])
+
+describe('create-picostack, then npm install and the app scripts', () => {
   let tmp: string
+  const running: Background[] = []
+  const background = (cwd: string, ...args: string[]) => {
+    const process = new Background(cwd, args)
+    running.push(process)
+    return process
+  }
+
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'create-picostack-app-'))
-    // Every public package's dist (packed next) and this package's bin and template.
+    // Every public package's dist (packed next) and this package's bin and templates.
     await sh(REPO_ROOT, 'pnpm', ['-r', '--filter', './packages/*', 'build'])
-  }, 3 * MINUTE_MS)
-  afterAll(() => rm(tmp, { recursive: true, force: true }))
+  }, 10 * MINUTE_MS)
+  afterAll(async () => {
+    await Promise.all(running.map((process) => process.stop()))
+    await rm(tmp, { recursive: true, force: true })
+  })
 
   it(
-    'scaffolds an app that installs from packed tarballs and passes its own tests',
+    'the to-do template: tests, web page build and preview, testnet with two serve peers',
     async () => {
       const out = await sh(tmp, 'npm', [
         ...['exec', '-y', `--package=${PACKAGE_DIR}`, '--'],
         ...['create-picostack', 'my-app', '--workspace', REPO_ROOT],
       ])
       expect(out).toContain('Created my-app in')
-      expect(out).toContain('npm install')
+      // The path to cd to is relative to where the user ran it.
+      expect(out).toContain('\n  cd my-app\n  npm install\n')
+      expect(out).toContain('npm run testnet')
       const app = join(tmp, 'my-app')
       const pkg = JSON.parse(await readFile(join(app, 'package.json'), 'utf8'))
       expect(pkg.name).toBe('my-app')
@@ -55,8 +135,11 @@ describe('npm exec create-picostack my-app', () => {
         '@picostack/store',
       ])
       expect((await readdir(join(app, 'packs'))).length).toBe(7)
+      // "Learn more" names the checkout's own guides.
+      const readme = await readFile(join(app, 'README.md'), 'utf8')
+      expect(readme).toContain(`\`${join(REPO_ROOT, 'docs')}/\``)
 
-      await sh(app, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'])
+      await install(app)
       // The app runs on the packed builds, not on this repository's sources.
       const installed = await readdir(join(app, 'node_modules', 'picostack', 'dist'))
       expect(installed).toContain('index.js')
@@ -64,22 +147,78 @@ describe('npm exec create-picostack my-app', () => {
       const tests = stripVTControlCharacters(await sh(app, 'npm', ['test']))
       expect(tests).toMatch(/Tests\s+\d+ passed/)
       expect(tests).not.toMatch(/failed/)
-      // The web page bundles for browsers (its config fails on any Node built-in).
+
+      // The web page bundles for browsers (its config fails on any Node built-in), and
+      // `preview` serves the built page.
       await sh(app, 'npm', ['run', 'build:web'])
       expect(await readdir(join(app, 'web', 'dist'))).toContain('index.html')
+      const port = await freePort()
+      const preview = background(
+        app,
+        ...['run', 'preview', '--', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+      )
+      await preview.waitFor(new RegExp(`127\\.0\\.0\\.1:${port}`), MINUTE_MS)
+      const page = await fetch(`http://127.0.0.1:${port}/`)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('<title>picostack to-do</title>')
+      await preview.stop()
+
+      // `npm run testnet` prints its bootstrap; two `serve` peers on it sync a task.
+      const testnet = background(app, 'run', 'testnet')
+      const [, bootstrap] = await testnet.waitFor(/^bootstrap (127\.0\.0\.1:\d+)$/m)
+      expect(testnet.output).toContain(
+        `npm run todo -- serve --topic our-flat --bootstrap ${bootstrap}`,
+      )
+      const serve = (name: string) =>
+        background(
+          app,
+          ...['run', 'todo', '--', 'serve', '--topic', 'scaffold', '--bootstrap', bootstrap!],
+          ...['--data', join(tmp, name)],
+        )
+      const [alice, bob] = [serve('alice'), serve('bob')]
+      await Promise.all([alice.waitFor(/peers: 1/), bob.waitFor(/peers: 1/)])
+      alice.type('add hello from alice')
+      await alice.waitFor(/hello from alice/)
+      const start = Date.now()
+      while (!bob.output.includes('hello from alice') && Date.now() - start < 30_000) {
+        bob.type('list')
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      expect(bob.output).toContain('hello from alice')
+      await Promise.all([alice.stop(), bob.stop(), testnet.stop()])
 
       const again = await exec(
         'npm',
         ['exec', '-y', `--package=${PACKAGE_DIR}`, '--', 'create-picostack', 'my-app'],
-        {
-          cwd: tmp,
-        },
+        { cwd: tmp },
       ).catch((err: { code: number; stderr: string }) => err)
       expect(again).toMatchObject({
         code: 1,
         stderr: expect.stringMatching(/error CREATE_NOT_EMPTY: /),
       })
     },
-    4 * MINUTE_MS,
+    10 * MINUTE_MS,
+  )
+
+  it(
+    'the minimal template: one kernel and one test, which type-check and pass',
+    async () => {
+      // Started from another folder (as `pnpm --filter create-picostack exec` does), with
+      // npm's INIT_CWD naming the user's: the app and the path printed are relative to it.
+      const cli = join(PACKAGE_DIR, 'dist', 'cli.js')
+      const args = [cli, 'mini', '--template', 'minimal', '--workspace', REPO_ROOT]
+      const out = await sh(PACKAGE_DIR, process.execPath, args, { INIT_CWD: tmp })
+      expect(out).toContain('(template minimal, picostack from 5 local packs)')
+      expect(out).toContain('\n  cd mini\n  npm install\n  npm test')
+      const app = join(tmp, 'mini')
+      expect((await readdir(join(app, 'src'))).sort()).toEqual(['kernel.ts'])
+      expect((await readdir(join(app, 'test'))).sort()).toEqual(['kernel.test.ts'])
+
+      await install(app)
+      await sh(app, 'npm', ['run', 'typecheck'])
+      const tests = stripVTControlCharacters(await sh(app, 'npm', ['test']))
+      expect(tests).toMatch(/Tests\s+3 passed/)
+    },
+    5 * MINUTE_MS,
   )
 })
