@@ -275,6 +275,31 @@ function tamingCases(): Ed25519Case[] {
   }))
 }
 
+/**
+ * A signature by the signer of `seed` over `message`, made as RFC 8032 does (`R = [r]B`,
+ * `S = r + k a`) except that the key is published as `A + [keyTorsion]T8` and `R` as
+ * `[r]B + [rTorsion]T8` (`k` hashed over the published bytes). Valid under the rule only
+ * when both torsion indexes are 0 (an honest signature).
+ */
+export function torsionCase(
+  seed: Uint8Array,
+  message: Uint8Array,
+  keyTorsion: number,
+  rTorsion: number,
+): Ed25519Case {
+  const { scalar: a, point } = noble.utils.getExtendedPublicKey(seed)
+  const r = le(sha512(concat(seed, message))) % L || 1n
+  const key = point.add(SMALL_ORDER_POINTS[keyTorsion]!).toBytes()
+  const rBytes = Point.BASE.multiply(r).add(SMALL_ORDER_POINTS[rTorsion]!).toBytes()
+  return {
+    label: `key torsion ${keyTorsion}, R torsion ${rTorsion}`,
+    key: toHex(key),
+    message: toHex(message),
+    sig: toHex(signature(rBytes, (r + challenge(rBytes, key, message) * a) % L)),
+    valid: keyTorsion === 0 && rTorsion === 0,
+  }
+}
+
 /** Every triple, in a fixed order. */
 export function ed25519Cases(): Ed25519Case[] {
   return [

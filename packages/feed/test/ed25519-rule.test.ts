@@ -7,6 +7,7 @@
  */
 import { createPublicKey, verify as nodeVerify } from 'node:crypto'
 import * as noble from '@noble/ed25519'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { EQUATION_PROBE } from '../src/ed25519-rule.ts'
 import {
@@ -29,6 +30,7 @@ import {
   IDENTITY_FORGERY,
   SMALL_ORDER_ENCODINGS,
   SMALL_ORDER_POINTS,
+  torsionCase,
 } from './ed25519-cases.ts'
 import { concat, varint } from './raw.ts'
 
@@ -161,6 +163,31 @@ describe('every backend gives the rule verdict on every triple', () => {
     const node = requireNode()
     expect(items.map((i) => node.verify(i.sig, i.message, i.publicKey))).toEqual(expected)
     expect(items.map((i) => nobleEd25519.verify(i.sig, i.message, i.publicKey))).toEqual(expected)
+  })
+})
+
+describe('keys and R with any torsion component, random seeds and messages', () => {
+  it('every backend says valid exactly when neither carries torsion', async () => {
+    const node = requireNode()
+    const web = await requireWeb()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.nat(7),
+        fc.nat(7),
+        async (seed, message, keyTorsion, rTorsion) => {
+          const c = torsionCase(seed, message, keyTorsion, rTorsion)
+          const verdicts = [
+            nobleEd25519.verify(...args(c)),
+            node.verify(...args(c)),
+            await web.verify(...args(c)),
+          ]
+          expect(verdicts).toEqual([c.valid, c.valid, c.valid])
+        },
+      ),
+      { numRuns: 60 },
+    )
   })
 })
 
