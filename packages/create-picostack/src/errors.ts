@@ -5,8 +5,8 @@
  * |---|---|
  * | `CREATE_NOT_EMPTY` | the target exists and is not an empty folder (nothing is written) |
  * | `CREATE_INVALID_NAME` | the package name (the folder's name, or `--name`) is not a valid npm name |
- * | `CREATE_INVALID_INPUT` | unknown option, missing folder, or an option without its value |
- * | `CREATE_NO_TEMPLATE` | the package has no `template/` (a checkout where `build` has not run) |
+ * | `CREATE_INVALID_INPUT` | unknown option or template, missing folder, or an option without its value |
+ * | `CREATE_NO_TEMPLATE` | the package has no `templates/` (a checkout where `build` has not run) |
  * | `CREATE_WORKSPACE` | `--workspace` is not a built picostack checkout, or `pnpm pack` failed |
  */
 export type CreateErrorCode =
