@@ -11,9 +11,13 @@ import { PicoError } from '@picostack/feed'
  * | `KERNEL_INVALID_INPUT` | an argument has the wrong type or shape |
  * | `KERNEL_PROTOCOL` | a peer sent a message that does not decode or breaks the protocol |
  * | `KERNEL_VERSION` | a peer speaks another protocol version |
- * | `KERNEL_DUPLICATE_PEER` | a second connection to a peer already connected (or to ourselves) |
+ * | `KERNEL_DUPLICATE_PEER` | a second connection to a peer already connected |
+ * | `KERNEL_SELF_WIRE` | a kernel's wire reached the kernel itself (its own node id said hello) |
+ * | `KERNEL_TOO_MANY_SESSIONS` | a wire spawned past `maxSessions` or `maxSessionsPerAddress` |
+ * | `KERNEL_HANDSHAKE_TIMEOUT` | the peer's hello did not arrive within `handshakeTimeoutMs` |
+ * | `KERNEL_IDLE_TIMEOUT` | nothing arrived from the peer for `idleTimeoutMs` |
  * | `KERNEL_TOO_LARGE` | a message or patch exceeds its size limit |
- * | `KERNEL_FLOOD` | a peer sent more messages than the rate limit allows |
+ * | `KERNEL_FLOOD` | a peer sent more than a limit allows at once: messages per second, bytes, patches, queries or wants waiting |
  * | `KERNEL_TOO_MANY_LINKS` | a direct-link cap is reached, or a peer asked to reach too many others (docs/webrtc.md) |
  * | `KERNEL_NO_ROUTE` | a signal for a peer this kernel cannot reach or that takes no direct links |
  * | `KERNEL_MISBEHAVING` | a peer passed the threshold of bad messages and was disconnected |
@@ -27,6 +31,10 @@ export type KernelErrorCode =
   | 'KERNEL_PROTOCOL'
   | 'KERNEL_VERSION'
   | 'KERNEL_DUPLICATE_PEER'
+  | 'KERNEL_SELF_WIRE'
+  | 'KERNEL_TOO_MANY_SESSIONS'
+  | 'KERNEL_HANDSHAKE_TIMEOUT'
+  | 'KERNEL_IDLE_TIMEOUT'
   | 'KERNEL_TOO_LARGE'
   | 'KERNEL_FLOOD'
   | 'KERNEL_TOO_MANY_LINKS'

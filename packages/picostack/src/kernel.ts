@@ -23,7 +23,7 @@ import { cryptoRandomBytes, type RandomBytes } from './random.ts'
 import type { Readable } from './readable.ts'
 import type { DirectLink } from './signal/direct-links.ts'
 import { Signalling, type SignalOptions } from './signal/signalling.ts'
-import { type Peer, SyncEngine, type SyncOptions } from './sync/engine.ts'
+import { type Peer, type SpawnOptions, SyncEngine, type SyncOptions } from './sync/engine.ts'
 
 /** Options of `new SimpleKernel()`. */
 export interface KernelOptions extends SyncOptions {
@@ -256,12 +256,16 @@ export class SimpleKernel {
 
   /**
    * A new wire; whoever opens its other end (another kernel's wire, a transport adapter)
-   * starts a sync session with this kernel.
+   * starts a sync session with this kernel. Transports pass what they know of the remote
+   * (`{ address: socket.remoteAddress }`) so that one host holds at most
+   * `maxSessionsPerAddress` sessions. A wire past `maxSessions` (or that cap) is refused
+   * when it opens: it closes with `KERNEL_TOO_MANY_SESSIONS` (see {@link SimpleKernel.onrefuse}).
+   * @param options - what the transport knows of the remote
    * @throws KERNEL_NOT_BOOTED, KERNEL_CLOSED
    */
-  spawnWire(): Plug {
+  spawnWire(options?: SpawnOptions): Plug {
     this.#assertBooted()
-    return this.#sync.spawnWire()
+    return this.#sync.spawnWire(options)
   }
 
   /** Connected peers (a Svelte-compatible store: fires at once and on every change). */
@@ -295,6 +299,16 @@ export class SimpleKernel {
 
   /** Called when a connected peer disconnects, with the reason. Override it. */
   ondisconnect(_peer: Peer, _reason: Error | undefined): void {}
+
+  /**
+   * Called when a wire's session ends before it became a peer (no `onconnect` was called),
+   * with the reason: `KERNEL_SELF_WIRE` (the kernel was wired to itself),
+   * `KERNEL_DUPLICATE_PEER`, `KERNEL_VERSION`, `KERNEL_TOO_MANY_SESSIONS`,
+   * `KERNEL_HANDSHAKE_TIMEOUT`, or the transport's error. The same reason resolves the
+   * wire's `plug.closed`. `peer.id` is empty when the peer's hello never arrived;
+   * `peer.stats.errors` holds what the peer said (e.g. why it refused us). Override it.
+   */
+  onrefuse(_peer: Peer, _reason: Error | undefined): void {}
 
   /**
    * Answers a peer's `peer.query(payload)`. Override it; the default refuses every query

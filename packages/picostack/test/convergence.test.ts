@@ -106,17 +106,6 @@ test('a second connection between the same two kernels is dropped at both ends',
   await Promise.all([alice.close(), bob.close()])
 })
 
-test('a kernel wired to itself drops the wire with KERNEL_DUPLICATE_PEER', async () => {
-  const kernel = new CounterKernel()
-  await kernel.boot()
-  const plug = kernel.spawnWire()
-  plug(kernel.spawnWire())
-  const reason = await plug.closed
-  expect((reason as KernelError).code).toBe('KERNEL_DUPLICATE_PEER')
-  expect(kernel.peers).toHaveLength(0)
-  await kernel.close()
-})
-
 test('connections is a subscribable list of peers; hooks fire on connect and disconnect', async () => {
   const events: string[] = []
   class Hooked extends CounterKernel {

@@ -1,54 +1,9 @@
 import { Feed, signPair, toHex } from '@picostack/feed'
-import type { Plug } from '@picostack/net'
 import { encode } from 'cborg'
 import { afterEach, beforeEach, expect, test } from 'vitest'
-import {
-  decodeMessage,
-  encodeMessage,
-  type KernelError,
-  type Message,
-  PROTOCOL_VERSION,
-} from '../src/index.ts'
+import { encodeMessage, type KernelError, PROTOCOL_VERSION } from '../src/index.ts'
 import { CounterKernel, chainsOf, until } from './helpers.ts'
-
-const LIMITS = { maxSummaryChains: 1e9, maxPatchChains: 1e9, maxQueryBytes: 1e9 }
-
-/** A test peer that speaks the protocol by hand and records what the kernel says. */
-class HostilePeer {
-  readonly received: Message[] = []
-  constructor(readonly plug: Plug) {
-    plug.open((msg) => {
-      this.received.push(decodeMessage(msg, LIMITS))
-    })
-  }
-
-  /** Sends one-way; resolves once the kernel handled it. */
-  send(bytes: Uint8Array): Promise<void> {
-    return this.plug.postMessage(bytes)
-  }
-
-  /** Sends a request; resolves with the kernel's decoded reply. */
-  async request(bytes: Uint8Array): Promise<Message> {
-    const [reply] = await this.plug.postMessage(bytes, true)
-    return decodeMessage(reply, LIMITS)
-  }
-
-  hello(version = PROTOCOL_VERSION): Promise<void> {
-    return this.send(
-      encodeMessage({
-        type: 'hello',
-        version,
-        nodeId: crypto.getRandomValues(new Uint8Array(16)),
-        nonce: crypto.getRandomValues(new Uint8Array(8)),
-      }),
-    )
-  }
-
-  /** Codes of the error messages received so far, in order. */
-  get errors(): string[] {
-    return this.received.flatMap((m) => (m.type === 'error' ? [m.code] : []))
-  }
-}
+import { HostilePeer } from './hostile-peer.ts'
 
 function patch(feed: Uint8Array, chainId: Uint8Array, height = 1): Uint8Array {
   return encodeMessage({ type: 'patch', segments: [{ chainId, height, feed }] })

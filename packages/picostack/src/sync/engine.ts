@@ -13,7 +13,7 @@ import {
   SEGMENT_OVERHEAD_BYTES,
   type SyncLimits,
 } from './limits.ts'
-import { Session, type SessionHost, type SessionStats } from './session.ts'
+import { Session, type SessionHost, type SessionOrigin, type SessionStats } from './session.ts'
 
 /** A connected peer (its hello arrived and it was admitted). */
 export interface Peer {
@@ -21,6 +21,8 @@ export interface Peer {
   readonly id: string
   /** When the wire opened, ms since the epoch. */
   readonly connectedAt: number
+  /** The remote's address as the transport gave it to `spawnWire({ address })`, if it did. */
+  readonly address: string | undefined
   /** Message, byte and block counters of this session. */
   readonly stats: SessionStats
   /**
@@ -41,7 +43,18 @@ export interface SyncApp {
   readonly repo: Repo
   onconnect(peer: Peer): void
   ondisconnect(peer: Peer, reason: Error | undefined): void
+  onrefuse(peer: Peer, reason: Error | undefined): void
   onquery(payload: Uint8Array, peer: Peer): Uint8Array | Promise<Uint8Array>
+}
+
+/** Options of `spawnWire()`: what the transport knows of the remote. */
+export interface SpawnOptions {
+  /**
+   * The remote's address as the transport knows it (e.g. `socket.remoteAddress`, a relay
+   * client's IP): at most `maxSessionsPerAddress` sessions share one. Node ids are chosen
+   * by the peer and cannot serve as this key.
+   */
+  address?: string
 }
 
 /** Options of the sync engine. */
@@ -61,6 +74,9 @@ export interface SyncEnvironment {
   /** Node id and connection nonces. */
   randomBytes: RandomBytes
 }
+
+/** Longest delay a JavaScript timer accepts (~24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   return a.map((byte, i) => byte ^ (b[i] ?? 0))
@@ -93,6 +109,9 @@ export class SyncEngine implements SessionHost {
   readonly #live = new Set<Session>()
   readonly #peers = new Map<string, Session>()
   readonly #connections = new Writable<Peer[]>([])
+  /** Wires spawned and not closed yet (sessions, handshaken or not), in total and per address. */
+  #slots = 0
+  readonly #perAddress = new Map<string, number>()
 
   constructor(
     private readonly app: SyncApp,
@@ -107,6 +126,12 @@ export class SyncEngine implements SessionHost {
       if (!Number.isFinite(value) || value <= 0) {
         throw new KernelError('KERNEL_INVALID_INPUT', `limit ${name} must be a positive number`)
       }
+      if (name.endsWith('Ms') && value > MAX_TIMER_MS) {
+        throw new KernelError('KERNEL_INVALID_INPUT', `limit ${name} must be <= ${MAX_TIMER_MS} ms`)
+      }
+    }
+    if (this.limits.keepaliveMs >= this.limits.idleTimeoutMs) {
+      throw new KernelError('KERNEL_INVALID_INPUT', 'keepaliveMs must be below idleTimeoutMs')
     }
     const { maxPatchBytes, maxPatchChains, maxMessageBytes } = this.limits
     const framing = PATCH_OVERHEAD_BYTES + maxPatchChains * SEGMENT_OVERHEAD_BYTES
@@ -132,15 +157,56 @@ export class SyncEngine implements SessionHost {
     return this.#connections
   }
 
-  /** A new wire whose other end, once opened, starts a session. */
-  spawnWire(): Plug {
-    return this.#hub.createWire((node) => this.#session(node).start())
+  /**
+   * A new wire whose other end, once opened, starts a session. Past `maxSessions` (or
+   * `maxSessionsPerAddress` for `address`), the session refuses itself when the wire opens
+   * (`KERNEL_TOO_MANY_SESSIONS`, sent to the peer too). A wire whose peer's hello has not
+   * arrived within `handshakeTimeoutMs` is destroyed (`KERNEL_HANDSHAKE_TIMEOUT`).
+   */
+  spawnWire({ address }: SpawnOptions = {}): Plug {
+    const { maxSessions, maxSessionsPerAddress, handshakeTimeoutMs } = this.limits
+    const sharing = address === undefined ? 0 : (this.#perAddress.get(address) ?? 0)
+    const refusal =
+      this.#slots >= maxSessions
+        ? new KernelError('KERNEL_TOO_MANY_SESSIONS', `already ${maxSessions} sessions`)
+        : sharing >= maxSessionsPerAddress
+          ? new KernelError(
+              'KERNEL_TOO_MANY_SESSIONS',
+              `already ${maxSessionsPerAddress} sessions from ${address}`,
+            )
+          : undefined
+    let session: Session | undefined
+    const plug = this.#hub.createWire((node) => {
+      session = this.#session(node, { address })
+      if (refusal) session.refuse(refusal)
+      else session.start()
+    })
+    if (refusal) return plug
+    this.#slots++
+    if (address !== undefined) this.#perAddress.set(address, sharing + 1)
+    const timer = this.clock.setTimeout(() => {
+      if (session?.remote) return
+      const reason = new KernelError(
+        'KERNEL_HANDSHAKE_TIMEOUT',
+        `no hello within ${handshakeTimeoutMs} ms`,
+      )
+      plug.destroy(reason)
+    }, handshakeTimeoutMs)
+    plug.closed.then(() => {
+      this.clock.clearTimeout(timer)
+      this.#slots--
+      if (address === undefined) return
+      const left = (this.#perAddress.get(address) ?? 1) - 1
+      if (left === 0) this.#perAddress.delete(address)
+      else this.#perAddress.set(address, left)
+    })
+    return plug
   }
 
-  #session(node: Plug): Session {
+  #session(node: Plug, origin?: SessionOrigin): Session {
     let session = this.#sessions.get(node)
     if (!session) {
-      session = new Session(node, this)
+      session = new Session(node, this, origin)
       this.#sessions.set(node, session)
       this.#live.add(session)
     }
@@ -168,7 +234,7 @@ export class SyncEngine implements SessionHost {
   admit(session: Session): KernelError | undefined {
     const remote = session.remote!
     if (bytesEqual(remote.nodeId, this.nodeId)) {
-      return new KernelError('KERNEL_DUPLICATE_PEER', 'connected to itself')
+      return new KernelError('KERNEL_SELF_WIRE', 'this kernel is wired to itself')
     }
     const existing = this.#peers.get(session.id)
     if (existing && !existing.closed) {
@@ -179,6 +245,7 @@ export class SyncEngine implements SessionHost {
       existing.close(new KernelError('KERNEL_DUPLICATE_PEER', `a newer connection replaces it`))
     }
     this.#peers.set(session.id, session)
+    session.admitted = true
     this.#publish()
     this.#call(() => this.app.onconnect(session))
     return undefined
@@ -201,9 +268,14 @@ export class SyncEngine implements SessionHost {
 
   leave(session: Session, reason: Error | undefined): void {
     this.#live.delete(session)
-    if (this.#peers.get(session.id) !== session) return
-    this.#peers.delete(session.id)
-    this.#publish()
+    if (!session.admitted) {
+      this.#call(() => this.app.onrefuse(session, reason))
+      return
+    }
+    if (this.#peers.get(session.id) === session) {
+      this.#peers.delete(session.id)
+      this.#publish()
+    }
     this.#call(() => this.app.ondisconnect(session, reason))
   }
 

@@ -17,8 +17,10 @@ export const PATCH_OVERHEAD_BYTES = 16
 export const SEGMENT_OVERHEAD_BYTES = 96
 
 /**
- * Bounds of the sync protocol, per session (docs/protocol.md, "Limits"). Both sides should
- * use the same values; a sender paces itself to half of `ratePerSec` / `burst`.
+ * Bounds of the sync protocol and of what peers can make a kernel hold (docs/protocol.md,
+ * "Limits"; docs/security.md). The first group is per session and both sides should use
+ * the same values (a sender paces itself to half of `ratePerSec` / `burst` and keeps
+ * `patchWindow` patches in flight); the second bounds sessions and their lifetimes.
  */
 export interface SyncLimits {
   /** Largest message accepted, in bytes (default 1 MiB, the net frame limit). */
@@ -33,18 +35,65 @@ export interface SyncLimits {
   maxPatchChains: number
   /** Most chains in one summary page (default 256). */
   maxSummaryChains: number
-  /** Most chains a peer's summary may list in total (default 65 536). */
+  /**
+   * Most chains a peer's summary may list in total (default 65 536), and most chains a
+   * session remembers the peer's head of (only chains this kernel holds are remembered, in
+   * a packed table of about 250 B each). Past it: `KERNEL_TOO_LARGE`.
+   */
   maxRemoteChains: number
+  /**
+   * Most chains a peer may have asked for with `want` that wait to be sent (default 4096).
+   * Past it: `KERNEL_FLOOD`.
+   */
+  maxWants: number
   /** Most bytes in a query or its answer payload (default 64 KiB). */
   maxQueryBytes: number
+  /**
+   * Most queries of a peer waiting for this kernel's answer (default 16); more are answered
+   * `KERNEL_FLOOD` at once (not a strike: the asker's application may retry).
+   */
+  maxPendingQueries: number
+  /**
+   * Most bytes of a peer's messages received but not yet handled (default 16 MiB: a whole
+   * summary of `maxRemoteChains` chains and `patchWindow` full patches). Past it:
+   * `KERNEL_FLOOD`, and the message is dropped.
+   */
+  maxInboxBytes: number
   /** Token bucket: messages a peer may send at once (default 2048). */
   burst: number
   /** Token bucket: messages per second refilled (default 1024). */
   ratePerSec: number
   /** Bad messages after which the peer is disconnected with `KERNEL_MISBEHAVING` (default 10). */
   maxStrikes: number
-  /** Patches a sender keeps in flight (sent, not yet acknowledged) (default 4). */
+  /**
+   * Patches a sender keeps in flight (sent, not yet acknowledged) (default 4); a peer with
+   * more than twice as many waiting at the receiver gets `KERNEL_FLOOD`.
+   */
   patchWindow: number
+  /**
+   * Most sessions at once, handshaken or not (default 64). A wire spawned past it is refused
+   * with `KERNEL_TOO_MANY_SESSIONS` when it opens.
+   */
+  maxSessions: number
+  /**
+   * Most sessions at once per `address` given to `spawnWire({ address })` (default 8), so
+   * one remote host cannot take every slot. Node ids are chosen by the peer, so they cannot
+   * be the key; an address is what the transport knows (an IP address, a relay client).
+   */
+  maxSessionsPerAddress: number
+  /**
+   * Time from `spawnWire()` to the peer's `hello`, ms (default 10 000). Past it the wire is
+   * destroyed with `KERNEL_HANDSHAKE_TIMEOUT`.
+   */
+  handshakeTimeoutMs: number
+  /**
+   * Time a session may go without receiving anything, ms (default 60 000). Past it the wire
+   * is closed with `KERNEL_IDLE_TIMEOUT`. Peers send `ping` after `keepaliveMs` of silence,
+   * so an honest idle peer stays.
+   */
+  idleTimeoutMs: number
+  /** Time without sending after which a session sends `ping`, ms (default 20 000). */
+  keepaliveMs: number
 }
 
 /** The defaults of {@link SyncLimits}. */
@@ -54,9 +103,17 @@ export const DEFAULT_SYNC_LIMITS: Readonly<SyncLimits> = Object.freeze({
   maxPatchChains: 512,
   maxSummaryChains: 256,
   maxRemoteChains: 65_536,
+  maxWants: 4096,
   maxQueryBytes: 64 * 1024,
+  maxPendingQueries: 16,
+  maxInboxBytes: 16 * 1024 * 1024,
   burst: 2048,
   ratePerSec: 1024,
   maxStrikes: 10,
   patchWindow: 4,
+  maxSessions: 64,
+  maxSessionsPerAddress: 8,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  keepaliveMs: 20_000,
 })

@@ -12,7 +12,8 @@
  * error   = [6, code(text), reason(text)]
  * query   = [7, payload bytes]                         request: answer or error
  * answer  = [8, payload bytes]
- * signal  = [10, payload bytes]                       signalling (src/signal), one-way
+ * ping    = [9]                                        keepalive, one-way
+ * signal  = [10, payload bytes]                        signalling (src/signal), one-way
  * ```
  */
 import { decode, encode } from 'cborg'
@@ -44,6 +45,8 @@ export const MessageType = {
   query: 7,
   /** {@link Answer} */
   answer: 8,
+  /** {@link Ping} */
+  ping: 9,
   /** {@link SyncSignal} */
   signal: 10,
 } as const
@@ -146,6 +149,12 @@ export interface Answer {
   payload: Uint8Array
 }
 
+/** Keepalive: sent after `keepaliveMs` without sending anything else, so the peer's idle timeout does not close an honest idle session. */
+export interface Ping {
+  /** Message type. */
+  type: 'ping'
+}
+
 /**
  * A signalling message for direct links (docs/webrtc.md); its payload is decoded and bounded
  * by the receiver's signalling (`src/signal`), not here.
@@ -167,6 +176,7 @@ export type Message =
   | ErrorMessage
   | Query
   | Answer
+  | Ping
   | SyncSignal
 
 const EMPTY = new Uint8Array(0)
@@ -198,6 +208,8 @@ export function encodeMessage(message: Message): Uint8Array {
       return encode([MessageType.query, message.payload])
     case 'answer':
       return encode([MessageType.answer, message.payload])
+    case 'ping':
+      return encode([MessageType.ping])
     case 'signal':
       return encode([MessageType.signal, message.payload])
   }
@@ -340,6 +352,10 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
         )
       }
       return { type: type === MessageType.query ? 'query' : 'answer', payload: body }
+    }
+    case MessageType.ping: {
+      fields(value, 1, 'ping')
+      return { type: 'ping' }
     }
     case MessageType.signal: {
       const [, payload] = fields(value, 2, 'signal')

@@ -15,6 +15,7 @@ import { KernelError } from '../errors.ts'
 import type { RandomBytes } from '../random.ts'
 import { NONCE_BYTES, PROTOCOL_VERSION, type SyncLimits } from './limits.ts'
 import {
+  type ChainHead,
   decodeMessage,
   encodeMessage,
   type Hello,
@@ -24,6 +25,7 @@ import {
   type Summary,
   type Want,
 } from './messages.ts'
+import { RemoteHeads } from './remote-heads.ts'
 import { TokenBucket } from './token-bucket.ts'
 
 /** What a session needs from the kernel that runs it. */
@@ -55,6 +57,12 @@ export interface SessionHost {
   leave(session: Session, reason: Error | undefined): void
 }
 
+/** What the transport told `spawnWire` about the remote. */
+export interface SessionOrigin {
+  /** The remote's address as the transport knows it (an IP address...), if any. */
+  address?: string
+}
+
 /** Counters of one session (both directions, protocol messages only). */
 export interface SessionStats {
   /** Protocol messages received (replies included). */
@@ -80,15 +88,33 @@ export interface SessionStats {
   }[]
 }
 
-/** What the remote is known to hold of a chain: its head and height (remote numbering). */
-interface RemoteHead {
-  headId: Uint8Array
-  height: number
+/** Bytes of one packed summary entry: chain id (64 B), head id (64 B), height (u32). */
+const PACKED_HEAD_BYTES = 64 + 64 + 4
+
+/** A summary page's entries packed into one buffer (the decoded objects are let go). */
+interface PackedHeads {
+  bytes: Uint8Array
+  count: number
+}
+
+function packHeads(chains: readonly ChainHead[]): PackedHeads {
+  const bytes = new Uint8Array(chains.length * PACKED_HEAD_BYTES)
+  const view = new DataView(bytes.buffer)
+  for (const [i, chain] of chains.entries()) {
+    const at = i * PACKED_HEAD_BYTES
+    bytes.set(chain.chainId, at)
+    bytes.set(chain.headId, at + 64)
+    view.setUint32(at + 128, chain.height)
+  }
+  return { bytes, count: chains.length }
 }
 
 /** A received message decoded, and for a patch its feeds parsed and its signatures checked. */
 interface Prepared {
+  /** The message (a summary's `chains` emptied: they are in {@link Prepared.heads}). */
   message?: Message
+  /** A summary page's entries, packed. */
+  heads?: PackedHeads
   /** One feed per segment of a patch, structure and links checked. */
   feeds?: Feed[]
   /** How many of the patch's blocks (all segments in order) verify before the first forged one. */
@@ -106,6 +132,12 @@ interface Outgoing {
 }
 
 const noop = () => {}
+
+/** The message type of `msg` when it looks like a request (a CBOR array of 2 starting with 3 or 7). */
+function requestType(msg: Uint8Array): 'patch' | 'query' | undefined {
+  if (msg[0] !== 0x82) return undefined
+  return msg[1] === 3 ? 'patch' : msg[1] === 7 ? 'query' : undefined
+}
 
 /** Feed bytes (with `PIC0`) of `blocks`. */
 function feedBytes(blocks: readonly Block[]): Uint8Array {
@@ -147,14 +179,32 @@ export class Session {
   /** Random per connection (8 B); both nonces XORed name the connection. */
   readonly nonce: Uint8Array
   readonly connectedAt: number
+  /** The remote's address, as the transport told `spawnWire` (undefined when it did not). */
+  readonly address: string | undefined
+  /** True once the kernel admitted the session as a peer (after the remote's hello). */
+  admitted = false
   #closed = false
   #summaryOut = false
   #ready = false
   #fullPass = false
   #pumping = false
   readonly #dirty = new Set<string>()
-  readonly #heads = new Map<string, RemoteHead>()
+  /** Chains the peer asked for with `want` that wait in {@link Session.#dirty}. */
+  readonly #wanted = new Set<string>()
+  readonly #heads: RemoteHeads
+  /** Summary entries the peer announced so far (at most `maxRemoteChains`). */
+  #announced = 0
   #inbox: Promise<void> = Promise.resolve()
+  /** Bytes of the messages received and not handled yet. */
+  #inboxBytes = 0
+  /** Patches received and not answered yet. */
+  #patchesWaiting = 0
+  /** Queries received and not answered yet. */
+  #queriesWaiting = 0
+  #lastReceivedAt: number
+  #lastSentAt: number
+  /** The keepalive / idle timer (one per session). */
+  #timer: unknown
   /** Signature checks of received patches, one patch at a time, ahead of the inbox. */
   #verifying: Promise<unknown> = Promise.resolve()
   readonly #inflight: Promise<void>[] = []
@@ -165,11 +215,16 @@ export class Session {
   constructor(
     readonly plug: Plug,
     private readonly host: SessionHost,
+    origin: SessionOrigin = {},
   ) {
-    const { burst, ratePerSec } = host.limits
+    const { burst, ratePerSec, maxRemoteChains } = host.limits
     const { clock } = host
+    this.address = origin.address
     this.nonce = host.randomBytes(NONCE_BYTES)
     this.connectedAt = clock.now()
+    this.#lastReceivedAt = this.connectedAt
+    this.#lastSentAt = this.connectedAt
+    this.#heads = new RemoteHeads(maxRemoteChains)
     const now = () => clock.now()
     this.#inBucket = new TokenBucket(burst, ratePerSec, now)
     this.#outBucket = new TokenBucket(Math.max(1, burst >> 1), Math.max(1, ratePerSec / 2), now)
@@ -186,7 +241,7 @@ export class Session {
     return this.#closed
   }
 
-  /** Sends our hello; called when the wire opens. */
+  /** Sends our hello and starts the keepalive and idle timer; called when the wire opens. */
   start(): void {
     this.#post({
       type: 'hello',
@@ -194,11 +249,43 @@ export class Session {
       nodeId: this.host.nodeId,
       nonce: this.nonce,
     })
+    this.#arm()
+  }
+
+  /** Refuses the session before it starts: sends the error, then closes the wire. */
+  refuse(reason: KernelError): void {
+    this.#drop(reason)
   }
 
   /** Closes the wire (and so the session). */
   close(reason?: Error): void {
     this.plug.close(reason)
+  }
+
+  /** Arms the timer for the next keepalive or idle deadline, whichever comes first. */
+  #arm(): void {
+    if (this.#closed) return
+    const { clock, limits } = this.host
+    const due = Math.min(
+      this.#lastReceivedAt + limits.idleTimeoutMs,
+      this.#lastSentAt + limits.keepaliveMs,
+    )
+    this.#timer = clock.setTimeout(this.#tick, Math.max(1, due - clock.now()))
+  }
+
+  /** Closes an idle session, or pings the peer after `keepaliveMs` without sending. */
+  readonly #tick = (): void => {
+    if (this.#closed) return
+    const { clock, limits } = this.host
+    const now = clock.now()
+    if (now - this.#lastReceivedAt >= limits.idleTimeoutMs) {
+      this.close(
+        new KernelError('KERNEL_IDLE_TIMEOUT', `nothing received for ${limits.idleTimeoutMs} ms`),
+      )
+      return
+    }
+    if (now - this.#lastSentAt >= limits.keepaliveMs) this.#post({ type: 'ping' })
+    this.#arm()
   }
 
   /**
@@ -209,18 +296,49 @@ export class Session {
    */
   receive(msg: Uint8Array, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return Promise.resolve()
+    const { limits } = this.host
     this.stats.messagesIn++
     this.stats.bytesIn += msg.length
+    this.#lastReceivedAt = this.host.clock.now()
     if (!this.#inBucket.take()) {
-      const { ratePerSec, burst } = this.host.limits
+      const { ratePerSec, burst } = limits
       this.#refuse(
         new KernelError('KERNEL_FLOOD', `over ${ratePerSec} messages per second (burst ${burst})`),
         answer,
       )
       return Promise.resolve()
     }
+    if (this.#inboxBytes + msg.length > limits.maxInboxBytes) {
+      this.#refuse(
+        new KernelError('KERNEL_FLOOD', `over ${limits.maxInboxBytes} bytes waiting to be handled`),
+        answer,
+      )
+      return Promise.resolve()
+    }
+    const request = requestType(msg)
+    if (request === 'patch' && this.#patchesWaiting >= 2 * limits.patchWindow) {
+      this.#refuse(
+        new KernelError('KERNEL_FLOOD', `over ${2 * limits.patchWindow} patches waiting`),
+        answer,
+      )
+      return Promise.resolve()
+    }
+    if (request === 'query' && this.#queriesWaiting >= limits.maxPendingQueries) {
+      // Not a strike: the asker's application may simply ask a lot; it may retry.
+      const reason = `over ${limits.maxPendingQueries} queries waiting for an answer`
+      answer?.(encodeMessage({ type: 'error', code: 'KERNEL_FLOOD', reason })).catch(noop)
+      return Promise.resolve()
+    }
     const prepared = this.#prepare(msg)
-    this.#inbox = this.#inbox.then(() => this.#handle(prepared, answer))
+    this.#inboxBytes += msg.length
+    if (request === 'patch') this.#patchesWaiting++
+    if (request === 'query') this.#queriesWaiting++
+    const handled = this.#inbox.then(() => this.#handle(prepared, answer))
+    this.#inbox = handled.finally(() => {
+      this.#inboxBytes -= msg.length
+      if (request === 'patch') this.#patchesWaiting--
+      if (request === 'query') this.#queriesWaiting--
+    })
     return this.#inbox
   }
 
@@ -239,6 +357,10 @@ export class Session {
         )
       }
       const message = decodeMessage(msg, limits)
+      // A page's entries are packed at once: the queue holds about its bytes, not objects.
+      if (message.type === 'summary') {
+        return { message: { ...message, chains: [] }, heads: packHeads(message.chains) }
+      }
       if (message.type !== 'patch') return { message }
       let size = 0
       for (const segment of message.segments) size += segment.feed.length
@@ -271,12 +393,13 @@ export class Session {
 
   /**
    * Records that the peer holds chain `chainKey` up to `headId` at `height` (heights only
-   * grow: older news is ignored).
+   * grow: older news is ignored). With the table full (`maxRemoteChains`) a new chain is not
+   * recorded: its blocks may then be offered again, which the peer's store ignores.
    */
   #learn(chainKey: string, headId: Uint8Array, height: number): void {
     const known = this.#heads.get(chainKey)
     if (known && known.height >= height) return
-    this.#heads.set(chainKey, { headId, height })
+    this.#heads.set(chainKey, headId, height)
   }
 
   // ------------------------------------------------------------------ sending
@@ -284,6 +407,7 @@ export class Session {
   #send(bytes: Uint8Array): Promise<void> {
     this.stats.messagesOut++
     this.stats.bytesOut += bytes.length
+    this.#lastSentAt = this.host.clock.now()
     return this.plug.postMessage(bytes)
   }
 
@@ -297,9 +421,11 @@ export class Session {
     const bytes = encodeMessage(message)
     this.stats.messagesOut++
     this.stats.bytesOut += bytes.length
+    this.#lastSentAt = this.host.clock.now()
     const [reply] = await this.plug.postMessage(bytes, true)
     this.stats.messagesIn++
     this.stats.bytesIn += reply.length
+    this.#lastReceivedAt = this.host.clock.now()
     return decodeMessage(reply, this.host.limits)
   }
 
@@ -324,10 +450,12 @@ export class Session {
         if (this.#fullPass) {
           this.#fullPass = false
           this.#dirty.clear()
+          this.#wanted.clear()
           for (const chain of await this.host.repo.listFeeds()) await this.#offer(chain)
         } else if (this.#dirty.size > 0) {
           const [chainKey] = this.#dirty
           this.#dirty.delete(chainKey!)
+          this.#wanted.delete(chainKey!)
           const chain = await this.host.repo.summary(fromHex(chainKey!))
           if (chain) await this.#offer(chain)
         } else if (this.#outgoing.segments.length > 0) {
@@ -448,10 +576,11 @@ export class Session {
   async #handle(prepared: Prepared | Promise<Prepared>, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return
     try {
-      const { message, feeds, verified, error } = await prepared
+      const { message, heads, feeds, verified, error } = await prepared
       if (this.#closed) return
       if (!message) throw error
-      if (!this.remote && message.type !== 'hello') {
+      // An error may come first: a kernel refusing the session says why before closing.
+      if (!this.remote && message.type !== 'hello' && message.type !== 'error') {
         throw new KernelError('KERNEL_PROTOCOL', `${message.type} before hello`)
       }
       const expectsReply = message.type === 'patch' || message.type === 'query'
@@ -465,16 +594,18 @@ export class Session {
         case 'hello':
           return this.#onHello(message)
         case 'summary':
-          return this.#onSummary(message)
+          return await this.#onSummary(message, heads!)
         case 'patch':
           return await this.#onPatch(message, feeds!, verified!, answer!)
         case 'want':
-          return this.#onWant(message)
+          return await this.#onWant(message)
         case 'query':
           return await this.#onQuery(message.payload, answer!)
         case 'signal':
           if (!this.host.signal) throw new KernelError('KERNEL_PROTOCOL', 'no signalling here')
           return this.host.signal(message.payload, this)
+        case 'ping':
+          return // receiving it was the point (the idle timer)
         case 'error':
           return this.#noteError(message.code, message.reason)
         case 'ack':
@@ -504,7 +635,8 @@ export class Session {
         { cause: err },
       )
       this.#post({ type: 'error', code: misbehaving.code, reason: misbehaving.message })
-      this.close(misbehaving)
+      // Destroyed, not ended: a peer that never closes its side keeps nothing of ours.
+      this.plug.destroy(misbehaving)
     }
   }
 
@@ -531,16 +663,35 @@ export class Session {
     else this.#pump()
   }
 
-  #onSummary(summary: Summary): void {
+  /**
+   * A summary page, handled as it arrives: the peer's head is remembered for the chains this
+   * kernel holds (the full pass offers only those); the others are dropped (the peer sends
+   * them to us). So what a peer announces costs nothing for chains we do not hold.
+   */
+  async #onSummary(summary: Summary, heads: PackedHeads): Promise<void> {
+    const { repo, limits } = this.host
     if (this.#ready) throw new KernelError('KERNEL_PROTOCOL', 'a summary after the last page')
-    if (this.#heads.size + summary.chains.length > this.host.limits.maxRemoteChains) {
+    if (this.#announced + heads.count > limits.maxRemoteChains) {
       throw new KernelError(
         'KERNEL_TOO_LARGE',
-        `summary lists more than ${this.host.limits.maxRemoteChains} chains`,
+        `summary lists more than ${limits.maxRemoteChains} chains`,
       )
     }
-    for (const chain of summary.chains)
-      this.#learn(toHex(chain.chainId), chain.headId, chain.height)
+    this.#announced += heads.count
+    const { bytes } = heads
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const at = (i: number) => i * PACKED_HEAD_BYTES
+    const held = await Promise.all(
+      Array.from({ length: heads.count }, (_, i) =>
+        repo.summary(bytes.subarray(at(i), at(i) + 64)),
+      ),
+    )
+    if (this.#closed) return
+    for (const [i, chain] of held.entries()) {
+      if (!chain) continue
+      const headId = bytes.subarray(at(i) + 64, at(i) + 128)
+      this.#learn(toHex(chain.chainId), headId, view.getUint32(at(i) + 128))
+    }
     if (summary.last) {
       this.#ready = true
       this.#fullPass = true
@@ -607,10 +758,17 @@ export class Session {
     return accepted
   }
 
-  #onWant(want: Want): void {
+  /** A want for a chain we hold resets our record of it and offers it again; others are ignored. */
+  async #onWant(want: Want): Promise<void> {
+    const { repo, limits } = this.host
     const chainKey = toHex(want.chainId)
-    if (want.headId) this.#heads.set(chainKey, { headId: want.headId, height: want.height })
+    if (!this.#wanted.has(chainKey) && this.#wanted.size >= limits.maxWants) {
+      throw new KernelError('KERNEL_FLOOD', `over ${limits.maxWants} wanted chains waiting`)
+    }
+    if (!(await repo.summary(want.chainId)) || this.#closed) return
+    if (want.headId) this.#heads.set(chainKey, want.headId, want.height)
     else this.#heads.delete(chainKey)
+    this.#wanted.add(chainKey)
     this.touch(chainKey)
   }
 
@@ -650,7 +808,9 @@ export class Session {
   #end(reason: Error | undefined): void {
     if (this.#closed) return
     this.#closed = true
+    this.host.clock.clearTimeout(this.#timer)
     this.#dirty.clear()
+    this.#wanted.clear()
     this.host.leave(this, reason)
   }
 }
