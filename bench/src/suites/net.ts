@@ -8,15 +8,7 @@
  */
 import { once } from 'node:events'
 import net from 'node:net'
-import {
-  type Plug,
-  picoWire,
-  RtcPeer,
-  type RtcPeerConnectionConstructor,
-  type RtcSignal,
-  rtcWire,
-  streamWire,
-} from '@picostack/net'
+import { type Plug, picoWire, RtcPeer, type RtcSignal, rtcWire, streamWire } from '@picostack/net'
 import { RTCPeerConnection } from 'node-datachannel/polyfill'
 import { type Measurement, measure, printTable, ratio } from '../measure.ts'
 
@@ -79,7 +71,7 @@ async function rtcEndpoint(): Promise<Endpoint> {
   const peers: RtcPeer[] = []
   const make = (initiator: boolean) =>
     new RtcPeer({
-      RTCPeerConnection: RTCPeerConnection as unknown as RtcPeerConnectionConstructor,
+      RTCPeerConnection: RTCPeerConnection,
       configuration: { bindAddress: '127.0.0.1' },
       initiator,
       onsignal: (signal: RtcSignal) => peers[initiator ? 1 : 0]!.signal(signal),

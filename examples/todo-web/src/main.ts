@@ -4,6 +4,7 @@
  * of the page's host, or VITE_RELAY_URL at build time); `?db=name` the IndexedDB name.
  */
 import { type Task, TodoKernel, taskExpiresAt } from 'todo'
+import { browserSignal, showLinks } from './direct-links.ts'
 import { type ConnectionStatus, connectToRelay } from './relay-connection.ts'
 import './style.css'
 
@@ -74,7 +75,7 @@ function renderTask(kernel: TodoKernel, task: Task, now: number): HTMLLIElement 
 }
 
 async function start(): Promise<void> {
-  const kernel = new TodoKernel(dbName)
+  const kernel = new TodoKernel(dbName, { signal: browserSignal() })
   await kernel.boot()
   $('pk').textContent = `${short(kernel.pk)}…`
   $('pk').dataset.pk = kernel.pk
@@ -99,6 +100,7 @@ async function start(): Promise<void> {
   })
 
   connectToRelay(kernel, relayUrl, showStatus)
+  showLinks(kernel, $<HTMLUListElement>('links'))
   document.body.dataset.ready = 'true'
 }
 

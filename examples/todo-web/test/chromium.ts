@@ -21,15 +21,29 @@ const FLAGS = [
 ]
 
 /**
+ * Flags for WebRTC on a machine with only a loopback interface: gather 127.0.0.1 as a
+ * host candidate, and show it as an address rather than an mDNS name.
+ */
+export const LOOPBACK_WEBRTC_FLAGS = [
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+]
+
+/**
  * Launches headless Chromium with a fresh temporary profile (playwright makes a new
  * user-data-dir per launch and deletes it on close).
+ * @param extraFlags - more command-line flags (e.g. {@link LOOPBACK_WEBRTC_FLAGS})
  * @throws when Chromium is not installed: the browser tests fail rather than skip
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraFlags: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM_PATH}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`,
     )
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, timeout: 20_000 })
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...FLAGS, ...extraFlags],
+    timeout: 20_000,
+  })
 }

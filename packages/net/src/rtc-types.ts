@@ -48,8 +48,8 @@ export interface RtcDataChannelLike {
   readonly bufferedAmount: number
   /** `bufferedamountlow` fires when `bufferedAmount` falls to this (bytes). */
   bufferedAmountLowThreshold: number
-  /** Sends one binary message. */
-  send(data: Uint8Array): void
+  /** Sends one binary message (a plain `ArrayBuffer`-backed view, as the DOM types want). */
+  send(data: Uint8Array<ArrayBuffer>): void
   /** Closes the channel. */
   close(): void
   /** Listens to `open`, `message`, `bufferedamountlow`, `close` and `error`. */
@@ -72,7 +72,7 @@ export interface RtcPeerConnectionLike {
   /** Makes the answer (the other side). */
   createAnswer(): Promise<RtcSessionDescription>
   /** Applies our description. */
-  setLocalDescription(description: RtcSessionDescription): Promise<void>
+  setLocalDescription(description: { type: 'offer' | 'answer'; sdp?: string }): Promise<void>
   /** Applies the peer's description. */
   setRemoteDescription(description: { type: 'offer' | 'answer'; sdp: string }): Promise<void>
   /** Adds a candidate the peer trickled. */

@@ -12,7 +12,7 @@ import {
 import type { Pair } from './conversation.ts'
 
 /** node-datachannel's constructor, bound to loopback (this machine has no other interface). */
-export const NodeRTCPeerConnection = RTCPeerConnection as unknown as RtcPeerConnectionConstructor
+export const NodeRTCPeerConnection: RtcPeerConnectionConstructor = RTCPeerConnection
 
 /** Options every test peer shares: node-datachannel on 127.0.0.1, no ICE servers. */
 export const LOOPBACK: Pick<RtcPeerOptions, 'RTCPeerConnection' | 'configuration'> = {

@@ -11,7 +11,7 @@ import {
 import { CounterKernel } from './helpers.ts'
 
 /** node-datachannel's `RTCPeerConnection`, as the kernel takes it. */
-export const NodeRTCPeerConnection = RTCPeerConnection as unknown as RtcPeerConnectionConstructor
+export const NodeRTCPeerConnection: RtcPeerConnectionConstructor = RTCPeerConnection
 
 /** Signalling options of a Node peer on this loopback-only machine. */
 export const LOOPBACK_SIGNAL: KernelOptions['signal'] = {

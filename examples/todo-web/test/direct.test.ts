@@ -1,0 +1,190 @@
+/**
+ * Issue 16, point 1: direct WebRTC links in real Chromium. A relay process (the
+ * `picostack-relay` bin, WebSocket on 127.0.0.1, its swarm side on a local HyperDHT
+ * testnet), a Node peer (TodoKernel over node-datachannel, joined to the relay by
+ * WebSocket) and two pages meet at the relay, are introduced and open direct links
+ * (page <-> page, page <-> Node). Then the relay process is stopped, and the two pages
+ * still sync new tasks both ways, and the Node peer with them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import { RTCPeerConnection } from 'node-datachannel/polyfill'
+import { wsWire } from 'picostack'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { TodoKernel } from 'todo'
+import { build, type PreviewServer, preview } from 'vite'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WebSocket } from 'ws'
+import { LOOPBACK_WEBRTC_FLAGS, launchChromium } from './chromium.ts'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const RELAY_BIN = join(root, '../../packages/relay/src/bin/relay.ts')
+const TOPIC = 'todo-web-direct-test'
+
+/** Polls `check` every 50 ms until it holds; fails after `timeoutMs`. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
+  const start = Date.now()
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+/** Starts the relay bin as its own process; resolves with its WebSocket URL. */
+async function startRelayProcess(bootstrap: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--conditions=@picostack/source',
+      RELAY_BIN,
+      ...['--topic', TOPIC, '--port', '0', '--host', '127.0.0.1', '--bootstrap', bootstrap],
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start: ${output}`)), 30_000)
+    const read = (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /on (ws:\/\/\S+\/)/.exec(output)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', read)
+    child.stderr!.on('data', read)
+    child.once('exit', (code) => reject(new Error(`relay exited (${code}): ${output}`)))
+  })
+  return { child, url }
+}
+
+describe('todo-web direct links in Chromium', () => {
+  let outDir: string
+  let server: PreviewServer
+  let testnet: Testnet
+  let relay: { child: ChildProcess; url: string }
+  let node: TodoKernel
+  let browser: Browser
+  const contexts: BrowserContext[] = []
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'todo-web-direct-'))
+    await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
+    server = await preview({
+      root,
+      logLevel: 'warn',
+      build: { outDir },
+      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+    })
+    testnet = await createTestnet(3)
+    const { host, port } = testnet.bootstrap[0]!
+    expect(host).toBe('127.0.0.1')
+    relay = await startRelayProcess(`${host}:${port}`)
+    node = new TodoKernel(undefined, {
+      signal: {
+        RTCPeerConnection,
+        rtcConfiguration: { bindAddress: '127.0.0.1' },
+      },
+    })
+    await node.boot()
+    const socket = new WebSocket(relay.url)
+    socket.on('error', () => {})
+    wsWire(node.spawnWire(), socket)
+    browser = await launchChromium(LOOPBACK_WEBRTC_FLAGS)
+  }, 90_000)
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close()
+    await browser?.close()
+    await node?.close()
+    if (relay && relay.child.exitCode === null) {
+      relay.child.kill('SIGKILL')
+      await once(relay.child, 'exit')
+    }
+    await testnet?.destroy()
+    await server?.close()
+    if (outDir) await rm(outDir, { recursive: true, force: true })
+  })
+
+  async function openPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 720, height: 560 } })
+    contexts.push(context)
+    const page = await context.newPage()
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    await page.goto(`${server.resolvedUrls!.local[0]}?relay=${encodeURIComponent(relay.url)}`)
+    await page.locator('#status[data-status="online"]').waitFor()
+    return page
+  }
+
+  const task = (page: Page, title: string) => page.locator(`li[data-title="${title}"]`)
+  const nodeTitles = () => node.list().map((t) => t.title)
+  const nodeId = (kernel: TodoKernel) => Buffer.from(kernel.nodeId).toString('hex')
+  const directIds = async (page: Page) =>
+    (await page
+      .locator('#links li[data-link="direct"]')
+      .evaluateAll((items) =>
+        items.map((item) => (item as HTMLElement).dataset.peerId),
+      )) as string[]
+
+  async function add(page: Page, title: string) {
+    await page.locator('#title').fill(title)
+    await page.locator('#title').press('Enter')
+    await task(page, title).waitFor()
+  }
+
+  it('pages and a Node peer link directly and keep syncing after the relay process stops', async () => {
+    const page1 = await openPage()
+    const page2 = await openPage()
+
+    // Introduced by the relay, each links directly to the two others.
+    await until(() => node.links.value.filter((l) => l.state === 'direct').length === 2)
+    const pageIds = node.links.value.map((l) => l.id).sort()
+    await until(async () => (await directIds(page1)).length === 2)
+    await until(async () => (await directIds(page2)).length === 2)
+    for (const page of [page1, page2]) {
+      const ids = await directIds(page)
+      expect(ids).toContain(nodeId(node))
+      expect(ids.filter((id) => pageIds.includes(id))).toHaveLength(1)
+    }
+
+    // Through the relay and directly alike, before it stops.
+    await add(page1, 'before the relay stops')
+    await task(page2, 'before the relay stops').waitFor()
+    await until(() => nodeTitles().includes('before the relay stops'))
+
+    relay.child.kill('SIGTERM')
+    const [code] = await once(relay.child, 'exit')
+    expect(code).toBe(0)
+    await until(() => node.peers.length === 2) // the relay's session is gone; two direct ones
+    expect(node.peers.map((p) => p.id).sort()).toEqual(pageIds)
+
+    await add(page1, 'from page 1, relay gone')
+    await task(page2, 'from page 1, relay gone').waitFor()
+    await until(() => nodeTitles().includes('from page 1, relay gone'))
+
+    await add(page2, 'from page 2, relay gone')
+    await task(page1, 'from page 2, relay gone').waitFor()
+    await until(() => nodeTitles().includes('from page 2, relay gone'))
+
+    await node.addTask('from the Node peer, relay gone')
+    await task(page1, 'from the Node peer, relay gone').waitFor()
+    await task(page2, 'from the Node peer, relay gone').waitFor()
+
+    expect(await page1.locator('#tasks li').count()).toBe(4)
+    expect(await page2.locator('#tasks li').count()).toBe(4)
+    expect(node.list()).toHaveLength(4)
+    for (const page of [page1, page2]) {
+      expect(await page.locator('#links li[data-link="direct"]').count()).toBe(2)
+    }
+    expect(pageErrors).toEqual([])
+  }, 90_000)
+})
