@@ -74,6 +74,9 @@ function renderTask(kernel: TodoKernel, task: Task, now: number): HTMLLIElement 
   return item
 }
 
+/** Tasks the page shows: the first page, oldest first. */
+const FIRST_PAGE = 100
+
 async function start(): Promise<void> {
   const kernel = new TodoKernel(dbName, { signal: browserSignal() })
   await kernel.boot()
@@ -82,12 +85,21 @@ async function start(): Promise<void> {
   $('relay').textContent = relayUrl
 
   const list = $<HTMLUListElement>('tasks')
-  kernel.tasks.sub(() => {
-    const now = Date.now()
-    const tasks = kernel.list()
-    list.replaceChildren(...tasks.map((task) => renderTask(kernel, task, now)))
-    $('empty').hidden = tasks.length > 0
-  })
+  // The first page of tasks (oldest first), read from IndexedDB, drawn again after changes
+  // (one read however many changes arrive together).
+  let drawing: Promise<void> | undefined
+  const draw = () => {
+    drawing ??= Promise.resolve().then(async () => {
+      drawing = undefined
+      const { items } = await kernel.listPage({ limit: FIRST_PAGE })
+      const now = Date.now()
+      list.replaceChildren(...items.map(({ value }) => renderTask(kernel, value, now)))
+      $('empty').hidden = items.length > 0
+    })
+    drawing.catch(showError)
+  }
+  kernel.tasks.onChange(draw)
+  draw()
 
   const form = $<HTMLFormElement>('add')
   const input = $<HTMLInputElement>('title')

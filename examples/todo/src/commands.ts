@@ -2,7 +2,11 @@
  * The to-do commands, run the same way from the command line (`todo add ...`), from a
  * serving peer's stdin, or from a parent process over IPC (the demo).
  */
+import type { QueryOptions, QueryPage } from 'picostack'
 import { TASK_STATUSES, type Task, type TaskStatus, TodoError, type TodoKernel } from './kernel.ts'
+
+/** Tasks `list` reads per page. */
+export const LIST_PAGE = 100
 
 /** What a command did: text for a terminal, and data for a program. */
 export interface CommandResult {
@@ -18,7 +22,7 @@ export interface CommandResult {
 /** How to use the commands (also printed by `todo --help`). */
 export const COMMANDS_HELP = `commands:
   add <title...> [--ttl 30s|15m|2h|7d]   create a task (default time to live: 24 h)
-  list                                    live tasks
+  list [--limit N]                        live tasks, oldest first (read a page at a time)
   done <id>                               mark a task done (id or a unique prefix)
   start <id>                              mark a task doing
   reopen <id>                             mark a task todo
@@ -77,9 +81,23 @@ export async function runCommand(
       return { id, text: `added ${id.slice(0, 8)}` }
     }
     case 'list': {
-      const tasks = kernel.list()
-      const text = tasks.length ? tasks.map((task) => formatTask(task)).join('\n') : 'no tasks'
-      return { tasks, text }
+      // Page by page (LIST_PAGE tasks at a time), so a long list never loads all at once.
+      const limitAt = rest.indexOf('--limit')
+      const most = limitAt >= 0 ? Number(rest[limitAt + 1]) : Number.POSITIVE_INFINITY
+      if (!(most > 0) || (limitAt >= 0 && !Number.isInteger(most))) {
+        throw new TodoError('TODO_INVALID_INPUT', '--limit needs a positive whole number')
+      }
+      const tasks: Task[] = []
+      let query: QueryOptions | undefined = { limit: Math.min(LIST_PAGE, most) }
+      while (query && tasks.length < most) {
+        const page: QueryPage<Task> = await kernel.listPage(query)
+        tasks.push(...page.items.map((item) => item.value))
+        query = page.next && { ...page.next, limit: Math.min(LIST_PAGE, most - tasks.length) }
+      }
+      const now = Date.now()
+      const lines = tasks.map((task) => formatTask(task, now))
+      if (query) lines.push(`... more: list --limit ${tasks.length + LIST_PAGE}`)
+      return { tasks, text: tasks.length ? lines.join('\n') : 'no tasks' }
     }
     case 'done':
       return changed(await kernel.setStatus(needId(), 'done'), 'done')

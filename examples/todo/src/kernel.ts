@@ -10,6 +10,8 @@ import {
   type KernelOptions,
   Memory,
   PicoError,
+  type QueryOptions,
+  type QueryPage,
   type Repo,
   SimpleKernel,
   toHex,
@@ -113,6 +115,9 @@ const isAssignee = (assignee: unknown): assignee is string | null =>
  * and the whole chain leaves the disk when the task expires.
  */
 export class Tasks extends Memory<Task> {
+  /** Listing order: creation date (ms, zero-padded so keys sort as numbers), ties by id. */
+  override orders = { created: (task: Task) => String(task.created).padStart(16, '0') }
+
   override idOf({ CHAIN }: { CHAIN: string }): string {
     return CHAIN
   }
@@ -234,7 +239,19 @@ export class TodoKernel extends SimpleKernel {
     return this.#change(id, { op: 'assign', assignee })
   }
 
-  /** Live tasks, oldest first (ties by id). */
+  /**
+   * One page of live tasks, oldest first (ties by id), read from disk: `next` is the query
+   * for the page after (absent at the end). `limit` defaults to 100; `reverse` gives the
+   * newest first. What every list should use: it costs one page, whatever the tasks held.
+   */
+  listPage(query: Omit<QueryOptions, 'index'> = {}): Promise<QueryPage<Task>> {
+    return this.tasks.query({ ...query, index: 'created' })
+  }
+
+  /**
+   * Every live task, oldest first (ties by id), from the in-memory snapshot of the
+   * collection: fine for a few thousand tasks; use {@link TodoKernel.listPage} beyond.
+   */
   list(): Task[] {
     return Object.values(this.tasks.state).sort(
       (a, b) => a.created - b.created || (a.id < b.id ? -1 : 1),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatTask, parseDuration, runCommand } from '../src/commands.ts'
+import { formatTask, LIST_PAGE, parseDuration, runCommand } from '../src/commands.ts'
 import { TodoKernel } from '../src/kernel.ts'
 import { parseHostPort } from '../src/serve.ts'
 
@@ -64,5 +64,33 @@ describe('commands', () => {
       await expect(runCommand(k, args)).rejects.toMatchObject({ code: 'TODO_INVALID_INPUT' })
     }
     expect((await runCommand(k, ['list'])).text).toBe('no tasks')
+    for (const bad of ['0', '-1', '1.5', 'all']) {
+      await expect(runCommand(k, ['list', '--limit', bad])).rejects.toMatchObject({
+        code: 'TODO_INVALID_INPUT',
+      })
+    }
+  })
+
+  it('list reads the tasks page by page, oldest first, and stops at --limit', async () => {
+    const k = await kernel()
+    const ids: string[] = []
+    for (let i = 0; i < LIST_PAGE + 30; i++) ids.push(await k.addTask(`task ${i}`))
+    expect(new Set(ids).size).toBe(LIST_PAGE + 30)
+    const all = await runCommand(k, ['list'])
+    expect(all.tasks!.map((t) => t.id)).toEqual(k.list().map((t) => t.id))
+    const some = await runCommand(k, ['list', '--limit', String(LIST_PAGE + 5)])
+    expect(some.tasks!.map((t) => t.title)).toEqual(
+      all.tasks!.slice(0, LIST_PAGE + 5).map((t) => t.title),
+    )
+    expect(some.text.split('\n').at(-1)).toBe(`... more: list --limit ${2 * LIST_PAGE + 5}`)
+    const newest = await k.listPage({ limit: 2, reverse: true })
+    expect(newest.items.map((item) => item.id)).toEqual(
+      k
+        .list()
+        .slice(-2)
+        .reverse()
+        .map((t) => t.id),
+    )
+    expect(await k.tasks.count()).toBe(LIST_PAGE + 30)
   })
 })
