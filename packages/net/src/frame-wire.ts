@@ -71,7 +71,11 @@ export interface FrameLink {
 
 /** What a transport feeds into {@link frameWire}. */
 export interface FrameReceiver {
-  /** Bytes received from the peer, chunked in any way (ignored once the wire closed). */
+  /**
+   * Bytes received from the peer, chunked in any way (ignored once the wire closed). The
+   * chunk must not be modified afterwards (the decoder may keep a view of it until its
+   * frame completes); every chunk Node sockets, `ws` and browsers deliver is fresh memory.
+   */
   receive(chunk: Uint8Array): void
   /**
    * The transport is gone: the peer closed its side, or it failed (`reason`). Closes the

@@ -1,6 +1,9 @@
 import { plainBytes } from './bytes.ts'
 import { NetError } from './errors.ts'
+import { MIN_PARTIAL_FRAME_BYTES, PartialFrame } from './partial-frame.ts'
 import { VARINT_MAX_VALUE, VarintReader, varintEncode, varintLength } from './varint.ts'
+
+export { MIN_PARTIAL_FRAME_BYTES }
 
 /**
  * Frames carry wire messages over byte transports (TCP, hyperswarm, WebSocket):
@@ -119,12 +122,6 @@ export function encodeFrame(
   return out
 }
 
-/**
- * Smallest buffer the decoder allocates for a frame split across chunks (256 B), unless
- * the frame is smaller. Past it, the buffer doubles as bytes arrive.
- */
-export const MIN_PARTIAL_FRAME_BYTES = 256
-
 /** Options of {@link FrameDecoder}. */
 export interface FrameDecoderOptions {
   /** Largest payload accepted, in bytes (default {@link DEFAULT_MAX_FRAME_BYTES}). */
@@ -134,22 +131,22 @@ export interface FrameDecoderOptions {
 /**
  * Incremental frame decoder for byte streams whose chunks are split or coalesced
  * arbitrarily. Memory is bounded by what arrived, not by what a peer declares: at most one
- * partial frame is held, in a buffer that grows with its received bytes (at most twice
- * them, at least {@link MIN_PARTIAL_FRAME_BYTES}, never more than the declared length),
- * and a declared length above the limit fails before any of its payload is buffered.
- * So a peer that declares a 1 MiB frame and sends 3 bytes costs 3 bytes, not 1 MiB.
+ * partial frame is held, in memory that grows with its received bytes (at most
+ * `2 × received +` {@link MIN_PARTIAL_FRAME_BYTES}), and a declared length above the limit
+ * fails before any of its payload is buffered. So a peer that declares a 1 MiB frame and
+ * sends 3 bytes costs 3 bytes, not 1 MiB.
+ *
+ * A large piece of a frame split across chunks is kept as a view of its chunk until the
+ * frame completes (then copied into the frame's own buffer): chunks pushed must not be
+ * modified afterwards. Every payload returned owns its memory.
  *
  * After a failure the decoder stays failed: every later {@link push} throws the same error.
  */
 export class FrameDecoder {
   private readonly maxFrameBytes: number
   private readonly length: VarintReader
-  /** Declared length of the frame being assembled; 0 between frames (a length is >= 5). */
-  private declared = 0
-  /** Buffer of the frame being assembled (grows up to `declared`), or null. */
-  private partial: Uint8Array | null = null
-  /** Bytes of the frame being assembled received so far. */
-  private filled = 0
+  /** The frame being assembled across chunks, or null between frames. */
+  private partial: PartialFrame | null = null
   private failure: NetError | undefined
 
   /** @throws NET_INVALID_INPUT when `maxFrameBytes` is out of range */
@@ -159,17 +156,18 @@ export class FrameDecoder {
   }
 
   /**
-   * Bytes allocated for the frame in progress: at most
-   * `max(2 × bytes of it received, MIN_PARTIAL_FRAME_BYTES)`, capped by its declared length
-   * (itself at most `maxFrameBytes + 5`); the bytes of a length prefix in progress.
+   * Bytes held for the frame in progress (allocated, or pinned chunk buffers): at most
+   * `2 × bytes of it received + MIN_PARTIAL_FRAME_BYTES`; between frames, the bytes of a
+   * length prefix in progress.
    */
   get bufferedBytes(): number {
     if (this.failure) return 0
-    return this.partial ? this.partial.length : this.length.bytesRead
+    return this.partial ? this.partial.heldBytes : this.length.bytesRead
   }
 
   /**
-   * Consumes `chunk` (any size, any alignment) and returns the frames it completes.
+   * Consumes `chunk` (any size, any alignment) and returns the frames it completes. Do not
+   * modify `chunk` afterwards: a large piece of a frame in progress is kept as a view.
    * @throws NET_FRAME_TOO_LARGE when a frame declares a payload above `maxFrameBytes`
    * @throws NET_MALFORMED on a bad varint, a frame shorter than its header, or an invalid
    *   combination of ports and flags
@@ -181,7 +179,6 @@ export class FrameDecoder {
       return this.consume(plainBytes(chunk))
     } catch (err) {
       this.partial = null
-      this.declared = 0
       this.failure =
         err instanceof NetError ? err : new NetError('NET_MALFORMED', 'bad frame', { cause: err })
       throw this.failure
@@ -192,7 +189,8 @@ export class FrameDecoder {
     const frames: Frame[] = []
     let i = 0
     while (i < chunk.length) {
-      if (this.declared === 0) {
+      const partial = this.partial
+      if (partial === null) {
         const length = this.length.push(chunk[i++]!)
         if (length === undefined) continue
         if (length < FRAME_HEADER_BYTES) {
@@ -202,40 +200,19 @@ export class FrameDecoder {
           frames.push(parseFrame(chunk.subarray(i, i + length), true))
           i += length
         } else {
-          this.declared = length
-          this.filled = 0
+          this.partial = new PartialFrame(length)
         }
         continue
       }
-      const n = Math.min(this.declared - this.filled, chunk.length - i)
-      const partial = this.reserve(this.filled + n)
-      partial.set(chunk.subarray(i, i + n), this.filled)
-      this.filled += n
+      const n = Math.min(partial.declared - partial.filled, chunk.length - i)
+      partial.add(chunk.subarray(i, i + n))
       i += n
-      if (this.filled === this.declared) {
+      if (partial.filled === partial.declared) {
         this.partial = null
-        this.declared = 0
-        frames.push(parseFrame(partial, false))
+        frames.push(parseFrame(partial.take(), false))
       }
     }
     return frames
-  }
-
-  /**
-   * The buffer of the frame in progress, grown to hold `needed` bytes: doubled (amortized
-   * copies) but never past the declared length, so a complete frame fills it exactly.
-   */
-  private reserve(needed: number): Uint8Array {
-    const held = this.partial
-    if (held && held.length >= needed) return held
-    const capacity = Math.min(
-      this.declared,
-      Math.max(needed, 2 * (held?.length ?? 0), MIN_PARTIAL_FRAME_BYTES),
-    )
-    const grown = new Uint8Array(capacity)
-    if (held) grown.set(held.subarray(0, this.filled))
-    this.partial = grown
-    return grown
   }
 }
 
