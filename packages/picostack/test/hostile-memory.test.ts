@@ -3,8 +3,9 @@ import { runInNewContext } from 'node:vm'
 import { afterEach, expect, test } from 'vitest'
 import { type ChainHead, DEFAULT_SYNC_LIMITS, encodeMessage } from '../src/index.ts'
 import { FakeClock } from './fake-clock.ts'
-import { CounterKernel } from './helpers.ts'
+import { CounterKernel, until } from './helpers.ts'
 import { HostilePeer } from './hostile-peer.ts'
+import { type Cleanups, listen, rawClient } from './tcp-peer.ts'
 
 /**
  * What a kernel with default limits may grow by while hostile peers push at it: the bound
@@ -35,7 +36,9 @@ function randomHead(): ChainHead {
 }
 
 let kernel: CounterKernel | undefined
+const cleanups: Cleanups = []
 afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup()
   await kernel?.close()
   kernel = undefined
 })
@@ -99,4 +102,23 @@ test('8 peers each asking for 40,000 chains with want grow the heap by < 64 MiB'
   expect(kernel.peers).toHaveLength(8)
   expect(peers.flatMap((peer) => peer.errors)).toEqual([])
   expect(growth).toBeLessThan(BOUND_BYTES)
+}, 120_000)
+
+test('300 TCP connections that never say hello, half of them with a 1 MiB frame begun, grow the heap by < 64 MiB', async () => {
+  const clock = new FakeClock()
+  kernel = new CounterKernel(undefined, { clock })
+  await kernel.boot()
+  const { port, sockets } = await listen(kernel, cleanups)
+  const baseline = usedBytes()
+  for (let i = 0; i < 300; i++) {
+    const client = await rawClient(port, cleanups)
+    if (i % 2 === 0) client.write(Uint8Array.of(0x85, 0x80, 0x40)) // a 1 MiB frame's length
+  }
+  // One address: maxSessionsPerAddress sessions are held, the others refused and closed.
+  await until(() => sockets.size === DEFAULT_SYNC_LIMITS.maxSessionsPerAddress)
+  const growth = usedBytes() - baseline
+  console.log(`silent TCP: ${(growth / 2 ** 20).toFixed(1)} MiB over baseline`)
+  expect(growth).toBeLessThan(BOUND_BYTES)
+  await clock.advance(DEFAULT_SYNC_LIMITS.handshakeTimeoutMs)
+  await until(() => sockets.size === 0)
 }, 120_000)

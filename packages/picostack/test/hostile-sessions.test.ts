@@ -1,5 +1,4 @@
-import { once } from 'node:events'
-import net from 'node:net'
+import type net from 'node:net'
 import { encodeFrame } from '@picostack/net'
 import { afterEach, expect, test } from 'vitest'
 import {
@@ -8,11 +7,11 @@ import {
   type KernelError,
   type Peer,
   PROTOCOL_VERSION,
-  streamWire,
 } from '../src/index.ts'
 import { FakeClock } from './fake-clock.ts'
 import { CounterKernel, chainsOf, until } from './helpers.ts'
 import { HostilePeer } from './hostile-peer.ts'
+import { type Cleanups, listen, rawClient } from './tcp-peer.ts'
 
 /** A kernel that records the sessions that ended before they became peers. */
 class Recording extends CounterKernel {
@@ -23,7 +22,7 @@ class Recording extends CounterKernel {
 }
 
 const kernels: CounterKernel[] = []
-const cleanups: (() => unknown)[] = []
+const cleanups: Cleanups = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup()
   await Promise.all(kernels.splice(0).map((k) => k.close()))
@@ -37,33 +36,6 @@ async function boot<K extends CounterKernel>(kernel: K): Promise<K> {
 
 function codeOf(reason: Error | undefined): string | undefined {
   return (reason as KernelError | undefined)?.code
-}
-
-/** A TCP server on 127.0.0.1 whose every connection is a session of `kernel`, with its address. */
-async function listen(kernel: CounterKernel) {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    streamWire(kernel.spawnWire({ address: socket.remoteAddress }), socket)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  cleanups.push(async () => {
-    for (const socket of sockets) socket.destroy()
-    await new Promise((resolve) => server.close(resolve))
-  })
-  return { port: (server.address() as net.AddressInfo).port, sockets }
-}
-
-/** A raw TCP client; with `allowHalfOpen` it keeps its side open after the server ends its own. */
-async function rawClient(port: number, allowHalfOpen = false): Promise<net.Socket> {
-  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen })
-  socket.on('error', () => {})
-  socket.resume() // reads (and drops) what the kernel sends, so its FIN is seen
-  await once(socket, 'connect')
-  cleanups.push(() => socket.destroy())
-  return socket
 }
 
 test('a kernel wired to itself: both ends close with KERNEL_SELF_WIRE and onrefuse says so', async () => {
@@ -119,11 +91,11 @@ test('1,000 wires that never say hello: 64 sessions held, the rest refused, all 
 test('over TCP: one address holds at most maxSessionsPerAddress; silent sockets and half-sent frames are destroyed at the handshake timeout', async () => {
   const clock = new FakeClock()
   const alice = await boot(new Recording(undefined, { clock }))
-  const { port, sockets } = await listen(alice)
+  const { port, sockets } = await listen(alice, cleanups)
   const perAddress = DEFAULT_SYNC_LIMITS.maxSessionsPerAddress
   const clients: net.Socket[] = []
   for (let i = 0; i < perAddress + 4; i++) {
-    const client = await rawClient(port)
+    const client = await rawClient(port, cleanups)
     // Half of them start a 1 MiB frame (its 3-byte length) and send nothing more.
     if (i % 2 === 0) client.write(Uint8Array.of(0x85, 0x80, 0x40))
     clients.push(client)
@@ -163,8 +135,8 @@ test('an idle honest peer stays (keepalive pings); a silent one is closed with K
 
 test('after KERNEL_MISBEHAVING the TCP socket is destroyed, even if the peer never closes its side', async () => {
   const alice = await boot(new CounterKernel())
-  const { port, sockets } = await listen(alice)
-  const client = await rawClient(port, true)
+  const { port, sockets } = await listen(alice, cleanups)
+  const client = await rawClient(port, cleanups, true)
   const frame = (payload: Uint8Array) =>
     encodeFrame({ dstPort: 0, srcPort: 0, flags: 0, payload }, 1024 * 1024)
   const hello = encodeMessage({
