@@ -79,6 +79,19 @@ describe('frameWire closing (fake link, fake timers)', () => {
     expect(calls).toEqual([`write ${closeFrame('bye')}`, 'close bye'])
   })
 
+  it('after a close frame from the peer, destroys the transport if the peer then never closes it', async () => {
+    vi.useFakeTimers()
+    const [app, transport] = picoWire()
+    const { calls, link } = recordingLink()
+    const receiver = frameWire(transport, link, { halfOpenTimeoutMs: 1000 })
+    receiver.receive(encodeFrame({ dstPort: 0, srcPort: 0, flags: FLAG_CLOSE, payload: enc('') }))
+    expect(await app.closed).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(999)
+    expect(calls).toEqual(['close clean']) // no close frame back: the peer closed first
+    await vi.advanceTimersByTimeAsync(1)
+    expect(calls).toEqual(['close clean', 'destroy NET_TIMEOUT'])
+  })
+
   it('defaults halfOpenTimeoutMs to 5 s', async () => {
     vi.useFakeTimers()
     const [app, transport] = picoWire()
