@@ -1,5 +1,13 @@
-import { type Block, bytesEqual, type KernelOptions, type Repo, SimpleKernel } from 'picostack'
+import {
+  type Block,
+  bytesEqual,
+  type KernelOptions,
+  type Repo,
+  SimpleKernel,
+  type SyncLimits,
+} from 'picostack'
 import { RelayError } from './errors.ts'
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.ts'
 
 /** How long a relay keeps a block after its date, by default: 30 days. */
 export const DEFAULT_RETENTION_MS = 30 * 24 * 60 * 60 * 1000
@@ -11,6 +19,27 @@ export const RELAY_REJECT = {
   /** Dated more than {@link MAX_CLOCK_SKEW_MS} ahead of the relay's clock. */
   fromFuture: 'the block is dated in the future',
 } as const
+
+/** Most hyperswarm connections a relay keeps, by default (its modem's `maxPeers`; hyperswarm's own default). */
+export const DEFAULT_MAX_SWARM_PEERS = 64
+
+/**
+ * The kernel's session caps for a relay whose WebSocket side has `limits` and whose swarm
+ * side keeps `maxSwarmPeers` connections: a session for each of them, and per address as
+ * many as the WebSocket side admits from one IP. So the WebSocket side's slot rule (idle
+ * connections give way, {@link RelayLimits}) decides who gets in, and the kernel's caps
+ * only back it up; below them the kernel would refuse clients the WebSocket side let in.
+ * Defaults: 256 + 64 = 320 sessions, 16 per address.
+ */
+export function relaySessionLimits(
+  limits: Pick<RelayLimits, 'maxConnections' | 'maxConnectionsPerIp'> = DEFAULT_RELAY_LIMITS,
+  maxSwarmPeers = DEFAULT_MAX_SWARM_PEERS,
+): Pick<SyncLimits, 'maxSessions' | 'maxSessionsPerAddress'> {
+  return {
+    maxSessions: limits.maxConnections + maxSwarmPeers,
+    maxSessionsPerAddress: limits.maxConnectionsPerIp,
+  }
+}
 
 /** Options of {@link RelayKernel}. */
 export interface RelayKernelOptions extends KernelOptions {
@@ -24,6 +53,10 @@ export interface RelayKernelOptions extends KernelOptions {
  * dated more than {@link MAX_CLOCK_SKEW_MS} ahead, and forgotten `retentionMs` after its
  * date. Each app peer still applies its own rules to what it receives, so the relay is
  * trusted with nothing; it only makes blocks available while their authors are offline.
+ *
+ * Its session caps default to {@link relaySessionLimits}() (a relay with the default
+ * limits); `limits` in the options override them. Every other sync limit (memory per
+ * session, rates, timeouts) is the kernel's default.
  *
  * Its `blocks` slice counts the blocks it holds.
  */
@@ -47,7 +80,7 @@ export class RelayKernel extends SimpleKernel {
     db?: ConstructorParameters<typeof SimpleKernel>[0],
     options: RelayKernelOptions = {},
   ) {
-    super(db, options)
+    super(db, { ...options, limits: { ...relaySessionLimits(), ...options.limits } })
     const { retentionMs = DEFAULT_RETENTION_MS } = options
     if (!(typeof retentionMs === 'number' && retentionMs > 0)) {
       throw new RelayError('RELAY_INVALID_INPUT', 'retentionMs must be a positive number')

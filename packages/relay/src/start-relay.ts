@@ -1,6 +1,8 @@
 import { Modem56, type ModemOptions } from '@picostack/modem'
-import { RelayKernel } from './relay-kernel.ts'
-import { type RelayLimits, WebSocketRelay } from './websocket-relay.ts'
+import { RelayError } from './errors.ts'
+import { type RelayLimits, relayLimits } from './limits.ts'
+import { DEFAULT_MAX_SWARM_PEERS, RelayKernel, relaySessionLimits } from './relay-kernel.ts'
+import { WebSocketRelay } from './websocket-relay.ts'
 
 /** Options of {@link startRelay}. */
 export interface RelayOptions {
@@ -23,6 +25,8 @@ export interface RelayOptions {
   retentionMs?: number
   /** WebSocket limits (see {@link RelayLimits}). */
   limits?: Partial<RelayLimits>
+  /** Most hyperswarm connections (default {@link DEFAULT_MAX_SWARM_PEERS}: 64). */
+  maxSwarmPeers?: number
 }
 
 /** A running relay: its kernel, its swarm side and its WebSocket side. */
@@ -52,14 +56,21 @@ const hostOf = (node: NonNullable<ModemOptions['bootstrap']>[number]) =>
  * // browsers: wsWire(kernel.spawnWire(), new WebSocket('ws://relay-host:8080/'))
  * await relay.close()
  * ```
- * @throws RELAY_INVALID_INPUT for a bad limit or `retentionMs`, the modem's
+ * @throws RELAY_INVALID_INPUT for a bad limit, `maxSwarmPeers` or `retentionMs`, the modem's
  *   MODEM_INVALID_TOPIC for a bad topic (nothing is left open)
  * @throws the server's error when the port is taken (`EADDRINUSE`)
  */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
-  const { bootstrap } = options
+  const { bootstrap, maxSwarmPeers = DEFAULT_MAX_SWARM_PEERS } = options
+  if (!(Number.isInteger(maxSwarmPeers) && maxSwarmPeers > 0)) {
+    throw new RelayError('RELAY_INVALID_INPUT', 'maxSwarmPeers must be a positive integer')
+  }
+  const limits = relayLimits(options.limits)
   const local = bootstrap?.length && bootstrap.every((node) => hostOf(node) === '127.0.0.1')
-  const kernel = new RelayKernel(options.data, { retentionMs: options.retentionMs })
+  const kernel = new RelayKernel(options.data, {
+    retentionMs: options.retentionMs,
+    limits: relaySessionLimits(limits, maxSwarmPeers),
+  })
   let modem: Modem56 | undefined
   let server: WebSocketRelay | undefined
   const close = async () => {
@@ -69,12 +80,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   }
   try {
     await kernel.boot()
-    modem = new Modem56({ bootstrap, host: options.dhtHost ?? (local ? '127.0.0.1' : undefined) })
+    modem = new Modem56({
+      bootstrap,
+      host: options.dhtHost ?? (local ? '127.0.0.1' : undefined),
+      maxPeers: maxSwarmPeers,
+    })
     await modem.join(options.topic, () => kernel.spawnWire())
-    server = await WebSocketRelay.listen(() => kernel.spawnWire(), {
+    // The client's address goes to the kernel too: its per-address session cap backs up ours.
+    server = await WebSocketRelay.listen(({ address }) => kernel.spawnWire({ address }), {
       port: options.port ?? 8080,
       host: options.host,
-      limits: options.limits,
+      limits,
     })
   } catch (err) {
     await close()

@@ -1,67 +1,35 @@
 /**
  * The WebSocket side of a relay: browsers (which cannot join hyperswarm) connect here,
- * and each connection becomes a wire from `spawnWire()`, under limits that keep one
- * misbehaving client from hurting the others.
+ * and each connection becomes a wire from `spawnWire()`, under limits
+ * ({@link RelayLimits}) that keep one client, or many from one address, from hurting the
+ * others.
  */
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  type FrameWireOptions,
-  isPlug,
-  type Plug,
-  VARINT_MAX_BYTES,
-  wsWire,
-} from '@picostack/net'
+import { type FrameWireOptions, isPlug, type Plug, wsWire } from '@picostack/net'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { RelayError } from './errors.ts'
-
-/** Bounds of a {@link WebSocketRelay}; every one is per relay unless it says otherwise. */
-export interface RelayLimits {
-  /** Most open WebSocket connections (default 256). Beyond it, upgrades get HTTP 503. */
-  maxConnections: number
-  /** Most open connections from one IP address (default 16). Beyond it: HTTP 503. */
-  maxConnectionsPerIp: number
-  /**
-   * Largest WebSocket message, bytes (default 1 MiB + 9: one net frame of the default
-   * `maxFrameBytes` with its header). A larger one closes that connection with 1009.
-   */
-  maxMessageBytes: number
-  /** Token bucket per connection: messages it may send at once (default 2048). */
-  messageBurst: number
-  /** Token bucket per connection: messages refilled per second (default 1024). */
-  messagesPerSec: number
-  /** Token bucket per connection: bytes refilled per second (default 8 MiB; burst = 4 messages). */
-  bytesPerSec: number
-  /**
-   * Ping every connection this often, ms (default 30 000); one that has not answered the
-   * previous ping is dropped. Browsers answer pings by themselves.
-   */
-  pingIntervalMs: number
-  /** Longest wait for a client's HTTP upgrade headers, ms (default 10 000). */
-  headersTimeoutMs: number
-}
-
-/** Frame header bytes around a frame's payload: varint length + ports + flags. */
-const FRAME_OVERHEAD_BYTES = VARINT_MAX_BYTES + 5
-
-/** The defaults of {@link RelayLimits}. */
-export const DEFAULT_RELAY_LIMITS: Readonly<RelayLimits> = Object.freeze({
-  maxConnections: 256,
-  maxConnectionsPerIp: 16,
-  maxMessageBytes: DEFAULT_MAX_FRAME_BYTES + FRAME_OVERHEAD_BYTES,
-  messageBurst: 2048,
-  messagesPerSec: 1024,
-  bytesPerSec: 8 * 1024 * 1024,
-  pingIntervalMs: 30_000,
-  headersTimeoutMs: 10_000,
-})
+import { type RelayLimits, relayLimits } from './limits.ts'
+import { type SlotHolder, Slots } from './slots.ts'
+import { TokenBucket } from './token-bucket.ts'
 
 /** WebSocket close code for a client that broke a relay limit (policy violation). */
 export const CLOSE_POLICY_VIOLATION = 1008
 /** WebSocket close code when the relay shuts down (going away). */
 export const CLOSE_GOING_AWAY = 1001
+
+/** What the relay knows of a client when it makes the client's wire. */
+export interface RelayClient {
+  /** The client's IP address, as its TCP connection shows it (behind a proxy: the proxy's). */
+  readonly address: string
+}
+
+/**
+ * Makes the local plug of a client's wire; it must have no handler yet
+ * (`({ address }) => kernel.spawnWire({ address })`, `() => hub.createWire()`).
+ */
+export type SpawnClientWire = (client: RelayClient) => Plug
 
 /** Options of {@link WebSocketRelay.listen}. */
 export interface RelayServerOptions {
@@ -71,17 +39,28 @@ export interface RelayServerOptions {
   host?: string
   /** Limits; missing fields take {@link DEFAULT_RELAY_LIMITS}. */
   limits?: Partial<RelayLimits>
-  /** Framing options of every wire (`maxFrameBytes`, `replyTimeoutMs`, `maxPendingReplies`). */
+  /** Framing options of every wire (`maxFrameBytes`, `replyTimeoutMs`, `maxPendingReplies`...). */
   wire?: FrameWireOptions
 }
 
 /** Why a client was turned away or cut off (the `rejected` event). */
 export type RelayRejection =
+  /** `maxConnections` reached and no connection idle: HTTP 503. */
   | 'MAX_CONNECTIONS'
+  /** `maxConnectionsPerIp` reached for its address and none of them idle: HTTP 503. */
   | 'MAX_CONNECTIONS_PER_IP'
+  /** Over its message or byte rate: destroyed (1008 sent first). */
   | 'FLOOD'
+  /** A message over `maxMessageBytes`: destroyed (1009 sent first). */
   | 'TOO_LARGE'
+  /** No pong to the previous ping: destroyed. */
   | 'UNRESPONSIVE'
+  /** Upgrade headers not complete within `headersTimeoutMs`: destroyed. */
+  | 'HEADERS_TIMEOUT'
+  /** No message within `idleTimeoutMs`: destroyed (1008 sent first). */
+  | 'IDLE_TIMEOUT'
+  /** Idle (`idleAfterMs`) longest when a new client needed its slot: destroyed (1008 sent first). */
+  | 'IDLE_EVICTED'
 
 /** Events of a {@link WebSocketRelay}. */
 export interface RelayEvents {
@@ -93,41 +72,24 @@ export interface RelayEvents {
   warning: [error: Error]
 }
 
-/** A token bucket refilled continuously: `capacity` at most, `ratePerSec` per second. */
-class Bucket {
-  #tokens: number
-  #at = Date.now()
+/** One client's TCP connection: upgrading, then a WebSocket. */
+class Connection implements SlotHolder {
+  /** When it last sent a message; set when the upgrade completes. */
+  lastMessageAt: number | undefined
+  /** Its WebSocket, once upgraded. */
+  ws: WebSocket | undefined
+  /** Whether it answered the latest ping. */
+  alive = true
+  /** The headers timeout, then the idle timeout. */
+  timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(
-    private readonly capacity: number,
-    private readonly ratePerSec: number,
-  ) {
-    this.#tokens = capacity
-  }
-
-  /** Takes `amount` tokens; false (taking none) when there are not that many. */
-  take(amount: number): boolean {
-    const now = Date.now()
-    this.#tokens = Math.min(
-      this.capacity,
-      this.#tokens + ((now - this.#at) * this.ratePerSec) / 1000,
-    )
-    this.#at = now
-    if (this.#tokens < amount) return false
-    this.#tokens -= amount
-    return true
-  }
+    readonly ip: string,
+    readonly socket: Socket,
+  ) {}
 }
 
-function checkLimits(limits: RelayLimits): void {
-  for (const [name, value] of Object.entries(limits)) {
-    if (!(Number.isInteger(value) && value > 0)) {
-      throw new RelayError('RELAY_INVALID_INPUT', `relay limit ${name} must be a positive integer`)
-    }
-  }
-}
-
-/** Refuses an upgrade request with a bare HTTP status, then drops the socket. */
+/** Refuses a connection with a bare HTTP status, then drops the socket. */
 function refuse(socket: Socket, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
   socket.destroySoon()
@@ -135,11 +97,14 @@ function refuse(socket: Socket, status: string): void {
 
 /**
  * Serves WebSocket clients and turns each connection into a wire from `spawnWire()`
- * (e.g. `() => kernel.spawnWire()`): one binary message per net frame, as
- * {@link wsWire} in the browser sends them. Limits ({@link RelayLimits}): connections in
- * total and per IP (HTTP 503 beyond them), message size (close 1009), a message and a
- * byte rate per connection (close 1008), unanswered pings (dropped). Malformed frames or
- * text messages close only that connection (1002). Plain HTTP requests get 426.
+ * (e.g. `({ address }) => kernel.spawnWire({ address })`): one binary message per net
+ * frame, as {@link wsWire} in the browser sends them. Limits ({@link RelayLimits}):
+ * connections in total and per IP, counted from the TCP connection on (when full, the
+ * connection idle longest gives up its slot; when none is idle, HTTP 503), upgrade
+ * headers within `headersTimeoutMs`, message size (1009), a message and a byte rate per
+ * connection (1008), unanswered pings, and silence (`idleTimeoutMs`). A client that breaks
+ * one is destroyed, not left half-closed. Malformed frames or text messages close only
+ * that connection (1002). Plain HTTP requests get 426.
  *
  * ```ts
  * const relay = await WebSocketRelay.listen(() => kernel.spawnWire(), { port: 8080 })
@@ -152,34 +117,37 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
   readonly limits: Readonly<RelayLimits>
   readonly #server: Server
   readonly #wss: WebSocketServer
-  readonly #spawnWire: () => Plug
+  readonly #spawnWire: SpawnClientWire
   readonly #wireOptions: FrameWireOptions | undefined
-  readonly #perIp = new Map<string, number>()
-  /** Each client's address, and whether it answered the latest ping. */
-  readonly #clients = new WeakMap<WebSocket, { ip: string; alive: boolean }>()
+  readonly #slots: Slots<Connection>
+  /** Every connection holding a slot, by its socket. */
+  readonly #connections = new Map<Socket, Connection>()
   readonly #pinger: ReturnType<typeof setInterval>
   #closing: Promise<void> | undefined
 
-  private constructor(spawnWire: () => Plug, options: RelayServerOptions) {
+  private constructor(spawnWire: SpawnClientWire, options: RelayServerOptions) {
     super()
-    this.limits = Object.freeze({ ...DEFAULT_RELAY_LIMITS, ...options.limits })
-    checkLimits(this.limits)
+    this.limits = relayLimits(options.limits)
+    this.#slots = new Slots(this.limits)
     this.#spawnWire = spawnWire
     this.#wireOptions = options.wire
-    this.#server = createServer((_req, res) => {
+    this.#server = createServer((req, res) => {
+      this.#stopTimer(req.socket)
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
       res.end('picostack relay: connect with a WebSocket\n')
     })
+    // Node checks its own header timeouts only every 30 s; the relay's timer is exact.
     this.#server.headersTimeout = this.limits.headersTimeoutMs
     this.#server.requestTimeout = this.limits.headersTimeoutMs
+    this.#server.on('connection', (socket: Socket) => this.#connect(socket))
     // Not HTTP at all: node answers 400 and drops the socket; keep that from throwing.
     this.#server.on('clientError', (_err, socket) => socket.destroy())
+    this.#server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket as Socket, head))
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxMessageBytes,
       perMessageDeflate: false,
     })
-    this.#server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket as Socket, head))
     this.#pinger = setInterval(() => this.#ping(), this.limits.pingIntervalMs)
     this.#pinger.unref()
   }
@@ -188,12 +156,12 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
    * Starts a relay server.
    * @param spawnWire - makes the local plug of each client's wire (must have no handler yet)
    * @returns once listening
-   * @throws RELAY_INVALID_INPUT when `spawnWire` is not a function or a limit is not a
-   *   positive integer
+   * @throws RELAY_INVALID_INPUT when `spawnWire` is not a function or a limit is out of
+   *   range (see {@link RelayLimits})
    * @throws the server's error when it cannot listen (`EADDRINUSE`...)
    */
   static async listen(
-    spawnWire: () => Plug,
+    spawnWire: SpawnClientWire,
     options: RelayServerOptions = {},
   ): Promise<WebSocketRelay> {
     if (typeof spawnWire !== 'function') {
@@ -222,9 +190,14 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
     return `ws://${family === 'IPv6' ? `[${address}]` : address}:${this.port}/`
   }
 
-  /** Open client connections. */
+  /** Open WebSocket connections. */
   get connectionCount(): number {
     return this.#wss.clients.size
+  }
+
+  /** Slots held: open WebSockets and connections still upgrading. */
+  get slotCount(): number {
+    return this.#slots.size
   }
 
   /**
@@ -233,7 +206,11 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#pinger)
-      for (const socket of this.#wss.clients) socket.close(CLOSE_GOING_AWAY, 'relay closing')
+      for (const connection of this.#connections.values()) {
+        clearTimeout(connection.timer)
+        if (connection.ws) connection.ws.close(CLOSE_GOING_AWAY, 'relay closing')
+        else connection.socket.destroy()
+      }
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()))
       this.#server.closeAllConnections()
       await new Promise<void>((resolve) => this.#server.close(() => resolve()))
@@ -241,67 +218,68 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
     return this.#closing
   }
 
-  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  /** A TCP connection: it takes a slot (or an idle one's) and has `headersTimeoutMs` to upgrade. */
+  #connect(socket: Socket): void {
     socket.on('error', () => socket.destroy())
-    const ip = req.socket.remoteAddress ?? 'unknown'
+    if (this.#closing) {
+      socket.destroy()
+      return
+    }
+    const connection = new Connection(socket.remoteAddress ?? 'unknown', socket)
+    const admission = this.#slots.admit(connection)
+    if (!admission.admitted) {
+      this.emit('rejected', admission.refusal, connection.ip)
+      refuse(socket, '503 Service Unavailable')
+      return
+    }
+    if (admission.evicted) this.#drop(admission.evicted, 'IDLE_EVICTED')
+    this.#connections.set(socket, connection)
+    socket.once('close', () => this.#release(connection))
+    connection.timer = setTimeout(
+      () => this.#drop(connection, 'HEADERS_TIMEOUT'),
+      this.limits.headersTimeoutMs,
+    )
+  }
+
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const connection = this.#connections.get(socket)
+    // Refused when it connected: its 503 is on the way and the socket closes after it.
+    if (!connection) return
+    this.#stopTimer(socket)
     if (this.#closing) {
       refuse(socket, '503 Service Unavailable')
       return
     }
-    const fromIp = this.#perIp.get(ip) ?? 0
-    const reason: RelayRejection | undefined =
-      this.#wss.clients.size >= this.limits.maxConnections
-        ? 'MAX_CONNECTIONS'
-        : fromIp >= this.limits.maxConnectionsPerIp
-          ? 'MAX_CONNECTIONS_PER_IP'
-          : undefined
-    if (reason) {
-      this.emit('rejected', reason, ip)
-      refuse(socket, '503 Service Unavailable')
-      return
-    }
-    // Counted now, so upgrades racing in the same turn see it.
-    this.#perIp.set(ip, fromIp + 1)
-    let counted = true
-    const uncount = () => {
-      if (!counted) return
-      counted = false
-      const left = (this.#perIp.get(ip) ?? 1) - 1
-      if (left > 0) this.#perIp.set(ip, left)
-      else this.#perIp.delete(ip)
-    }
-    socket.once('close', uncount)
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.once('close', uncount)
-      this.#accept(ws, ip)
-    })
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, connection))
   }
 
-  #accept(ws: WebSocket, ip: string): void {
-    const client = { ip, alive: true }
-    this.#clients.set(ws, client)
+  #accept(ws: WebSocket, connection: Connection): void {
+    const { ip } = connection
+    connection.ws = ws
+    connection.lastMessageAt = Date.now()
+    this.#watchIdle(connection)
     ws.on('pong', () => {
-      client.alive = true
+      connection.alive = true
     })
-    // An oversize message: ws closes with 1009 and emits this error.
+    // An oversize message: ws sends 1009 and emits this error; nothing more is read.
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.emit('rejected', 'TOO_LARGE', ip)
+      ws.terminate()
     })
-    const messages = new Bucket(this.limits.messageBurst, this.limits.messagesPerSec)
-    const bytes = new Bucket(this.limits.maxMessageBytes * 4, this.limits.bytesPerSec)
+    const messages = new TokenBucket(this.limits.messageBurst, this.limits.messagesPerSec)
+    const bytes = new TokenBucket(this.limits.maxMessageBytes * 4, this.limits.bytesPerSec)
     // Registered before the wire's own listener, so a flood is cut before it is decoded.
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      connection.lastMessageAt = Date.now()
       const size = Array.isArray(data)
         ? data.reduce((n, part) => n + part.length, 0)
         : data.byteLength
       if (messages.take(1) && bytes.take(size)) return
-      this.emit('rejected', 'FLOOD', ip)
-      ws.close(CLOSE_POLICY_VIOLATION, 'rate limit')
-      ws.terminate()
+      this.#drop(connection, 'FLOOD')
     })
     let plug: Plug
     try {
-      plug = this.#spawnWire()
+      plug = this.#spawnWire({ address: ip })
       if (!isPlug(plug)) throw new RelayError('RELAY_INVALID_INPUT', 'spawnWire returned no plug')
       wsWire(plug, ws, this.#wireOptions)
     } catch (err) {
@@ -312,16 +290,53 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
     this.emit('connection', plug, ip)
   }
 
+  /** Closes `connection` once it has sent nothing for `idleTimeoutMs`. */
+  #watchIdle(connection: Connection): void {
+    const check = () => {
+      const silentMs = Date.now() - (connection.lastMessageAt ?? 0)
+      if (silentMs >= this.limits.idleTimeoutMs) this.#drop(connection, 'IDLE_TIMEOUT')
+      else connection.timer = setTimeout(check, this.limits.idleTimeoutMs - silentMs)
+    }
+    connection.timer = setTimeout(check, this.limits.idleTimeoutMs)
+  }
+
+  #stopTimer(socket: Socket): void {
+    const connection = this.#connections.get(socket)
+    if (connection) clearTimeout(connection.timer)
+  }
+
+  /**
+   * Cuts a client off for `reason`: its slot is free at once, a WebSocket that still
+   * listens gets a close frame saying why, and the socket is destroyed (no waiting for the
+   * peer's closing handshake).
+   */
+  #drop(connection: Connection, reason: RelayRejection): void {
+    this.#release(connection)
+    this.emit('rejected', reason, connection.ip)
+    const { ws } = connection
+    const listening = reason !== 'UNRESPONSIVE' && reason !== 'HEADERS_TIMEOUT'
+    if (ws && listening && ws.readyState === ws.OPEN) {
+      ws.close(CLOSE_POLICY_VIOLATION, reason.toLowerCase().replaceAll('_', ' '))
+    }
+    if (ws) ws.terminate()
+    else connection.socket.destroy()
+  }
+
+  #release(connection: Connection): void {
+    clearTimeout(connection.timer)
+    this.#slots.release(connection)
+    this.#connections.delete(connection.socket)
+  }
+
   #ping(): void {
-    for (const ws of this.#wss.clients) {
-      const client = this.#clients.get(ws)
-      if (!client) continue // still in its first turn
-      if (!client.alive) {
-        this.emit('rejected', 'UNRESPONSIVE', client.ip)
-        ws.terminate()
+    for (const connection of this.#connections.values()) {
+      const { ws } = connection
+      if (!ws) continue // still upgrading: the headers timeout watches it
+      if (!connection.alive) {
+        this.#drop(connection, 'UNRESPONSIVE')
         continue
       }
-      client.alive = false
+      connection.alive = false
       ws.ping()
     }
   }

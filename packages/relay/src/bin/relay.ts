@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 /**
  * `picostack-relay --topic <name> [--port 8080] [--host addr] [--bootstrap host:port]...
- * [--data dir]`: a relay peer for browsers (see the README, "Relay").
+ * [--data dir] [--<limit> n]...`: a relay peer for browsers (see the README).
  */
 import { parseArgs } from 'node:util'
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../limits.ts'
 import { startRelay } from '../start-relay.ts'
-import { DEFAULT_RELAY_LIMITS, type RelayLimits } from '../websocket-relay.ts'
+
+/** Every relay limit has a flag: `maxConnectionsPerIp` is `--max-connections-per-ip`. */
+const LIMIT_FLAGS = Object.keys(DEFAULT_RELAY_LIMITS).map((key) => ({
+  key: key as keyof RelayLimits,
+  flag: key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`),
+}))
 
 const USAGE = `usage: picostack-relay --topic <name> [options]
   --topic <name>                the app's hyperswarm topic (required)
@@ -15,13 +21,12 @@ const USAGE = `usage: picostack-relay --topic <name> [options]
   --dht-host <address>          DHT bind address (default 127.0.0.1 for a local testnet)
   --data <dir>                  keep blocks in this classic-level directory (default: memory)
   --retention-days <n>          forget blocks n days after their date (default 30)
-  --max-connections <n>         WebSocket clients in total (default ${DEFAULT_RELAY_LIMITS.maxConnections})
-  --max-connections-per-ip <n>  WebSocket clients per IP (default ${DEFAULT_RELAY_LIMITS.maxConnectionsPerIp})
-  --max-message-bytes <n>       largest WebSocket message (default ${DEFAULT_RELAY_LIMITS.maxMessageBytes})`
+limits (see the README's table):
+${LIMIT_FLAGS.map(({ key, flag }) => `  --${`${flag} <n>`.padEnd(28)}default ${DEFAULT_RELAY_LIMITS[key]}`).join('\n')}`
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-/** A positive integer option, or undefined when absent. */
+/** A whole-number option, or undefined when absent. */
 function count(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined
   const value = Number(text)
@@ -39,9 +44,7 @@ async function main(): Promise<void> {
       'dht-host': { type: 'string' },
       data: { type: 'string' },
       'retention-days': { type: 'string' },
-      'max-connections': { type: 'string' },
-      'max-connections-per-ip': { type: 'string' },
-      'max-message-bytes': { type: 'string' },
+      ...Object.fromEntries(LIMIT_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -51,13 +54,10 @@ async function main(): Promise<void> {
   }
   if (!values.topic) throw new Error('--topic is required')
   const limits: Partial<RelayLimits> = {}
-  const set = (key: keyof RelayLimits, name: string) => {
-    const value = count(values[name as keyof typeof values] as string | undefined, name)
+  for (const { key, flag } of LIMIT_FLAGS) {
+    const value = count((values as Record<string, unknown>)[flag] as string | undefined, flag)
     if (value !== undefined) limits[key] = value
   }
-  set('maxConnections', 'max-connections')
-  set('maxConnectionsPerIp', 'max-connections-per-ip')
-  set('maxMessageBytes', 'max-message-bytes')
   const retentionDays = count(values['retention-days'], 'retention-days')
   const relay = await startRelay({
     topic: values.topic,
