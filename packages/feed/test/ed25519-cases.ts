@@ -2,7 +2,8 @@
  * (key, message, signature) triples on every edge of Ed25519 verification, with the verdict
  * of this package's rule (docs/block-format.md, "Signatures"): the points of small order in
  * all their encodings, keys and R with a torsion component, edge values of S, the identity
- * forgery, the published vectors of "Taming the many EdDSAs", and honest signatures.
+ * forgery, the published vectors of "Taming the many EdDSAs" and of C2SP CCTV, and honest
+ * signatures.
  * Shared by the differential tests in Node and in Chromium.
  */
 import { readFileSync } from 'node:fs'
@@ -275,6 +276,34 @@ function tamingCases(): Ed25519Case[] {
   }))
 }
 
+/** One vector of C2SP CCTV's ed25519vectors.json: `msg` is text, `flags` its edge cases. */
+interface CctvVector {
+  number: number
+  key: string
+  sig: string
+  msg: string
+  flags: string[] | null
+}
+
+/**
+ * The 914 vectors of C2SP CCTV `ed25519/ed25519vectors.json` (Filippo Valsorda et al.,
+ * https://github.com/C2SP/CCTV, copied byte for byte into test/vectors), every
+ * combination of small-order, mixed-order and non-canonical `A` and `R`. The rule accepts
+ * only the one without any flag.
+ */
+export function cctvVectors(): (Ed25519Case & { flags: string[] })[] {
+  const file = new URL('./vectors/cctv-ed25519vectors.json', import.meta.url)
+  const vectors: CctvVector[] = JSON.parse(readFileSync(file, 'utf8'))
+  return vectors.map((v) => ({
+    label: `CCTV #${v.number} [${(v.flags ?? []).join(' ')}]`,
+    key: v.key,
+    message: toHex(utf8(v.msg)),
+    sig: v.sig,
+    valid: !v.flags?.length,
+    flags: v.flags ?? [],
+  }))
+}
+
 /**
  * A signature by the signer of `seed` over `message`, made as RFC 8032 does (`R = [r]B`,
  * `S = r + k a`) except that the key is published as `A + [keyTorsion]T8` and `R` as
@@ -312,5 +341,6 @@ export function ed25519Cases(): Ed25519Case[] {
     ...edgeScalarCases(),
     ...nonCanonicalCases(),
     ...tamingCases(),
+    ...cctvVectors().map(({ flags: _, ...c }) => c),
   ]
 }

@@ -25,6 +25,7 @@ import {
   webCryptoEd25519,
 } from '../src/index.ts'
 import {
+  cctvVectors,
   type Ed25519Case,
   ed25519Cases,
   IDENTITY_FORGERY,
@@ -108,6 +109,16 @@ describe('the triples', () => {
     // and each library alone accepts some triple the rule refuses
     expect(cases.some((c) => !c.valid && opensslAlone(c))).toBe(true)
     expect(cases.some((c) => !c.valid && nobleAlone(c))).toBe(true)
+  })
+
+  it('include the CCTV vectors, on which OpenSSL alone behaves as CCTV documents for it', () => {
+    // "reject non_canonical_R and low_order_residue and accept everything else"
+    const vectors = cctvVectors()
+    expect(vectors.length).toBe(914)
+    const documented = (flags: string[]) =>
+      !flags.includes('non_canonical_R') && !flags.includes('low_order_residue')
+    const off = vectors.filter((v) => opensslAlone(v) !== documented(v.flags))
+    expect(off.map((v) => v.label)).toEqual([])
   })
 })
 
