@@ -81,6 +81,10 @@ export interface FrameReceiver {
    * The transport is gone: the peer closed its side, or it failed (`reason`). Closes the
    * wire with `reason`, or `NET_DISCONNECTED` when the peer vanished without a close
    * frame. After the wire closed, it stops the half-open timeout. Idempotent.
+   *
+   * With a `NET_MALFORMED` / `NET_FRAME_TOO_LARGE` reason it means instead "the transport
+   * must stop" (the peer sent something the transport cannot carry): the wire closes
+   * with it and the transport is torn down as for a malformed frame.
    */
   end(reason?: Error): void
 }
@@ -287,8 +291,10 @@ export function frameWire(
       }
     },
     end(reason) {
-      transportGone = true
-      clearTimeout(halfOpenTimer)
+      if (!isProtocolError(reason)) {
+        transportGone = true
+        clearTimeout(halfOpenTimer)
+      }
       if (plug.isClosed) return
       silent = true
       plug.close(

@@ -125,6 +125,15 @@ describe('frameWire closing (fake link, fake timers)', () => {
     expect(calls.filter((c) => c.startsWith('close'))).toEqual([])
   })
 
+  it('end(NET_MALFORMED) from the transport means "must stop": destroyed at once', async () => {
+    const [app, transport] = picoWire()
+    const { calls, link } = recordingLink()
+    const receiver = frameWire(transport, link)
+    receiver.end(new NetError('NET_MALFORMED', 'not binary'))
+    expect(((await app.closed) as NetError).code).toBe('NET_MALFORMED')
+    expect(calls.at(-1)).toBe('destroy NET_MALFORMED')
+  })
+
   it('a link without destroy gets close(reason) for every close, and no timer runs', async () => {
     vi.useFakeTimers()
     const [app, transport] = picoWire()
