@@ -55,7 +55,7 @@ class Background {
     for (;;) {
       const match = pattern.exec(this.output)
       if (match) return match
-      if (this.child.exitCode !== null || Date.now() - start > timeoutMs) {
+      if (this.exited || Date.now() - start > timeoutMs) {
         throw new Error(
           `no ${pattern} in the output of npm ${this.child.spawnargs}:\n${this.output}`,
         )
@@ -69,9 +69,14 @@ class Background {
     this.child.stdin!.write(`${line}\n`)
   }
 
+  /** It has exited (with a code, or on a signal). */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null
+  }
+
   /** SIGTERM to the whole group (npm, the shell, tsx, node); resolves on exit. */
   stop(): Promise<unknown> {
-    if (this.child.exitCode !== null) return Promise.resolve()
+    if (this.exited) return Promise.resolve()
     const exited = new Promise((resolve) => this.child.once('exit', resolve))
     try {
       process.kill(-this.child.pid!, 'SIGTERM')
@@ -111,7 +116,7 @@ describe('create-picostack, then npm install and the app scripts', () => {
   afterAll(async () => {
     await Promise.all(running.map((process) => process.stop()))
     await rm(tmp, { recursive: true, force: true })
-  })
+  }, MINUTE_MS)
 
   it(
     'the to-do template: tests, web page build and preview, testnet with two serve peers',
@@ -178,11 +183,12 @@ describe('create-picostack, then npm install and the app scripts', () => {
       const [alice, bob] = [serve('alice'), serve('bob')]
       await Promise.all([alice.waitFor(/peers: 1/), bob.waitFor(/peers: 1/)])
       alice.type('add hello from alice')
-      await alice.waitFor(/hello from alice/)
+      await alice.waitFor(/^added [0-9a-f]{8}$/m)
+      // bob lists until the task arrives (a list prints each task's title).
       const start = Date.now()
       while (!bob.output.includes('hello from alice') && Date.now() - start < 30_000) {
         bob.type('list')
-        await new Promise((resolve) => setTimeout(resolve, 200))
+        await new Promise((resolve) => setTimeout(resolve, 250))
       }
       expect(bob.output).toContain('hello from alice')
       await Promise.all([alice.stop(), bob.stop(), testnet.stop()])
