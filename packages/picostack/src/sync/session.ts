@@ -1,21 +1,12 @@
-import {
-  type Block,
-  bytesEqual,
-  Feed,
-  FeedError,
-  fromHex,
-  MAGIC,
-  PicoError,
-  toHex,
-} from '@picostack/feed'
+import { bytesEqual, Feed, FeedError, PicoError, toHex } from '@picostack/feed'
 import type { Answer, Plug } from '@picostack/net'
-import { type ChainSummary, type Repo, verifyBlocks } from '@picostack/repo'
-import type { Clock } from '@picostack/store'
+import { verifyBlocks } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
 import type { RandomBytes } from '../random.ts'
-import { NONCE_BYTES, PROTOCOL_VERSION, type SyncLimits } from './limits.ts'
+import { Backlog } from './backlog.ts'
+import { Keepalive } from './keepalive.ts'
+import { NONCE_BYTES, PROTOCOL_VERSION } from './limits.ts'
 import {
-  type ChainHead,
   decodeMessage,
   encodeMessage,
   type Hello,
@@ -25,17 +16,13 @@ import {
   type Summary,
   type Want,
 } from './messages.ts'
-import { RemoteHeads } from './remote-heads.ts'
-import { TokenBucket } from './token-bucket.ts'
+import { Outbox, type OutboxHost } from './outbox.ts'
+import { PackedHeads } from './packed-heads.ts'
 
-/** What a session needs from the kernel that runs it. */
-export interface SessionHost {
+/** What a session needs from the kernel that runs it (limits, repo, clock and the rest). */
+export interface SessionHost extends OutboxHost {
   /** This kernel's node id (16 B). */
   readonly nodeId: Uint8Array
-  readonly limits: SyncLimits
-  readonly repo: Repo
-  /** Time source and timer of the session's timers. */
-  readonly clock: Clock
   /** Source of the connection nonce. */
   readonly randomBytes: RandomBytes
   /**
@@ -88,27 +75,6 @@ export interface SessionStats {
   }[]
 }
 
-/** Bytes of one packed summary entry: chain id (64 B), head id (64 B), height (u32). */
-const PACKED_HEAD_BYTES = 64 + 64 + 4
-
-/** A summary page's entries packed into one buffer (the decoded objects are let go). */
-interface PackedHeads {
-  bytes: Uint8Array
-  count: number
-}
-
-function packHeads(chains: readonly ChainHead[]): PackedHeads {
-  const bytes = new Uint8Array(chains.length * PACKED_HEAD_BYTES)
-  const view = new DataView(bytes.buffer)
-  for (const [i, chain] of chains.entries()) {
-    const at = i * PACKED_HEAD_BYTES
-    bytes.set(chain.chainId, at)
-    bytes.set(chain.headId, at + 64)
-    view.setUint32(at + 128, chain.height)
-  }
-  return { bytes, count: chains.length }
-}
-
 /** A received message decoded, and for a patch its feeds parsed and its signatures checked. */
 interface Prepared {
   /** The message (a summary's `chains` emptied: they are in {@link Prepared.heads}). */
@@ -123,45 +89,20 @@ interface Prepared {
   error?: unknown
 }
 
-/** Blocks packed for the next outgoing patch, one segment per chain. */
-interface Outgoing {
-  segments: Segment[]
-  /** Feed bytes of all segments. */
-  bytes: number
-  blocks: number
-}
-
 const noop = () => {}
 
-/** The message type of `msg` when it looks like a request (a CBOR array of 2 starting with 3 or 7). */
-function requestType(msg: Uint8Array): 'patch' | 'query' | undefined {
-  if (msg[0] !== 0x82) return undefined
-  return msg[1] === 3 ? 'patch' : msg[1] === 7 ? 'query' : undefined
-}
-
-/** Feed bytes (with `PIC0`) of `blocks`. */
-function feedBytes(blocks: readonly Block[]): Uint8Array {
-  let size = MAGIC.length
-  for (const block of blocks) size += block.blockSize
-  const out = new Uint8Array(size)
-  out.set(MAGIC)
-  let at = MAGIC.length
-  for (const block of blocks) {
-    out.set(block.buffer, at)
-    at += block.blockSize
-  }
-  return out
-}
-
-function errorCode(err: unknown): string {
-  return err instanceof PicoError ? err.code : 'KERNEL_PROTOCOL'
+/** An error message for `err`: its code (`KERNEL_PROTOCOL` for an untyped error) and text. */
+function errorBytes(err: unknown): Uint8Array {
+  const code = err instanceof PicoError ? err.code : 'KERNEL_PROTOCOL'
+  const reason = err instanceof Error ? err.message : String(err)
+  return encodeMessage({ type: 'error', code, reason })
 }
 
 /**
  * One sync session with one peer over one wire (docs/protocol.md): handshake, summary
  * exchange, then patches of what the peer lacks, gossip of new blocks, typed refusals of
- * bad messages. Incoming messages are processed one at a time, in order; outgoing work
- * runs in one pump per session.
+ * bad messages, keepalive. Incoming messages are bounded on arrival ({@link Backlog}) and
+ * processed one at a time, in order; outgoing work runs in the session's {@link Outbox}.
  */
 export class Session {
   /** The remote's hello, once received. */
@@ -184,50 +125,39 @@ export class Session {
   /** True once the kernel admitted the session as a peer (after the remote's hello). */
   admitted = false
   #closed = false
-  #summaryOut = false
-  #ready = false
-  #fullPass = false
-  #pumping = false
-  readonly #dirty = new Set<string>()
-  /** Chains the peer asked for with `want` that wait in {@link Session.#dirty}. */
-  readonly #wanted = new Set<string>()
-  readonly #heads: RemoteHeads
   /** Summary entries the peer announced so far (at most `maxRemoteChains`). */
   #announced = 0
   #inbox: Promise<void> = Promise.resolve()
-  /** Bytes of the messages received and not handled yet. */
-  #inboxBytes = 0
-  /** Patches received and not answered yet. */
-  #patchesWaiting = 0
-  /** Queries received and not answered yet. */
-  #queriesWaiting = 0
-  #lastReceivedAt: number
-  #lastSentAt: number
-  /** The keepalive / idle timer (one per session). */
-  #timer: unknown
   /** Signature checks of received patches, one patch at a time, ahead of the inbox. */
   #verifying: Promise<unknown> = Promise.resolve()
-  readonly #inflight: Promise<void>[] = []
-  #outgoing: Outgoing = { segments: [], bytes: 0, blocks: 0 }
-  readonly #inBucket: TokenBucket
-  readonly #outBucket: TokenBucket
+  readonly #backlog: Backlog
+  readonly #keepalive: Keepalive
+  readonly #outbox: Outbox
 
   constructor(
     readonly plug: Plug,
     private readonly host: SessionHost,
     origin: SessionOrigin = {},
   ) {
-    const { burst, ratePerSec, maxRemoteChains } = host.limits
-    const { clock } = host
+    const { clock, limits } = host
     this.address = origin.address
     this.nonce = host.randomBytes(NONCE_BYTES)
     this.connectedAt = clock.now()
-    this.#lastReceivedAt = this.connectedAt
-    this.#lastSentAt = this.connectedAt
-    this.#heads = new RemoteHeads(maxRemoteChains)
-    const now = () => clock.now()
-    this.#inBucket = new TokenBucket(burst, ratePerSec, now)
-    this.#outBucket = new TokenBucket(Math.max(1, burst >> 1), Math.max(1, ratePerSec / 2), now)
+    this.#backlog = new Backlog(limits, clock)
+    this.#keepalive = new Keepalive(clock, limits, {
+      ping: () => this.#post({ type: 'ping' }),
+      idle: (reason) => this.close(reason),
+    })
+    this.#outbox = new Outbox(host, {
+      isClosed: () => this.#closed,
+      send: (bytes) => this.#send(bytes),
+      request: (message) => this.#request(message),
+      fail: (err) => this.close(err),
+      noteError: (code, reason) => this.#noteError(code, reason),
+      countSent: (blocks) => {
+        this.stats.blocksSent += blocks
+      },
+    })
     plug.closed.then((reason) => this.#end(reason))
   }
 
@@ -249,7 +179,7 @@ export class Session {
       nodeId: this.host.nodeId,
       nonce: this.nonce,
     })
-    this.#arm()
+    this.#keepalive.start()
   }
 
   /** Refuses the session before it starts: sends the error, then closes the wire. */
@@ -262,32 +192,6 @@ export class Session {
     this.plug.close(reason)
   }
 
-  /** Arms the timer for the next keepalive or idle deadline, whichever comes first. */
-  #arm(): void {
-    if (this.#closed) return
-    const { clock, limits } = this.host
-    const due = Math.min(
-      this.#lastReceivedAt + limits.idleTimeoutMs,
-      this.#lastSentAt + limits.keepaliveMs,
-    )
-    this.#timer = clock.setTimeout(this.#tick, Math.max(1, due - clock.now()))
-  }
-
-  /** Closes an idle session, or pings the peer after `keepaliveMs` without sending. */
-  readonly #tick = (): void => {
-    if (this.#closed) return
-    const { clock, limits } = this.host
-    const now = clock.now()
-    if (now - this.#lastReceivedAt >= limits.idleTimeoutMs) {
-      this.close(
-        new KernelError('KERNEL_IDLE_TIMEOUT', `nothing received for ${limits.idleTimeoutMs} ms`),
-      )
-      return
-    }
-    if (now - this.#lastSentAt >= limits.keepaliveMs) this.#post({ type: 'ping' })
-    this.#arm()
-  }
-
   /**
    * Takes a message from the peer: over the rate limit it is refused at once (never
    * queued); otherwise it is decoded now, a patch's signatures are checked in the
@@ -296,49 +200,19 @@ export class Session {
    */
   receive(msg: Uint8Array, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return Promise.resolve()
-    const { limits } = this.host
     this.stats.messagesIn++
     this.stats.bytesIn += msg.length
-    this.#lastReceivedAt = this.host.clock.now()
-    if (!this.#inBucket.take()) {
-      const { ratePerSec, burst } = limits
-      this.#refuse(
-        new KernelError('KERNEL_FLOOD', `over ${ratePerSec} messages per second (burst ${burst})`),
-        answer,
-      )
-      return Promise.resolve()
-    }
-    if (this.#inboxBytes + msg.length > limits.maxInboxBytes) {
-      this.#refuse(
-        new KernelError('KERNEL_FLOOD', `over ${limits.maxInboxBytes} bytes waiting to be handled`),
-        answer,
-      )
-      return Promise.resolve()
-    }
-    const request = requestType(msg)
-    if (request === 'patch' && this.#patchesWaiting >= 2 * limits.patchWindow) {
-      this.#refuse(
-        new KernelError('KERNEL_FLOOD', `over ${2 * limits.patchWindow} patches waiting`),
-        answer,
-      )
-      return Promise.resolve()
-    }
-    if (request === 'query' && this.#queriesWaiting >= limits.maxPendingQueries) {
-      // Not a strike: the asker's application may simply ask a lot; it may retry.
-      const reason = `over ${limits.maxPendingQueries} queries waiting for an answer`
-      answer?.(encodeMessage({ type: 'error', code: 'KERNEL_FLOOD', reason })).catch(noop)
+    this.#keepalive.received()
+    const admission = this.#backlog.admit(msg)
+    if ('refusal' in admission) {
+      const { refusal, strike } = admission
+      if (strike) this.#refuse(refusal, answer)
+      else answer?.(errorBytes(refusal)).catch(noop)
       return Promise.resolve()
     }
     const prepared = this.#prepare(msg)
-    this.#inboxBytes += msg.length
-    if (request === 'patch') this.#patchesWaiting++
-    if (request === 'query') this.#queriesWaiting++
     const handled = this.#inbox.then(() => this.#handle(prepared, answer))
-    this.#inbox = handled.finally(() => {
-      this.#inboxBytes -= msg.length
-      if (request === 'patch') this.#patchesWaiting--
-      if (request === 'query') this.#queriesWaiting--
-    })
+    this.#inbox = handled.finally(admission.done)
     return this.#inbox
   }
 
@@ -359,7 +233,7 @@ export class Session {
       const message = decodeMessage(msg, limits)
       // A page's entries are packed at once: the queue holds about its bytes, not objects.
       if (message.type === 'summary') {
-        return { message: { ...message, chains: [] }, heads: packHeads(message.chains) }
+        return { message: { ...message, chains: [] }, heads: new PackedHeads(message.chains) }
       }
       if (message.type !== 'patch') return { message }
       let size = 0
@@ -384,22 +258,9 @@ export class Session {
     }
   }
 
-  /** Marks a chain (hex id) as changed here: the pump offers its new blocks to the peer. */
+  /** Marks a chain (hex id) as changed here: its new blocks are offered to the peer. */
   touch(chainKey: string): void {
-    if (this.#closed) return
-    this.#dirty.add(chainKey)
-    this.#pump()
-  }
-
-  /**
-   * Records that the peer holds chain `chainKey` up to `headId` at `height` (heights only
-   * grow: older news is ignored). With the table full (`maxRemoteChains`) a new chain is not
-   * recorded: its blocks may then be offered again, which the peer's store ignores.
-   */
-  #learn(chainKey: string, headId: Uint8Array, height: number): void {
-    const known = this.#heads.get(chainKey)
-    if (known && known.height >= height) return
-    this.#heads.set(chainKey, headId, height)
+    this.#outbox.touch(chainKey)
   }
 
   // ------------------------------------------------------------------ sending
@@ -407,7 +268,7 @@ export class Session {
   #send(bytes: Uint8Array): Promise<void> {
     this.stats.messagesOut++
     this.stats.bytesOut += bytes.length
-    this.#lastSentAt = this.host.clock.now()
+    this.#keepalive.sent()
     return this.plug.postMessage(bytes)
   }
 
@@ -421,148 +282,12 @@ export class Session {
     const bytes = encodeMessage(message)
     this.stats.messagesOut++
     this.stats.bytesOut += bytes.length
-    this.#lastSentAt = this.host.clock.now()
+    this.#keepalive.sent()
     const [reply] = await this.plug.postMessage(bytes, true)
     this.stats.messagesIn++
     this.stats.bytesIn += reply.length
-    this.#lastReceivedAt = this.host.clock.now()
+    this.#keepalive.received()
     return decodeMessage(reply, this.host.limits)
-  }
-
-  /** Waits for the outgoing token bucket (an honest sender stays under the peer's rate). */
-  async #pace(): Promise<void> {
-    for (let waitMs = this.#outBucket.waitMs(); waitMs > 0; waitMs = this.#outBucket.waitMs()) {
-      await new Promise<void>((resolve) => this.host.clock.setTimeout(resolve, waitMs))
-    }
-    this.#outBucket.take()
-  }
-
-  /** Runs the outgoing work: our summary, then every changed chain, until none is left. */
-  async #pump(): Promise<void> {
-    if (this.#pumping || this.#closed || !this.remote) return
-    this.#pumping = true
-    try {
-      if (!this.#summaryOut) {
-        this.#summaryOut = true
-        await this.#sendSummary()
-      }
-      while (!this.#closed && this.#ready) {
-        if (this.#fullPass) {
-          this.#fullPass = false
-          this.#dirty.clear()
-          this.#wanted.clear()
-          for (const chain of await this.host.repo.listFeeds()) await this.#offer(chain)
-        } else if (this.#dirty.size > 0) {
-          const [chainKey] = this.#dirty
-          this.#dirty.delete(chainKey!)
-          this.#wanted.delete(chainKey!)
-          const chain = await this.host.repo.summary(fromHex(chainKey!))
-          if (chain) await this.#offer(chain)
-        } else if (this.#outgoing.segments.length > 0) {
-          await this.#flush() // no more changes for now: send what is packed
-        } else {
-          break
-        }
-      }
-    } catch (err) {
-      if (!this.#closed) this.close(err instanceof Error ? err : new Error(String(err)))
-    } finally {
-      this.#pumping = false
-    }
-  }
-
-  async #sendSummary(): Promise<void> {
-    // A partial chain's id and height are claims (repo: `proven` false): announcing them as
-    // ours would tell the peer we hold a chain it may hold for real, and stop it sending.
-    const chains = (await this.host.repo.listFeeds()).filter((c) => c.proven)
-    const page = this.host.limits.maxSummaryChains
-    for (let start = 0; start === 0 || start < chains.length; start += page) {
-      const entries = chains.slice(start, start + page).map((c) => ({
-        chainId: c.chainId,
-        author: c.author,
-        headId: c.headId,
-        height: c.height,
-      }))
-      await this.#pace()
-      await this.#send(
-        encodeMessage({ type: 'summary', chains: entries, last: start + page >= chains.length }),
-      )
-    }
-  }
-
-  /** Sends the blocks of `chain` the peer lacks, as far as we know what it holds. */
-  async #offer(chain: ChainSummary): Promise<void> {
-    const { repo } = this.host
-    const chainKey = toHex(chain.chainId)
-    const known = this.#heads.get(chainKey)
-    if (known && (known.height >= chain.height || bytesEqual(known.headId, chain.headId))) return
-    let feed: Feed | undefined
-    if (!known) {
-      feed = await repo.loadFeed(chain.headId)
-    } else {
-      const missing = chain.height - known.height
-      if (missing <= chain.length) feed = await repo.loadFeed(chain.headId, missing)
-      const first = feed?.first
-      if (!first || first.genesis || !bytesEqual(first.psig, known.headId)) {
-        // Heights disagree (a partial chain): find the peer's head by id, if we hold it.
-        const holder = await repo.chainOf(known.headId)
-        if (!holder || !bytesEqual(holder, chain.chainId)) return // a fork, or the peer is ahead
-        feed = await repo.loadFeed(chain.headId, (block) => bytesEqual(block.sig, known.headId))
-      }
-    }
-    if (!feed || feed.length === 0) return
-    await this.#sendBlocks(chain.chainId, chain.height - feed.length + 1, feed.blocks)
-  }
-
-  /**
-   * Packs `blocks` of one chain (heights from `height`) into outgoing patches: a segment per
-   * chain per patch, at most `maxPatchBytes` of feed and `maxPatchChains` segments in each.
-   * A full patch goes out at once; the last one waits for more chains ({@link Session.#flush}).
-   */
-  async #sendBlocks(chainId: Uint8Array, height: number, blocks: readonly Block[]): Promise<void> {
-    const { maxPatchBytes, maxPatchChains } = this.host.limits
-    const chainKey = toHex(chainId)
-    for (let start = 0; start < blocks.length && !this.#closed; ) {
-      const out = this.#outgoing
-      let end = start
-      let size = MAGIC.length
-      while (
-        end < blocks.length &&
-        (out.bytes + size + blocks[end]!.blockSize <= maxPatchBytes ||
-          (end === start && out.segments.length === 0)) // a block over the limit goes alone
-      ) {
-        size += blocks[end]!.blockSize
-        end++
-      }
-      if (end === start) {
-        await this.#flush() // the next block does not fit beside what is packed
-        continue
-      }
-      const segment = blocks.slice(start, end)
-      this.#learn(chainKey, segment[segment.length - 1]!.sig, height + end - 1)
-      out.segments.push({ chainId, height: height + start, feed: feedBytes(segment) })
-      out.bytes += size
-      out.blocks += segment.length
-      start = end
-      if (out.segments.length >= maxPatchChains || end < blocks.length) await this.#flush()
-    }
-  }
-
-  /** Sends the packed patch, if any, once fewer than `patchWindow` patches are in flight. */
-  async #flush(): Promise<void> {
-    const out = this.#outgoing
-    if (out.segments.length === 0) return
-    this.#outgoing = { segments: [], bytes: 0, blocks: 0 }
-    while (this.#inflight.length >= this.host.limits.patchWindow) await this.#inflight.shift()
-    await this.#pace()
-    if (this.#closed) return
-    this.stats.blocksSent += out.blocks
-    const patch: Patch = { type: 'patch', segments: out.segments }
-    this.#inflight.push(this.#request(patch).then(this.#onPatchReply, noop))
-  }
-
-  readonly #onPatchReply = (reply: Message): void => {
-    if (reply.type === 'error') this.#noteError(reply.code, reply.reason)
   }
 
   #noteError(code: string, reason: string): void {
@@ -624,7 +349,7 @@ export class Session {
   #refuse(err: unknown, answer: Answer | undefined): void {
     if (this.#closed) return
     const reason = err instanceof Error ? err.message : String(err)
-    const bytes = encodeMessage({ type: 'error', code: errorCode(err), reason })
+    const bytes = errorBytes(err)
     if (answer) answer(bytes).catch(noop)
     else this.#send(bytes).catch(noop)
     this.stats.strikes++
@@ -660,7 +385,7 @@ export class Session {
     this.remote = hello
     const refusal = this.host.admit(this)
     if (refusal) this.#drop(refusal)
-    else this.#pump()
+    else this.#outbox.start()
   }
 
   /**
@@ -670,7 +395,9 @@ export class Session {
    */
   async #onSummary(summary: Summary, heads: PackedHeads): Promise<void> {
     const { repo, limits } = this.host
-    if (this.#ready) throw new KernelError('KERNEL_PROTOCOL', 'a summary after the last page')
+    if (this.#outbox.ready) {
+      throw new KernelError('KERNEL_PROTOCOL', 'a summary after the last page')
+    }
     if (this.#announced + heads.count > limits.maxRemoteChains) {
       throw new KernelError(
         'KERNEL_TOO_LARGE',
@@ -678,25 +405,14 @@ export class Session {
       )
     }
     this.#announced += heads.count
-    const { bytes } = heads
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    const at = (i: number) => i * PACKED_HEAD_BYTES
     const held = await Promise.all(
-      Array.from({ length: heads.count }, (_, i) =>
-        repo.summary(bytes.subarray(at(i), at(i) + 64)),
-      ),
+      Array.from({ length: heads.count }, (_, i) => repo.summary(heads.chainId(i))),
     )
     if (this.#closed) return
     for (const [i, chain] of held.entries()) {
-      if (!chain) continue
-      const headId = bytes.subarray(at(i) + 64, at(i) + 128)
-      this.#learn(toHex(chain.chainId), headId, view.getUint32(at(i) + 128))
+      if (chain) this.#outbox.learn(toHex(chain.chainId), heads.headId(i), heads.height(i))
     }
-    if (summary.last) {
-      this.#ready = true
-      this.#fullPass = true
-      this.#pump()
-    }
+    if (summary.last) this.#outbox.peerReady()
   }
 
   /**
@@ -750,7 +466,7 @@ export class Session {
     const accepted = await this.host.ingest(valid, segment.chainId, segment.height, this)
     if (forged) throw refusal()
     this.stats.blocksReceived += feed.length
-    this.#learn(toHex(segment.chainId), feed.last!.sig, segment.height + feed.length - 1)
+    this.#outbox.learn(toHex(segment.chainId), feed.last!.sig, segment.height + feed.length - 1)
     if (gap) {
       // We hold the chain but not the segment's parent: ask for what lies between.
       wants.push({ type: 'want', chainId: segment.chainId, height: gap.height, headId: gap.headId })
@@ -760,16 +476,10 @@ export class Session {
 
   /** A want for a chain we hold resets our record of it and offers it again; others are ignored. */
   async #onWant(want: Want): Promise<void> {
-    const { repo, limits } = this.host
     const chainKey = toHex(want.chainId)
-    if (!this.#wanted.has(chainKey) && this.#wanted.size >= limits.maxWants) {
-      throw new KernelError('KERNEL_FLOOD', `over ${limits.maxWants} wanted chains waiting`)
-    }
-    if (!(await repo.summary(want.chainId)) || this.#closed) return
-    if (want.headId) this.#heads.set(chainKey, want.headId, want.height)
-    else this.#heads.delete(chainKey)
-    this.#wanted.add(chainKey)
-    this.touch(chainKey)
+    this.#outbox.assertCanWant(chainKey)
+    if (!(await this.host.repo.summary(want.chainId)) || this.#closed) return
+    this.#outbox.want(chainKey, want.headId, want.height)
   }
 
   async #onQuery(payload: Uint8Array, answer: Answer): Promise<void> {
@@ -778,8 +488,7 @@ export class Session {
       reply = await this.host.answer(payload, this)
     } catch (err) {
       // The application refused: a typed error, not the peer's fault (no strike).
-      const reason = err instanceof Error ? err.message : String(err)
-      await answer(encodeMessage({ type: 'error', code: errorCode(err), reason })).catch(noop)
+      await answer(errorBytes(err)).catch(noop)
       return
     }
     await answer(encodeMessage({ type: 'answer', payload: reply })).catch(noop)
@@ -808,9 +517,8 @@ export class Session {
   #end(reason: Error | undefined): void {
     if (this.#closed) return
     this.#closed = true
-    this.host.clock.clearTimeout(this.#timer)
-    this.#dirty.clear()
-    this.#wanted.clear()
+    this.#keepalive.stop()
+    this.#outbox.stop()
     this.host.leave(this, reason)
   }
 }
