@@ -38,6 +38,8 @@ export interface LinkPeer extends PlugHooks {
 export interface LinkHost {
   /** The simulation's clock. */
   readonly clock: VirtualClock
+  /** Virtual time at the start of the simulation, ms since the epoch (trace times count from it). */
+  readonly startMs: number
   /** Records a trace line. */
   trace(event: string, fields: Record<string, unknown>): void
   /** True when every frame goes into the trace. */
@@ -91,10 +93,10 @@ class Pipe {
         from: this.from.name,
         to: this.to.name,
         bytes: frame.length,
-        startMs: start,
-        endMs: end,
+        startMs: start - host.startMs,
+        endMs: end - host.startMs,
         retransmits,
-        arriveMs: arrival,
+        arriveMs: arrival - host.startMs,
       })
     }
     host.clock.setTimeout(() => {

@@ -163,6 +163,7 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
     this.#peerHost = this.#makePeerHost()
     this.#linkHost = {
       clock: this.clock,
+      startMs: this.startMs,
       traceFrames: options.traceFrames ?? true,
       trace: (event, fields) => this.trace.record(this.elapsedMs, event, fields),
       linkClosed: (link) => {

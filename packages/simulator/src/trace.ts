@@ -5,7 +5,12 @@ import { toHex } from 'picostack'
 export interface TraceLine {
   /** Virtual ms since the simulation started. */
   t: number
-  /** What happened: `up`, `crash`, `leave`, `connect`, `disconnect`, `frame`, `state`, `signal`, `partition`, `heal`. */
+  /**
+   * What happened: `launch`, `up`, `crash`, `leave`, `connect`, `disconnect`, `frame`
+   * (`from`, `to`, `bytes`, and `startMs` / `endMs` / `arriveMs` of its last transmission,
+   * virtual ms since the start, and `retransmits`), `state` (a peer's state `digest`
+   * changed), `signal`, `partition`, `heal`.
+   */
   ev: string
   /** The event's fields (peer names, bytes, digests...). */
   [field: string]: unknown
