@@ -103,7 +103,11 @@ describe('inputs and states', () => {
     })
     await failing.close()
     const waiting = todoSimulator({ stallTimeoutMs: 200 })
-    waiting.launch('alice', {}, (peer) => new Promise((resolve) => peer.setTimeout(resolve, 10)))
+    waiting.launch(
+      'alice',
+      {},
+      (peer) => new Promise((resolve) => peer.setTimeout(() => resolve(undefined), 10)),
+    )
     await expect(waiting.run({ until: 1000 })).rejects.toMatchObject({ code: 'SIM_STALLED' })
     await waiting.close()
   })
