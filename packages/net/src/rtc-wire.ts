@@ -104,8 +104,6 @@ export function rtcWire(
   let head = 0
   let queuedBytes = 0
   let scheduled = false
-  /** Set once the wire closed gracefully: the channel closes when the queue drained. */
-  let closing = false
   let detached = false
   let linger: ReturnType<typeof setTimeout> | undefined
 
@@ -139,8 +137,6 @@ export function rtcWire(
         return
       }
     }
-    // The close frame is out: the peer closes the channel when it reads it.
-    if (closing && queuedBytes === 0) linger ??= setTimeout(closeChannel, closeLingerMs)
   }
   const schedule = () => {
     if (scheduled) return
@@ -167,14 +163,20 @@ export function rtcWire(
         schedule()
       },
       close: (reason) => {
-        closing = true
         // Nothing queued: no close frame to send, the peer's came in (frameWire writes one
-        // right before it closes on its own), so the channel can go at once.
-        if (isProtocolError(reason) || channel.readyState !== 'open' || queuedBytes === 0) {
+        // right before it closes on its own), so the channel can go at once. A peer that
+        // broke the protocol or stopped reading gets no grace either.
+        const hard =
+          isProtocolError(reason) ||
+          (reason instanceof NetError && reason.code === 'NET_TOO_MANY_PENDING')
+        if (hard || channel.readyState !== 'open' || queuedBytes === 0) {
           detach()
           closeChannel()
           return
         }
+        // The close frame goes out; the peer closes the channel when it reads it, or the
+        // linger ends (queued bytes included).
+        linger = setTimeout(closeChannel, closeLingerMs)
         flush()
       },
     },
@@ -193,6 +195,10 @@ export function rtcWire(
   const onError = (event: { error?: unknown }) => {
     detach()
     receiver.end(new NetError('NET_DISCONNECTED', 'data channel failed', { cause: event?.error }))
+  }
+  if (channel.readyState === 'closing' || channel.readyState === 'closed') {
+    receiver.end(new NetError('NET_DISCONNECTED', `data channel already ${channel.readyState}`))
+    return
   }
   channel.addEventListener('message', onMessage)
   channel.addEventListener('open', flush)
