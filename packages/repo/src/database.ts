@@ -49,6 +49,8 @@ export interface LevelDatabase {
   readonly status: string
   /** The value under `key`, or `undefined`. */
   get(key: Uint8Array, options: ViewEncodings): Promise<Uint8Array | undefined>
+  /** The values under `keys` (`undefined` where none), in one read. */
+  getMany(keys: Uint8Array[], options: ViewEncodings): Promise<(Uint8Array | undefined)[]>
   /** True when `key` is stored. */
   has(key: Uint8Array, options: ViewEncodings): Promise<boolean>
   /** For each key, whether it is stored. */

@@ -27,6 +27,8 @@ export interface RegistryRange {
 export interface RegistryHost {
   /** The value under an absolute key, or `undefined`. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>
+  /** The values under absolute keys (`undefined` where none), in one read. */
+  getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>
   /** Writes ops atomically, after the repo's queued writes. */
   write(ops: RegistryOp[]): Promise<void>
   /** Entries from `gte` (inclusive) to `lt` (exclusive), at most `limit` (-1: all), descending when `reverse`. */
@@ -66,6 +68,16 @@ export class Registry {
    */
   async get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
     return this.#host.get(this.#key(key))
+  }
+
+  /**
+   * The values stored under `keys` (`undefined` where none), in one database read.
+   * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_INVALID_INPUT when a key is neither a string nor bytes
+   */
+  async getMany(keys: (Uint8Array | string)[]): Promise<(Uint8Array | undefined)[]> {
+    if (keys.length === 0) return []
+    return this.#host.getMany(keys.map((k) => this.#key(k)))
   }
 
   /**

@@ -264,6 +264,11 @@ export class Repo {
       },
       write: (ops) => this.batch(ops),
       entries: (gte, lt, limit, reverse) => this.#entries(gte, lt, limit, reverse === true),
+      getMany: async (keys) => {
+        this.#assertOpen()
+        const values = await this.db.getMany(keys, VIEW)
+        return values.map((value) => (value === undefined ? undefined : plain(value)))
+      },
     }
     this.#root = new Registry(this.#host, registryPrefix(''))
   }

@@ -31,10 +31,12 @@ export type { MempoolLimits } from './mempool.ts'
 export {
   DEFAULT_QUERY_LIMIT,
   MAX_QUERY_LIMIT,
+  type QueryItem,
   type QueryOptions,
   type QueryPage,
 } from './query.ts'
 export {
+  DEFAULT_CACHE_OBJECTS,
   type DispatchOptions,
   type DispatchResult,
   type GcResult,

@@ -1,18 +1,26 @@
 /**
- * Keys of the store's registry (`repo.registry('store')`). Every key starts with a tag
- * byte; names and ids are length-prefixed so no id can collide with another. Values are
- * CBOR and carry everything needed to rebuild memory on `load()`, so keys are never parsed.
+ * Keys of the store's registry (`repo.registry('store')`): the one place the store's
+ * on-disk layout is written down. Every key starts with a tag byte; names and ids in the
+ * middle of a key are length-prefixed (u16) so no id can collide with another; an id or
+ * order key at the end of a key is its raw UTF-8 bytes, so keys sort by it. Values are
+ * CBOR unless said otherwise. Everything a block changes is written in the same atomic
+ * batch as the block. `load()` reads only `s`, `e`, `i`, `n`, `r`, the first `t` and the
+ * last `a` key (and `o` of collections that keep a snapshot, `Memory.snapshot`).
  *
  * | tag | key | value |
  * |---|---|---|
- * | `s` | slice name | slice state |
- * | `e` | slice name, seq | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry that expires or carries a signal) |
- * | `o` | collection, then the object id's UTF-8 bytes (not length-prefixed: keys sort by id) | `[collection, id, value, expiresAt]` |
+ * | `s` | slice name | `[name, slice state]` |
+ * | `e` | slice name, seq (u64) | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
+ * | `o` | collection, then the object id's UTF-8 bytes | `[collection, id, value, expiresAt, orderKeys, indexKeys]` |
  * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
- * | `b` | collection, object id, block id | `[collection, object id, blockId]` (block backs object) |
- * | `i` | collection, index key | `[collection, index key, blockId, object id]` |
- * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer) |
- * | `a` | seq (u64) | `[seq, blockId, chainId, [[slice name, entry seq], ...]]` (held block, in accept order, with its slice entries that never expire and carry no signal; older records lack the list) |
+ * | `n` | collection | live objects (a number) |
+ * | `b` | collection, object id, block id (64 B) | `[collection, object id, blockId]` (block backs object) |
+ * | `i` | collection, index key | `[collection, index key, blockId, object id]` (`ctx.index`) |
+ * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer; only the earliest is armed) |
+ * | `a` | seq (u64) | `[seq, blockId, chainId]` (a held block, in accept order: `reload()` replays in it) |
+ * | `h` | block id (64 B) | `[seq, chainId, refs, [[collection, object id], ...]]` (a held block: how many objects and slice entries it backs, and which objects) |
+ * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks, oldest first |
+ * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
  */
 import { utf8 } from '@picostack/feed'
@@ -27,6 +35,10 @@ export const TAG = {
   accepted: 0x61,
   mempool: 0x6d,
   order: 0x78,
+  count: 0x6e,
+  held: 0x68,
+  chain: 0x63,
+  released: 0x72,
 } as const
 
 function u64(n: number): Uint8Array {
@@ -108,4 +120,29 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
     at += part.length
   }
   return out
+}
+
+/** Key of the held-block record of block `id` (64 B). */
+export function heldKey(id: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(TAG.held), id)
+}
+
+/** Prefix of the `c` keys of chain `chainId` (64 B). */
+export function chainPrefix(chainId: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(TAG.chain), chainId)
+}
+
+/** Key of the block accepted as `seq` in chain `chainId`. */
+export function chainBlockKey(chainId: Uint8Array, seq: number): Uint8Array {
+  return concatBytes(chainPrefix(chainId), seqPart(seq))
+}
+
+/** Key of the released marker of chain `chainId`. */
+export function releasedKey(chainId: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(TAG.released), chainId)
+}
+
+/** Above every key that starts with `prefix` and continues with UTF-8 or a u64 (< 2^53). */
+export function prefixTop(prefix: Uint8Array): Uint8Array {
+  return concatBytes(prefix, Uint8Array.of(0xff))
 }

@@ -119,6 +119,16 @@ export abstract class Memory<V = Payload> {
   orders: Record<string, (value: V, id: string) => string> = {}
 
   /**
+   * Keep every value of the collection in memory (default true): `state`, `readState`,
+   * `hasState`, `sub` and `store.on(name)` work, at the cost of memory for every object
+   * and of reading every object at `load()`. Set it to `false` for large collections: then
+   * only the read API (`get`, `query`, `count`, `onChange`) is there (the others throw
+   * STORE_INVALID_SLICE), objects live on disk behind a bounded cache, and `load()` reads
+   * none of them.
+   */
+  snapshot = true
+
+  /**
    * The live object `id`, or `undefined`.
    * @throws STORE_NOT_LOADED before the store loads; STORE_CLOSED after it closes
    */

@@ -37,10 +37,18 @@ export interface QueryOptions {
   index?: string
 }
 
+/** One object of a page. */
+export interface QueryItem<V> {
+  /** The object's id. */
+  id: string
+  /** Its value. */
+  value: V
+}
+
 /** One page of objects. */
 export interface QueryPage<V> {
   /** The objects, in the order asked for. */
-  items: { id: string; value: V }[]
+  items: QueryItem<V>[]
   /** The query for the following page; absent at the end. */
   next?: QueryOptions
 }
@@ -107,7 +115,7 @@ export async function queryCollection<V>(
     if (larger(lt, at)) lt = at
   }
   const reverse = q.reverse === true
-  const items: { id: string; value: V }[] = []
+  const items: QueryItem<V>[] = []
   const cursors: string[] = []
   const skip = prefix.length
   const decoder = new TextDecoder()

@@ -1,4 +1,4 @@
-import { type Block, bytesEqual, Feed, type FeedLike, toHex } from '@picostack/feed'
+import { type Block, bytesEqual, Feed, type FeedLike, fromHex, toHex } from '@picostack/feed'
 import {
   type MergeStrategy,
   type Registry,
@@ -19,20 +19,41 @@ import {
   type Signal,
 } from './context.ts'
 import { StoreError, type StoreErrorCode } from './errors.ts'
-import { key, objectKey, orderEntryKey, seqKey, seqPart, TAG, tagRange } from './layout.ts'
+import {
+  chainBlockKey,
+  chainPrefix,
+  concatBytes,
+  heldKey,
+  key,
+  objectKey,
+  orderEntryKey,
+  prefixTop,
+  releasedKey,
+  seqKey,
+  seqPart,
+  TAG,
+  tagRange,
+} from './layout.ts'
 import {
   bindMemory,
   cloneValue,
   type Memory,
   normalizeId,
-  type ObjectChange,
   type Observer,
   type SliceHandle,
   type SliceSpec,
 } from './memory.ts'
 import { DEFAULT_MEMPOOL, Mempool, type MempoolLimits } from './mempool.ts'
 import { queryCollection } from './query.ts'
-import { TimerHeap } from './timer-heap.ts'
+import {
+  type HeldBlock,
+  type ObjectEntry,
+  type OrderKeys,
+  type SliceEntry,
+  SliceState,
+  Table,
+} from './tables.ts'
+import { type Consumer, Tx } from './tx.ts'
 
 /** Options of `new Store()`. */
 export interface StoreOptions {
@@ -49,7 +70,21 @@ export interface StoreOptions {
    * after loading throws (default `'load()'`; `SimpleKernel` passes `'boot()'`).
    */
   loadCall?: string
+  /**
+   * Objects of each collection kept in memory between operations (least recently used
+   * go first; default {@link DEFAULT_CACHE_OBJECTS}). The rest are read from disk when a
+   * block needs them. A collection that keeps a snapshot (`Memory.snapshot`) also holds
+   * every value in memory.
+   */
+  cacheObjects?: number
 }
+
+/** Objects per collection the store keeps in memory by default: 4,096. */
+export const DEFAULT_CACHE_OBJECTS = 4096
+/** Held-block records kept in memory between operations. */
+const HELD_CACHE = 16_384
+/** Chain heads kept in memory (the likely parents of the next blocks). */
+const HEADS_CACHE = 1024
 
 /** Options of {@link Store.dispatch}. */
 export interface DispatchOptions {
@@ -100,116 +135,19 @@ export interface GcResult {
   evicted: number
 }
 
+/** A collection class for {@link Store.register}: `class extends Memory { ... }`. */
+// biome-ignore lint/suspicious/noExplicitAny: a memory class of any value type
+export type MemoryClass = new (store: Store, name: string) => Memory<any>
+
 /** What {@link Store} writes for one object change (the value and what derives from it). */
 interface ObjectWrite {
   id: string
   value: Payload
   expiresAt: number
-  /** `[collection, id, value, expiresAt, orderKeys]` as CBOR: the object's record. */
-  encoded: Uint8Array
   orderKeys: OrderKeys
   /** Lookup keys (`ctx.index`) this block adds. */
   indexKeys: string[]
 }
-
-/** A collection class for {@link Store.register}: `class extends Memory { ... }`. */
-// biome-ignore lint/suspicious/noExplicitAny: a memory class of any value type
-export type MemoryClass = new (store: Store, name: string) => Memory<any>
-
-interface HeldBlock {
-  id: Uint8Array
-  chain: string
-  seq: number
-  /** How many objects and slice entries this block backs. */
-  refs: number
-  /**
-   * Slice entries kept in this block's accepted record instead of their own keys (the
-   * ones that never expire and carry no signal: most of them): `[slice name, entry seq]`.
-   */
-  inline?: [string, number][]
-}
-
-interface Chain {
-  id: Uint8Array
-  /** Held block keys, oldest first, from `start`. */
-  keys: string[]
-  start: number
-}
-
-interface ObjectMeta {
-  blocks: Set<string>
-  expiresAt: number
-  indexKeys: string[]
-  /** The object's key in each order the collection declares (`Memory.orders`). */
-  orderKeys: OrderKeys
-}
-
-/** An object's key per declared order, by order name. */
-type OrderKeys = Record<string, string>
-
-interface SliceEntry {
-  seq: number
-  blockKey: string
-  blockId: Uint8Array
-  expiresAt: number
-  signal: Signal | null
-  /** Persisted in its block's accepted record (else under its own `e` key). */
-  inline: boolean
-}
-
-interface StoreTimer {
-  at: number
-  kind: 'o' | 'e'
-  name: string
-  id: string
-}
-
-class SliceState {
-  readonly kind = 'slice'
-  value: Payload
-  readonly entries = new Map<number, SliceEntry>()
-  readonly observers = new Set<Observer<Payload>>()
-  /** Registry key of the slice's value. */
-  readonly valueKey: Uint8Array
-  /** Registry key prefix of its entries (the entry's seq follows). */
-  readonly entryPrefix: Uint8Array
-  constructor(readonly spec: SliceSpec) {
-    this.value = cloneValue(spec.initialValue)
-    this.valueKey = key(TAG.slice, spec.name)
-    this.entryPrefix = key(TAG.entry, spec.name)
-  }
-}
-
-class Table {
-  readonly kind = 'collection'
-  values: Record<string, Payload> = Object.create(null)
-  readonly meta = new Map<string, ObjectMeta>()
-  readonly index = new Map<string, { blockId: Uint8Array; id: string }>()
-  readonly observers = new Set<Observer<Payload>>()
-  readonly changeObservers = new Set<(change: ObjectChange<Payload>) => void>()
-  /** Live objects. */
-  count = 0
-  /** Declared orders: name and key function. */
-  readonly orders: [string, (value: Payload, id: string) => string][]
-  constructor(readonly memory: Memory) {
-    this.orders = Object.entries(memory.orders ?? {})
-  }
-
-  /** The object's key in each declared order. */
-  orderKeysOf(value: Payload, id: string): OrderKeys {
-    const keys: OrderKeys = {}
-    for (const [order, keyOf] of this.orders) {
-      const orderKey = keyOf(value, id)
-      if (typeof orderKey !== 'string' || orderKey.includes('\0')) {
-        throw new StoreError('STORE_REDUCER', `order "${order}" must give a string without NUL`)
-      }
-      keys[order] = orderKey
-    }
-    return keys
-  }
-}
-
-type Consumer = SliceState | Table
 
 /** The consumer-independent part of a block's context. */
 type BaseContext = Pick<
@@ -242,29 +180,6 @@ interface Pending {
   ops: RegistryOp[]
   /** Journal length before this block. */
   mark: number
-}
-
-/** Changes of one operation: undo journal, registry ops, what to notify and evict. */
-class Tx {
-  readonly journal: (() => void)[] = []
-  ops: RegistryOp[] = []
-  readonly endOps: RegistryOp[] = []
-  readonly changed = new Set<Consumer>()
-  readonly released = new Set<string>()
-  readonly touched = new Map<string, { table: Table; id: string }>()
-  readonly recompute = new Set<SliceState>()
-  /** Objects changed or gone, per collection, for `onChange` observers. */
-  readonly objects = new Map<Table, Set<string>>()
-
-  objectChanged(table: Table, id: string): void {
-    let ids = this.objects.get(table)
-    if (!ids) this.objects.set(table, (ids = new Set()))
-    ids.add(id)
-  }
-
-  undoTo(mark: number): void {
-    while (this.journal.length > mark) this.journal.pop()!()
-  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -303,6 +218,11 @@ const ACCEPTED_PREFIX = Uint8Array.of(TAG.accepted)
  * which blocks are valid (input consensus), keeps state a function of the blocks held
  * (output consensus), and forgets on persisted timers. See the package README.
  *
+ * State lives on disk (layout.ts): objects, the blocks backing them, held-block records,
+ * chain membership and timers are registry keys written in the same batch as the blocks
+ * they describe; memory holds bounded caches, the slices and the lookup index. `load()`
+ * reads no object and no block.
+ *
  * All operations of one store run one at a time (a lock per store instance); two stores
  * never wait for each other.
  */
@@ -315,19 +235,23 @@ export class Store {
   readonly #clock: Clock
   readonly #strategy: MergeStrategy | undefined
   readonly #loadCall: string
+  readonly #cacheObjects: number
   readonly #mempool: Mempool
   readonly #slices = new Map<string, SliceState>()
   readonly #tables = new Map<string, Table>()
   readonly #root: Record<string, unknown> = Object.create(null)
-  readonly #held = new Map<string, HeldBlock>()
-  readonly #chains = new Map<string, Chain>()
-  readonly #timers = new TimerHeap<StoreTimer>()
-  /** The newest block written to each chain (one per chain). */
+  /** Held-block records read or changed lately (`null`: known not held); trimmed between operations. */
+  readonly #held = new Map<string, HeldBlock | null>()
+  /** The newest block written to each of the chains written lately. */
   readonly #heads = new Map<string, Block>()
+  /** The earliest persisted timer (it may have gone since: then a gc finds nothing due). */
+  #nextTimerAt = Number.POSITIVE_INFINITY
   #nextSeq = 1
   #nextEntry = 1
   #loaded = false
   #closed = false
+  /** While replaying, nothing on disk is state yet: a cache miss means absent. */
+  #replaying = false
   #queue: Promise<unknown> = Promise.resolve()
   #timer: unknown
   #armedAt = Number.POSITIVE_INFINITY
@@ -336,14 +260,20 @@ export class Store {
   /**
    * @param repoOrDb - a {@link Repo}, or an abstract-level database to open one on (the
    *   store then closes it on {@link Store.close})
-   * @param options - codec, clock, mempool limits, merge strategy
-   * @throws REPO_INVALID_INPUT when `repoOrDb` is neither
+   * @param options - codec, clock, mempool limits, merge strategy, cache size
+   * @throws REPO_INVALID_INPUT when `repoOrDb` is neither; STORE_INVALID_SLICE for a
+   *   `cacheObjects` that is not a positive integer
    */
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: any abstract-level database
     repoOrDb: Repo | AbstractLevel<any, any, any>,
     options: StoreOptions = {},
   ) {
+    const cacheObjects = options.cacheObjects ?? DEFAULT_CACHE_OBJECTS
+    if (!Number.isInteger(cacheObjects) || cacheObjects < 1) {
+      throw new StoreError('STORE_INVALID_SLICE', 'cacheObjects must be a positive integer')
+    }
+    this.#cacheObjects = cacheObjects
     this.#ownsRepo = !(repoOrDb instanceof Repo)
     this.repo =
       repoOrDb instanceof Repo ? repoOrDb : new Repo(repoOrDb, { strategy: options.strategy })
@@ -389,16 +319,27 @@ export class Store {
       }
       const table = new Table(instance)
       this.#tables.set(name, table)
-      this.#root[name] = table.values
+      if (table.snapshot) this.#root[name] = table.values
       const orders = table.orders.map(([order]) => order)
+      const noSnapshot = () =>
+        new StoreError(
+          'STORE_INVALID_SLICE',
+          `collection "${name}" keeps no snapshot (snapshot = false): use get, query, onChange`,
+        )
       bindMemory(instance, {
         get values() {
+          if (!table.snapshot) throw noSnapshot()
           return table.values
         },
-        subscribe: (fn) => this.#subscribe(table, fn),
+        subscribe: (fn) => {
+          if (!table.snapshot) throw noSnapshot()
+          return this.#subscribe(table, fn)
+        },
         get: async (id) => {
           this.#assertReady()
-          return table.values[id]
+          const cached = table.cache.get(id)
+          if (cached !== undefined) return cached?.value
+          return (await this.#readObject(table, id))?.value
         },
         query: async (q) => {
           this.#assertReady()
@@ -433,7 +374,10 @@ export class Store {
     }
   }
 
-  /** Every slice's value and every collection's objects, by name (read-only). */
+  /**
+   * Every slice's value and the objects of every collection that keeps a snapshot, by
+   * name (read-only).
+   */
   get state(): Readonly<Record<string, unknown>> {
     return this.#root
   }
@@ -441,11 +385,15 @@ export class Store {
   /**
    * Calls `fn` with the current value of slice or collection `name` now and after each
    * change; returns the unsubscribe function (a Svelte-compatible store contract).
-   * @throws STORE_INVALID_SLICE when nothing is registered under `name`
+   * @throws STORE_INVALID_SLICE when nothing is registered under `name`, or for a
+   *   collection without a snapshot
    */
   on<S = Payload>(name: string, fn: Observer<S>): () => void {
     const consumer = this.#slices.get(name) ?? this.#tables.get(name)
     if (!consumer) throw new StoreError('STORE_INVALID_SLICE', `nothing registered as "${name}"`)
+    if (consumer.kind === 'collection' && !consumer.snapshot) {
+      throw new StoreError('STORE_INVALID_SLICE', `collection "${name}" keeps no snapshot`)
+    }
     return this.#subscribe(consumer, fn as Observer<Payload>)
   }
 
@@ -459,8 +407,9 @@ export class Store {
 
   #notify(changed: Iterable<Consumer>, objects?: Map<Table, Set<string>>): void {
     for (const [table, ids] of objects ?? []) {
+      if (table.changeObservers.size === 0) continue
       for (const id of ids) {
-        const change = { id, value: table.values[id] }
+        const change = { id, value: table.cache.get(id)?.value }
         for (const fn of [...table.changeObservers]) {
           try {
             fn(change)
@@ -471,6 +420,7 @@ export class Store {
       }
     }
     for (const consumer of changed) {
+      if (consumer.kind === 'collection' && !consumer.snapshot) continue
       const value = consumer.kind === 'slice' ? consumer.value : consumer.values
       for (const fn of [...consumer.observers]) {
         try {
@@ -484,18 +434,33 @@ export class Store {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Runs `task` under this store's lock, then re-arms the expiry timer. */
+  /** Runs `task` under this store's lock, then trims the caches and re-arms the timer. */
   #locked<T>(task: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(async () => {
       if (this.#closed) throw new StoreError('STORE_CLOSED', 'the store is closed')
       try {
         return await task()
       } finally {
+        this.#trim()
         this.#arm()
       }
     })
     this.#queue = run.catch(() => undefined)
     return run
+  }
+
+  /** Between operations: every cache back under its bound (what is dropped is on disk). */
+  #trim(): void {
+    for (const table of this.#tables.values()) table.trim(this.#cacheObjects)
+    for (const [cache, limit] of [
+      [this.#held, HELD_CACHE],
+      [this.#heads, HEADS_CACHE],
+    ] as const) {
+      for (const k of cache.keys()) {
+        if (cache.size <= limit) break
+        cache.delete(k)
+      }
+    }
   }
 
   /** Resolves when every operation queued so far (dispatch, timer-driven gc...) is done. */
@@ -507,114 +472,92 @@ export class Store {
   }
 
   /**
-   * Restores state, timers and the mempool from the repo, forgets what expired while the
-   * store was closed, and arms the expiry timer. Calling it again does nothing.
+   * Restores the slices, the lookup index, the next timer and the mempool from the repo
+   * (no object and no block is read, except the values of collections that keep a
+   * snapshot), forgets what expired while the store was closed, and arms the expiry timer.
+   * Calling it again does nothing.
    * @throws STORE_CLOSED after close; REPO_* when the repo fails
    */
   load(): Promise<void> {
     return this.#locked(async () => {
       if (this.#loaded) return
-      await this.#readRegistry()
+      const released = await this.#readRegistry()
       await this.#mempool.load()
-      await this.#mempool.remove([...this.#mempool.keys()].filter((k) => this.#held.has(k)))
+      const waiting = [...this.#mempool.keys()]
+      const held = await this.#heldMany(waiting)
+      await this.#mempool.remove(waiting.filter((_, i) => held[i]))
       this.#loaded = true
       const tx = new Tx()
+      for (const [chain, chainId] of released) tx.released.set(chain, chainId)
       await this.#collect(this.#clock.now(), tx)
-      await this.#evict(this.#chains.keys())
+      await this.#evict(tx.released)
       this.#notify([...this.#slices.values(), ...this.#tables.values()])
     })
   }
 
-  async #readRegistry(): Promise<void> {
-    const entries = async (tag: number, fn: (value: unknown[]) => void) => {
-      for await (const [, value] of this.#registry.entries(tagRange(tag))) {
-        fn(decode(value) as unknown[])
-      }
+  /** Reads what memory holds; returns the chains whose dead prefix still waits to go. */
+  async #readRegistry(): Promise<Map<string, Uint8Array>> {
+    const entries = async (
+      range: { gte: Uint8Array; lt: Uint8Array },
+      fn: (v: unknown[]) => void,
+    ) => {
+      for await (const [, value] of this.#registry.entries(range)) fn(decode(value) as unknown[])
     }
-    const loaded: { slice: SliceState; entry: SliceEntry; held: HeldBlock }[] = []
-    await entries(TAG.accepted, ([seq, id, chainId, inline]) => {
-      const blockKey = toHex(id as Uint8Array)
-      const chainKey = toHex(chainId as Uint8Array)
-      const held: HeldBlock = { id: id as Uint8Array, chain: chainKey, seq: seq as number, refs: 0 }
-      this.#held.set(blockKey, held)
-      this.#chainFor(chainKey, chainId as Uint8Array).keys.push(blockKey)
-      this.#nextSeq = Math.max(this.#nextSeq, (seq as number) + 1)
-      for (const [name, entrySeq] of (inline as [string, number][] | undefined) ?? []) {
-        const slice = this.#slices.get(name)
-        ;(held.inline ??= []).push([name, entrySeq])
-        if (!slice) continue
-        const entry: SliceEntry = {
-          seq: entrySeq,
-          blockKey,
-          blockId: held.id,
-          expiresAt: Number.POSITIVE_INFINITY,
-          signal: null,
-          inline: true,
-        }
-        loaded.push({ slice, entry, held })
-      }
-    })
-    await entries(TAG.slice, ([name, value]) => {
+    await entries(tagRange(TAG.slice), ([name, value]) => {
       const slice = this.#slices.get(name as string)
       if (slice) this.#root[slice.spec.name] = slice.value = value
     })
-    await entries(TAG.entry, ([name, seq, blockId, expiresAt, signal]) => {
+    const loaded: { slice: SliceState; entry: SliceEntry }[] = []
+    await entries(tagRange(TAG.entry), ([name, seq, blockId, expiresAt, signal]) => {
+      this.#nextEntry = Math.max(this.#nextEntry, (seq as number) + 1)
       const slice = this.#slices.get(name as string)
-      const blockKey = toHex(blockId as Uint8Array)
-      const held = this.#held.get(blockKey)
-      if (!slice || !held) return
+      if (!slice) return
       const entry: SliceEntry = {
         seq: seq as number,
-        blockKey,
+        blockKey: toHex(blockId as Uint8Array),
         blockId: blockId as Uint8Array,
         expiresAt: expiresAt as number,
         signal: signal as Signal | null,
-        inline: false,
       }
-      loaded.push({ slice, entry, held })
+      loaded.push({ slice, entry })
     })
     // Entries in the order they were made (a slice is recomputed in that order).
     loaded.sort((a, b) => a.entry.seq - b.entry.seq)
-    for (const { slice, entry, held } of loaded) {
-      held.refs++
-      slice.entries.set(entry.seq, entry)
-      this.#nextEntry = Math.max(this.#nextEntry, entry.seq + 1)
+    for (const { slice, entry } of loaded) slice.entries.set(entry.seq, entry)
+    await entries(tagRange(TAG.index), ([name, indexKey, blockId, id]) => {
+      const table = this.#tables.get(name as string)
+      table?.index.set(indexKey as string, { blockId: blockId as Uint8Array, id: id as string })
+    })
+    for (const table of this.#tables.values()) {
+      const count = await this.#registry.get(table.countKey)
+      table.count = count ? (decode(count) as number) : 0
+      if (!table.snapshot) continue
+      const prefix = key(TAG.object, table.memory.name)
+      await entries({ gte: prefix, lt: prefixTop(prefix) }, ([, id, value]) => {
+        table.values[id as string] = value
+      })
     }
-    await entries(TAG.object, ([name, id, value, expiresAt, orderKeys]) => {
-      const table = this.#tables.get(name as string)
-      if (!table) return
-      table.values[id as string] = value
-      table.count++
-      table.meta.set(id as string, {
-        blocks: new Set(),
-        expiresAt: expiresAt as number,
-        indexKeys: [],
-        orderKeys: (orderKeys as OrderKeys | undefined) ?? {},
-      })
-    })
-    await entries(TAG.backing, ([name, id, blockId]) => {
-      const meta = this.#tables.get(name as string)?.meta.get(id as string)
-      const blockKey = toHex(blockId as Uint8Array)
-      const held = this.#held.get(blockKey)
-      if (!meta || !held || meta.blocks.has(blockKey)) return
-      meta.blocks.add(blockKey)
-      held.refs++
-    })
-    await entries(TAG.index, ([name, indexKey, blockId, id]) => {
-      const table = this.#tables.get(name as string)
-      const meta = table?.meta.get(id as string)
-      if (!table || !meta) return
-      table.index.set(indexKey as string, { blockId: blockId as Uint8Array, id: id as string })
-      meta.indexKeys.push(indexKey as string)
-    })
-    await entries(TAG.timer, ([kind, name, id, at]) => {
-      this.#timers.push({
-        kind: kind as 'o' | 'e',
-        name: name as string,
-        id: id as string,
-        at: at as number,
-      })
-    })
+    for await (const [k] of this.#registry.entries({
+      ...tagRange(TAG.accepted),
+      reverse: true,
+      limit: 1,
+    })) {
+      this.#nextSeq = Number(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0)) + 1
+    }
+    await this.#readNextTimer()
+    const released = new Map<string, Uint8Array>()
+    for await (const [k] of this.#registry.entries(tagRange(TAG.released))) {
+      const chainId = k.slice(1)
+      released.set(toHex(chainId), chainId)
+    }
+    return released
+  }
+
+  async #readNextTimer(): Promise<void> {
+    this.#nextTimerAt = Number.POSITIVE_INFINITY
+    for await (const [, value] of this.#registry.entries({ ...tagRange(TAG.timer), limit: 1 })) {
+      this.#nextTimerAt = (decode(value) as [string, string, string, number])[3]
+    }
   }
 
   /**
@@ -635,15 +578,105 @@ export class Store {
     if (!this.#loaded) throw new StoreError('STORE_NOT_LOADED', 'call load() first')
   }
 
+  // ---------------------------------------------------------------- records on disk
+
+  /** The held-block record of block `blockKey` (hex), from the cache or the disk. */
+  async #heldOf(blockKey: string): Promise<HeldBlock | undefined> {
+    const cached = this.#held.get(blockKey)
+    if (cached !== undefined) return cached ?? undefined
+    if (this.#replaying) return undefined
+    const id = fromHex(blockKey)
+    const value = await this.#registry.get(heldKey(id))
+    const held = value ? heldFrom(id, blockKey, value) : undefined
+    this.#held.set(blockKey, held ?? null)
+    return held
+  }
+
+  /** {@link Store.#heldOf} for many blocks, in one read for those not cached. */
+  async #heldMany(blockKeys: string[]): Promise<(HeldBlock | undefined)[]> {
+    const out: (HeldBlock | undefined)[] = new Array(blockKeys.length)
+    const missing: number[] = []
+    blockKeys.forEach((k, i) => {
+      const cached = this.#held.get(k)
+      if (cached === undefined && !this.#replaying) missing.push(i)
+      else out[i] = cached ?? undefined
+    })
+    if (missing.length === 0) return out
+    const ids = missing.map((i) => fromHex(blockKeys[i]!))
+    const values = await this.#registry.getMany(ids.map(heldKey))
+    missing.forEach((i, n) => {
+      const value = values[n]
+      const held = value ? heldFrom(ids[n]!, blockKeys[i]!, value) : undefined
+      this.#held.set(blockKeys[i]!, held ?? null)
+      out[i] = held
+    })
+    return out
+  }
+
+  /** Writes `held`'s record as it is now (with the ops of the block being applied). */
+  #heldChanged(held: HeldBlock, tx: Tx): void {
+    tx.ops.push(
+      this.#registry.putOp(
+        heldKey(held.id),
+        encode([held.seq, held.chainId, held.refs, held.objects]),
+      ),
+    )
+  }
+
+  /** `held` backs nothing any more: its chain's dead prefix is evicted after this operation. */
+  #release(held: HeldBlock, tx: Tx): void {
+    if (!tx.released.has(held.chain)) {
+      tx.released.set(held.chain, held.chainId)
+      tx.ops.push(this.#registry.putOp(releasedKey(held.chainId), new Uint8Array(0)))
+    }
+  }
+
+  /** The object `id` of `table` as stored (no cache). */
+  async #readObject(table: Table, id: string): Promise<ObjectEntry | undefined> {
+    const name = table.memory.name
+    const value = await this.#registry.get(objectKey(name, id))
+    if (!value) return undefined
+    const [, , object, expiresAt, orderKeys, indexKeys] = decode(value) as [
+      string,
+      string,
+      Payload,
+      number,
+      OrderKeys | undefined,
+      string[] | undefined,
+    ]
+    const blocks = new Set<string>()
+    const prefix = key(TAG.backing, name, id)
+    for await (const [k] of this.#registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+      blocks.add(toHex(k.subarray(prefix.length)))
+    }
+    return {
+      value: object,
+      blocks,
+      expiresAt,
+      orderKeys: orderKeys ?? {},
+      indexKeys: indexKeys ?? [],
+    }
+  }
+
+  /** The live object `id` of `table`, through its cache (where the operation's changes are). */
+  async #objectOf(table: Table, id: string): Promise<ObjectEntry | undefined> {
+    const cached = table.cache.get(id)
+    if (cached !== undefined) {
+      table.cache.delete(id) // most recently used last
+      table.cache.set(id, cached)
+      return cached ?? undefined
+    }
+    const entry = this.#replaying ? undefined : await this.#readObject(table, id)
+    table.cache.set(id, entry ?? null)
+    return entry
+  }
+
   // ---------------------------------------------------------------- timer
 
   /** Arms the one real timer for the earliest expiry or mempool deadline. */
   #arm(): void {
     if (this.#closed || !this.#loaded) return
-    const next = Math.min(
-      this.#timers.peek()?.at ?? Number.POSITIVE_INFINITY,
-      this.#mempool.nextDeadline(),
-    )
+    const next = Math.min(this.#nextTimerAt, this.#mempool.nextDeadline())
     if (next === this.#armedAt && this.#timer !== undefined) return
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer)
     this.#timer = undefined
@@ -722,9 +755,10 @@ export class Store {
     await this.#replaceClaim(blocks[0], placement.verified)
     // Block ids as hex, made once per block and reused below.
     let keys = blocks.map((b) => toHex(b.sig))
+    const heldNow = await this.#heldMany(keys)
     let lastHeld = -1
     for (let i = keys.length - 1; i >= 0; i--) {
-      if (this.#held.has(keys[i]!)) {
+      if (heldNow[i]) {
         lastHeld = i
         break
       }
@@ -733,7 +767,7 @@ export class Store {
     keys = keys.slice(lastHeld + 1)
     if (lastHeld === blocks.length - 1) {
       // Nothing after the newest held block: what comes before it lies in an evicted prefix.
-      const end = blocks.findIndex((b) => this.#held.has(toHex(b.sig)))
+      const end = heldNow.findIndex((held) => held !== undefined)
       fresh = blocks.slice(0, end)
       keys = fresh.map((b) => toHex(b.sig))
     }
@@ -753,10 +787,11 @@ export class Store {
     const first = fresh[0]
     if (!first) return { merged: [], stop: forged }
     const parentKey = first.genesis ? '' : toHex(first.psig)
-    const orphan = parentKey !== '' && !this.#held.has(parentKey)
+    const parentHeld = parentKey ? await this.#heldOf(parentKey) : undefined
+    const orphan = parentKey !== '' && !parentHeld
     const { chainId, height } = placement
     const partial =
-      orphan && chainId?.length === 64 && !this.#chains.has(toHex(chainId)) ? chainId : undefined
+      orphan && chainId?.length === 64 && !(await this.repo.summary(chainId)) ? chainId : undefined
     if (orphan && !partial) {
       // Nothing unverified waits in the mempool, nor a segment that ends in a forgery.
       if (forged) return { merged: [], stop: { ...forged, index: 0 } }
@@ -769,7 +804,7 @@ export class Store {
       fresh = [...fresh, ...waiting]
       keys = [...keys, ...waiting.map((b) => toHex(b.sig))]
     }
-    const head = parentKey ? this.#heads.get(this.#held.get(parentKey)?.chain ?? '') : undefined
+    const head = parentHeld ? this.#heads.get(parentHeld.chain) : undefined
     const cached = head && toHex(head.sig) === parentKey ? head : undefined
     const parentBlock =
       !parentKey || partial ? undefined : (cached ?? (await this.repo.readBlock(first.psig)))
@@ -779,34 +814,43 @@ export class Store {
     let stop: Stop | undefined
     let parent = parentBlock
     // The blocks link, so they all go to the chain of the first one.
-    let chainKey = keys[0]!
-    if (parentKey && !partial) chainKey = this.#held.get(parentKey)!.chain
-    else if (partial) chainKey = toHex(partial)
+    const chainIdBytes = parentHeld?.chainId ?? partial ?? first.sig
+    const chainKey = parentHeld?.chain ?? toHex(chainIdBytes)
     for (const [index, block] of fresh.entries()) {
       const blockKey = keys[index]!
-      const held: HeldBlock = { id: block.sig, chain: chainKey, seq: this.#nextSeq, refs: 0 }
+      const held: HeldBlock = {
+        id: block.sig,
+        key: blockKey,
+        chain: chainKey,
+        chainId: chainIdBytes,
+        seq: this.#nextSeq,
+        refs: 0,
+        objects: [],
+      }
       const record: Pending = { block, key: blockKey, held, ops: [], mark: tx.journal.length }
       tx.ops = record.ops
-      const verdict = await this.#applyBlock(block, blockKey, held, parent, tx, now)
+      this.#held.set(blockKey, held)
+      const verdict = await this.#applyBlock(block, held, parent, tx, now)
       if (verdict.kind === 'stop') {
+        this.#held.delete(blockKey)
+        tx.undoTo(record.mark)
         stop = { code: verdict.code, reason: verdict.reason, index, postpone: verdict.postpone }
         break
       }
       this.#nextSeq++
-      this.#hold(blockKey, held, index === 0 ? (partial ?? block.sig) : undefined)
-      record.ops.push(this.#acceptedOp(held))
+      this.#hold(held, tx)
       pending.push(record)
       parent = block
     }
     stop ??= forged
 
     tx.ops = tx.endOps
-    this.#expireTouched(tx, now)
+    await this.#expireTouched(tx, now)
     // Trailing blocks that back nothing arrived expired: they are not stored.
     let trimmedFrom = pending.length
     while (pending.length > 0 && pending[pending.length - 1]!.held.refs === 0) {
       const dropped = pending.pop()!
-      this.#unhold(dropped.key, dropped.held)
+      this.#held.delete(dropped.key)
       trimmedFrom = pending.length
     }
     if (!stop && trimmedFrom < fresh.length) {
@@ -834,7 +878,7 @@ export class Store {
     }
     if (written < pending.length) {
       tx.undoTo(pending[written]!.mark)
-      for (const undone of pending.slice(written).reverse()) this.#unhold(undone.key, undone.held)
+      for (const undone of pending.slice(written)) this.#held.delete(undone.key)
       const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
       stop = {
         code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
@@ -843,11 +887,10 @@ export class Store {
       }
     }
     const merged = pending.slice(0, written).map((record) => record.block)
-    // Read before eviction below, which may drop a chain whose blocks all arrived expired.
-    const mergedChain = merged.length > 0 ? this.#chains.get(pending[0]!.held.chain)?.id : undefined
     // A chain's newest block is the likely parent of its next patch: keep it at hand.
     if (merged.length > 0) {
       const last = pending[merged.length - 1]!
+      this.#heads.delete(last.held.chain)
       this.#heads.set(last.held.chain, last.block)
     }
     if (pending.length === 0 && tx.endOps.length > 0) await this.repo.batch(tx.endOps)
@@ -869,100 +912,86 @@ export class Store {
       // there is forgotten the usual way.
       const gcTx = new Tx()
       await this.#collect(now, gcTx)
-      for (const chainKey of gcTx.released) tx.released.add(chainKey)
+      for (const [k, id] of gcTx.released) tx.released.set(k, id)
       for (const consumer of gcTx.changed) tx.changed.add(consumer)
     }
     // Links (expired blocks kept for later live ones) at the start of a chain go at once.
     for (const record of pending.slice(0, merged.length)) {
-      if (record.held.refs === 0) tx.released.add(record.held.chain)
+      if (record.held.refs === 0) tx.released.set(record.held.chain, record.held.chainId)
     }
     await this.#evict(tx.released)
     this.#notify(tx.changed, tx.objects)
-    return { merged, stop, chainId: mergedChain }
+    return { merged, stop, chainId: merged.length > 0 ? chainIdBytes : undefined }
+  }
+
+  /**
+   * Records a block as held, with the ops of its write: its accepted record (replay
+   * order), its place in its chain, and its held-block record.
+   */
+  #hold(held: HeldBlock, tx: Tx): void {
+    tx.ops.push(
+      this.#registry.putOp(
+        seqKey(ACCEPTED_PREFIX, held.seq),
+        encode([held.seq, held.id, held.chainId]),
+      ),
+      this.#registry.putOp(chainBlockKey(held.chainId, held.seq), held.id),
+    )
+    this.#heldChanged(held, tx)
   }
 
   /**
    * When `first` is a genesis and this store holds a partial chain under its id (one that
    * a sender only claimed), the genuine genesis wins: the claimed chain's blocks leave the
-   * repo and the state they backed is forgotten, before the genesis is applied. Nothing
-   * happens for a forged genesis, or when the chain was started by its genesis.
+   * repo and the state they backed is forgotten, before the genesis is applied. Objects
+   * also backed by other chains' blocks are recomputed by a replay of the held blocks.
+   * Nothing happens for a forged genesis, or when the chain was started by its genesis.
    */
   async #replaceClaim(first: Block | undefined, verified: boolean): Promise<void> {
     if (!first?.genesis) return
-    const chainKey = toHex(first.sig)
-    const chain = this.#chains.get(chainKey)
-    if (!chain || this.#held.has(chainKey)) return
-    if ((await this.repo.summary(chain.id))?.proven !== false) return
+    const summary = await this.repo.summary(first.sig)
+    if (summary?.proven !== false) return
     if (!verified && (await verifyBlocks([first])) !== 1) return
-    const dropped = new Set(chain.keys.slice(chain.start))
+    const chainId = summary.chainId
+    const chainKey = toHex(chainId)
+    const dropped = new Map<string, HeldBlock>()
+    const prefix = chainPrefix(chainId)
+    for await (const [, id] of this.#registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+      const held = await this.#heldOf(toHex(id))
+      if (held) dropped.set(held.key, held)
+    }
     const tx = new Tx()
     let replay = false
     for (const slice of this.#slices.values()) {
       for (const entry of [...slice.entries.values()]) {
-        if (dropped.has(entry.blockKey)) this.#forgetEntry(slice, entry, tx)
+        if (dropped.has(entry.blockKey)) await this.#forgetEntry(slice, entry, tx)
       }
     }
-    for (const table of this.#tables.values()) {
-      for (const [id, meta] of [...table.meta]) {
-        let backedHere = false
-        let backedElsewhere = false
-        for (const blockKey of meta.blocks) {
-          if (dropped.has(blockKey)) backedHere = true
-          else backedElsewhere = true
-        }
-        if (!backedHere) continue
+    for (const held of [...dropped.values()]) {
+      for (const [name, id] of [...held.objects]) {
+        const table = this.#tables.get(name)
+        const entry = table && (await this.#objectOf(table, id))
+        if (!table || !entry) continue
         // Also backed by blocks that stay: its value is recomputed by a replay below.
-        if (backedElsewhere) replay = true
-        this.#forgetObject(table, id, tx)
+        for (const blockKey of entry.blocks) if (!dropped.has(blockKey)) replay = true
+        await this.#forgetObject(table, id, tx)
       }
     }
-    for (const blockKey of dropped) {
-      tx.ops.push(this.#registry.delOp(key(TAG.accepted, seqPart(this.#held.get(blockKey)!.seq))))
-      this.#held.delete(blockKey)
-      tx.released.delete(chainKey)
+    for (const held of dropped.values()) {
+      tx.ops.push(
+        this.#registry.delOp(seqKey(ACCEPTED_PREFIX, held.seq)),
+        this.#registry.delOp(heldKey(held.id)),
+        this.#registry.delOp(chainBlockKey(chainId, held.seq)),
+      )
+      this.#held.set(held.key, null)
     }
-    this.#chains.delete(chainKey)
+    tx.released.delete(chainKey)
+    tx.ops.push(this.#registry.delOp(releasedKey(chainId)))
     this.#heads.delete(chainKey)
     for (const slice of tx.recompute) await this.#recompute(slice, tx)
-    await this.repo.rollback(chain.id, undefined, { ops: tx.ops })
+    await this.repo.rollback(chainId, undefined, { ops: tx.ops })
     await this.#evict(tx.released)
     if (replay) await this.#replay()
     else this.#notify(tx.changed, tx.objects)
-  }
-
-  /**
-   * The accepted record of a held block: `[seq, id, chainId, inline entries]`, under its
-   * seq (so `load()` reads blocks in the order they were accepted).
-   */
-  #acceptedOp(held: HeldBlock): RegistryOp {
-    const chainId = this.#chains.get(held.chain)!.id
-    return this.#registry.putOp(
-      seqKey(ACCEPTED_PREFIX, held.seq),
-      encode([held.seq, held.id, chainId, held.inline ?? []]),
-    )
-  }
-
-  #chainFor(chainKey: string, id: Uint8Array): Chain {
-    let chain = this.#chains.get(chainKey)
-    if (!chain) {
-      chain = { id, keys: [], start: 0 }
-      this.#chains.set(chainKey, chain)
-    }
-    return chain
-  }
-
-  #hold(blockKey: string, held: HeldBlock, chainId: Uint8Array | undefined): void {
-    this.#held.set(blockKey, held)
-    this.#chainFor(held.chain, chainId ?? this.#chains.get(held.chain)!.id).keys.push(blockKey)
-  }
-
-  /** Takes back the newest held block of its chain (it was not written). */
-  #unhold(blockKey: string, held: HeldBlock): void {
-    this.#held.delete(blockKey)
-    const chain = this.#chains.get(held.chain)
-    if (!chain) return
-    chain.keys.pop()
-    if (chain.keys.length <= chain.start) this.#chains.delete(held.chain)
   }
 
   /** `key` (32 B) as hex; the last one is remembered (a run of blocks has one author). */
@@ -978,7 +1007,6 @@ export class Store {
   /** Decodes `block` and offers it to its consumers; applies the verdicts in memory. */
   async #applyBlock(
     block: Block,
-    blockKey: string,
     held: HeldBlock,
     parentBlock: Block | undefined,
     tx: Tx,
@@ -1012,13 +1040,14 @@ export class Store {
       else if (verdict.kind === 'expired') expired = true
       return undefined
     }
+    const run = { base, held, tx, now, signals }
     for (const slice of this.#slices.values()) {
-      const stop = consider(await this.#decideSlice(slice, base, held, blockKey, tx, now, signals))
+      const stop = consider(await this.#decideSlice(slice, run))
       if (stop) return stop
     }
     const table = this.#tables.get(body.type)
     if (table) {
-      const stop = consider(await this.#decideObject(table, base, held, blockKey, tx, signals))
+      const stop = consider(await this.#decideObject(table, run))
       if (stop) return stop
     }
     if (commits.length === 0) {
@@ -1030,7 +1059,7 @@ export class Store {
       }
     }
     for (const commit of commits) commit()
-    for (const signal of signals) this.#deliver(signal, base, held, blockKey, tx, now)
+    for (const signal of signals) await this.#deliver(signal, run)
     return { kind: 'apply', commit: () => undefined }
   }
 
@@ -1080,18 +1109,10 @@ export class Store {
     return ctx
   }
 
-  async #decideSlice(
-    slice: SliceState,
-    base: BaseContext,
-    held: HeldBlock,
-    blockKey: string,
-    tx: Tx,
-    now: number,
-    signals: Signal[],
-  ): Promise<Verdict> {
+  async #decideSlice(slice: SliceState, run: BlockRun): Promise<Verdict> {
     const { spec } = slice
     const own: Signal[] = []
-    const ctx = this.#context(slice.value, base, spec.name, undefined, own)
+    const ctx = this.#context(slice.value, run.base, spec.name, undefined, own)
     let hook = 'filter'
     try {
       if (spec.filter) {
@@ -1107,7 +1128,7 @@ export class Store {
       const expiresAt = spec.expiresAt
         ? checkExpiry(spec.expiresAt(ctx), spec.name)
         : Number.POSITIVE_INFINITY
-      if (expiresAt <= now) return EXPIRED
+      if (expiresAt <= run.now) return EXPIRED
       hook = 'reducer'
       let next: unknown = spec.reducer(ctx)
       if (isThenable(next)) next = await next
@@ -1116,9 +1137,9 @@ export class Store {
       return {
         kind: 'apply',
         commit: () => {
-          signals.push(...own)
-          this.#setSlice(slice, next, encoded, tx)
-          this.#addEntry(slice, held, blockKey, expiresAt, null, tx)
+          run.signals.push(...own)
+          this.#setSlice(slice, next, encoded, run.tx)
+          this.#addEntry(slice, run.held, expiresAt, null, run.tx)
         },
       }
     } catch (cause) {
@@ -1126,24 +1147,18 @@ export class Store {
     }
   }
 
-  async #decideObject(
-    table: Table,
-    base: BaseContext,
-    held: HeldBlock,
-    blockKey: string,
-    tx: Tx,
-    signals: Signal[],
-  ): Promise<Verdict> {
+  async #decideObject(table: Table, run: BlockRun): Promise<Verdict> {
     const { memory } = table
     const own: Signal[] = []
     let hook = 'idOf'
     try {
-      let rawId = memory.idOf(this.#context(undefined, base, memory.name, undefined, own))
+      let rawId = memory.idOf(this.#context(undefined, run.base, memory.name, undefined, own))
       if (isThenable(rawId)) rawId = await rawId
       const id = normalizeId(rawId)
-      const value = id in table.values ? table.values[id] : cloneValue(memory.initialValue)
+      const current = await this.#objectOf(table, id)
+      const value = current ? current.value : cloneValue(memory.initialValue)
       const indexKeys: string[] = []
-      const ctx = Object.assign(this.#context(value, base, memory.name, id, own), {
+      const ctx = Object.assign(this.#context(value, run.base, memory.name, id, own), {
         id,
         index: (indexKey: string | Uint8Array) => {
           indexKeys.push(normalizeId(indexKey))
@@ -1159,13 +1174,12 @@ export class Store {
       const expiresAt = checkExpiry(memory.expiresAt(next, ctx), memory.name)
       hook = 'orders'
       const orderKeys = table.orderKeysOf(next, id)
-      const encoded = encode([memory.name, id, next, expiresAt, orderKeys])
+      const write: ObjectWrite = { id, value: next, expiresAt, orderKeys, indexKeys }
       return {
         kind: 'apply',
         commit: () => {
-          signals.push(...own)
-          const change = { id, value: next, expiresAt, encoded, orderKeys, indexKeys }
-          this.#setObject(table, change, held, blockKey, tx)
+          run.signals.push(...own)
+          this.#setObject(table, write, run.held, run.tx)
         },
       }
     } catch (cause) {
@@ -1174,14 +1188,8 @@ export class Store {
   }
 
   /** Hands a signal to every trap; the signalling block backs what they change. */
-  #deliver(
-    signal: Signal,
-    base: BaseContext,
-    held: HeldBlock,
-    blockKey: string,
-    tx: Tx,
-    now: number,
-  ): void {
+  async #deliver(signal: Signal, run: BlockRun): Promise<void> {
+    const { base, held, tx, now } = run
     for (const slice of this.#slices.values()) {
       const { spec } = slice
       if (!spec.trap) continue
@@ -1195,7 +1203,7 @@ export class Store {
         if (expiresAt <= now) continue
         const encoded = encode([spec.name, next])
         this.#setSlice(slice, next, encoded, tx)
-        this.#addEntry(slice, held, blockKey, expiresAt, signal, tx)
+        this.#addEntry(slice, held, expiresAt, signal, tx)
       } catch {
         // A trap runs after its block merged; its failure changes nothing.
       }
@@ -1203,24 +1211,30 @@ export class Store {
     for (const table of this.#tables.values()) {
       const { memory } = table
       if (typeof memory.trap !== 'function') continue
+      // The trap names the objects to change; they are read (from disk if need be) after.
+      const asked: [string, (value: Payload) => Payload][] = []
       try {
         memory.trap(signal, (rawId, fn) => {
-          const id = normalizeId(rawId)
-          const current = id in table.values ? table.values[id] : cloneValue(memory.initialValue)
-          const next = fn(current)
-          if (next === undefined) return
+          asked.push([normalizeId(rawId), fn])
+        })
+      } catch {
+        continue // As above: a trap cannot refuse a merged block.
+      }
+      for (const [id, fn] of asked) {
+        try {
+          const entry = await this.#objectOf(table, id)
+          const next = fn(entry ? entry.value : cloneValue(memory.initialValue))
+          if (next === undefined) continue
           const ctx = Object.assign(this.#context(next, base, memory.name, id, []), {
             id,
             index: () => undefined,
           })
           const expiresAt = checkExpiry(memory.expiresAt(next, ctx), memory.name)
           const orderKeys = table.orderKeysOf(next, id)
-          const encoded = encode([memory.name, id, next, expiresAt, orderKeys])
-          const change = { id, value: next, expiresAt, encoded, orderKeys, indexKeys: [] }
-          this.#setObject(table, change, held, blockKey, tx)
-        })
-      } catch {
-        // As above: a trap cannot refuse a merged block.
+          this.#setObject(table, { id, value: next, expiresAt, orderKeys, indexKeys: [] }, held, tx)
+        } catch {
+          // As above.
+        }
       }
     }
   }
@@ -1243,25 +1257,19 @@ export class Store {
   #addEntry(
     slice: SliceState,
     held: HeldBlock,
-    blockKey: string,
     expiresAt: number,
     signal: Signal | null,
     tx: Tx,
   ): void {
     const name = slice.spec.name
     const seq = this.#nextEntry++
-    // An entry that never expires and carries no signal goes in its block's accepted
-    // record (written with the block), not under a key of its own.
-    const inline = expiresAt === Number.POSITIVE_INFINITY && signal === null
-    slice.entries.set(seq, { seq, blockKey, blockId: held.id, expiresAt, signal, inline })
+    slice.entries.set(seq, { seq, blockKey: held.key, blockId: held.id, expiresAt, signal })
     held.refs++
-    if (inline) (held.inline ??= []).push([name, seq])
     tx.journal.push(() => {
       slice.entries.delete(seq)
       held.refs--
-      if (inline) held.inline!.pop()
     })
-    if (inline) return
+    this.#heldChanged(held, tx)
     tx.ops.push(
       this.#registry.putOp(
         seqKey(slice.entryPrefix, seq),
@@ -1277,7 +1285,7 @@ export class Store {
 
   #addTimer(timer: StoreTimer, tx: Tx): void {
     if (timer.at === Number.POSITIVE_INFINITY) return
-    this.#timers.push(timer)
+    this.#nextTimerAt = Math.min(this.#nextTimerAt, timer.at)
     tx.ops.push(
       this.#registry.putOp(
         this.#timerKey(timer),
@@ -1291,64 +1299,85 @@ export class Store {
       tx.ops.push(this.#registry.delOp(this.#timerKey(timer)))
   }
 
-  #setObject(table: Table, change: ObjectWrite, held: HeldBlock, blockKey: string, tx: Tx): void {
-    const { id, value: next, expiresAt, encoded, orderKeys, indexKeys } = change
+  /** The object's record: `[collection, id, value, expiresAt, orderKeys, indexKeys]`. */
+  #objectOp(table: Table, id: string, entry: ObjectEntry): RegistryOp {
     const name = table.memory.name
-    const existed = id in table.values
-    const previous = table.values[id]
-    let meta = table.meta.get(id)
-    const newMeta = meta === undefined
-    if (!meta) {
-      const fresh = { blocks: new Set<string>(), expiresAt: Number.POSITIVE_INFINITY }
-      meta = { ...fresh, indexKeys: [], orderKeys: {} }
-      table.meta.set(id, meta)
-    }
-    const m = meta
-    const previousExpiry = m.expiresAt
-    const previousOrderKeys = m.orderKeys
-    this.#writeOrders(table, id, previousOrderKeys, orderKeys, tx)
-    m.orderKeys = orderKeys
-    if (!existed) table.count++
-    const addsBlock = !m.blocks.has(blockKey)
-    table.values[id] = next
-    if (addsBlock) {
-      m.blocks.add(blockKey)
-      held.refs++
-      tx.ops.push(
-        this.#registry.putOp(key(TAG.backing, name, id, held.id), encode([name, id, held.id])),
-      )
-    }
-    if (expiresAt !== previousExpiry) {
-      this.#delTimer({ kind: 'o', name, id, at: previousExpiry }, tx)
+    return this.#registry.putOp(
+      objectKey(name, id),
+      encode([name, id, entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys]),
+    )
+  }
+
+  #countOp(table: Table): RegistryOp {
+    return this.#registry.putOp(table.countKey, encode(table.count))
+  }
+
+  /** Sets object `id` to the change's value; `held` backs it (from now until it goes). */
+  #setObject(table: Table, change: ObjectWrite, held: HeldBlock, tx: Tx): void {
+    const { id, value: next, expiresAt, orderKeys, indexKeys } = change
+    const name = table.memory.name
+    const cached = table.cache.get(id)
+    const existed = cached !== undefined && cached !== null
+    const previous = existed ? { ...cached } : undefined
+    const entry: ObjectEntry = existed
+      ? cached
+      : {
+          value: next,
+          blocks: new Set(),
+          expiresAt: Number.POSITIVE_INFINITY,
+          indexKeys: [],
+          orderKeys: {},
+        }
+    const previousSnapshot = table.values[id]
+    const addsBlock = !entry.blocks.has(held.key)
+    this.#writeOrders(table, id, entry.orderKeys, orderKeys, tx)
+    if (expiresAt !== entry.expiresAt) {
+      this.#delTimer({ kind: 'o', name, id, at: entry.expiresAt }, tx)
       this.#addTimer({ kind: 'o', name, id, at: expiresAt }, tx)
-      m.expiresAt = expiresAt
     }
     const replacedIndex = indexKeys.map((k) => table.index.get(k))
     for (const indexKey of indexKeys) {
       table.index.set(indexKey, { blockId: held.id, id })
-      m.indexKeys.push(indexKey)
       tx.ops.push(
         this.#registry.putOp(key(TAG.index, name, indexKey), encode([name, indexKey, held.id, id])),
       )
     }
-    tx.ops.push(this.#registry.putOp(objectKey(name, id), encoded))
+    entry.value = next
+    entry.expiresAt = expiresAt
+    entry.orderKeys = orderKeys
+    entry.indexKeys = [...entry.indexKeys, ...indexKeys]
+    table.cache.set(id, entry)
+    if (table.snapshot) table.values[id] = next
+    if (addsBlock) {
+      entry.blocks.add(held.key)
+      held.refs++
+      held.objects.push([name, id])
+      this.#heldChanged(held, tx)
+      tx.ops.push(
+        this.#registry.putOp(key(TAG.backing, name, id, held.id), encode([name, id, held.id])),
+      )
+    }
+    if (!existed) {
+      table.count++
+      tx.ops.push(this.#countOp(table))
+    }
+    tx.ops.push(this.#objectOp(table, id, entry))
     tx.touched.set(`${name}\0${id}`, { table, id })
     tx.changed.add(table)
     tx.objectChanged(table, id)
     tx.journal.push(() => {
-      if (existed) table.values[id] = previous
-      else {
-        delete table.values[id]
-        table.count--
+      if (previous) Object.assign(entry, previous)
+      table.cache.set(id, existed ? entry : (cached ?? null))
+      if (table.snapshot) {
+        if (existed) table.values[id] = previousSnapshot
+        else delete table.values[id]
       }
-      m.orderKeys = previousOrderKeys
-      if (newMeta) table.meta.delete(id)
       if (addsBlock) {
-        m.blocks.delete(blockKey)
+        entry.blocks.delete(held.key)
         held.refs--
+        held.objects.pop()
       }
-      m.expiresAt = previousExpiry
-      m.indexKeys.length -= indexKeys.length
+      if (!existed) table.count--
       indexKeys.forEach((k, i) => {
         const old = replacedIndex[i]
         if (old) table.index.set(k, old)
@@ -1373,72 +1402,73 @@ export class Store {
   }
 
   /** Forgets object `id`: its value, index keys and timer; its blocks lose one backing. */
-  #forgetObject(table: Table, id: string, tx: Tx): void {
-    const meta = table.meta.get(id)
-    if (!meta) return
+  async #forgetObject(table: Table, id: string, tx: Tx): Promise<void> {
+    const entry = await this.#objectOf(table, id)
+    if (!entry) return
     const name = table.memory.name
-    const value = table.values[id]
-    delete table.values[id]
-    table.meta.delete(id)
+    const previousSnapshot = table.values[id]
+    table.cache.set(id, null)
+    if (table.snapshot) delete table.values[id]
     table.count--
-    this.#writeOrders(table, id, meta.orderKeys, {}, tx)
+    tx.ops.push(this.#countOp(table))
+    this.#writeOrders(table, id, entry.orderKeys, {}, tx)
     tx.objectChanged(table, id)
     const removedIndex: [string, { blockId: Uint8Array; id: string }][] = []
-    for (const indexKey of meta.indexKeys) {
-      const entry = table.index.get(indexKey)
-      if (entry?.id !== id) continue
-      removedIndex.push([indexKey, entry])
+    for (const indexKey of entry.indexKeys) {
+      const indexed = table.index.get(indexKey)
+      if (indexed?.id !== id) continue
+      removedIndex.push([indexKey, indexed])
       table.index.delete(indexKey)
       tx.ops.push(this.#registry.delOp(key(TAG.index, name, indexKey)))
     }
-    const heldBlocks: HeldBlock[] = []
-    for (const blockKey of meta.blocks) {
-      const held = this.#held.get(blockKey)
+    const heldBlocks: [HeldBlock, number][] = []
+    for (const blockKey of entry.blocks) {
+      const held = await this.#heldOf(blockKey)
       if (!held) continue
-      heldBlocks.push(held)
+      const at = held.objects.findIndex(([n, i]) => n === name && i === id)
+      heldBlocks.push([held, at])
+      if (at >= 0) held.objects.splice(at, 1)
       held.refs--
-      if (held.refs === 0) tx.released.add(held.chain)
+      this.#heldChanged(held, tx)
+      if (held.refs === 0) this.#release(held, tx)
       tx.ops.push(this.#registry.delOp(key(TAG.backing, name, id, held.id)))
     }
-    this.#delTimer({ kind: 'o', name, id, at: meta.expiresAt }, tx)
+    this.#delTimer({ kind: 'o', name, id, at: entry.expiresAt }, tx)
     tx.ops.push(this.#registry.delOp(objectKey(name, id)))
     tx.changed.add(table)
     tx.journal.push(() => {
-      table.values[id] = value
-      table.meta.set(id, meta)
+      table.cache.set(id, entry)
+      if (table.snapshot) table.values[id] = previousSnapshot
       table.count++
-      for (const [indexKey, entry] of removedIndex) table.index.set(indexKey, entry)
-      for (const held of heldBlocks) held.refs++
+      for (const [indexKey, indexed] of removedIndex) table.index.set(indexKey, indexed)
+      for (const [held, at] of heldBlocks.reverse()) {
+        held.refs++
+        if (at >= 0) held.objects.splice(at, 0, [name, id])
+      }
     })
   }
 
   /** Removes a slice entry (recomputed later); its block loses one backing. */
-  #forgetEntry(slice: SliceState, entry: SliceEntry, tx: Tx): void {
+  async #forgetEntry(slice: SliceState, entry: SliceEntry, tx: Tx): Promise<void> {
     const name = slice.spec.name
     slice.entries.delete(entry.seq)
-    const held = this.#held.get(entry.blockKey)
+    const held = await this.#heldOf(entry.blockKey)
     if (held) {
       held.refs--
-      if (held.refs === 0) tx.released.add(held.chain)
+      this.#heldChanged(held, tx)
+      if (held.refs === 0) this.#release(held, tx)
     }
-    if (entry.inline) {
-      if (held?.inline) {
-        held.inline = held.inline.filter(([, seq]) => seq !== entry.seq)
-        tx.ops.push(this.#acceptedOp(held))
-      }
-    } else {
-      this.#delTimer({ kind: 'e', name, id: String(entry.seq), at: entry.expiresAt }, tx)
-      tx.ops.push(this.#registry.delOp(seqKey(slice.entryPrefix, entry.seq)))
-    }
+    this.#delTimer({ kind: 'e', name, id: String(entry.seq), at: entry.expiresAt }, tx)
+    tx.ops.push(this.#registry.delOp(seqKey(slice.entryPrefix, entry.seq)))
     tx.recompute.add(slice)
     tx.changed.add(slice)
   }
 
   /** End of a patch: objects it touched whose value is already expired are forgotten. */
-  #expireTouched(tx: Tx, now: number): void {
-    for (const { table, id } of tx.touched.values()) {
-      const meta = table.meta.get(id)
-      if (meta && meta.expiresAt <= now) this.#forgetObject(table, id, tx)
+  async #expireTouched(tx: Tx, now: number): Promise<void> {
+    for (const { table, id } of [...tx.touched.values()]) {
+      const entry = table.cache.get(id)
+      if (entry && entry.expiresAt <= now) await this.#forgetObject(table, id, tx)
     }
   }
 
@@ -1467,27 +1497,37 @@ export class Store {
     })
   }
 
-  /** Forgets what is due at `now` and writes the changes; returns how many items expired. */
+  /**
+   * Forgets what is due at `now` (the persisted timers up to it, read in time order) and
+   * writes the changes in one batch; returns how many items expired.
+   */
   async #collect(now: number, tx: Tx): Promise<number> {
     tx.ops = tx.endOps
     let expired = 0
-    for (let timer = this.#timers.peek(); timer && timer.at <= now; timer = this.#timers.peek()) {
-      this.#timers.pop()
+    const due: StoreTimer[] = []
+    const lt = concatBytes(Uint8Array.of(TAG.timer), seqPart(now + 1))
+    for await (const [k, value] of this.#registry.entries({ gte: Uint8Array.of(TAG.timer), lt })) {
+      const [kind, name, id, at] = decode(value) as [StoreTimer['kind'], string, string, number]
+      due.push({ kind, name, id, at })
+      tx.ops.push(this.#registry.delOp(k.slice()))
+    }
+    for (const timer of due) {
       if (timer.kind === 'o') {
         const table = this.#tables.get(timer.name)
-        const meta = table?.meta.get(timer.id)
-        if (!table || meta?.expiresAt !== timer.at) continue
-        this.#forgetObject(table, timer.id, tx)
+        const entry = table && (await this.#objectOf(table, timer.id))
+        if (!table || entry?.expiresAt !== timer.at) continue
+        await this.#forgetObject(table, timer.id, tx)
       } else {
         const slice = this.#slices.get(timer.name)
         const entry = slice?.entries.get(Number(timer.id))
         if (!slice || entry?.expiresAt !== timer.at) continue
-        this.#forgetEntry(slice, entry, tx)
+        await this.#forgetEntry(slice, entry, tx)
       }
       expired++
     }
     for (const slice of tx.recompute) await this.#recompute(slice, tx)
     if (tx.endOps.length > 0) await this.repo.batch(tx.endOps.splice(0))
+    if (due.length > 0 || this.#nextTimerAt <= now) await this.#readNextTimer()
     return expired
   }
 
@@ -1521,7 +1561,7 @@ export class Store {
                 payload: body.payload,
                 date: body.date,
                 AUTHOR: block.key ? toHex(block.key) : '',
-                CHAIN: this.#held.get(entry.blockKey)?.chain ?? '',
+                CHAIN: (await this.#heldOf(entry.blockKey))?.chain ?? '',
               },
               spec.name,
               undefined,
@@ -1540,35 +1580,42 @@ export class Store {
           }
         }
       }
-      if (!keep) this.#forgetEntry(slice, entry, tx)
+      if (!keep) await this.#forgetEntry(slice, entry, tx)
     }
     this.#setSlice(slice, value, encode([spec.name, value]), tx)
   }
 
-  /** Deletes the dead prefix (blocks backing nothing) of each chain named. */
-  async #evict(chainKeys: Iterable<string>): Promise<number> {
+  /**
+   * Deletes the dead prefix (blocks backing nothing) of each chain named, reading the
+   * chain's held blocks oldest first from its `c` keys.
+   */
+  async #evict(chains: Map<string, Uint8Array>): Promise<number> {
     let evicted = 0
-    for (const chainKey of [...chainKeys]) {
-      const chain = this.#chains.get(chainKey)
-      if (!chain) continue
-      let end = chain.start
-      while (end < chain.keys.length && this.#held.get(chain.keys[end]!)!.refs === 0) end++
-      if (end === chain.start) continue
-      const dead = chain.keys.slice(chain.start, end)
-      const ops = dead.map((k) =>
-        this.#registry.delOp(key(TAG.accepted, seqPart(this.#held.get(k)!.seq))),
-      )
-      await this.repo.evictPrefix(chain.id, this.#held.get(dead[dead.length - 1]!)!.id, { ops })
-      for (const k of dead) this.#held.delete(k)
-      evicted += dead.length
-      chain.start = end
-      if (end === chain.keys.length) {
-        this.#chains.delete(chainKey)
-        this.#heads.delete(chainKey)
-      } else if (end > 64 && end * 2 > chain.keys.length) {
-        chain.keys = chain.keys.slice(end)
-        chain.start = 0
+    for (const [chainKey, chainId] of [...chains]) {
+      const dead: HeldBlock[] = []
+      const prefix = chainPrefix(chainId)
+      for await (const [, id] of this.#registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+        const held = await this.#heldOf(toHex(id))
+        if (held && held.refs > 0) break
+        if (held) dead.push(held)
       }
+      const ops: RegistryOp[] = [this.#registry.delOp(releasedKey(chainId))]
+      if (dead.length === 0) {
+        await this.repo.batch(ops)
+        continue
+      }
+      for (const held of dead) {
+        ops.push(
+          this.#registry.delOp(seqKey(ACCEPTED_PREFIX, held.seq)),
+          this.#registry.delOp(heldKey(held.id)),
+          this.#registry.delOp(chainBlockKey(chainId, held.seq)),
+        )
+      }
+      await this.repo.evictPrefix(chainId, dead[dead.length - 1]!.id, { ops })
+      for (const held of dead) this.#held.set(held.key, null)
+      const head = this.#heads.get(chainKey)
+      if (head && this.#held.get(toHex(head.sig)) === null) this.#heads.delete(chainKey)
+      evicted += dead.length
     }
     return evicted
   }
@@ -1578,7 +1625,8 @@ export class Store {
   /**
    * Forgets all state and replays every held block in the order it was first accepted,
    * then forgets what is expired now and evicts blocks that back nothing. Use after
-   * changing consensus rules. Blocks the rules now refuse stay out of the state.
+   * changing consensus rules. Blocks the rules now refuse stay out of the state. Costs
+   * every held block (read from disk) and memory for every held-block record.
    * @throws STORE_CLOSED, STORE_NOT_LOADED; REPO_* when the repo fails
    */
   reload(): Promise<void> {
@@ -1592,10 +1640,21 @@ export class Store {
   async #replay(): Promise<void> {
     const now = this.#clock.now()
     const clear: RegistryOp[] = []
-    const derived = [TAG.slice, TAG.entry, TAG.object, TAG.order, TAG.backing, TAG.index, TAG.timer]
+    const derived = [
+      TAG.slice,
+      TAG.entry,
+      TAG.object,
+      TAG.order,
+      TAG.count,
+      TAG.backing,
+      TAG.index,
+      TAG.timer,
+      TAG.held,
+      TAG.released,
+    ]
     for (const tag of derived) {
       for await (const [k] of this.#registry.entries(tagRange(tag))) {
-        clear.push(this.#registry.delOp(new Uint8Array([...k])))
+        clear.push(this.#registry.delOp(k.slice()))
       }
     }
     for (const slice of this.#slices.values()) {
@@ -1605,37 +1664,92 @@ export class Store {
     }
     for (const table of this.#tables.values()) {
       for (const id of Object.keys(table.values)) delete table.values[id]
+      table.cache.clear()
       table.count = 0
-      table.meta.clear()
       table.index.clear()
     }
-    this.#timers.clear()
-    const order = [...this.#held.entries()].sort((a, b) => a[1].seq - b[1].seq)
-    for (const [, held] of order) {
-      held.refs = 0
-      held.inline = undefined
+    this.#held.clear()
+    this.#heads.clear()
+    this.#nextTimerAt = Number.POSITIVE_INFINITY
+    const order: HeldBlock[] = []
+    for await (const [, value] of this.#registry.entries(tagRange(TAG.accepted))) {
+      const [seq, id, chainId] = decode(value) as [number, Uint8Array, Uint8Array]
+      const held: HeldBlock = {
+        id,
+        key: toHex(id),
+        chain: toHex(chainId),
+        chainId,
+        seq,
+        refs: 0,
+        objects: [],
+      }
+      order.push(held)
+      this.#held.set(held.key, held)
     }
     const tx = new Tx()
     tx.ops = clear // block ops follow the deletes in the same batch
     const replayed = new Map<string, Block>()
-    for (const [blockKey, held] of order) {
-      const block = await this.repo.readBlock(held.id)
-      if (!block) continue
-      const parentKey = block.genesis ? '' : toHex(block.psig)
-      const parent = parentKey
-        ? (replayed.get(parentKey) ?? (await this.repo.readBlock(block.psig)))
-        : undefined
-      replayed.set(blockKey, block)
-      await this.#applyBlock(block, blockKey, held, parent, tx, now)
+    this.#replaying = true
+    try {
+      for (const held of order) {
+        const block = await this.repo.readBlock(held.id)
+        if (!block) continue
+        const parentKey = block.genesis ? '' : toHex(block.psig)
+        const parent = parentKey
+          ? (replayed.get(parentKey) ?? (await this.repo.readBlock(block.psig)))
+          : undefined
+        replayed.set(held.key, block)
+        await this.#applyBlock(block, held, parent, tx, now)
+      }
+      tx.ops = tx.endOps
+      await this.#expireTouched(tx, now)
+    } finally {
+      this.#replaying = false
     }
-    // Accepted records carry the blocks' entries that never expire: write them anew.
-    for (const [, held] of order) clear.push(this.#acceptedOp(held))
-    tx.ops = tx.endOps
-    this.#expireTouched(tx, now)
+    // Every held-block record anew, with what it backs now.
+    for (const held of order) {
+      clear.push(
+        this.#registry.putOp(
+          heldKey(held.id),
+          encode([held.seq, held.chainId, held.refs, held.objects]),
+        ),
+      )
+    }
     await this.repo.batch([...clear, ...tx.endOps])
-    await this.#evict(this.#chains.keys())
+    await this.#readNextTimer()
+    const chains = new Map(order.map((held) => [held.chain, held.chainId] as const))
+    await this.#evict(chains)
     this.#notify([...this.#slices.values(), ...this.#tables.values()])
   }
+}
+
+/** A persisted expiry timer: of an object (`o`, id = object id) or a slice entry (`e`, id = seq). */
+interface StoreTimer {
+  at: number
+  kind: 'o' | 'e'
+  name: string
+  id: string
+}
+
+/** What every decision about one block needs: its context, record, the operation, the time. */
+interface BlockRun {
+  base: BaseContext
+  held: HeldBlock
+  tx: Tx
+  now: number
+  /** Signals raised by the block so far (delivered after it merged). */
+  signals: Signal[]
+}
+
+/** A held block from its `h` record. */
+function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): HeldBlock {
+  const [seq, chainId, refs, objects] = decode(value) as [
+    number,
+    Uint8Array,
+    number,
+    [string, string][],
+  ]
+  return { id, key: blockKey, chain: toHex(chainId), chainId, seq, refs, objects }
 }
 
 function outcomeVerdict(outcome: Rejection | Postponement): Verdict {

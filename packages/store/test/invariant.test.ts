@@ -2,7 +2,7 @@ import { type Feed, toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type ComputeContext, Memory, Store } from '../src/index.ts'
+import { type ComputeContext, Memory, type QueryOptions, Store } from '../src/index.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
 interface Item {
@@ -23,10 +23,13 @@ class Items extends Memory<Item | undefined> {
   }
 }
 
+/** The `item` collection of each store. */
+const handles = new WeakMap<Store, Items>()
+
 /** A store on `repo` (a new one on a fresh database by default). */
-function open(clock: FakeClock, repo = new Repo(memoryDb())): Store {
-  const store = new Store(repo, { clock })
-  store.register('item', Items)
+function open(clock: FakeClock, repo = new Repo(memoryDb()), cacheObjects?: number): Store {
+  const store = new Store(repo, { clock, cacheObjects })
+  handles.set(store, store.register('item', Items))
   store.register<number[]>({
     name: 'pings',
     initialValue: [],
@@ -66,12 +69,28 @@ const step = fc.oneof(
   fc.record({ kind: fc.constant('restart' as const) }),
 )
 
-describe('central invariant (property)', () => {
+/** The collection as its pages read it from disk, by id. */
+async function paged(store: Store): Promise<Record<string, unknown>> {
+  const memory = handles.get(store)!
+  const out: Record<string, unknown> = {}
+  for (let q: QueryOptions | undefined = { limit: 3 }; q; ) {
+    const page = await memory.query(q)
+    for (const { id, value } of page.items) out[id] = value
+    q = page.next
+  }
+  expect(await memory.count()).toBe(Object.keys(out).length)
+  return out
+}
+
+describe.each([
+  { cache: 'default cache', cacheObjects: undefined },
+  { cache: 'a cache of 1 object', cacheObjects: 1 },
+])('central invariant (property), $cache', ({ cacheObjects }) => {
   it('state = a fresh store fed only the held blocks; the repo holds only what backs live state', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
         const clock = new FakeClock(1_000_000)
-        let store = open(clock)
+        let store = open(clock, undefined, cacheObjects)
         await store.load()
         const authors = [new Author(), new Author(), new Author()]
         const undelivered: Feed[] = []
@@ -89,7 +108,7 @@ describe('central invariant (property)', () => {
           } else if (s.kind === 'restart') {
             const before = JSON.parse(JSON.stringify(store.state))
             await store.close()
-            store = open(clock, store.repo)
+            store = open(clock, store.repo, cacheObjects)
             await store.load()
             // Same state (objects come back in key order, so compare regardless of order).
             expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)
@@ -117,6 +136,9 @@ describe('central invariant (property)', () => {
           expect(ids.slice(0, live!.length)).toEqual(live)
         }
         expect([...kept.keys()].every((id) => held.has(id))).toBe(true)
+
+        // Pages read from disk show the same objects.
+        expect(await paged(store)).toEqual(JSON.parse(JSON.stringify(store.state.item)))
 
         // Replaying the held blocks from scratch gives the same state.
         const before = JSON.parse(JSON.stringify(store.state))
