@@ -3,7 +3,7 @@ import type { ReportInput, ReportSummary } from './report.ts'
 
 const WIDTH = 760
 const PLOT_HEIGHT = 260
-const GRAPH_SIZE = 560
+const GRAPH_SIZE = 520
 const MARGIN = 40
 
 const escapeHtml = (text: string) =>
@@ -84,7 +84,7 @@ function layout(names: readonly string[], edges: readonly [number, number][]): [
     const angle = (2 * Math.PI * i) / Math.max(1, count)
     return [Math.cos(angle) * 0.4, Math.sin(angle) * 0.4]
   })
-  const k = Math.sqrt(1 / Math.max(1, count))
+  const k = 0.6 * Math.sqrt(1 / Math.max(1, count))
   for (let round = 0; round < 150; round++) {
     const temperature = 0.05 * (1 - round / 150)
     const move: [number, number][] = pos.map(() => [0, 0])
@@ -111,6 +111,9 @@ function layout(names: readonly string[], edges: readonly [number, number][]): [
       move[b]![1] += dy * f
     }
     for (let i = 0; i < count; i++) {
+      // gravity: keeps loosely linked peers from drifting to the border
+      move[i]![0] -= pos[i]![0] * 4 * k
+      move[i]![1] -= pos[i]![1] * 4 * k
       const [mx, my] = move[i]!
       const len = Math.max(1e-9, Math.hypot(mx, my))
       const step = Math.min(len, temperature)
@@ -151,7 +154,7 @@ ${nodes.join('\n')}
 export function renderHtml(summary: ReportSummary, text: string, input: ReportInput): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>picostack simulation, seed ${escapeHtml(summary.seed)}</title>
-<style>body{font-family:sans-serif;margin:16px;color:#222}pre{font-size:11px;background:#f7f7f7;padding:8px;overflow:auto}.row{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}</style>
+<style>body{font-family:sans-serif;margin:16px;color:#222}pre{font-size:11px;background:#f7f7f7;padding:8px;overflow:auto}.row{display:flex;gap:16px;align-items:flex-start}</style>
 </head><body>
 <h1 style="font-size:18px">picostack simulation: ${summary.peers} peers, ${summary.virtualSeconds.toFixed(0)} virtual s, seed ${escapeHtml(summary.seed)}</h1>
 <div class="row"><div>${plot(summary, markers(input))}<pre>${escapeHtml(text.split('\n').slice(0, 10).join('\n'))}</pre></div>
