@@ -48,6 +48,23 @@ describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () 
     expect(states(alice)).toEqual([[bobId, 'direct']])
   }, 30_000)
 
+  it('maxDirectLinks caps open links: past it a peer stays relayed', async () => {
+    const introducer = await bootKernel(false)
+    const alice = await bootKernel(true, { signal: { limits: { maxDirectLinks: 1 } } })
+    const bob = await bootKernel(true)
+    const carol = await bootKernel(true)
+    kernels.push(introducer, alice, bob, carol)
+    for (const kernel of [alice, bob, carol]) kernel.spawnWire()(introducer.spawnWire())
+    const count = (kernel: CounterKernel, state: string) =>
+      kernel.links.value.filter((l) => l.state === state).length
+    await until(() => count(bob, 'direct') >= 1 && count(carol, 'direct') >= 1)
+    await until(() => count(alice, 'direct') === 1 && count(alice, 'relayed') === 1)
+    await new Promise((resolve) => setTimeout(resolve, 500)) // nothing more opens
+    expect(count(alice, 'direct')).toBe(1)
+    expect(alice.peers.length).toBe(2) // the introducer and one direct peer
+    expect(bob.peers.length + carol.peers.length).toBe(2 + 2 + 1) // each other, one has alice
+  }, 30_000)
+
   it('a kernel without RTCPeerConnection stays relayed: it is not introduced', async () => {
     const introducer = await bootKernel(false)
     const alice = await bootKernel(true)
