@@ -1,5 +1,6 @@
 /**
- * Phone scale: the to-do app (examples/todo: one chain per task) on classic-level, at
+ * Phone scale: the to-do app (examples/todo: one chain per task, `snapshot: false` so tasks
+ * stay on disk) on classic-level, at
  * 10,000 and 100,000 tasks (and 1,000,000 with `SCALE_1M=1`; `SCALE_TASKS=n,m` picks the
  * sizes). Per size, from one run:
  *
@@ -39,7 +40,7 @@ interface BootFigures {
 /** Child mode: `node --expose-gc ... scale.ts` with SCALE_BOOT_DIR set. */
 async function bootChild(dir: string): Promise<void> {
   const started = performance.now()
-  const todo = new TodoKernel(dir)
+  const todo = new TodoKernel(dir, { snapshot: false })
   await todo.boot()
   const bootMs = performance.now() - started
   const pageStarted = performance.now()
@@ -68,7 +69,7 @@ function folderBytes(dir: string): number {
 
 /** Creates `tasks` tasks (the last `expiring` of them short-lived); returns tasks/s and raw block bytes. */
 async function fill(dir: string, tasks: number, expiring: number) {
-  const todo = new TodoKernel(dir)
+  const todo = new TodoKernel(dir, { snapshot: false })
   await todo.boot()
   let rawBytes = 0
   const started = performance.now()
@@ -84,7 +85,7 @@ async function fill(dir: string, tasks: number, expiring: number) {
 
 /** Boots `dir` again and times the gc that forgets the short-lived tasks. */
 async function gcMs(dir: string): Promise<{ ms: number; expired: number }> {
-  const todo = new TodoKernel(dir)
+  const todo = new TodoKernel(dir, { snapshot: false })
   await todo.boot()
   const started = performance.now()
   const { expired } = await todo.store.gc(Date.now() + 2 * SHORT_TTL_MS)

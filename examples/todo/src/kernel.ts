@@ -164,6 +164,13 @@ export class Tasks extends Memory<Task> {
 export interface TodoOptions extends KernelOptions {
   /** Time to live of new tasks after their last update, ms (default 24 h). */
   taskTtlMs?: number
+  /**
+   * Keep every task in memory (default true): `list()`, `resolveId()` and `tasks.state`
+   * work, and `boot()` reads every task. With `false` tasks stay on disk behind a bounded
+   * cache and `boot()` reads none: use `listPage()` (the CLI's `list` does); changes by id
+   * prefix still work.
+   */
+  snapshot?: boolean
 }
 
 /**
@@ -193,7 +200,15 @@ export class TodoKernel extends SimpleKernel {
     const { taskTtlMs = DEFAULT_TASK_TTL_MS } = options
     if (!isTtl(taskTtlMs)) throw new TodoError('TODO_INVALID_INPUT', REJECT.badTtl)
     this.taskTtlMs = taskTtlMs
-    this.tasks = this.store.register('tasks', Tasks)
+    const snapshot = options.snapshot !== false
+    this.tasks = this.store.register(
+      'tasks',
+      snapshot
+        ? Tasks
+        : class extends Tasks {
+            override snapshot = false
+          },
+    )
   }
 
   /**
@@ -285,13 +300,25 @@ export class TodoKernel extends SimpleKernel {
 
   async #change(idOrPrefix: string, op: TaskOp): Promise<string> {
     return this.#serial(async () => {
-      const id = this.resolveId(idOrPrefix)
+      const id = await this.#resolve(idOrPrefix)
       const chain = await this.repo.summary(fromHex(id))
       const head = chain && (await this.repo.readBlock(chain.headId))
       if (!head) throw new TodoError('TODO_UNKNOWN_TASK', `task ${id} left the disk`)
       await this.createBlock('tasks', op, Feed.from([head], { verify: false }))
       return id
     })
+  }
+
+  /** {@link TodoKernel.resolveId} from disk (ids with the prefix are one id range). */
+  async #resolve(idOrPrefix: string): Promise<string> {
+    const prefix = String(idOrPrefix).toLowerCase()
+    const { items } = prefix ? await this.tasks.query({ gte: prefix, limit: 2 }) : { items: [] }
+    const ids = items.map((item) => item.id).filter((id) => id.startsWith(prefix))
+    if (ids.length === 0) throw new TodoError('TODO_UNKNOWN_TASK', `no task ${idOrPrefix}`)
+    if (ids.length > 1) {
+      throw new TodoError('TODO_AMBIGUOUS_ID', `${idOrPrefix} names more than one task`)
+    }
+    return ids[0]!
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

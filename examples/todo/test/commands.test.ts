@@ -93,4 +93,22 @@ describe('commands', () => {
     )
     expect(await k.tasks.count()).toBe(LIST_PAGE + 30)
   })
+
+  it('works with tasks on disk only (snapshot: false): list pages, changes by id prefix', async () => {
+    const k = new TodoKernel(undefined, { snapshot: false })
+    await k.boot()
+    kernels.push(k)
+    const a = await k.addTask('one')
+    await k.addTask('two')
+    expect((await runCommand(k, ['list'])).tasks!.map((t) => t.title).sort()).toEqual([
+      'one',
+      'two',
+    ])
+    await runCommand(k, ['done', a.slice(0, 12)])
+    expect((await k.tasks.get(a))?.status).toBe('done')
+    await expect(runCommand(k, ['done', 'zz'])).rejects.toMatchObject({
+      code: 'TODO_UNKNOWN_TASK',
+    })
+    expect(codeOf(() => k.list())).toBe('STORE_INVALID_SLICE')
+  })
 })
