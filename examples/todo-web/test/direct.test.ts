@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -185,6 +185,8 @@ describe('todo-web direct links in Chromium', () => {
     for (const page of [page1, page2]) {
       expect(await page.locator('#links li[data-link="direct"]').count()).toBe(2)
     }
+    await mkdir(join(root, 'test-artifacts'), { recursive: true })
+    await page1.screenshot({ path: join(root, 'test-artifacts', 'todo-web-direct.png') })
     expect(pageErrors).toEqual([])
   }, 90_000)
 })
