@@ -94,6 +94,31 @@ describe('hostile signalling', () => {
     expect(evil.errors).toEqual(['KERNEL_TOO_MANY_LINKS'])
   })
 
+  it('a hostile introducer listing thousands of peers: the kernel keeps the latest list, bounded', async () => {
+    FakePeerConnection.created = 0
+    FakePeerConnection.open = 0
+    const target = await bootKernel(false, {
+      signal: {
+        RTCPeerConnection: FakePeerConnection as unknown as RtcPeerConnectionConstructor,
+        limits: { signalBurst: 5000 },
+      },
+    })
+    kernels.push(target)
+    const evil = await attacker(target)
+    for (let i = 0; i < 100; i++) {
+      await evil.signal({ kind: 'peers', nodeIds: Array.from({ length: 64 }, randomId) })
+    }
+    const { maxIntroductions, maxPendingPerIntroducer } = DEFAULT_SIGNAL_LIMITS
+    // 6,400 ids announced; the view holds the last list and the links being negotiated.
+    expect(target.links.value.length).toBeLessThanOrEqual(
+      maxIntroductions + maxPendingPerIntroducer,
+    )
+    expect(FakePeerConnection.created).toBe(maxPendingPerIntroducer)
+    expect(evil.forwards.filter(({ rtc }) => rtc.type === 'offer')).toHaveLength(
+      maxPendingPerIntroducer,
+    )
+  })
+
   it('hostile introducers cannot make a kernel negotiate more than its pending caps', async () => {
     FakePeerConnection.created = 0
     FakePeerConnection.open = 0
