@@ -57,11 +57,53 @@ export {
   type StoreErrorCode,
   type StoreOptions,
 } from '@picostack/store'
+export {
+  type CollectionChange,
+  type CollectionItem,
+  type CollectionPage,
+  type CollectionQuery,
+  type CollectionReader,
+  combine,
+  compareUtf8,
+  countView,
+  filter,
+  fromSubscribable,
+  gate,
+  type Invalidate,
+  map,
+  memo,
+  next,
+  objectView,
+  type QueryState,
+  type QueryView,
+  type QueryViewOptions,
+  queryView,
+  type Readable,
+  readable,
+  type SettleOptions,
+  type SetValue,
+  type SliceSource,
+  type StartView,
+  type Subscribable,
+  type Subscriber,
+  settle,
+  shallowEqual,
+  sliceView,
+  systemTimer,
+  type Timer,
+  type Unsubscribe,
+  until,
+  type ValuesOf,
+  View,
+  ViewsError,
+  type ViewsErrorCode,
+  type WaitOptions,
+  Writable,
+} from '@picostack/views'
 export { openDatabase } from './database.ts'
 export { KernelError, type KernelErrorCode } from './errors.ts'
 export { type KernelOptions, SimpleKernel } from './kernel.ts'
 export type { RandomBytes } from './random.ts'
-export type { Readable } from './readable.ts'
 export type { DirectLink, DirectLinkOptions, LinkState } from './signal/direct-links.ts'
 export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './signal/limits.ts'
 export type { SignalOptions } from './signal/signalling.ts'

@@ -17,6 +17,7 @@ import {
   type StoreOptions,
   systemClock,
 } from '@picostack/store'
+import { map } from '@picostack/views'
 import { ensureOpen, openDatabase } from './database.ts'
 import { KernelError } from './errors.ts'
 import { cryptoRandomBytes, type RandomBytes } from './random.ts'
@@ -277,6 +278,17 @@ export class SimpleKernel {
   get peers(): Peer[] {
     return this.#sync.connections.value
   }
+
+  /**
+   * Whether at least one peer is connected: a view of {@link SimpleKernel.connections}
+   * that notifies only when this flips (e.g. an online badge).
+   */
+  get online(): Readable<boolean> {
+    this.#online ??= map(this.#sync.connections, (peers) => peers.length > 0)
+    return this.#online
+  }
+
+  #online: Readable<boolean> | undefined
 
   /**
    * Peers that a connected kernel introduced, each `relayed` (reached only through it),

@@ -25,6 +25,7 @@ export { type SliceSource, sliceView } from './slice-view.ts'
 export { systemTimer, type Timer } from './timer.ts'
 export {
   fromSubscribable,
+  type Invalidate,
   readable,
   type SetValue,
   type StartView,
