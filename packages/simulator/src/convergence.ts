@@ -6,10 +6,22 @@ export interface Sample {
   digests: Map<string, string>
 }
 
+/** Agreement at one sample. */
+export interface ConvergencePoint {
+  /** Virtual ms since the start. */
+  t: number
+  /** Live peers. */
+  live: number
+  /** Live peers in the largest group holding one state. */
+  largestGroup: number
+  /** Live peers holding the state most peers hold at the last sample. */
+  final: number
+}
+
 /** What the samples say about agreement. */
 export interface Convergence {
-  /** Per sample: live peers, those in the largest agreeing group, those holding the final state. */
-  points: { t: number; live: number; largestGroup: number; final: number }[]
+  /** One point per sample, oldest first. */
+  points: ConvergencePoint[]
   /** First sample time (virtual ms) from which every live peer holds the same state to the end; `undefined` if they end apart. */
   convergedAtMs: number | undefined
   /** When the last disagreement began (virtual ms): the first sample of the run of disagreeing samples before {@link convergedAtMs}. */
@@ -47,7 +59,7 @@ export function digest(text: string): string {
 export function convergence(samples: readonly Sample[]): Convergence {
   const last = samples[samples.length - 1]
   const finalDigest = last && mode(last.digests)
-  const points = samples.map(({ t, digests }) => {
+  const points = samples.map(({ t, digests }): ConvergencePoint => {
     const counts = new Map<string, number>()
     for (const d of digests.values()) counts.set(d, (counts.get(d) ?? 0) + 1)
     return {

@@ -1,4 +1,11 @@
-export { type Convergence, convergence, digest, type Sample, stableJson } from './convergence.ts'
+export {
+  type Convergence,
+  type ConvergencePoint,
+  convergence,
+  digest,
+  type Sample,
+  stableJson,
+} from './convergence.ts'
 export { SimError, type SimErrorCode } from './errors.ts'
 export { EventQueue, type SimEvent } from './event-queue.ts'
 export { Link, type LinkHost, type LinkPeer, type LinkState, type TrafficStats } from './link.ts'
@@ -25,6 +32,7 @@ export {
   type ReportInput,
   type ReportPeer,
   type ReportSummary,
+  type TrafficTotals,
 } from './report.ts'
 export {
   type LaunchOptions,

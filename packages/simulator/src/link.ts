@@ -118,7 +118,7 @@ interface End {
 /**
  * A simulated connection between two peers: each kernel's wire (`spawnWire()`) is carried
  * as frames (`frameWire` of `@picostack/net`, the framing of TCP and WebSocket transports)
- * over two {@link Pipe}s on virtual time, with the link's latency, jitter, bandwidth and
+ * over two pipes (one each way) on virtual time, with the link's latency, jitter, bandwidth and
  * loss ({@link LinkProfile}). A graceful close sends the close frame; a reset (partition,
  * crash) drops what is in flight and ends each side with `SIM_LINK_RESET`.
  */

@@ -50,6 +50,18 @@ export interface PeerSummary {
   duplicateBlocks: number
 }
 
+/** Sums over every peer of a run. */
+export interface TrafficTotals {
+  /** Frames written (sync messages, replies, close frames). */
+  frames: number
+  /** Bytes put on links, retransmissions included. */
+  bytes: number
+  /** Blocks that arrived in patches. */
+  blocksReceived: number
+  /** Of those, blocks the receiver had already received or authored. */
+  duplicateBlocks: number
+}
+
 /** The figures of a report. */
 export interface ReportSummary {
   /** The seed. */
@@ -65,7 +77,7 @@ export interface ReportSummary {
   /** Per peer, in launch order. */
   perPeer: PeerSummary[]
   /** Sums over every peer. */
-  totals: { frames: number; bytes: number; blocksReceived: number; duplicateBlocks: number }
+  totals: TrafficTotals
   /** Trace lines recorded. */
   traceLines: number
   /** SHA-256 of the trace, hex. */
