@@ -7,7 +7,13 @@
 import { EventEmitter } from 'node:events'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { type FrameWireOptions, isPlug, type Plug, wsWire } from '@picostack/net'
+import {
+  DEFAULT_HALF_OPEN_TIMEOUT_MS,
+  type FrameWireOptions,
+  isPlug,
+  type Plug,
+  wsWire,
+} from '@picostack/net'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { RelayError } from './errors.ts'
 import { type RelayLimits, relayLimits } from './limits.ts'
@@ -201,15 +207,22 @@ export class WebSocketRelay extends EventEmitter<RelayEvents> {
   }
 
   /**
-   * Closes every client (1001) and stops listening. Idempotent.
+   * Closes every client (1001) and stops listening; a client that has not answered the
+   * close frame within the wires' `halfOpenTimeoutMs` (default 5 s) is destroyed. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#pinger)
+      const halfOpenMs = this.#wireOptions?.halfOpenTimeoutMs ?? DEFAULT_HALF_OPEN_TIMEOUT_MS
       for (const connection of this.#connections.values()) {
         clearTimeout(connection.timer)
-        if (connection.ws) connection.ws.close(CLOSE_GOING_AWAY, 'relay closing')
-        else connection.socket.destroy()
+        const { ws } = connection
+        if (!ws) {
+          connection.socket.destroy()
+          continue
+        }
+        ws.close(CLOSE_GOING_AWAY, 'relay closing')
+        setTimeout(() => ws.terminate(), halfOpenMs).unref()
       }
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()))
       this.#server.closeAllConnections()

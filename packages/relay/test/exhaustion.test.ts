@@ -203,3 +203,20 @@ describe('a client that breaks a limit is destroyed, not half-closed', () => {
     await relay.kernel.close()
   })
 })
+
+describe('close()', () => {
+  it('does not wait for a client that never answers the close frame (ws would wait 30 s)', async () => {
+    const kernel = new RelayKernel()
+    await kernel.boot()
+    const server = await WebSocketRelay.listen(({ address }) => kernel.spawnWire({ address }), {
+      host: '127.0.0.1',
+      wire: { halfOpenTimeoutMs: 200 },
+    })
+    const socket = await rawWebSocket(server.port)
+    const start = Date.now()
+    await server.close()
+    expect(Date.now() - start).toBeLessThan(2000)
+    expect(socket.closed || (await msUntilClosed(socket)) < 2000).toBe(true)
+    await kernel.close()
+  })
+})
