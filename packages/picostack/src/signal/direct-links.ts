@@ -116,9 +116,9 @@ export class DirectLinks {
         this.#send(via, from, refused(refusal))
         return
       }
-      this.#open(id, via, false)
-        .rtc.signal(rtc)
-        .catch(() => {})
+      const opened = this.#open(id, via, false)
+      if (opened) opened.rtc.signal(rtc).catch(() => {})
+      else this.#send(via, from, refused('KERNEL_NO_ROUTE'))
       this.#publish()
       return
     }
@@ -173,16 +173,22 @@ export class DirectLinks {
     return undefined
   }
 
-  #open(id: string, via: Peer, initiator: boolean): Link {
+  /** Starts a link; `undefined` when our own WebRTC stack refuses (not the peer's fault). */
+  #open(id: string, via: Peer, initiator: boolean): Link | undefined {
     const to = fromHex(id)
-    const rtc = new RtcPeer({
-      RTCPeerConnection: this.options.RTCPeerConnection!,
-      initiator,
-      iceServers: this.options.iceServers,
-      configuration: this.options.rtcConfiguration,
-      connectTimeoutMs: this.limits.connectTimeoutMs,
-      onsignal: (signal) => this.#send(via, to, signal),
-    })
+    let rtc: RtcPeer
+    try {
+      rtc = new RtcPeer({
+        RTCPeerConnection: this.options.RTCPeerConnection!,
+        initiator,
+        iceServers: this.options.iceServers,
+        configuration: this.options.rtcConfiguration,
+        connectTimeoutMs: this.limits.connectTimeoutMs,
+        onsignal: (signal) => this.#send(via, to, signal),
+      })
+    } catch {
+      return undefined
+    }
     const link: Link = { id, via, rtc, state: 'connecting' }
     this.#links.set(id, link)
     rtc.opened.then(
