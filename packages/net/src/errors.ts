@@ -7,7 +7,7 @@
  * | `NET_TIMEOUT` | no reply within `replyTimeoutMs`, a hub wire not opened within `openTimeoutMs`, or (as the reason given to `FrameLink.destroy`) a peer that did not close within `halfOpenTimeoutMs` |
  * | `NET_NO_HANDLER` | the other end of the wire has no `onmessage` handler yet (or a repeater hub got a request) |
  * | `NET_REMOTE_ERROR` | the other side failed the request: its handler threw, it called `answer.reject`, or it closed with an error |
- * | `NET_TOO_MANY_PENDING` | a plug or byte link already waits for `maxPendingReplies` replies |
+ * | `NET_TOO_MANY_PENDING` | a plug or byte link already waits for `maxPendingReplies` replies (or a WebRTC wire holds `maxQueuedBytes` unsent, a WebRTC peer got `maxRemoteCandidates`) |
  * | `NET_FRAME_TOO_LARGE` | a frame is larger than `maxFrameBytes` (outgoing: that send fails; incoming: the connection closes) |
  * | `NET_MALFORMED` | incoming bytes are not a valid frame (the connection closes) |
  * | `NET_ALREADY_OPEN` | a plug already has a handler (`open`/`onmessage` twice) |
