@@ -77,7 +77,7 @@ export class SimPeer<K extends SimpleKernel = SimpleKernel> implements LinkPeer 
   /** The running kernel; `undefined` while down. */
   kernel: K | undefined
   /** Where it is in its life. */
-  state: PeerState = 'down'
+  state: PeerState = 'booting'
   /** How many times it booted (1 during its first life). */
   boots = 0
   /** Its open and dialing links. */
@@ -100,6 +100,8 @@ export class SimPeer<K extends SimpleKernel = SimpleKernel> implements LinkPeer 
   readonly #pkBytes: Uint8Array
   readonly #seen = new Set<string>()
   #clock: ScopedClock | undefined
+  /** The last kernel's close (a restart boots after it). */
+  #closing: Promise<void> = Promise.resolve()
 
   /**
    * @param name - unique name in the simulation
@@ -195,7 +197,8 @@ export class SimPeer<K extends SimpleKernel = SimpleKernel> implements LinkPeer 
     if (this.state !== 'down') {
       throw new SimError('SIM_PEER_STATE', `${this.name} is ${this.state}, not down`)
     }
-    this.host.callback(`${this.name} restart`, () => this.boot())
+    this.state = 'booting'
+    this.host.callback(`${this.name} restart`, () => this.#closing.then(() => this.boot()))
   }
 
   #down(event: 'crash' | 'leave', crashed: boolean): void {
@@ -208,10 +211,9 @@ export class SimPeer<K extends SimpleKernel = SimpleKernel> implements LinkPeer 
     this.host.trace(event, { peer: this.name })
     this.host.peerDown(this, crashed)
     this.kernel = undefined
-    this.host.callback(`${this.name} ${event}`, async () => {
-      await kernel.close()
-      this.#clock?.cancelAll() // timers the closing kernel armed
-    })
+    const clock = this.#clock
+    this.#closing = kernel.close().then(() => clock?.cancelAll()) // and timers it armed closing
+    this.host.callback(`${this.name} ${event}`, () => this.#closing)
   }
 
   /** Counts the blocks of a patch delivered to the kernel (see {@link BlockStats}). */
