@@ -149,7 +149,7 @@ class PagedQuery<V> extends View<QueryState<V>> implements QueryView<V> {
   #read(run: number): Promise<void> {
     const cursor = this.#cursor!
     this.#pending = []
-    this.#commit({ loading: true, error: undefined })
+    if (!this.#state.loading || this.#state.error) this.#commit({ loading: true, error: undefined })
     const reading = this.#collection.query(cursor).then(
       (page) => {
         if (run === this.#run) this.#append(page)

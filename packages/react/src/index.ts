@@ -1,0 +1,5 @@
+export { ReactBindingError, type ReactErrorCode } from './errors.ts'
+export { KernelProvider, type KernelProviderProps, useKernel } from './kernel-context.ts'
+export { useOnline, usePeers, useSlice } from './kernel-hooks.ts'
+export { type QueryResult, useObject, useQuery } from './use-query.ts'
+export { useView } from './use-view.ts'
