@@ -280,10 +280,22 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
     }
   }
 
-  /** Ends the partition: every peer can reach every other again (they reconnect by discovery). */
+  /**
+   * Ends the partition: every peer can reach every other again, and each live peer with
+   * room dials one peer of another group that has room too (what its next lookup of the
+   * topic would find), so the groups join even where every peer had its links.
+   */
   heal(): void {
+    const groups = this.#groups
     this.#groups = undefined
     this.trace.record(this.elapsedMs, 'heal', {})
+    if (!groups) return
+    const group = (peer: SimPeer<K>) => groups.get(peer.name) ?? -1
+    for (const peer of this.live) {
+      if (peer.links.size >= peer.settings.maxConnections) continue
+      const candidates = this.#candidates(peer).filter((other) => group(other) !== group(peer))
+      if (candidates.length > 0) this.#dial(peer, this.#internal.pick(candidates))
+    }
   }
 
   /**
@@ -441,22 +453,24 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
 
   /** Each running peer short of its target dials one reachable peer with room. */
   #discover(): void {
-    const live = this.live
-    for (const peer of live) {
+    for (const peer of this.live) {
       if (!peer.running || peer.links.size >= peer.settings.targetLinks) continue
-      const linked = new Set([...peer.links].map((link) => link.other(peer)))
-      const candidates = live.filter(
-        (other) =>
-          other !== peer &&
-          other.running &&
-          other.settings.topic === peer.settings.topic &&
-          other.links.size < other.settings.maxConnections &&
-          !linked.has(other) &&
-          this.#reachable(peer.name, other.name),
-      )
-      if (candidates.length === 0) continue
-      this.#dial(peer, this.#internal.pick(candidates))
+      const candidates = this.#candidates(peer)
+      if (candidates.length > 0) this.#dial(peer, this.#internal.pick(candidates))
     }
+  }
+
+  /** Running peers of `peer`'s topic it can reach, is not linked to, and that have room. */
+  #candidates(peer: SimPeer<K>): SimPeer<K>[] {
+    const linked = new Set([...peer.links].map((link) => link.other(peer)))
+    return this.live.filter(
+      (other) =>
+        other !== peer &&
+        other.settings.topic === peer.settings.topic &&
+        other.links.size < other.settings.maxConnections &&
+        !linked.has(other) &&
+        this.#reachable(peer.name, other.name),
+    )
   }
 
   #dial(from: SimPeer<K>, to: SimPeer<K>): void {
