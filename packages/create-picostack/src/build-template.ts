@@ -39,7 +39,10 @@ export interface TemplateSpec {
   sources: readonly TemplateSource[]
   /** Scripts beyond the example's own (`test` and `typecheck` every template has). */
   scripts: Record<string, string>
-  /** Dependencies beyond the example's own (workspace packages at `^` their version). */
+  /**
+   * Dependencies beyond the example's own (workspace packages at `^` their version). The
+   * example's workspace dev dependencies become the app's dev dependencies too.
+   */
   dependencies: Record<string, string>
   /** Dev dependencies, at the repository's versions. */
   tools: readonly string[]
@@ -55,9 +58,9 @@ const LEARN_MORE = `
 ## Learn more
 
 Made with create-picostack. picostack's guides (getting started, concepts, the block
-format, the sync protocol) are in ${DOCS_PLACEHOLDER}; start with its \`README.md\`.
-Each picostack package's guide is its README (\`node_modules/picostack/README.md\` once
-installed).
+format, the sync protocol) are in ${DOCS_PLACEHOLDER}:
+start with its \`README.md\`. Each picostack package's guide is its README
+(\`node_modules/picostack/README.md\` once installed).
 `
 
 /** The templates, by name: what of the repository each is made of. */
@@ -174,6 +177,13 @@ function publishedRanges(
   )
 }
 
+/** The `workspace:` entries of a dependency list. */
+function workspaceOnly(deps: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(deps).filter(([, range]) => range.startsWith('workspace:')),
+  )
+}
+
 /** Copies a file or a folder, applying {@link EDITS} to every file. */
 async function copyEdited(from: string, to: string): Promise<void> {
   await cp(from, to, { recursive: true })
@@ -275,7 +285,11 @@ export async function buildTemplate(
     engines: { node: '>=20.19' },
     scripts: { ...scripts, test: 'vitest run', typecheck: 'tsc', ...spec.scripts },
     dependencies: publishedRanges({ ...example.dependencies, ...spec.dependencies }, versions),
-    devDependencies: Object.fromEntries(spec.tools.map((tool) => [tool, toolRange(tool)])),
+    devDependencies: {
+      ...Object.fromEntries(spec.tools.map((tool) => [tool, toolRange(tool)])),
+      // The workspace packages the example's tests use (the simulator, for the to-do app).
+      ...publishedRanges(workspaceOnly(example.devDependencies), versions),
+    },
   })
   await writeJson(join(outDir, 'tsconfig.json'), templateTsconfig(name))
   await writeFile(join(outDir, 'vitest.config.ts'), vitestConfig(spec))

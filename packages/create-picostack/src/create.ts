@@ -19,7 +19,8 @@ export interface CreateOptions {
   /**
    * A picostack checkout (built with `pnpm build`) to install the picostack packages from
    * instead of the npm registry: each is packed into `<app>/packs/` and the app depends on
-   * the tarballs (`file:` dependencies, plus `overrides` for the ones it gets indirectly).
+   * the tarballs (`file:` dependencies and dev dependencies, plus `overrides` for the ones
+   * it gets indirectly).
    */
   workspace?: string
   /** Which bundled template (default `todo`: the to-do app; `minimal`: one kernel and one test). */
@@ -117,14 +118,16 @@ export async function createApp(dir: string, options: CreateOptions = {}): Promi
       .replace(DOCS_PLACEHOLDER, docs || DOCS_PLACEHOLDER),
   )
 
+  const direct: Record<string, string>[] = [pkg.dependencies ?? {}, pkg.devDependencies ?? {}]
+  const wanted = direct.flatMap((deps) => Object.keys(deps))
   const packs = options.workspace
-    ? await packWorkspace(options.workspace, join(target, 'packs'), Object.keys(pkg.dependencies))
+    ? await packWorkspace(options.workspace, join(target, 'packs'), wanted)
     : {}
   const spec = (name: string) => `file:packs/${packs[name]}`
-  for (const dep of Object.keys(pkg.dependencies)) {
-    if (packs[dep]) pkg.dependencies[dep] = spec(dep)
+  for (const deps of direct) {
+    for (const dep of Object.keys(deps)) if (packs[dep]) deps[dep] = spec(dep)
   }
-  const indirect = Object.keys(packs).filter((dep) => !(dep in pkg.dependencies))
+  const indirect = Object.keys(packs).filter((dep) => !wanted.includes(dep))
   if (indirect.length) pkg.overrides = Object.fromEntries(indirect.map((dep) => [dep, spec(dep)]))
   await writeFile(join(target, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
   return { dir: target, name, template, packs }

@@ -111,13 +111,16 @@ describe('buildTemplate', () => {
       testnet: 'tsx scripts/testnet.ts',
       preview: 'vite build web && vite preview web',
     })
+    // The tools, and the workspace packages the example's tests use.
     expect(Object.keys(pkg.devDependencies).sort()).toEqual([
+      '@picostack/simulator',
       '@types/node',
       'tsx',
       'typescript',
       'vite',
       'vitest',
     ])
+    expect(pkg.devDependencies['@picostack/simulator']).toMatch(/^\^\d/)
     const readme = await readFile(join(template, 'README.md'), 'utf8')
     const heading = (await readFile(join(EXAMPLE, 'README.md'), 'utf8')).split('\n')[0]!
     expect(readme.split('\n')[0]).toBe(heading.replace(/^# [^:]+/, `# ${TEMPLATE_NAME}`))
