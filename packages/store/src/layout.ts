@@ -22,6 +22,7 @@
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks, oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
+ * | `z` | (none) | bytes of the held blocks (a number: the storage budget's measure) |
  */
 import { utf8 } from '@picostack/feed'
 
@@ -39,6 +40,7 @@ export const TAG = {
   held: 0x68,
   chain: 0x63,
   released: 0x72,
+  bytes: 0x7a,
 } as const
 
 function u64(n: number): Uint8Array {

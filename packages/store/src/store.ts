@@ -1,5 +1,6 @@
 import { type Block, bytesEqual, Feed, type FeedLike, fromHex, toHex } from '@picostack/feed'
 import {
+  type ChainSummary,
   type MergeStrategy,
   type Registry,
   type RegistryOp,
@@ -77,6 +78,19 @@ export interface StoreOptions {
    * every value in memory.
    */
   cacheObjects?: number
+  /**
+   * Storage budget: most bytes of held blocks (default: no limit). When a write takes the
+   * store over it, whole chains, and the state they back, are dropped lowest rank first
+   * (`rank`), down to 90% of it. The registry keys describing the state come on top
+   * (about 300 B per block, see layout.ts).
+   */
+  maxRepoBytes?: number
+  /**
+   * Rank of a chain for the storage budget (higher = kept longer). Default: the soonest
+   * expiry of what the chain backs (a chain that expires first goes first; one that
+   * backs only what never expires goes last). Called with the chain's summary.
+   */
+  rank?: (chain: ChainSummary) => number | Promise<number>
 }
 
 /** Objects per collection the store keeps in memory by default: 4,096. */
@@ -211,6 +225,10 @@ function hookFailed(name: string, hook: string, cause: unknown): Verdict {
 }
 
 const NAME_PATTERN = /^[^\0]{1,200}$/
+/** Share of `maxRepoBytes` the budget evicts down to. */
+const BUDGET_LOW_WATER = 0.9
+/** Registry key of the bytes of the held blocks. */
+const BYTES_KEY = Uint8Array.of(TAG.bytes)
 const ACCEPTED_PREFIX = Uint8Array.of(TAG.accepted)
 
 /**
@@ -236,6 +254,10 @@ export class Store {
   readonly #strategy: MergeStrategy | undefined
   readonly #loadCall: string
   readonly #cacheObjects: number
+  readonly #maxRepoBytes: number
+  readonly #rank: StoreOptions['rank']
+  /** Bytes of the blocks held (persisted under the `z` key). */
+  #heldBytes = 0
   readonly #mempool: Mempool
   readonly #slices = new Map<string, SliceState>()
   readonly #tables = new Map<string, Table>()
@@ -262,7 +284,7 @@ export class Store {
    *   store then closes it on {@link Store.close})
    * @param options - codec, clock, mempool limits, merge strategy, cache size
    * @throws REPO_INVALID_INPUT when `repoOrDb` is neither; STORE_INVALID_SLICE for a
-   *   `cacheObjects` that is not a positive integer
+   *   `cacheObjects` that is not a positive integer or a `maxRepoBytes` that is not positive
    */
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: any abstract-level database
@@ -274,6 +296,12 @@ export class Store {
       throw new StoreError('STORE_INVALID_SLICE', 'cacheObjects must be a positive integer')
     }
     this.#cacheObjects = cacheObjects
+    const maxRepoBytes = options.maxRepoBytes ?? Number.POSITIVE_INFINITY
+    if (!(maxRepoBytes > 0)) {
+      throw new StoreError('STORE_INVALID_SLICE', 'maxRepoBytes must be a positive number')
+    }
+    this.#maxRepoBytes = maxRepoBytes
+    this.#rank = options.rank
     this.#ownsRepo = !(repoOrDb instanceof Repo)
     this.repo =
       repoOrDb instanceof Repo ? repoOrDb : new Repo(repoOrDb, { strategy: options.strategy })
@@ -545,6 +573,8 @@ export class Store {
       this.#nextSeq = Number(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0)) + 1
     }
     await this.#readNextTimer()
+    const bytes = await this.#registry.get(BYTES_KEY)
+    this.#heldBytes = bytes ? (decode(bytes) as number) : 0
     const released = new Map<string, Uint8Array>()
     for await (const [k] of this.#registry.entries(tagRange(TAG.released))) {
       const chainId = k.slice(1)
@@ -838,7 +868,7 @@ export class Store {
         break
       }
       this.#nextSeq++
-      this.#hold(held, tx)
+      this.#hold(held, block, tx)
       pending.push(record)
       parent = block
     }
@@ -851,6 +881,11 @@ export class Store {
     while (pending.length > 0 && pending[pending.length - 1]!.held.refs === 0) {
       const dropped = pending.pop()!
       this.#held.delete(dropped.key)
+      const size = dropped.block.blockSize
+      this.#heldBytes -= size
+      tx.journal.push(() => {
+        this.#heldBytes += size // its hold is taken back again if the journal unwinds
+      })
       trimmedFrom = pending.length
     }
     if (!stop && trimmedFrom < fresh.length) {
@@ -862,9 +897,10 @@ export class Store {
     let cause: unknown
     if (pending.length > 0) {
       const last = pending.length - 1
+      const bytesNow = this.#registry.putOp(BYTES_KEY, encode(this.#heldBytes))
       const writes = pending.map((record, i) => ({
         block: record.block,
-        ops: i === last ? [...record.ops, ...tx.endOps] : record.ops,
+        ops: i === last ? [...record.ops, ...tx.endOps, bytesNow] : record.ops,
       }))
       try {
         written = await this.repo.writeBlocks(writes, {
@@ -921,14 +957,20 @@ export class Store {
     }
     await this.#evict(tx.released)
     this.#notify(tx.changed, tx.objects)
+    if (this.#heldBytes > this.#maxRepoBytes) await this.#enforceBudget()
     return { merged, stop, chainId: merged.length > 0 ? chainIdBytes : undefined }
   }
 
   /**
-   * Records a block as held, with the ops of its write: its accepted record (replay
+   * Records a block as held (and its bytes), with the ops of its write: its accepted record (replay
    * order), its place in its chain, and its held-block record.
    */
-  #hold(held: HeldBlock, tx: Tx): void {
+  #hold(held: HeldBlock, block: Block, tx: Tx): void {
+    this.#heldBytes += block.blockSize
+    tx.journal.push(() => {
+      this.#heldBytes -= block.blockSize
+    })
+    tx.ops.push(this.#registry.putOp(BYTES_KEY, encode(this.#heldBytes)))
     tx.ops.push(
       this.#registry.putOp(
         seqKey(ACCEPTED_PREFIX, held.seq),
@@ -951,7 +993,15 @@ export class Store {
     const summary = await this.repo.summary(first.sig)
     if (summary?.proven !== false) return
     if (!verified && (await verifyBlocks([first])) !== 1) return
-    const chainId = summary.chainId
+    if (await this.#dropChain(summary.chainId)) await this.#replay()
+  }
+
+  /**
+   * Drops chain `chainId` whole: its blocks leave the repo and the state they back is
+   * forgotten, in one batch. Returns true when an object was also backed by blocks of
+   * other chains: then the caller replays the held blocks to recompute it.
+   */
+  async #dropChain(chainId: Uint8Array): Promise<boolean> {
     const chainKey = toHex(chainId)
     const dropped = new Map<string, HeldBlock>()
     const prefix = chainPrefix(chainId)
@@ -971,7 +1021,7 @@ export class Store {
         const table = this.#tables.get(name)
         const entry = table && (await this.#objectOf(table, id))
         if (!table || !entry) continue
-        // Also backed by blocks that stay: its value is recomputed by a replay below.
+        // Also backed by blocks that stay: its value is recomputed by a replay.
         for (const blockKey of entry.blocks) if (!dropped.has(blockKey)) replay = true
         await this.#forgetObject(table, id, tx)
       }
@@ -984,14 +1034,76 @@ export class Store {
       )
       this.#held.set(held.key, null)
     }
+    this.#heldBytes -= await this.#blockBytes([...dropped.values()])
     tx.released.delete(chainKey)
-    tx.ops.push(this.#registry.delOp(releasedKey(chainId)))
+    tx.ops.push(
+      this.#registry.delOp(releasedKey(chainId)),
+      this.#registry.putOp(BYTES_KEY, encode(this.#heldBytes)),
+    )
     this.#heads.delete(chainKey)
     for (const slice of tx.recompute) await this.#recompute(slice, tx)
     await this.repo.rollback(chainId, undefined, { ops: tx.ops })
     await this.#evict(tx.released)
+    if (!replay) this.#notify(tx.changed, tx.objects)
+    return replay
+  }
+
+  /** Bytes of the held blocks `blocks` (read from the repo). */
+  async #blockBytes(blocks: HeldBlock[]): Promise<number> {
+    let bytes = 0
+    for (const held of blocks) bytes += (await this.repo.readBlock(held.id))?.blockSize ?? 0
+    return bytes
+  }
+
+  /**
+   * The storage budget: drops whole chains, lowest rank first, until the held blocks fit
+   * in `maxRepoBytes` (see {@link StoreOptions.rank}).
+   */
+  async #enforceBudget(): Promise<void> {
+    let replay = false
+    // Down to 90% of the budget, so the next writes do not each pay for a ranking.
+    const target = this.#maxRepoBytes * BUDGET_LOW_WATER
+    for (const chainId of await this.#chainsByRank()) {
+      if (this.#heldBytes <= target) break
+      if (await this.#dropChain(chainId)) replay = true
+    }
     if (replay) await this.#replay()
-    else this.#notify(tx.changed, tx.objects)
+  }
+
+  /** Every held chain's id, lowest rank first. */
+  async #chainsByRank(): Promise<Uint8Array[]> {
+    const chains = await this.repo.listFeeds()
+    const ranks = new Map<string, number>()
+    if (this.#rank) {
+      for (const chain of chains) ranks.set(toHex(chain.chainId), await this.#rank(chain))
+    } else {
+      // Soonest expiry first: the timers in time order name the objects and slice entries.
+      const unranked: Record<string, true> = Object.create(null)
+      for (const chain of chains) unranked[toHex(chain.chainId)] = true
+      for await (const [, value] of this.#registry.entries(tagRange(TAG.timer))) {
+        const [kind, name, id, at] = decode(value) as [StoreTimer['kind'], string, string, number]
+        const blockKeys: string[] = []
+        if (kind === 'o') {
+          const table = this.#tables.get(name)
+          const entry = table && (await this.#objectOf(table, id))
+          blockKeys.push(...(entry?.blocks ?? []))
+        } else {
+          const entry = this.#slices.get(name)?.entries.get(Number(id))
+          if (entry) blockKeys.push(entry.blockKey)
+        }
+        for (const blockKey of blockKeys) {
+          const held = await this.#heldOf(blockKey)
+          if (held && held.chain in unranked) {
+            delete unranked[held.chain]
+            ranks.set(held.chain, at)
+          }
+        }
+        if (ranks.size === chains.length) break
+      }
+    }
+    const rankOf = (chain: ChainSummary) =>
+      ranks.get(toHex(chain.chainId)) ?? Number.POSITIVE_INFINITY
+    return chains.sort((a, b) => rankOf(a) - rankOf(b)).map((chain) => chain.chainId)
   }
 
   /** `key` (32 B) as hex; the last one is remembered (a run of blocks has one author). */
@@ -1611,6 +1723,9 @@ export class Store {
           this.#registry.delOp(chainBlockKey(chainId, held.seq)),
         )
       }
+      const sizes = await this.#blockBytes(dead)
+      this.#heldBytes -= sizes
+      ops.push(this.#registry.putOp(BYTES_KEY, encode(this.#heldBytes)))
       await this.repo.evictPrefix(chainId, dead[dead.length - 1]!.id, { ops })
       for (const held of dead) this.#held.set(held.key, null)
       const head = this.#heads.get(chainKey)
@@ -1715,6 +1830,8 @@ export class Store {
         ),
       )
     }
+    this.#heldBytes = await this.#blockBytes(order)
+    clear.push(this.#registry.putOp(BYTES_KEY, encode(this.#heldBytes)))
     await this.repo.batch([...clear, ...tx.endOps])
     await this.#readNextTimer()
     const chains = new Map(order.map((held) => [held.chain, held.chainId] as const))

@@ -1,0 +1,124 @@
+import { type Feed, toHex } from '@picostack/feed'
+import { describe, expect, it } from 'vitest'
+import { type ComputeContext, Memory, Store } from '../src/index.ts'
+import { Author, FakeClock, memoryDb } from './helpers.ts'
+
+/** One object per chain; it expires at the date its payload names. */
+class Items extends Memory<{ until: number } | undefined> {
+  override snapshot = false
+  override idOf({ CHAIN }: { CHAIN: string }) {
+    return CHAIN
+  }
+  compute(_: unknown, { payload }: ComputeContext<{ until: number } | undefined>) {
+    return { until: payload.until as number }
+  }
+  override expiresAt(item: { until: number } | undefined) {
+    return item!.until
+  }
+}
+
+const BUDGET = 50_000 // bytes of held blocks (the 50 MB, scaled down 1,000x)
+
+function open(db: ReturnType<typeof memoryDb>, clock: FakeClock) {
+  const store = new Store(db, { clock, maxRepoBytes: BUDGET, cacheObjects: 8 })
+  const items = store.register('item', Items)
+  return { store, items }
+}
+
+async function heldBytes(store: Store): Promise<number> {
+  let bytes = 0
+  for (const chain of await store.repo.listFeeds()) {
+    for (const block of (await store.repo.loadFeed(chain.headId))!.blocks) bytes += block.blockSize
+  }
+  return bytes
+}
+
+async function allItems(items: Items): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {}
+  for (let q: Parameters<Items['query']>[0] = { limit: 100 }; q; ) {
+    const page = await items.query(q)
+    for (const { id, value } of page.items) out[id] = value
+    q = page.next
+  }
+  return out
+}
+
+describe('storage budget', () => {
+  it('keeps the repo under maxRepoBytes, keeps the chains that expire last, and a restart agrees', async () => {
+    const clock = new FakeClock(1_000_000)
+    const db = memoryDb()
+    let { store, items } = open(db, clock)
+    await store.load()
+    const until = new Map<string, number>()
+    const padding = 'x'.repeat(200)
+    const patches: Feed[] = []
+    for (let i = 0; i < 600; i++) {
+      // Expiries in a scrambled order, so arrival order and rank differ.
+      const at = 2_000_000 + ((i * 7919) % 600) * 1000
+      const feed = new Author().append('item', { until: at, padding }, clock.now())
+      until.set(toHex(feed.first!.sig), at)
+      patches.push(feed)
+    }
+    let lastEviction = -1
+    for (const [i, patch] of patches.entries()) {
+      const before = await items.count()
+      await store.dispatch(patch, { loud: true })
+      if ((await items.count()) <= before) lastEviction = i
+      expect(await heldBytes(store)).toBeLessThanOrEqual(BUDGET)
+    }
+    const kept = Object.keys(await allItems(items)).sort()
+    expect(kept.length).toBeGreaterThan(100)
+    expect(kept.length).toBeLessThan(600)
+    const keptChains = (await store.repo.listFeeds()).map((c) => toHex(c.chainId)).sort()
+    expect(keptChains).toEqual(kept)
+    // What the last eviction kept is the chains that expire last among those it saw
+    // (chains that arrived after it wait for the next one).
+    const seen = patches.slice(0, lastEviction + 1).map((p) => toHex(p.first!.sig))
+    const keptSeen = seen.filter((id) => kept.includes(id))
+    const latest = [...seen].sort((x, y) => until.get(y)! - until.get(x)!)
+    // (All but at most 3: under repeated evictions the ranking is not yet exact.)
+    const want = latest.slice(0, keptSeen.length)
+    expect(keptSeen.filter((id) => !want.includes(id)).length).toBeLessThanOrEqual(3)
+    expect(await items.count()).toBe(kept.length)
+
+    await store.close()
+    await db.open()
+    ;({ store, items } = open(db, clock))
+    await store.load()
+    expect(Object.keys(await allItems(items)).sort()).toEqual(kept)
+    expect(await heldBytes(store)).toBeLessThanOrEqual(BUDGET)
+
+    // The state equals a fresh store fed the blocks still held.
+    const fresh = new Store(memoryDb(), { clock })
+    const freshItems = fresh.register('item', Items)
+    await fresh.load()
+    for (const chain of await store.repo.listFeeds()) {
+      await fresh.dispatch((await store.repo.loadFeed(chain.headId))!, { loud: true })
+    }
+    expect(await allItems(freshItems)).toEqual(await allItems(items))
+    await store.close()
+    await fresh.close()
+  })
+
+  it('an app-supplied rank decides which chains stay', async () => {
+    const clock = new FakeClock(1_000_000)
+    const keep = new Set<string>()
+    const store = new Store(memoryDb(), {
+      clock,
+      maxRepoBytes: 5_000,
+      rank: (chain) => (keep.has(toHex(chain.chainId)) ? 1 : 0),
+    })
+    const items = store.register('item', Items)
+    await store.load()
+    const first = new Author().append('item', { until: 1_500_000, padding: 'x'.repeat(200) }, 1)
+    keep.add(toHex(first.first!.sig))
+    await store.dispatch(first, { loud: true })
+    for (let i = 0; i < 60; i++) {
+      const feed = new Author().append('item', { until: 9e12, padding: 'x'.repeat(200) }, 1)
+      await store.dispatch(feed, { loud: true })
+    }
+    expect(await items.get(toHex(first.first!.sig))).toEqual({ until: 1_500_000 })
+    expect(await heldBytes(store)).toBeLessThanOrEqual(5_000)
+    await store.close()
+  })
+})
