@@ -8,6 +8,7 @@ export {
 } from './convergence.ts'
 export { SimError, type SimErrorCode } from './errors.ts'
 export { EventQueue, type SimEvent } from './event-queue.ts'
+export { Idle } from './idle.ts'
 export { Link, type LinkHost, type LinkPeer, type LinkState, type TrafficStats } from './link.ts'
 export {
   combineProfiles,

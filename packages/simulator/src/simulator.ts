@@ -2,6 +2,7 @@ import type { KernelOptions, SimpleKernel } from 'picostack'
 import { digest, type Sample, stableJson } from './convergence.ts'
 import { SimError } from './errors.ts'
 import { EventQueue } from './event-queue.ts'
+import { Idle } from './idle.ts'
 import { Link, type LinkHost } from './link.ts'
 import { combineProfiles, type LinkProfile, linkProfile } from './link-profile.ts'
 import { type KernelFactory, type PeerHost, SimPeer } from './peer.ts'
@@ -73,11 +74,6 @@ export interface RunOptions {
   until: number
 }
 
-const immediate = (): Promise<void> =>
-  new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
-  )
-
 function checkRange(name: string, [min, max]: readonly [number, number], cap: number) {
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || min > max || max > cap) {
     throw new SimError('SIM_INVALID_INPUT', `${name} must be integers 0 <= min <= max <= ${cap}`)
@@ -125,7 +121,7 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
   readonly #internal: Prng
   readonly #peers = new Map<string, SimPeer<K>>()
   readonly #links = new Set<Link>()
-  readonly #pending = new Set<Promise<unknown>>()
+  readonly #idle: Idle
   readonly #samples: Sample[] = []
   readonly #lastDigest = new Map<string, string>()
   readonly #signalListeners = new Set<(signal: Signal) => void>()
@@ -135,7 +131,6 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
   readonly #peerHost: PeerHost<K>
   readonly #linkHost: LinkHost
   #groups: Map<string, number> | undefined
-  #failure: SimError | undefined
   #ticking = false
   #running = false
   #closed = false
@@ -159,7 +154,7 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
     this.#defaults = { link: linkProfile(options.link), links, maxConnections }
     positive('discoveryIntervalMs', options.discoveryIntervalMs ?? 1000)
     positive('sampleIntervalMs', options.sampleIntervalMs ?? 1000)
-    positive('stallTimeoutMs', options.stallTimeoutMs ?? 10_000)
+    this.#idle = new Idle(positive('stallTimeoutMs', options.stallTimeoutMs ?? 10_000))
     this.#peerHost = this.#makePeerHost()
     this.#linkHost = {
       clock: this.clock,
@@ -232,7 +227,7 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
     )
     this.#peers.set(name, peer)
     this.trace.record(this.elapsedMs, 'launch', { peer: name, topic: peer.settings.topic })
-    this.clock.setTimeout(() => this.#guard(`${name} boot`, peer.boot()), 0)
+    this.clock.setTimeout(() => this.#idle.guard(`${name} boot`, peer.boot()), 0)
     return peer
   }
 
@@ -242,7 +237,7 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
    * @returns a handle for {@link Simulator.clearTimeout}
    */
   setTimeout(fn: () => unknown, ms: number): unknown {
-    return this.clock.setTimeout(() => this.#callback('timer', fn), ms)
+    return this.clock.setTimeout(() => this.#idle.callback('timer', fn), ms)
   }
 
   /** Cancels a timer of {@link Simulator.setTimeout}. */
@@ -316,15 +311,15 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
     try {
       this.#startTicks()
       for (;;) {
-        if (this.#failure) throw this.#failure
+        if (this.#idle.failure) throw this.#idle.failure
         const next = this.#queue.peek()
         if (!next || next.time > end) break
         this.#queue.pop()
         this.clock.advanceTo(next.time)
-        this.#callback('event', next.run)
-        await this.#settle()
+        this.#idle.callback('event', next.run)
+        await this.#idle.settle(`at virtual ${this.elapsedMs} ms`)
       }
-      if (this.#failure) throw this.#failure
+      if (this.#idle.failure) throw this.#idle.failure
       this.clock.advanceTo(end)
       this.#sample()
     } finally {
@@ -356,8 +351,8 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
 
   #makePeerHost(): PeerHost<K> {
     return {
-      track: (delivery) => this.#track(delivery),
-      callback: (what, fn) => this.#callback(what, fn),
+      track: (delivery) => this.#idle.track(delivery),
+      callback: (what, fn) => this.#idle.callback(what, fn),
       trace: (event, fields) => this.trace.record(this.elapsedMs, event, fields),
       signal: (peer, name, data) => {
         const signal: Signal = { t: this.elapsedMs, peer: peer.name, name, data }
@@ -385,53 +380,6 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
   #reachable(a: string, b: string): boolean {
     const groups = this.#groups
     return !groups || (groups.get(a) ?? -1) === (groups.get(b) ?? -1)
-  }
-
-  #track(promise: Promise<unknown>): void {
-    this.#pending.add(promise)
-    const done = () => this.#pending.delete(promise)
-    promise.then(done, done)
-  }
-
-  #guard(what: string, promise: Promise<unknown>): void {
-    this.#track(
-      promise.catch((cause) => {
-        this.#failure ??= new SimError('SIM_CALLBACK_FAILED', `${what} failed: ${cause}`, {
-          cause,
-        })
-      }),
-    )
-  }
-
-  #callback(what: string, fn: () => unknown): void {
-    try {
-      const result = fn()
-      if (result instanceof Promise) this.#guard(what, result)
-    } catch (cause) {
-      this.#failure ??= new SimError('SIM_CALLBACK_FAILED', `${what} failed: ${cause}`, { cause })
-    }
-  }
-
-  /** Waits until nothing tracked is pending and the microtask queues are drained. */
-  async #settle(): Promise<void> {
-    for (;;) {
-      await immediate()
-      if (this.#pending.size === 0) return
-      const stallMs = this.#options.stallTimeoutMs ?? 10_000
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const stalled = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), stallMs)
-      })
-      const settled = Promise.allSettled([...this.#pending]).then(() => false)
-      const stuck = await Promise.race([settled, stalled])
-      clearTimeout(timer)
-      if (stuck) {
-        throw new SimError(
-          'SIM_STALLED',
-          `${this.#pending.size} deliveries or callbacks did not settle within ${stallMs} ms (wall) at virtual ${this.elapsedMs} ms: does one wait for virtual time?`,
-        )
-      }
-    }
   }
 
   #startTicks(): void {
