@@ -22,11 +22,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 /** Runs the writer on `dir`, SIGKILLs it `delayMs` after it starts writing; its public key. */
 function runAndKill(dir: string, delayMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=@picostack/source', 'test/crash-writer.ts', dir],
-      { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
+    const args = ['--import', 'tsx', '--conditions=@picostack/source', 'test/crash-writer.ts', dir]
+    const child = spawn(process.execPath, args, { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stderr.on('data', (chunk) => (stderr += chunk))
