@@ -1,7 +1,7 @@
 /**
  * Every TypeScript block (```ts) of the root README and of each package's README
  * type-checks under strict options, against the packages' sources, as the guide's blocks
- * do (guide.test.ts). Each block is a module of its own, written next to the package whose
+ * do (guide.test.ts). Each block is a module of its own, written inside the package whose
  * README shows it (so its imports resolve as they would for that package's users).
  */
 import { execFile } from 'node:child_process'
@@ -10,13 +10,16 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fences } from './markdown.ts'
 
 const run = promisify(execFile)
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-/** Where each package's blocks go (git-ignored: `.tmp`). */
-const SNIPPETS = join('.tmp', 'readme-snippets')
+/**
+ * Where each package's blocks go: a tool cache inside the package's node_modules, so
+ * imports resolve from the package, and neither git nor Biome (`pnpm lint`) sees them.
+ */
+const SNIPPETS = join('node_modules', '.cache', 'readme-snippets')
 
 interface Snippet {
   /** The README, relative to the repository. */
@@ -50,6 +53,11 @@ async function modemTypes(): Promise<string[]> {
 }
 
 const snippets: Snippet[] = []
+afterAll(async () => {
+  for (const { packageDir } of await readmes()) {
+    await rm(join(packageDir, SNIPPETS), { recursive: true, force: true })
+  }
+})
 beforeAll(async () => {
   for (const { readme, packageDir } of await readmes()) {
     const blocks = fences(await readFile(join(REPO_ROOT, readme), 'utf8')).filter(
