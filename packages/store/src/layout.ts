@@ -18,7 +18,7 @@
  * | `i` | collection, index key | `[collection, index key, blockId, object id]` (`ctx.index`) |
  * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer; only the earliest is armed) |
  * | `a` | seq (u64) | `[seq, blockId, chainId]` (a held block, in accept order: `reload()` replays in it) |
- * | `h` | block id (64 B) | `[seq, chainId, refs, [[collection, object id], ...]]` (a held block: how many objects and slice entries it backs, and which objects) |
+ * | `h` | block id (64 B) | `[seq, chainId, refs, [[collection, object id], ...], size]` (a held block: how many objects and slice entries it backs, which objects, and its bytes) |
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks, oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |

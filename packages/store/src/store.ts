@@ -648,7 +648,7 @@ export class Store {
     tx.ops.push(
       this.#registry.putOp(
         heldKey(held.id),
-        encode([held.seq, held.chainId, held.refs, held.objects]),
+        encode([held.seq, held.chainId, held.refs, held.objects, held.size]),
       ),
     )
   }
@@ -856,6 +856,7 @@ export class Store {
         seq: this.#nextSeq,
         refs: 0,
         objects: [],
+        size: block.blockSize,
       }
       const record: Pending = { block, key: blockKey, held, ops: [], mark: tx.journal.length }
       tx.ops = record.ops
@@ -1048,10 +1049,12 @@ export class Store {
     return replay
   }
 
-  /** Bytes of the held blocks `blocks` (read from the repo). */
+  /** Bytes of the held blocks `blocks` (from their records; read when a record lacks it). */
   async #blockBytes(blocks: HeldBlock[]): Promise<number> {
     let bytes = 0
-    for (const held of blocks) bytes += (await this.repo.readBlock(held.id))?.blockSize ?? 0
+    for (const held of blocks) {
+      bytes += held.size || ((await this.repo.readBlock(held.id))?.blockSize ?? 0)
+    }
     return bytes
   }
 
@@ -1797,6 +1800,7 @@ export class Store {
         seq,
         refs: 0,
         objects: [],
+        size: 0, // set when the block is read below
       }
       order.push(held)
       this.#held.set(held.key, held)
@@ -1809,6 +1813,7 @@ export class Store {
       for (const held of order) {
         const block = await this.repo.readBlock(held.id)
         if (!block) continue
+        held.size = block.blockSize
         const parentKey = block.genesis ? '' : toHex(block.psig)
         const parent = parentKey
           ? (replayed.get(parentKey) ?? (await this.repo.readBlock(block.psig)))
@@ -1826,7 +1831,7 @@ export class Store {
       clear.push(
         this.#registry.putOp(
           heldKey(held.id),
-          encode([held.seq, held.chainId, held.refs, held.objects]),
+          encode([held.seq, held.chainId, held.refs, held.objects, held.size]),
         ),
       )
     }
@@ -1860,13 +1865,14 @@ interface BlockRun {
 
 /** A held block from its `h` record. */
 function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): HeldBlock {
-  const [seq, chainId, refs, objects] = decode(value) as [
+  const [seq, chainId, refs, objects, size] = decode(value) as [
     number,
     Uint8Array,
     number,
     [string, string][],
+    number | undefined,
   ]
-  return { id, key: blockKey, chain: toHex(chainId), chainId, seq, refs, objects }
+  return { id, key: blockKey, chain: toHex(chainId), chainId, seq, refs, objects, size: size ?? 0 }
 }
 
 function outcomeVerdict(outcome: Rejection | Postponement): Verdict {

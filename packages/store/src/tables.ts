@@ -32,6 +32,8 @@ export interface HeldBlock {
   refs: number
   /** The objects it backs: `[collection, id]`. */
   objects: [string, string][]
+  /** The block's size in bytes (what it counts for in the storage budget). */
+  size: number
 }
 
 /** An object's key per declared order, by order name. */
