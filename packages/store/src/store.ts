@@ -254,7 +254,8 @@ export class Store {
   readonly #strategy: MergeStrategy | undefined
   readonly #loadCall: string
   readonly #cacheObjects: number
-  readonly #maxRepoBytes: number
+  /** The storage budget; a full disk (QuotaExceededError) lowers it. */
+  #maxRepoBytes: number
   readonly #rank: StoreOptions['rank']
   /** Bytes of the blocks held (persisted under the `z` key). */
   #heldBytes = 0
@@ -779,7 +780,7 @@ export class Store {
   async #dispatchBlocks(
     blocks: readonly Block[],
     tries: number,
-    placement: { chainId?: Uint8Array; height?: number; verified: boolean },
+    placement: { chainId?: Uint8Array; height?: number; verified: boolean; retried?: boolean },
   ): Promise<{ merged: Block[]; stop?: Stop; chainId?: Uint8Array }> {
     const now = this.#clock.now()
     await this.#replaceClaim(blocks[0], placement.verified)
@@ -916,6 +917,14 @@ export class Store {
     if (written < pending.length) {
       tx.undoTo(pending[written]!.mark)
       for (const undone of pending.slice(written)) this.#held.delete(undone.key)
+      if (written === 0 && isQuotaExceeded(cause) && !placement.retried && this.#heldBytes > 0) {
+        // The disk is full (IndexedDB's quota): nothing was written. The budget becomes
+        // what is held now, less 10%; the lowest-ranked chains go, and the patch is tried
+        // once more.
+        this.#maxRepoBytes = Math.min(this.#maxRepoBytes, this.#heldBytes)
+        await this.#enforceBudget()
+        return this.#dispatchBlocks(blocks, tries, { ...placement, retried: true })
+      }
       const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
       stop = {
         code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
@@ -1873,6 +1882,15 @@ function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): HeldBloc
     number | undefined,
   ]
   return { id, key: blockKey, chain: toHex(chainId), chainId, seq, refs, objects, size: size ?? 0 }
+}
+
+/** True when `err`, or an error in its `cause` chain, is a `QuotaExceededError` (a full disk). */
+function isQuotaExceeded(err: unknown): boolean {
+  for (let at = err, depth = 0; at && depth < 8; depth++) {
+    if ((at as { name?: unknown }).name === 'QuotaExceededError') return true
+    at = (at as { cause?: unknown }).cause
+  }
+  return false
 }
 
 function outcomeVerdict(outcome: Rejection | Postponement): Verdict {

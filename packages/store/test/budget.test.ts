@@ -122,3 +122,54 @@ describe('storage budget', () => {
     await store.close()
   })
 })
+
+describe('a full disk', () => {
+  it('a QuotaExceededError from the database evicts the lowest-ranked chains; nothing is half written', async () => {
+    const db = memoryDb()
+    // A database that refuses a batch once it would hold more than QUOTA bytes, as
+    // IndexedDB does when its quota is reached (nothing of the batch is written).
+    const QUOTA = 40_000
+    let used = 0
+    const batch = db.batch.bind(db)
+    type Op = { type: 'put' | 'del'; key: Uint8Array; value?: Uint8Array }
+    ;(db as unknown as { batch: unknown }).batch = async (ops: Op[], options: object) => {
+      let next = used
+      for (const op of ops) {
+        const stored = await db.get(op.key, { keyEncoding: 'view', valueEncoding: 'view' })
+        if (stored) next -= op.key.length + stored.length
+        if (op.type === 'put') next += op.key.length + op.value!.length
+      }
+      if (next > QUOTA) throw new DOMException('the quota is exceeded', 'QuotaExceededError')
+      await batch(ops as never, options as never)
+      used = Math.max(0, next)
+    }
+    const clock = new FakeClock(1_000_000)
+    const store = new Store(db, { clock })
+    const items = store.register('item', Items)
+    await store.load()
+    const until = new Map<string, number>()
+    for (let i = 0; i < 200; i++) {
+      const at = 2_000_000 + ((i * 7919) % 200) * 1000
+      const feed = new Author().append('item', { until: at, padding: 'x'.repeat(200) }, 1)
+      until.set(toHex(feed.first!.sig), at)
+      const { merged, refusal } = await store.apply(feed)
+      expect(refusal).toBeUndefined()
+      expect(merged).toHaveLength(1)
+    }
+    const kept = Object.keys(await allItems(items))
+    expect(kept.length).toBeGreaterThan(5) // each task costs its block and ~2 KB of keys
+    expect(kept.length).toBeLessThan(200)
+    expect(await items.count()).toBe(kept.length)
+    expect((await store.repo.listFeeds()).length).toBe(kept.length)
+    // The state is what a fresh store computes from the blocks held.
+    const fresh = new Store(memoryDb(), { clock })
+    const freshItems = fresh.register('item', Items)
+    await fresh.load()
+    for (const chain of await store.repo.listFeeds()) {
+      await fresh.dispatch((await store.repo.loadFeed(chain.headId))!, { loud: true })
+    }
+    expect(await allItems(freshItems)).toEqual(await allItems(items))
+    await store.close()
+    await fresh.close()
+  })
+})
