@@ -40,6 +40,12 @@ export interface KernelOptions extends SyncOptions {
    */
   store?: Omit<StoreOptions, 'strategy'>
   /**
+   * Storage budget: most bytes of held blocks (default: no limit; the same as
+   * `store.maxRepoBytes`). Past it the store drops whole chains and the state they back,
+   * soonest to expire first (or by `store.rank`); see the store README, "Storage budget".
+   */
+  maxRepoBytes?: number
+  /**
    * The kernel's time source and timer (default: the system clock): the `date` of the blocks
    * `createBlock` makes, the store's expiry timers, and every sync timer (rate limits,
    * pacing, handshake and idle timeouts, keepalive pings). Inject a fake one in tests and
@@ -126,6 +132,7 @@ export class SimpleKernel {
     this.store = new Store(this.repo, {
       clock: this.#clock,
       loadCall: 'boot()', // a kernel's users call boot(), which loads the store
+      ...(options.maxRepoBytes === undefined ? {} : { maxRepoBytes: options.maxRepoBytes }),
       ...options.store,
       strategy: (block, repo) => this.mergeStrategy(block, repo),
     })
