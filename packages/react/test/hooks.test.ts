@@ -8,9 +8,11 @@ import {
   KernelProvider,
   type QueryResult,
   useKernel,
+  useObject,
   useOnline,
   usePeers,
   useQuery,
+  useSlice,
   useView,
 } from '../src/index.ts'
 
@@ -54,6 +56,14 @@ function Counter({ count }: { count: Writable<number> }) {
 /** Reads an object-valued derived view: an unstable snapshot would loop and warn. */
 function Boxed({ view }: { view: Readable<{ n: number }> }) {
   return h('b', null, `n ${useView(view).n}`)
+}
+
+function BlockCount() {
+  return h('i', null, `blocks ${useSlice<number>('blocks')}`)
+}
+
+function OneNote({ notes, id }: { notes: CollectionReader<Note>; id: string }) {
+  return h('i', null, useObject(notes, id)?.title ?? 'none')
 }
 
 function Lost() {
@@ -211,6 +221,48 @@ describe('useQuery', () => {
     expect(titles).toHaveLength(101)
     expect(reads).toBe(2)
     expect(renders).toBeLessThan(12)
+    await act(async () => root.unmount())
+    await kernel.close()
+  })
+})
+
+describe('useSlice and useObject', () => {
+  it('follow a slice of the provided kernel and one object of a collection', async () => {
+    const kernel = new SimpleKernel()
+    const notes = kernel.store.register('notes', Notes)
+    kernel.store.register<number>({
+      name: 'blocks',
+      initialValue: 0,
+      reducer: ({ state }) => state + 1,
+    })
+    await kernel.boot()
+    await kernel.createBlock('notes', { id: 'a', title: 'first' })
+    let root!: ReactTestRenderer
+    await act(async () => {
+      root = create(
+        h(
+          KernelProvider,
+          { kernel },
+          h(BlockCount),
+          h(OneNote, { notes, id: 'a' }),
+          h(OneNote, { notes, id: 'b' }),
+        ),
+      )
+    })
+    await actUntil(() => JSON.stringify(root.toJSON()).includes('first'))
+    expect(root.toJSON()).toMatchObject([
+      { children: ['blocks 1'] },
+      { children: ['first'] },
+      { children: ['none'] },
+    ])
+    await act(async () => {
+      await kernel.createBlock('notes', { id: 'b', title: 'second' })
+    })
+    expect(root.toJSON()).toMatchObject([
+      { children: ['blocks 2'] },
+      { children: ['first'] },
+      { children: ['second'] },
+    ])
     await act(async () => root.unmount())
     await kernel.close()
   })
