@@ -1,6 +1,7 @@
 /**
  * Builds the templates (`templates/<name>/`) from the repository's examples (the to-do app
- * in `examples/todo` and `examples/todo-web`; the guide's chat kernel in `examples/chat`),
+ * in `examples/todo` with its web page from `examples/todo-web`, or from
+ * `examples/todo-react` for `react`; the guide's chat kernel in `examples/chat`),
  * so no template is a hand-kept copy: `pnpm --filter create-picostack build` (also run by
  * `prepack`) regenerates them, and `templates/` is git-ignored.
  *
@@ -44,14 +45,20 @@ export interface TemplateSpec {
    * example's workspace dev dependencies become the app's dev dependencies too.
    */
   dependencies: Record<string, string>
-  /** Dev dependencies, at the repository's versions. */
+  /** Third-party dependencies, at the versions the copied examples depend on. */
+  libraries: readonly string[]
+  /** Dev dependencies, at the repository's versions (else the copied examples'). */
   tools: readonly string[]
   /** The tsconfig's `include`. */
   include: readonly string[]
+  /** The tsconfig's compiler options beyond those every template has. */
+  compilerOptions: Record<string, unknown>
   /** What the vitest config says about its timeouts. */
   testsNote: string
   /** Text after the example's README. */
   readmeFooter: string
+  /** Edits of the example's README for this template only: [find, replace]. */
+  readmeEdits: readonly [string, string][]
 }
 
 const LEARN_MORE = `
@@ -63,6 +70,20 @@ start with its \`README.md\`. Each picostack package's guide is its README
 (\`node_modules/picostack/README.md\` once installed).
 `
 
+/** The scripts of the to-do app's web page (in `web/`) and its relay. */
+const TODO_WEB_SCRIPTS = {
+  web: 'vite web',
+  'build:web': 'vite build web',
+  preview: 'vite build web && vite preview web',
+  relay: 'picostack-relay',
+}
+
+/**
+ * What the to-do app's tsconfig checks. hyperswarm and hyperdht ship no types;
+ * @picostack/modem carries declarations for them.
+ */
+const TODO_INCLUDE = ['src', 'test', 'scripts', 'web', 'node_modules/@picostack/modem/src/types']
+
 /** The templates, by name: what of the repository each is made of. */
 export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
   todo: {
@@ -71,17 +92,13 @@ export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
       // The web page, without its Chromium tests (they need a system browser).
       { from: 'examples/todo-web', to: 'web', paths: ['index.html', 'vite.config.ts', 'src'] },
     ],
-    scripts: {
-      web: 'vite web',
-      'build:web': 'vite build web',
-      preview: 'vite build web && vite preview web',
-      relay: 'picostack-relay',
-    },
+    scripts: TODO_WEB_SCRIPTS,
     // `npm run relay` runs the bin of @picostack/relay.
     dependencies: { '@picostack/relay': 'workspace:*' },
+    libraries: [],
     tools: ['@types/node', 'tsx', 'typescript', 'vite', 'vitest'],
-    // hyperswarm and hyperdht ship no types; @picostack/modem carries declarations for them.
-    include: ['src', 'test', 'scripts', 'web', 'node_modules/@picostack/modem/src/types'],
+    include: TODO_INCLUDE,
+    compilerOptions: {},
     testsNote:
       'The tests start peers over a local HyperDHT testnet (127.0.0.1) and child processes.',
     readmeFooter: `
@@ -97,16 +114,69 @@ npm run build:web                               # a static site in web/dist
 npm run preview                                 # builds it and serves web/dist on http://localhost:4173/
 \`\`\`
 ${LEARN_MORE}`,
+    readmeEdits: [],
+  },
+  react: {
+    sources: [
+      { from: 'examples/todo', to: '.', paths: ['src', 'test', 'scripts'] },
+      // The React page, without its Chromium tests (they need a system browser).
+      { from: 'examples/todo-react', to: 'web', paths: ['index.html', 'vite.config.ts', 'src'] },
+    ],
+    scripts: TODO_WEB_SCRIPTS,
+    dependencies: { '@picostack/relay': 'workspace:*', '@picostack/react': 'workspace:*' },
+    libraries: ['react', 'react-dom'],
+    tools: [
+      '@types/node',
+      '@types/react',
+      '@types/react-dom',
+      'tsx',
+      'typescript',
+      'vite',
+      'vitest',
+    ],
+    include: TODO_INCLUDE,
+    // React's automatic runtime, as web/vite.config.ts compiles it.
+    compilerOptions: { jsx: 'react-jsx' },
+    testsNote:
+      'The tests start peers over a local HyperDHT testnet (127.0.0.1) and child processes.',
+    readmeFooter: `
+## The web page (\`web/\`), in React
+
+The same kernel in a browser tab, rendered with React through \`@picostack/react\`: the
+kernel is given to the page by \`<KernelProvider>\` (web/src/main.tsx), and web/src/App.tsx
+reads it with hooks: \`usePeers\` and \`useOnline\` for the connection, \`useQuery\` for the
+task list, a page of 50 at a time. Tasks live in IndexedDB and sync through a relay peer
+(a kernel in Node on the list's topic that browsers reach over a WebSocket).
+
+\`\`\`sh
+npm run relay -- --topic our-flat --port 8080   # picostack-relay from @picostack/relay
+npm run web                                     # open http://localhost:5173/?relay=ws://localhost:8080/
+npm run build:web                               # a static site in web/dist
+npm run preview                                 # builds it and serves web/dist on http://localhost:4173/
+\`\`\`
+
+Page parameters: \`?relay=ws://host:port/\`, \`?db=name\` (the IndexedDB name; \`memory\` for
+a throwaway one), \`?seed=N\` (add N tasks when the list is empty, to try a large list).
+${LEARN_MORE}`,
+    readmeEdits: [
+      [
+        "| `web/src/main.ts` (in a scaffolded app) | the web page's rendering on the same kernel |",
+        "| `web/src/App.tsx` (in a scaffolded app) | the React page's rendering on the same kernel (`web/src/main.tsx` boots it) |",
+      ],
+    ],
   },
   minimal: {
     sources: [{ from: 'examples/chat', to: '.', paths: ['src', 'test'] }],
     scripts: {},
     dependencies: {},
+    libraries: [],
     tools: ['@types/node', 'tsx', 'typescript', 'vitest'],
     // Scripts of your own next to package.json (`npx tsx two-peers.ts`) are checked too.
     include: ['src', 'test', '*.ts'],
+    compilerOptions: {},
     testsNote: 'The tests run peers in memory, in this process.',
     readmeFooter: LEARN_MORE,
+    readmeEdits: [],
   },
 }
 
@@ -219,6 +289,7 @@ export function templateTsconfig(name: TemplateName): {
       noEmit: true,
       allowImportingTsExtensions: true,
       types: ['node'],
+      ...TEMPLATES[name].compilerOptions,
     },
     include: [...TEMPLATES[name].include],
   }
@@ -270,6 +341,11 @@ export async function buildTemplate(
   )
   const toolRange = (tool: string) =>
     [root, ...sourcePackages].map((pkg) => pkg.devDependencies?.[tool]).find(Boolean) ?? 'latest'
+  const libraryRange = (library: string) => {
+    const range = sourcePackages.map((pkg) => pkg.dependencies?.[library]).find(Boolean)
+    if (!range) throw new Error(`template: no copied example depends on ${library}`)
+    return range
+  }
   const scripts = Object.fromEntries(
     Object.entries(example.scripts ?? {}).map(([script, command]) => [
       script,
@@ -284,7 +360,14 @@ export async function buildTemplate(
     type: 'module',
     engines: { node: '>=20.19' },
     scripts: { ...scripts, test: 'vitest run', typecheck: 'tsc', ...spec.scripts },
-    dependencies: publishedRanges({ ...example.dependencies, ...spec.dependencies }, versions),
+    dependencies: publishedRanges(
+      {
+        ...example.dependencies,
+        ...spec.dependencies,
+        ...Object.fromEntries(spec.libraries.map((library) => [library, libraryRange(library)])),
+      },
+      versions,
+    ),
     devDependencies: {
       ...Object.fromEntries(spec.tools.map((tool) => [tool, toolRange(tool)])),
       // The workspace packages the example's tests use (the simulator, for the to-do app).
@@ -296,7 +379,13 @@ export async function buildTemplate(
   // npm drops `.gitignore` from packed packages, so it travels as `gitignore`.
   await writeFile(join(outDir, 'gitignore'), GITIGNORE)
   const readme = await readFile(join(repoRoot, main!.from, 'README.md'), 'utf8')
-  const body = readme.replace(/^# [^:\n]+/, `# ${TEMPLATE_NAME}`)
+  const body = spec.readmeEdits.reduce(
+    (out, [find, replace]) => {
+      if (!out.includes(find)) throw new Error(`template: README.md no longer says "${find}"`)
+      return out.replace(find, replace)
+    },
+    readme.replace(/^# [^:\n]+/, `# ${TEMPLATE_NAME}`),
+  )
   await writeFile(join(outDir, 'README.md'), edit(body, 'README.md') + spec.readmeFooter)
 
   const files = await readdir(outDir, { recursive: true, withFileTypes: true })

@@ -7,15 +7,22 @@ import { isAbsolute, relative, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type CreatedApp, createApp } from './create.ts'
 import { CreateError } from './errors.ts'
-import { DEFAULT_TEMPLATE, TEMPLATE_NAMES, type TemplateName } from './template.ts'
+import {
+  DEFAULT_TEMPLATE,
+  TEMPLATE_CHOICES,
+  type TemplateChoice,
+  type TemplateName,
+} from './template.ts'
 
-const USAGE = `usage: create-picostack <dir> [--template ${TEMPLATE_NAMES.join('|')}] [--name <package-name>] [--workspace <picostack checkout>]
+const USAGE = `usage: create-picostack <dir> [--template ${TEMPLATE_CHOICES.join('|')}] [--name <package-name>] [--workspace <picostack checkout>]
 
 Creates a picostack app in <dir>, a new or empty folder.
 
 options:
-  --template <name>     todo (default): a peer-to-peer to-do app (kernel, CLI, web page,
-                        demo, tests); minimal: one kernel file and one test
+  --template <name>     todo (default): a peer-to-peer to-do app (kernel, CLI, web page
+                        in plain TypeScript, demo, tests); vanilla: the same as todo;
+                        react: the to-do app with its web page in React (@picostack/react
+                        hooks); minimal: one kernel file and one test
   --name <name>         the app's package name (default: the folder's name)
   --workspace <path>    install the picostack packages from a built local checkout
                         (packed into <dir>/packs) instead of the npm registry
@@ -47,6 +54,14 @@ The task rules are in src/kernel.ts (the Tasks collection's compute); the CLI
 (src/commands.ts), the web page (web/src/main.ts) and the tests use it. README.md
 explains the rules and which file does what. For a blank kernel of your own, create
 another app with --template minimal.`,
+  react: `  npm test                        # its tests: rules, CLI, peers syncing on a local testnet
+  npm run relay -- --topic our-flat --port 8080
+  npm run web                     # the React page: http://localhost:5173/?relay=ws://localhost:8080/
+  npm run todo -- add buy milk    # a task, offline, from the CLI
+
+The task rules are in src/kernel.ts (the Tasks collection's compute); the CLI
+(src/commands.ts), the React page (web/src/App.tsx, through @picostack/react hooks) and
+the tests use it. README.md explains the rules and which file does what.`,
   minimal: `  npm test                        # the kernel's rules, two peers syncing in memory
 
 Your app is src/kernel.ts (what a valid block is, and the state it makes) and its test
@@ -91,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
   const cwd = userCwd()
   const app = await createApp(resolve(cwd, dir), {
     name: values.name,
-    template: values.template as TemplateName,
+    template: values.template as TemplateChoice,
     workspace: values.workspace && resolve(cwd, values.workspace),
   })
   console.log(nextSteps(app, cwd))

@@ -5,8 +5,10 @@ import { CreateError } from './errors.ts'
 import {
   DEFAULT_TEMPLATE,
   DOCS_PLACEHOLDER,
+  resolveTemplate,
+  TEMPLATE_CHOICES,
   TEMPLATE_NAME,
-  TEMPLATE_NAMES,
+  type TemplateChoice,
   type TemplateName,
   templateDir,
 } from './template.ts'
@@ -23,8 +25,12 @@ export interface CreateOptions {
    * it gets indirectly).
    */
   workspace?: string
-  /** Which bundled template (default `todo`: the to-do app; `minimal`: one kernel and one test). */
-  template?: TemplateName
+  /**
+   * Which bundled template: `todo` (default; alias `vanilla`): the to-do app with a plain
+   * TypeScript web page; `react`: the same app with a React page; `minimal`: one kernel and
+   * one test.
+   */
+  template?: TemplateChoice
   /** The template folder to copy. Default: the bundled one that `template` names. */
   templateDir?: string
 }
@@ -35,7 +41,7 @@ export interface CreatedApp {
   dir: string
   /** Its package name. */
   name: string
-  /** The template it was made from. */
+  /** The template it was made from (an alias such as `vanilla` resolved: `todo`). */
   template: TemplateName
   /** The picostack tarballs it installs, by package name (only with `workspace`). */
   packs: Record<string, string>
@@ -75,23 +81,24 @@ async function checkTarget(dir: string): Promise<void> {
 }
 
 /**
- * Creates a picostack app from a template (the to-do app, or with `template: 'minimal'` one
- * kernel file and one test) in `dir`, which must not exist or be empty. Installs nothing:
+ * Creates a picostack app from a template (the to-do app; with `template: 'react'` the same
+ * app with a React web page; with `template: 'minimal'` one kernel file and one test) in `dir`, which must not exist or be empty. Installs nothing:
  * run `npm install` in it next.
  * @throws CREATE_NOT_EMPTY when `dir` holds anything (nothing is written)
  * @throws CREATE_INVALID_NAME when the name is not a valid npm name
- * @throws CREATE_INVALID_INPUT when `template` is not one of {@link TEMPLATE_NAMES}
+ * @throws CREATE_INVALID_INPUT when `template` is not one of {@link TEMPLATE_CHOICES}
  * @throws CREATE_NO_TEMPLATE when the template is missing (a checkout that was not built)
  * @throws CREATE_WORKSPACE when `workspace` is not a built picostack checkout
  */
 export async function createApp(dir: string, options: CreateOptions = {}): Promise<CreatedApp> {
   const target = resolve(dir)
   const name = checkPackageName(options.name ?? basename(target))
-  const { template = DEFAULT_TEMPLATE } = options
-  if (!TEMPLATE_NAMES.includes(template)) {
+  const choice = options.template ?? DEFAULT_TEMPLATE
+  const template = resolveTemplate(choice)
+  if (!template) {
     throw new CreateError(
       'CREATE_INVALID_INPUT',
-      `no template "${template}"; the templates are ${TEMPLATE_NAMES.join(', ')}`,
+      `no template "${choice}"; the templates are ${TEMPLATE_CHOICES.join(', ')}`,
     )
   }
   const source = options.templateDir ?? templateDir(template)

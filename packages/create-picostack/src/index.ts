@@ -2,9 +2,13 @@ export { type CreatedApp, type CreateOptions, checkPackageName, createApp } from
 export { CreateError, type CreateErrorCode } from './errors.ts'
 export {
   DEFAULT_TEMPLATE,
+  resolveTemplate,
+  TEMPLATE_ALIASES,
+  TEMPLATE_CHOICES,
   TEMPLATE_NAME,
   TEMPLATE_NAMES,
   TEMPLATES_DIR,
+  type TemplateChoice,
   type TemplateName,
   templateDir,
 } from './template.ts'

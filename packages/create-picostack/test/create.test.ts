@@ -5,7 +5,14 @@ import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTemplate, TEMPLATES, templateTsconfig } from '../src/build-template.ts'
-import { checkPackageName, createApp, TEMPLATE_NAME, tarballName } from '../src/index.ts'
+import {
+  checkPackageName,
+  createApp,
+  resolveTemplate,
+  TEMPLATE_CHOICES,
+  TEMPLATE_NAME,
+  tarballName,
+} from '../src/index.ts'
 import { PACKAGE_DIR, TEMPLATE_NAMES, type TemplateName } from '../src/template.ts'
 
 const run = promisify(execFile)
@@ -149,6 +156,51 @@ describe('the minimal template', () => {
   })
 })
 
+describe('the react template', () => {
+  it('is the to-do app with the React page in web/: its hooks, React and their types, JSX', async () => {
+    const { dir, files } = built.react
+    expect(files.filter((file) => file.startsWith('web/')).sort()).toEqual([
+      'web/index.html',
+      'web/src/App.tsx',
+      'web/src/main.tsx',
+      'web/src/relay.ts',
+      'web/vite.config.ts',
+    ])
+    // The kernel, CLI, scripts and tests are the to-do app's.
+    const notWeb = (list: string[]) => list.filter((file) => !file.startsWith('web/'))
+    expect(notWeb(files)).toEqual(notWeb(built.todo.files))
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
+    const todo = JSON.parse(await readFile(join(built.todo.dir, 'package.json'), 'utf8'))
+    const example = JSON.parse(
+      await readFile(join(REPO_ROOT, 'examples', 'todo-react', 'package.json'), 'utf8'),
+    )
+    const react = JSON.parse(
+      await readFile(join(REPO_ROOT, 'packages', 'react', 'package.json'), 'utf8'),
+    )
+    expect(pkg.scripts).toEqual(todo.scripts)
+    expect(pkg.dependencies).toEqual({
+      ...todo.dependencies,
+      '@picostack/react': `^${react.version}`,
+      react: example.dependencies.react,
+      'react-dom': example.dependencies['react-dom'],
+    })
+    expect(pkg.devDependencies).toEqual({
+      ...todo.devDependencies,
+      '@types/react': example.devDependencies['@types/react'],
+      '@types/react-dom': example.devDependencies['@types/react-dom'],
+    })
+    const tsconfig = JSON.parse(await readFile(join(dir, 'tsconfig.json'), 'utf8'))
+    expect(tsconfig.compilerOptions.jsx).toBe('react-jsx')
+    expect(templateTsconfig('todo').compilerOptions.jsx).toBeUndefined()
+    // The page imports the app's own kernel, not the repository's `todo` package.
+    const app = await readFile(join(dir, 'web', 'src', 'App.tsx'), 'utf8')
+    expect(app).toContain("import type { Task, TodoKernel } from '../../src/kernel.ts'")
+    const readme = await readFile(join(dir, 'README.md'), 'utf8')
+    expect(readme).toContain('`web/src/App.tsx` (in a scaffolded app)')
+    expect(readme).not.toContain('web/src/main.ts`')
+  })
+})
+
 describe('the template', () => {
   it('passes the repository lint (Biome), so a built templates/ never fails `pnpm lint`', async () => {
     const biome = join(REPO_ROOT, 'node_modules', '.bin', 'biome')
@@ -220,12 +272,32 @@ describe('createApp', () => {
     expect(await readFile(join(dir, 'notes.txt'), 'utf8')).toBe('mine')
   })
 
-  it('copies the minimal template when asked, and refuses a template that does not exist', async () => {
+  it('copies the template asked for (an alias: its template), and refuses one that does not exist', async () => {
     const dir = join(tmp, 'apps', 'mini')
     const app = await createApp(dir, { template: 'minimal', templateDir: built.minimal.dir })
     expect(app.template).toBe('minimal')
     expect((await readdir(join(dir, 'src'))).sort()).toEqual(['kernel.ts'])
     expect((await readdir(join(dir, 'test'))).sort()).toEqual(['kernel.test.ts'])
+    const react = await createApp(join(tmp, 'apps', 'react'), {
+      template: 'react',
+      templateDir: built.react.dir,
+    })
+    expect(react.template).toBe('react')
+    expect((await readdir(join(react.dir, 'web', 'src'))).sort()).toEqual([
+      'App.tsx',
+      'main.tsx',
+      'relay.ts',
+    ])
+    // vanilla is another name of todo (the web page in plain TypeScript).
+    expect(resolveTemplate('vanilla')).toBe('todo')
+    const vanilla = await createApp(join(tmp, 'apps', 'vanilla'), {
+      template: 'vanilla',
+      templateDir: built.todo.dir,
+    })
+    expect(vanilla.template).toBe('todo')
+    expect(await readdir(join(vanilla.dir, 'web', 'src'))).toContain('main.ts')
+    for (const name of ['huge', 'constructor', 'Todo', ''])
+      expect(resolveTemplate(name)).toBe(undefined)
     const unknown = createApp(join(tmp, 'a0'), { template: 'huge' as TemplateName })
     expect(await failure(unknown)).toMatchObject({ code: 'CREATE_INVALID_INPUT' })
     await expect(readdir(join(tmp, 'a0'))).rejects.toMatchObject({ code: 'ENOENT' })
@@ -271,5 +343,8 @@ describe('the create-picostack command', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/^usage: create-picostack <dir>/)
     expect(help.stdout).toContain('--template <name>')
+    expect(TEMPLATE_CHOICES).toEqual(['todo', 'react', 'minimal', 'vanilla'])
+    expect(help.stdout).toContain('[--template todo|react|minimal|vanilla]')
+    expect(help.stdout).toMatch(/vanilla: the same as\s+todo/)
   })
 })
