@@ -21,7 +21,14 @@ async function start(): Promise<void> {
   const kernel = new TodoKernel(dbName === 'memory' ? undefined : dbName, { snapshot: false })
   await kernel.boot()
   if (seed > 0 && (await kernel.tasks.count()) === 0) {
-    for (let i = 0; i < seed; i++) await kernel.addTask(`seeded task ${i}`)
+    // Each seeded task gets a millisecond of its own, so the list's order (by creation
+    // time, ties by random id) is the seed order.
+    let last = 0
+    for (let i = 0; i < seed; i++) {
+      while (Date.now() <= last) await Promise.resolve()
+      await kernel.addTask(`seeded task ${i}`)
+      last = Date.now() // not before the task's own date
+    }
   }
   dialRelay(kernel, relayUrl)
   createRoot(document.getElementById('root')!).render(

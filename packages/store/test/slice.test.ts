@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeBlock, Store, StoreError } from '../src/index.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
-/** The clock slice of DESIGN.md "The facade", with the store's clock instead of Date.now(). */
+/** The clock slice of the picostack README (the facade example), with the store's clock instead of Date.now(). */
 function clockStore(clock: FakeClock): Store {
   const store = new Store(memoryDb(), { clock })
   store.register({
