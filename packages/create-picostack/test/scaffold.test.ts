@@ -2,8 +2,9 @@
  * End to end, as a user runs it: `create-picostack my-app` in a temp dir, installed from
  * packed tarballs of this workspace (`--workspace`; third-party packages from the npm
  * registry or npm's cache). The to-do app type-checks, passes its own tests, builds and
- * previews its web page, and its testnet script carries two `serve` peers; the minimal
- * template (one kernel, one test) type-checks and passes its test.
+ * previews its web page, and its testnet script carries two `serve` peers; the react
+ * template type-checks and builds its React page; the minimal template (one kernel, one
+ * test) type-checks and passes its test.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -234,6 +235,32 @@ describe('create-picostack, then npm install and the app scripts', () => {
       })
     },
     10 * MINUTE_MS,
+  )
+
+  it(
+    'the react template: @picostack/react installed from its pack, type-checks, builds the React page',
+    async () => {
+      const out = await sh(tmp, 'npm', [
+        ...['exec', '-y', `--package=${PACKAGE_DIR}`, '--'],
+        ...['create-picostack', 'react-app', '--template', 'react', '--workspace', REPO_ROOT],
+      ])
+      expect(out).toContain('(template react, picostack from')
+      const app = join(tmp, 'react-app')
+      const pkg = JSON.parse(await readFile(join(app, 'package.json'), 'utf8'))
+      expect(pkg.dependencies['@picostack/react']).toMatch(/^file:packs\/picostack-react-/)
+
+      // Its kernel, CLI and tests are the to-do app's (run above); here: the page's JSX
+      // and hooks type-check against the packed builds, and Vite bundles it.
+      await install(app)
+      await sh(app, 'npm', ['run', 'typecheck'])
+      await sh(app, 'npm', ['run', 'build:web'])
+      const built = await readdir(join(app, 'web', 'dist', 'assets'))
+      expect(built.some((file) => file.endsWith('.js'))).toBe(true)
+      const page = await readFile(join(app, 'web', 'dist', 'index.html'), 'utf8')
+      expect(page).toContain('<title>picostack to-do (React)</title>')
+      expect(page).toMatch(/<script type="module" crossorigin src="\/assets\/[^"]+\.js">/)
+    },
+    5 * MINUTE_MS,
   )
 
   it(
