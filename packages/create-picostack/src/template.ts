@@ -24,7 +24,10 @@ export type TemplateName = (typeof TEMPLATE_NAMES)[number]
  * Other names for templates: `vanilla` is `todo` (its web page uses no framework), the
  * counterpart of `react`.
  */
-export const TEMPLATE_ALIASES = { vanilla: 'todo' } as const satisfies Record<string, TemplateName>
+export const TEMPLATE_ALIASES = {
+  /** `todo`: its web page uses no framework. */
+  vanilla: 'todo',
+} as const satisfies Record<string, TemplateName>
 
 /** What `--template` accepts: one of {@link TEMPLATE_NAMES} or of {@link TEMPLATE_ALIASES}. */
 export type TemplateChoice = TemplateName | keyof typeof TEMPLATE_ALIASES
