@@ -10,7 +10,7 @@
 import { once } from 'node:events'
 import net from 'node:net'
 import { Feed, signPair } from '@picostack/feed'
-import { SimpleKernel, streamWire } from 'picostack'
+import { SimpleKernel, streamWire } from '@picostack/kernel'
 import { type Measurement, printTable, ratio } from '../measure.ts'
 
 const BLOCKS = Number(process.env.KERNEL_BENCH_BLOCKS ?? 100_000)

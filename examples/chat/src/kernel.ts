@@ -1,5 +1,5 @@
 // src/kernel.ts
-import { SimpleKernel } from 'picostack'
+import { SimpleKernel } from '@picostack/kernel'
 
 /** One chat message, as every peer computes it. */
 export interface Message {

@@ -35,7 +35,7 @@ async function readmes(): Promise<{ readme: string; packageDir: string }[]> {
     existsSync(join(REPO_ROOT, 'packages', dir, 'README.md')),
   )
   return [
-    // The root README speaks of the facade: its blocks import 'picostack'.
+    // The root README speaks of the facade: its blocks import '@picostack/kernel'.
     { readme: 'README.md', packageDir: join(REPO_ROOT, 'packages', 'picostack') },
     ...packages.map((dir) => ({
       readme: join('packages', dir, 'README.md'),
@@ -90,7 +90,7 @@ describe('the READMEs', () => {
         // A package's README may show it beside the facade or a sibling it does not
         // depend on (a kernel in the modem's example): every workspace package resolves.
         paths: {
-          picostack: [join(REPO_ROOT, 'packages', 'picostack', 'src', 'index.ts')],
+          '@picostack/kernel': [join(REPO_ROOT, 'packages', 'picostack', 'src', 'index.ts')],
           '@picostack/*': [join(REPO_ROOT, 'packages', '*', 'src', 'index.ts')],
         },
       },

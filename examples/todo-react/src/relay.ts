@@ -1,5 +1,5 @@
 /** Keeps a kernel wired to a relay over a WebSocket, dialing again after a drop. */
-import { type SimpleKernel, wsWire } from 'picostack'
+import { type SimpleKernel, wsWire } from '@picostack/kernel'
 
 /** Pause before dialing again after the socket closed, ms. */
 export const REDIAL_MS = 1000

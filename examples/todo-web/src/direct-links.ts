@@ -3,7 +3,7 @@
  * `direct` (a WebRTC data channel of its own), `connecting`, or `relayed` (reached only
  * through the relay's store).
  */
-import type { DirectLink, KernelOptions, SimpleKernel } from 'picostack'
+import type { DirectLink, KernelOptions, SimpleKernel } from '@picostack/kernel'
 
 const label: Record<DirectLink['state'], string> = {
   direct: 'direct',

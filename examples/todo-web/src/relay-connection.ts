@@ -1,5 +1,5 @@
 /** Keeps a kernel connected to a relay over a WebSocket, redialing when it drops. */
-import { type SimpleKernel, wsWire } from 'picostack'
+import { type SimpleKernel, wsWire } from '@picostack/kernel'
 
 /** `online`: syncing with the relay; `connecting`: dialing; `offline`: waiting to redial. */
 export type ConnectionStatus = 'connecting' | 'online' | 'offline'

@@ -2,7 +2,7 @@
  * The to-do commands, run the same way from the command line (`todo add ...`), from a
  * serving peer's stdin, or from a parent process over IPC (the demo).
  */
-import type { QueryOptions, QueryPage } from 'picostack'
+import type { QueryOptions, QueryPage } from '@picostack/kernel'
 import { TASK_STATUSES, type Task, type TaskStatus, TodoError, type TodoKernel } from './kernel.ts'
 
 /** Tasks `list` reads per page. */

@@ -15,7 +15,7 @@ import {
   type Repo,
   SimpleKernel,
   toHex,
-} from 'picostack'
+} from '@picostack/kernel'
 
 /** What a task can be doing. */
 export const TASK_STATUSES = ['todo', 'doing', 'done'] as const

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { fromHex, type QueryOptions, toHex } from 'picostack'
+import { fromHex, type QueryOptions, toHex } from '@picostack/kernel'
 import { afterAll, expect, it } from 'vitest'
 import { type Task, TodoKernel } from '../src/kernel.ts'
 

@@ -1,4 +1,4 @@
-import { Feed, SimpleKernel, signPair } from 'picostack'
+import { Feed, SimpleKernel, signPair } from '@picostack/kernel'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_TASK_TTL_MS, REJECT, type Task, TodoKernel, taskExpiresAt } from '../src/kernel.ts'
 import { until } from './helpers.ts'

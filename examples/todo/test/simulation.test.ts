@@ -6,8 +6,9 @@
  * and healed 60 s later. At the end every live peer holds the same tasks, and the short
  * ones are gone from every state and every disk. Three virtual minutes take seconds.
  */
+
+import { fromHex } from '@picostack/kernel'
 import { Simulator } from '@picostack/simulator'
-import { fromHex } from 'picostack'
 import { expect, it } from 'vitest'
 import { TodoKernel } from '../src/kernel.ts'
 

@@ -67,7 +67,7 @@ const LEARN_MORE = `
 Made with create-picostack. picostack's guides (getting started, concepts, the block
 format, the sync protocol) are in ${DOCS_PLACEHOLDER}:
 start with its \`README.md\`. Each picostack package's guide is its README
-(\`node_modules/picostack/README.md\` once installed).
+(\`node_modules/@picostack/kernel/README.md\` once installed).
 `
 
 /** The scripts of the to-do app's web page (in `web/`) and its relay. */

@@ -38,7 +38,7 @@ async function readPackages(workspace: string): Promise<Map<string, WorkspacePac
       workspaceDeps: Object.keys(deps).filter((dep) => deps[dep]!.startsWith('workspace:')),
     })
   }
-  if (!packages.has('picostack')) {
+  if (!packages.has('@picostack/kernel')) {
     throw new CreateError('CREATE_WORKSPACE', `${workspace} is not a picostack checkout`)
   }
   return packages

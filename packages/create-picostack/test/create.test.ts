@@ -106,7 +106,7 @@ describe('buildTemplate', () => {
       await readFile(join(REPO_ROOT, 'packages', 'picostack', 'package.json'), 'utf8'),
     )
     expect(pkg.name).toBe(TEMPLATE_NAME)
-    expect(pkg.dependencies.picostack).toBe(`^${picostack.version}`)
+    expect(pkg.dependencies['@picostack/kernel']).toBe(`^${picostack.version}`)
     expect(Object.values(pkg.dependencies).some((r) => String(r).startsWith('workspace:'))).toBe(
       false,
     )
@@ -143,7 +143,7 @@ describe('the minimal template', () => {
       'test/kernel.test.ts',
     ])
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))
-    expect(Object.keys(pkg.dependencies)).toEqual(['picostack'])
+    expect(Object.keys(pkg.dependencies)).toEqual(['@picostack/kernel'])
     expect(pkg.scripts).toEqual({ test: 'vitest run', typecheck: 'tsc' })
     expect(Object.keys(pkg.devDependencies).sort()).toEqual([
       '@types/node',

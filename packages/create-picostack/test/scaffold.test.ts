@@ -160,7 +160,9 @@ describe('create-picostack, then npm install and the app scripts', () => {
       const app = join(tmp, 'my-app')
       const pkg = JSON.parse(await readFile(join(app, 'package.json'), 'utf8'))
       expect(pkg.name).toBe('my-app')
-      expect(pkg.dependencies.picostack).toMatch(/^file:packs\/picostack-\d+\.\d+\.\d+.*\.tgz$/)
+      expect(pkg.dependencies['@picostack/kernel']).toMatch(
+        /^file:packs\/picostack-kernel-\d+\.\d+\.\d+.*\.tgz$/,
+      )
       expect(pkg.devDependencies['@picostack/simulator']).toMatch(/^file:packs\//)
       // Packed: every workspace package the app names, with those they need; the ones it
       // gets indirectly are pinned to their packs by overrides.
@@ -177,7 +179,7 @@ describe('create-picostack, then npm install and the app scripts', () => {
 
       await install(app)
       // The app runs on the packed builds, not on this repository's sources.
-      const installed = await readdir(join(app, 'node_modules', 'picostack', 'dist'))
+      const installed = await readdir(join(app, 'node_modules', '@picostack', 'kernel', 'dist'))
       expect(installed).toContain('index.js')
       await sh(app, 'npm', ['run', 'typecheck'])
       const tests = stripVTControlCharacters(await sh(app, 'npm', ['test']))
@@ -271,7 +273,7 @@ describe('create-picostack, then npm install and the app scripts', () => {
       const cli = join(PACKAGE_DIR, 'dist', 'cli.js')
       const args = [cli, 'mini', '--template', 'minimal', '--workspace', REPO_ROOT]
       const out = await sh(PACKAGE_DIR, process.execPath, args, { INIT_CWD: tmp })
-      const packs = (await workspaceClosure(['picostack'])).size
+      const packs = (await workspaceClosure(['@picostack/kernel'])).size
       expect(out).toContain(`(template minimal, picostack from ${packs} local packs)`)
       expect(out).toContain('\n  cd mini\n  npm install\n  npm test')
       const app = join(tmp, 'mini')

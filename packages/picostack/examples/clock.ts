@@ -1,7 +1,8 @@
 // The picostack README example: two kernels share a clock.
 // Run: npx tsx --conditions=@picostack/source packages/picostack/examples/clock.ts
+
+import { SimpleKernel } from '@picostack/kernel'
 import { MemoryLevel } from 'memory-level'
-import { SimpleKernel } from 'picostack'
 
 const { decodeBlock } = SimpleKernel
 

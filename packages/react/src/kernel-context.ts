@@ -1,4 +1,4 @@
-import type { SimpleKernel } from 'picostack'
+import type { SimpleKernel } from '@picostack/kernel'
 import { createContext, createElement, type ReactNode, useContext } from 'react'
 import { ReactBindingError } from './errors.ts'
 

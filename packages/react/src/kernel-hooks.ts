@@ -1,5 +1,5 @@
+import type { Peer, SimpleKernel } from '@picostack/kernel'
 import { type Readable, sliceView } from '@picostack/views'
-import type { Peer, SimpleKernel } from 'picostack'
 import { useMemo } from 'react'
 import { useKernelOr } from './kernel-context.ts'
 import { useView } from './use-view.ts'

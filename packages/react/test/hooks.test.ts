@@ -1,5 +1,5 @@
+import { type BlockContext, type ComputeContext, Memory, SimpleKernel } from '@picostack/kernel'
 import { type CollectionReader, map, type Readable, Writable } from '@picostack/views'
-import { type BlockContext, type ComputeContext, Memory, SimpleKernel } from 'picostack'
 import { createElement as h, startTransition } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, create, type ReactTestRenderer } from 'react-test-renderer'

@@ -5,7 +5,7 @@ import {
   type Repo,
   SimpleKernel,
   type SyncLimits,
-} from 'picostack'
+} from '@picostack/kernel'
 import { RelayError } from './errors.ts'
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.ts'
 

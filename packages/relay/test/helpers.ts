@@ -3,8 +3,9 @@
  * bare `ws` sockets, all on 127.0.0.1 (127.0.0.2 and up when a test needs more source
  * addresses: the whole 127/8 block is loopback).
  */
+
+import { SimpleKernel } from '@picostack/kernel'
 import { wsWire } from '@picostack/net'
-import { SimpleKernel } from 'picostack'
 import { type ClientOptions, WebSocket } from 'ws'
 import { until } from '../../modem/test/testnet.ts'
 

@@ -8,8 +8,8 @@
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
+import { type ChainHead, DEFAULT_SYNC_LIMITS, encodeMessage } from '@picostack/kernel'
 import { picoWire, wsWire } from '@picostack/net'
-import { type ChainHead, DEFAULT_SYNC_LIMITS, encodeMessage } from 'picostack'
 import { afterAll, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { until } from '../../modem/test/testnet.ts'

@@ -1,4 +1,4 @@
-import { PicoError } from 'picostack'
+import { PicoError } from '@picostack/kernel'
 
 /**
  * Codes thrown by `@picostack/simulator`. Match on `code`, never on `message`.

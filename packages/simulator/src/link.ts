@@ -1,5 +1,5 @@
+import type { SimpleKernel } from '@picostack/kernel'
 import { type FrameReceiver, frameWire } from '@picostack/net'
-import type { SimpleKernel } from 'picostack'
 import type { LinkProfile } from './link-profile.ts'
 import type { Prng } from './prng.ts'
 import { type PlugHooks, trackedPlug } from './tracked-plug.ts'

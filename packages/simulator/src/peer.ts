@@ -9,7 +9,7 @@ import {
   openDatabase,
   type SimpleKernel,
   toHex,
-} from 'picostack'
+} from '@picostack/kernel'
 import { SimError } from './errors.ts'
 import type { Link, LinkPeer, TrafficStats } from './link.ts'
 import type { LinkProfile } from './link-profile.ts'

@@ -1,4 +1,4 @@
-import type { KernelOptions, SimpleKernel } from 'picostack'
+import type { KernelOptions, SimpleKernel } from '@picostack/kernel'
 import { digest, type Sample, stableJson } from './convergence.ts'
 import { SimError } from './errors.ts'
 import { EventQueue } from './event-queue.ts'

@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js'
-import { toHex } from 'picostack'
+import { toHex } from '@picostack/kernel'
 
 /** One line of the trace, as parsed back from {@link Trace.ndjson}. */
 export interface TraceLine {

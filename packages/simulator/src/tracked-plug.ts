@@ -1,4 +1,4 @@
-import type { Plug } from 'picostack'
+import type { Plug } from '@picostack/kernel'
 
 /** What a {@link trackedPlug} reports. */
 export interface PlugHooks {

@@ -1,4 +1,4 @@
-import type { Clock } from 'picostack'
+import type { Clock } from '@picostack/kernel'
 import type { EventQueue, SimEvent } from './event-queue.ts'
 
 /** Default start of virtual time: 2025-01-01T00:00:00Z, ms since the epoch. */
