@@ -6,40 +6,19 @@
  * limits. Relay and attackers share this process, so the pages are made once, before the
  * baseline, and every socket's send buffer is drained before measuring.
  */
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
-import { type ChainHead, DEFAULT_SYNC_LIMITS, encodeMessage } from '@picostack/kernel'
+import { DEFAULT_SYNC_LIMITS, encodeMessage } from '@picostack/kernel'
 import { picoWire, wsWire } from '@picostack/net'
 import { afterAll, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { until } from '../../modem/test/testnet.ts'
-// The picostack tests' hand-speaking peer, shared rather than copied.
+// The picostack tests' heap measure and hand-speaking peer, shared rather than copied.
+import { HEAP_BOUND_BYTES, randomHead, usedBytes } from '../../picostack/test/heap.ts'
 import { HostilePeer } from '../../picostack/test/hostile-peer.ts'
 import { RelayKernel, type RelayRejection, WebSocketRelay } from '../src/index.ts'
 import { loopback, sleep } from './helpers.ts'
 
-/** Heap growth allowed over baseline (docs/security.md: a kernel with default limits). */
-const BOUND_BYTES = 64 * 1024 * 1024
 const ADDRESSES = 3
 const SOCKETS_PER_ADDRESS = 11
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
-
-/** Heap and array buffers in use after a full collection, in bytes. */
-function usedBytes(): number {
-  gc()
-  gc()
-  const { heapUsed, arrayBuffers } = process.memoryUsage()
-  return heapUsed + arrayBuffers
-}
-
-const randomHead = (): ChainHead => ({
-  chainId: crypto.getRandomValues(new Uint8Array(64)),
-  author: crypto.getRandomValues(new Uint8Array(32)),
-  headId: crypto.getRandomValues(new Uint8Array(64)),
-  height: 1,
-})
 
 const kernel = new RelayKernel()
 let server: WebSocketRelay | undefined
@@ -101,5 +80,5 @@ it('33 WebSockets from 3 addresses announcing 65,536 chains each grow the relay 
   expect(rejections).toEqual([])
   expect(kernel.peers).toHaveLength(ADDRESSES * SOCKETS_PER_ADDRESS)
   expect(peers.flatMap((peer) => peer.errors)).toEqual([])
-  expect(growth).toBeLessThan(BOUND_BYTES)
+  expect(growth).toBeLessThan(HEAP_BOUND_BYTES)
 }, 180_000)
