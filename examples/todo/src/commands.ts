@@ -27,6 +27,7 @@ export const COMMANDS_HELP = `commands:
   start <id>                              mark a task doing
   reopen <id>                             mark a task todo
   assign <id> <public key|none>           let another peer change it too
+  delete <id>                             delete a task you created (on every peer)
   whoami                                  this peer's public key
   peers                                   how many peers are connected now`
 
@@ -111,6 +112,10 @@ export async function runCommand(
       const id = await kernel.assign(needId(), to === 'none' ? null : to)
       return { id, text: `${id.slice(0, 8)} assigned to ${to}` }
     }
+    case 'delete': {
+      const id = await kernel.deleteTask(needId())
+      return { id, text: `${id.slice(0, 8)} deleted` }
+    }
     case 'whoami':
       return { text: kernel.pk }
     case 'peers': {
@@ -120,7 +125,7 @@ export async function runCommand(
     default:
       throw new TodoError(
         'TODO_INVALID_INPUT',
-        `unknown command ${command ?? '(none)'}; one of add, list, done, start, reopen, assign, whoami, peers (statuses: ${TASK_STATUSES.join(', ')})`,
+        `unknown command ${command ?? '(none)'}; one of add, list, done, start, reopen, assign, delete, whoami, peers (statuses: ${TASK_STATUSES.join(', ')})`,
       )
   }
 }

@@ -53,6 +53,7 @@ export type TaskOp =
   | { op: 'create'; title: string; ttlMs: number }
   | { op: 'status'; status: TaskStatus }
   | { op: 'assign'; assignee: string | null }
+  | { op: 'delete' }
 
 /** When `task` is forgotten on every peer, ms since the epoch. */
 export function taskExpiresAt(task: Task): number {
@@ -80,13 +81,14 @@ export class TodoError extends PicoError<TodoErrorCode> {}
  */
 export const REJECT = {
   notAllowed: 'only the owner or the assignee may change a task',
+  notOwner: 'only the owner may delete a task',
   notGenesis: 'a task is created by the first block of its own chain',
   unknownTask: 'the task does not exist',
   badTitle: `a title is 1 to ${MAX_TITLE_LENGTH} characters`,
   badTtl: `ttlMs is a whole number of ms from 1 to ${MAX_TASK_TTL_MS}`,
   badStatus: `status is one of ${TASK_STATUSES.join(', ')}`,
   badAssignee: 'assignee is a public key (64 hex characters) or null',
-  badOp: 'op is create, status or assign',
+  badOp: 'op is create, status, assign or delete',
   fromFuture: 'the block is dated in the future',
   older: 'the block is older than the task',
 } as const
@@ -110,7 +112,8 @@ const isAssignee = (assignee: unknown): assignee is string | null =>
 
 /**
  * The `tasks` collection: one object per task chain. Its first block creates the task;
- * each later block (by the owner or the assignee) changes its status or assignee. All
+ * each later block (by the owner or the assignee) changes its status or assignee, or
+ * (by the owner only) deletes it. All
  * of a task's blocks are on its own chain, so every peer applies them in the same order
  * and the whole chain leaves the disk when the task expires.
  */
@@ -122,7 +125,10 @@ export class Tasks extends Memory<Task> {
     return CHAIN
   }
 
-  compute(task: Task | undefined, ctx: TaskContext): Task | ReturnType<TaskContext['reject']> {
+  compute(
+    task: Task | undefined,
+    ctx: TaskContext,
+  ): Task | ReturnType<TaskContext['reject'] | TaskContext['delete']> {
     const { AUTHOR, date } = ctx
     const op = ctx.payload as TaskOp
     if (date > Date.now() + MAX_CLOCK_SKEW_MS) return ctx.reject(REJECT.fromFuture)
@@ -143,8 +149,16 @@ export class Tasks extends Memory<Task> {
         ttlMs: op.ttlMs,
       }
     }
-    if (op?.op !== 'status' && op?.op !== 'assign') return ctx.reject(REJECT.badOp)
+    if (op?.op !== 'status' && op?.op !== 'assign' && op?.op !== 'delete') {
+      return ctx.reject(REJECT.badOp)
+    }
     if (!task) return ctx.reject(REJECT.unknownTask)
+    if (op.op === 'delete') {
+      // Every peer forgets the task; its blocks leave the disk, and a tombstone keeps it
+      // gone until the time it would have expired.
+      if (AUTHOR !== task.owner) return ctx.reject(REJECT.notOwner)
+      return ctx.delete()
+    }
     if (AUTHOR !== task.owner && AUTHOR !== task.assignee) return ctx.reject(REJECT.notAllowed)
     if (date < task.updated) return ctx.reject(REJECT.older)
     if (op.op === 'status') {
@@ -174,7 +188,7 @@ export interface TodoOptions extends KernelOptions {
 }
 
 /**
- * A to-do list kernel: `addTask`, `setStatus`, `complete`, `assign`, `list`; sync it
+ * A to-do list kernel: `addTask`, `setStatus`, `complete`, `assign`, `deleteTask`, `list`; sync it
  * with `spawnWire()` over any wire (hyperswarm through `@picostack/modem`, WebSocket...).
  *
  * ```ts
@@ -252,6 +266,17 @@ export class TodoKernel extends SimpleKernel {
   assign(id: string, assignee: string | null): Promise<string> {
     if (!isAssignee(assignee)) throw new TodoError('TODO_INVALID_INPUT', REJECT.badAssignee)
     return this.#change(id, { op: 'assign', assignee })
+  }
+
+  /**
+   * Deletes a task (its owner only): every peer forgets it, and its blocks leave the disk.
+   * @param id - the task id or a unique prefix of it
+   * @returns the full task id
+   * @throws TODO_UNKNOWN_TASK, TODO_AMBIGUOUS_ID
+   * @throws STORE_REJECTED (`reason` = {@link REJECT}.notOwner) when we did not create it
+   */
+  deleteTask(id: string): Promise<string> {
+    return this.#change(id, { op: 'delete' })
   }
 
   /**

@@ -230,11 +230,12 @@ export class SimpleKernel {
     const feed = parent ? Feed.from([parent], { verify: false }) : new Feed()
     feed.append(body, this.#secret!)
     const patch = feed.slice(-1)
+    // Asked before the dispatch: a block that deletes an object can take its parent off
+    // the disk in the same operation.
+    const chainId = parent ? await this.repo.chainOf(parent.sig) : undefined
     // Signed here with our own key a moment ago: no need to verify it.
     await this.store.dispatch(patch, { loud: true, verified: true })
-    this.#sync.announce(
-      parent ? ((await this.repo.chainOf(parent.sig)) ?? patch.last!.sig) : patch.last!.sig,
-    )
+    this.#sync.announce(chainId ?? patch.last!.sig)
     return patch
   }
 

@@ -33,6 +33,17 @@ export class Postponement {
 }
 
 /**
+ * Returned by `ctx.delete()` from a collection's `compute`: the object is deleted. Every
+ * peer that applies the block forgets the object and keeps a tombstone (the collection and
+ * the id, on disk) until the object's natural expiry, so late or re-sent blocks of the
+ * object do not bring it back. The delete block backs the tombstone; the object's blocks
+ * back nothing any more and leave the disk under the chain rules of expiry. A delete of an
+ * object this store does not hold backs nothing and deletes nothing (the rule that allowed
+ * it could not be checked against the object): see the store README, "Deletion".
+ */
+export class Deletion {}
+
+/**
  * A signal raised with `ctx.signal(type, payload)` while a block was computed. It reaches
  * every `trap` after the block is merged; the signalling block then also backs whatever
  * the trap changed.
@@ -101,4 +112,9 @@ export interface ComputeContext<V = unknown> extends BlockContext<V> {
   id: string
   /** Indexes this block under a secondary `key` for `lookup`, for as long as the object lives. */
   index(key: string | Uint8Array): void
+  /**
+   * Deletes the object this block is for; return its result from `compute`. Only honoured
+   * for an object the store holds: `compute` decides who may delete (say, its author).
+   */
+  delete(): Deletion
 }

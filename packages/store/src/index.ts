@@ -11,6 +11,7 @@ export { type Clock, systemClock } from './clock.ts'
 export {
   type BlockContext,
   type ComputeContext,
+  Deletion,
   type Payload,
   Postponement,
   Rejection,

@@ -12,6 +12,7 @@
  * | `s` | slice name | `[name, slice state]` |
  * | `e` | slice name, seq (u64) | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
  * | `o` | collection, then the object id's UTF-8 bytes | `[collection, id, value, expiresAt, orderKeys, indexKeys]` |
+ * | `d` | collection, object id | `[collection, id, blockId, expiresAt]` (a tombstone: the object was deleted by block `blockId`, which backs it; blocks of the id back nothing until `expiresAt`) |
  * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
  * | `n` | collection | live objects (a number) |
  * | `b` | collection, object id, block id (64 B) | `[collection, object id, blockId]` (block backs object) |
@@ -30,6 +31,7 @@ export const TAG = {
   slice: 0x73,
   entry: 0x65,
   object: 0x6f,
+  tombstone: 0x64,
   backing: 0x62,
   index: 0x69,
   timer: 0x74,
@@ -97,6 +99,11 @@ export function tagRange(tag: number): { gte: Uint8Array; lt: Uint8Array } {
 /** Key of object `id` of collection `name`: the id's bytes come last, so keys sort by id. */
 export function objectKey(name: string, id: string): Uint8Array {
   return concatBytes(key(TAG.object, name), utf8(id))
+}
+
+/** Key of the tombstone of object `id` of collection `name`. */
+export function tombstoneKey(name: string, id: string): Uint8Array {
+  return key(TAG.tombstone, name, id)
 }
 
 /** Key of object `id` under `orderKey` in order `order` of collection `name`. */

@@ -1,6 +1,7 @@
 import type {
   BlockContext,
   ComputeContext,
+  Deletion,
   Payload,
   Postponement,
   Rejection,
@@ -12,8 +13,11 @@ import type { Store } from './store.ts'
 /** What an object id may be; bytes become lowercase hex, numbers their decimal string. */
 export type ObjectId = string | number | Uint8Array
 
-/** What `compute` may return: the new value, a rejection/postponement, or `undefined` to ignore. */
-export type ComputeResult<V> = V | Rejection | Postponement | undefined
+/**
+ * What `compute` may return: the new value, a rejection/postponement, a deletion
+ * (`ctx.delete()`), or `undefined` to ignore.
+ */
+export type ComputeResult<V> = V | Rejection | Postponement | Deletion | undefined
 
 /** Called by traps: changes object `id` to `fn(current value or initialValue)`. */
 export type Mutate<V> = (id: ObjectId, fn: (value: V) => V) => void
@@ -25,7 +29,7 @@ export type Observer<S> = (state: S) => void
 export interface ObjectChange<V> {
   /** The object's id. */
   id: string
-  /** Its value now; `undefined` when the object went away (expired, or its blocks did). */
+  /** Its value now; `undefined` when the object went away (expired, deleted, or its blocks went). */
   value: V | undefined
 }
 
@@ -91,7 +95,8 @@ export abstract class Memory<V = Payload> {
 
   /**
    * Input consensus and reducer in one: returns the object's next value, `ctx.reject(reason)`,
-   * `ctx.postpone(ms)`, or `undefined` to leave the block to other consumers.
+   * `ctx.postpone(ms)`, `ctx.delete()` (the object goes, a tombstone keeps it gone until
+   * its expiry), or `undefined` to leave the block to other consumers.
    * `value` is the current value (or a clone of `initialValue` for a new object).
    */
   abstract compute(value: V, ctx: ComputeContext<V>): ComputeResult<V> | Promise<ComputeResult<V>>

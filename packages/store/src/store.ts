@@ -14,6 +14,7 @@ import { type Clock, MAX_TIMER_MS, systemClock } from './clock.ts'
 import {
   type BlockContext,
   type ComputeContext,
+  Deletion,
   type Payload,
   Postponement,
   Rejection,
@@ -34,6 +35,7 @@ import {
   seqPart,
   TAG,
   tagRange,
+  tombstoneKey,
 } from './layout.ts'
 import {
   bindMemory,
@@ -53,6 +55,7 @@ import {
   type SliceEntry,
   SliceState,
   Table,
+  type Tombstone,
 } from './tables.ts'
 import { type Consumer, Tx } from './tx.ts'
 
@@ -174,9 +177,11 @@ type Verdict =
   | { kind: 'ignore' }
   | { kind: 'expired' }
   | { kind: 'stop'; code: StoreErrorCode; reason: string; postpone?: Postponement }
-  | { kind: 'apply'; commit: () => void }
+  | { kind: 'apply'; commit: () => void | Promise<void> }
 
 const IGNORE: Verdict = { kind: 'ignore' }
+/** What `ctx.delete()` returns (it carries nothing). */
+const DELETION = new Deletion()
 const EXPIRED: Verdict = { kind: 'expired' }
 
 interface Stop {
@@ -1029,6 +1034,13 @@ export class Store {
     for (const held of [...dropped.values()]) {
       for (const [name, id] of [...held.objects]) {
         const table = this.#tables.get(name)
+        const tombstone = table && (await this.#tombstoneOf(table, id))
+        if (table && tombstone?.blockKey === held.key) {
+          // Blocks of the deleted object held elsewhere may bring it back: a replay decides.
+          await this.#forgetTombstone(table, id, tx)
+          replay = true
+          continue
+        }
         const entry = table && (await this.#objectOf(table, id))
         if (!table || !entry) continue
         // Also backed by blocks that stay: its value is recomputed by a replay.
@@ -1099,6 +1111,10 @@ export class Store {
           const table = this.#tables.get(name)
           const entry = table && (await this.#objectOf(table, id))
           blockKeys.push(...(entry?.blocks ?? []))
+        } else if (kind === 'd') {
+          const table = this.#tables.get(name)
+          const tombstone = table && (await this.#tombstoneOf(table, id))
+          if (tombstone) blockKeys.push(tombstone.blockKey)
         } else {
           const entry = this.#slices.get(name)?.entries.get(Number(id))
           if (entry) blockKeys.push(entry.blockKey)
@@ -1182,7 +1198,7 @@ export class Store {
         reason: `no slice or collection accepted a block of type "${body.type}"`,
       }
     }
-    for (const commit of commits) commit()
+    for (const commit of commits) await commit()
     for (const signal of signals) await this.#deliver(signal, run)
     return { kind: 'apply', commit: () => undefined }
   }
@@ -1279,6 +1295,17 @@ export class Store {
       let rawId = memory.idOf(this.#context(undefined, run.base, memory.name, undefined, own))
       if (isThenable(rawId)) rawId = await rawId
       const id = normalizeId(rawId)
+      const tombstone = await this.#tombstoneOf(table, id)
+      if (tombstone) {
+        // A deleted object's late or re-sent block backs nothing (a link, or refused
+        // STORE_EXPIRED at the end of its patch). In a replay the delete block comes
+        // again: it backs its tombstone again.
+        if (tombstone.blockKey !== run.held.key) return EXPIRED
+        return {
+          kind: 'apply',
+          commit: () => this.#setTombstone(table, id, tombstone.expiresAt, run.held, run.tx),
+        }
+      }
       const current = await this.#objectOf(table, id)
       const value = current ? current.value : cloneValue(memory.initialValue)
       const indexKeys: string[] = []
@@ -1287,6 +1314,7 @@ export class Store {
         index: (indexKey: string | Uint8Array) => {
           indexKeys.push(normalizeId(indexKey))
         },
+        delete: () => DELETION,
       }) as ComputeContext & { outcome?: Rejection | Postponement }
       hook = 'compute'
       let next = memory.compute(value, ctx)
@@ -1295,6 +1323,23 @@ export class Store {
       if (outcome) return outcomeVerdict(outcome)
       if (next === undefined) return IGNORE
       hook = 'expiresAt'
+      if (next instanceof Deletion) {
+        // Nothing held to delete: the rule could not be checked against the object.
+        if (!current) return EXPIRED
+        // Until the object's natural expiry, or the delete block's own if later: no held
+        // block of the object can then bring it back.
+        const deleteExpiry = checkExpiry(memory.expiresAt(value, ctx), memory.name)
+        const until = Math.max(current.expiresAt, deleteExpiry)
+        if (until <= run.now) return EXPIRED
+        return {
+          kind: 'apply',
+          commit: async () => {
+            run.signals.push(...own)
+            await this.#forgetObject(table, id, run.tx)
+            this.#setTombstone(table, id, until, run.held, run.tx)
+          },
+        }
+      }
       const expiresAt = checkExpiry(memory.expiresAt(next, ctx), memory.name)
       hook = 'orders'
       const orderKeys = table.orderKeysOf(next, id)
@@ -1346,12 +1391,14 @@ export class Store {
       }
       for (const [id, fn] of asked) {
         try {
+          if (await this.#tombstoneOf(table, id)) continue // a trap does not undelete
           const entry = await this.#objectOf(table, id)
           const next = fn(entry ? entry.value : cloneValue(memory.initialValue))
           if (next === undefined) continue
           const ctx = Object.assign(this.#context(next, base, memory.name, id, []), {
             id,
             index: () => undefined,
+            delete: () => DELETION,
           })
           const expiresAt = checkExpiry(memory.expiresAt(next, ctx), memory.name)
           const orderKeys = table.orderKeysOf(next, id)
@@ -1572,6 +1619,54 @@ export class Store {
     })
   }
 
+  /** The tombstone of object `id` of `table`, through its cache. */
+  async #tombstoneOf(table: Table, id: string): Promise<Tombstone | undefined> {
+    const cached = table.tombstones.get(id)
+    if (cached !== undefined || this.#replaying) return cached ?? undefined
+    const value = await this.#registry.get(tombstoneKey(table.memory.name, id))
+    const tombstone = value ? tombstoneFrom(value) : undefined
+    table.tombstones.set(id, tombstone ?? null)
+    return tombstone
+  }
+
+  /** Records that block `held` deleted object `id` until `expiresAt`; the block backs it. */
+  #setTombstone(table: Table, id: string, expiresAt: number, held: HeldBlock, tx: Tx): void {
+    const name = table.memory.name
+    const previous = table.tombstones.get(id)
+    table.tombstones.set(id, { blockId: held.id, blockKey: held.key, expiresAt })
+    tx.ops.push(
+      this.#registry.putOp(tombstoneKey(name, id), encode([name, id, held.id, expiresAt])),
+    )
+    this.#addTimer({ kind: 'd', name, id, at: expiresAt }, tx)
+    held.refs++
+    held.objects.push([name, id])
+    this.#heldChanged(held, tx)
+    tx.changed.add(table)
+    tx.journal.push(() => {
+      if (previous === undefined) table.tombstones.delete(id)
+      else table.tombstones.set(id, previous)
+      held.refs--
+      held.objects.pop()
+    })
+  }
+
+  /** The tombstone of object `id` goes (expired, or its block left); its block loses one backing. */
+  async #forgetTombstone(table: Table, id: string, tx: Tx): Promise<void> {
+    const tombstone = await this.#tombstoneOf(table, id)
+    if (!tombstone) return
+    const name = table.memory.name
+    table.tombstones.set(id, null)
+    tx.ops.push(this.#registry.delOp(tombstoneKey(name, id)))
+    this.#delTimer({ kind: 'd', name, id, at: tombstone.expiresAt }, tx)
+    const held = await this.#heldOf(tombstone.blockKey)
+    if (!held) return
+    const at = held.objects.findIndex(([n, i]) => n === name && i === id)
+    if (at >= 0) held.objects.splice(at, 1)
+    held.refs--
+    this.#heldChanged(held, tx)
+    if (held.refs === 0) this.#release(held, tx)
+  }
+
   /** Removes a slice entry (recomputed later); its block loses one backing. */
   async #forgetEntry(slice: SliceState, entry: SliceEntry, tx: Tx): Promise<void> {
     const name = slice.spec.name
@@ -1641,6 +1736,11 @@ export class Store {
         const entry = table && (await this.#objectOf(table, timer.id))
         if (!table || entry?.expiresAt !== timer.at) continue
         await this.#forgetObject(table, timer.id, tx)
+      } else if (timer.kind === 'd') {
+        const table = this.#tables.get(timer.name)
+        const tombstone = table && (await this.#tombstoneOf(table, timer.id))
+        if (!table || tombstone?.expiresAt !== timer.at) continue
+        await this.#forgetTombstone(table, timer.id, tx)
       } else {
         const slice = this.#slices.get(timer.name)
         const entry = slice?.entries.get(Number(timer.id))
@@ -1792,8 +1892,15 @@ export class Store {
     for (const table of this.#tables.values()) {
       for (const id of Object.keys(table.values)) delete table.values[id]
       table.cache.clear()
+      table.tombstones.clear()
       table.count = 0
       table.index.clear()
+    }
+    // Tombstones stay (the deleted objects' blocks may be gone); each delete block backs
+    // its own again when it is replayed.
+    for await (const [, value] of this.#registry.entries(tagRange(TAG.tombstone))) {
+      const [name, id] = decode(value) as [string, string]
+      this.#tables.get(name)?.tombstones.set(id, tombstoneFrom(value))
     }
     this.#held.clear()
     this.#heads.clear()
@@ -1854,10 +1961,13 @@ export class Store {
   }
 }
 
-/** A persisted expiry timer: of an object (`o`, id = object id) or a slice entry (`e`, id = seq). */
+/**
+ * A persisted expiry timer: of an object (`o`, id = object id), a slice entry (`e`, id =
+ * seq) or a tombstone (`d`, id = object id).
+ */
 interface StoreTimer {
   at: number
-  kind: 'o' | 'e'
+  kind: 'o' | 'e' | 'd'
   name: string
   id: string
 }
@@ -1885,6 +1995,11 @@ function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): HeldBloc
 }
 
 /** True when `err`, or an error in its `cause` chain, is a `QuotaExceededError` (a full disk). */
+function tombstoneFrom(value: Uint8Array): Tombstone {
+  const [, , blockId, expiresAt] = decode(value) as [string, string, Uint8Array, number]
+  return { blockId, blockKey: toHex(blockId), expiresAt }
+}
+
 function isQuotaExceeded(err: unknown): boolean {
   for (let at = err, depth = 0; at && depth < 8; depth++) {
     if ((at as { name?: unknown }).name === 'QuotaExceededError') return true

@@ -51,6 +51,16 @@ export interface ObjectEntry {
   orderKeys: OrderKeys
 }
 
+/** A deleted object's tombstone (its `d` record). */
+export interface Tombstone {
+  /** The delete block's id (64 B): it backs the tombstone. */
+  blockId: Uint8Array
+  /** The delete block's id, hex. */
+  blockKey: string
+  /** When the tombstone goes, ms since the epoch. */
+  expiresAt: number
+}
+
 /** A live slice entry: a block's contribution to a slice. */
 export interface SliceEntry {
   seq: number
@@ -88,6 +98,8 @@ export class Table {
   readonly values: Record<string, Payload> = Object.create(null)
   /** Objects read or changed lately (least recently used first); trimmed between operations. */
   readonly cache = new Map<string, ObjectEntry | null>()
+  /** Tombstones read or written lately (`null` = known absent); trimmed like `cache`. */
+  readonly tombstones = new Map<string, Tombstone | null>()
   readonly index = new Map<string, { blockId: Uint8Array; id: string }>()
   readonly observers = new Set<Observer<Payload>>()
   readonly changeObservers = new Set<(change: ObjectChange<Payload>) => void>()
@@ -118,11 +130,13 @@ export class Table {
     return keys
   }
 
-  /** Drops the least recently used objects beyond `limit` (never during an operation). */
+  /** Drops the least recently used objects and tombstones beyond `limit` each (never during an operation). */
   trim(limit: number): void {
-    for (const id of this.cache.keys()) {
-      if (this.cache.size <= limit) return
-      this.cache.delete(id)
+    for (const cache of [this.cache, this.tombstones]) {
+      for (const id of cache.keys()) {
+        if (cache.size <= limit) break
+        cache.delete(id)
+      }
     }
   }
 }

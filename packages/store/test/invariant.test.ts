@@ -10,12 +10,17 @@ interface Item {
   expiresAt: number
 }
 
-/** One object per chain, last write wins; it lives `ttl` ms from its newest block's date. */
+/**
+ * One object per chain, last write wins; it lives `ttl` ms from its newest block's date.
+ * A block `{ del: true }` of the chain deletes it.
+ */
 class Items extends Memory<Item | undefined> {
   override idOf({ CHAIN }: { CHAIN: string }) {
     return CHAIN
   }
-  compute(_: Item | undefined, { payload, date }: ComputeContext<Item | undefined>) {
+  compute(_: Item | undefined, ctx: ComputeContext<Item | undefined>) {
+    const { payload, date } = ctx
+    if (payload.del) return ctx.delete()
     return { n: payload.n, expiresAt: date + payload.ttl }
   }
   override expiresAt(item: Item | undefined) {
@@ -64,7 +69,13 @@ const step = fc.oneof(
     ttl: fc.integer({ min: 1, max: 3000 }),
     branch: fc.boolean(),
   }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    author: fc.nat(2),
+    ttl: fc.integer({ min: 1, max: 3000 }),
+  }),
   fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('resend' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
   fc.record({ kind: fc.constant('restart' as const) }),
 )
@@ -94,15 +105,31 @@ describe.each([
         await store.load()
         const authors = [new Author(), new Author(), new Author()]
         const undelivered: Feed[] = []
+        const delivered: Feed[] = []
+        // Delete blocks (hex): one backs its tombstone after the object's blocks are gone,
+        // which a fresh store cannot check (nor record: a delete needs its object).
+        const deletes = new Set<string>()
         let n = 0
         for (const s of steps) {
           if (s.kind === 'create') {
             const author = authors[s.author]!
             if (s.branch) author.branch()
             undelivered.push(author.append(s.type, { n: n++, ttl: s.ttl }, clock.now()))
+          } else if (s.kind === 'delete') {
+            // The chain's author writes the chain's item and deletes it (two patches,
+            // delivered in any order); the chain then ends.
+            const author = authors[s.author]!
+            undelivered.push(author.append('item', { n: n++, ttl: s.ttl }, clock.now()))
+            const patch = author.append('item', { del: true, n: n++ }, clock.now())
+            deletes.add(toHex(patch.blocks[0]!.sig))
+            undelivered.push(patch)
+            author.branch()
           } else if (s.kind === 'deliver' && undelivered.length > 0) {
             const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
+            delivered.push(patch!)
             await store.dispatch(patch!)
+          } else if (s.kind === 'resend' && delivered.length > 0) {
+            await store.dispatch(delivered[s.pick % delivered.length]!)
           } else if (s.kind === 'advance') {
             await clock.advanceTo(clock.now() + s.ms, store)
           } else if (s.kind === 'restart') {
@@ -130,8 +157,15 @@ describe.each([
         // Every chain's oldest held block backs live state (the fresh store keeps it too);
         // dead blocks remain only pinned behind a live older block of their chain.
         const kept = await chainsOf(fresh)
-        for (const [chainId, ids] of held) {
+        for (const [chainId, all] of held) {
+          // While a delete block is held its tombstone lives: the item stays deleted.
+          if (all.some((id) => deletes.has(id)))
+            expect(store.state.item).not.toHaveProperty(chainId)
+          let from = 0
+          while (from < all.length && deletes.has(all[from]!)) from++
+          const ids = all.slice(from)
           const live = kept.get(chainId)
+          if (ids.length === 0 && !live) continue // a tombstone's delete block, alone
           expect(live, `chain ${chainId.slice(0, 8)} backs nothing but is held`).toBeDefined()
           expect(ids.slice(0, live!.length)).toEqual(live)
         }
