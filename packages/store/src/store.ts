@@ -1295,7 +1295,9 @@ export class Store {
       let rawId = memory.idOf(this.#context(undefined, run.base, memory.name, undefined, own))
       if (isThenable(rawId)) rawId = await rawId
       const id = normalizeId(rawId)
-      const tombstone = await this.#tombstoneOf(table, id)
+      const current = await this.#objectOf(table, id)
+      // An object and its tombstone never coexist: only an absent object has one to read.
+      const tombstone = current ? undefined : await this.#tombstoneOf(table, id)
       if (tombstone) {
         // A deleted object's late or re-sent block backs nothing (a link, or refused
         // STORE_EXPIRED at the end of its patch). In a replay the delete block comes
@@ -1306,7 +1308,6 @@ export class Store {
           commit: () => this.#setTombstone(table, id, tombstone.expiresAt, run.held, run.tx),
         }
       }
-      const current = await this.#objectOf(table, id)
       const value = current ? current.value : cloneValue(memory.initialValue)
       const indexKeys: string[] = []
       const ctx = Object.assign(this.#context(value, run.base, memory.name, id, own), {
@@ -1391,8 +1392,8 @@ export class Store {
       }
       for (const [id, fn] of asked) {
         try {
-          if (await this.#tombstoneOf(table, id)) continue // a trap does not undelete
           const entry = await this.#objectOf(table, id)
+          if (!entry && (await this.#tombstoneOf(table, id))) continue // no undelete by a trap
           const next = fn(entry ? entry.value : cloneValue(memory.initialValue))
           if (next === undefined) continue
           const ctx = Object.assign(this.#context(next, base, memory.name, id, []), {

@@ -30,8 +30,8 @@ class Notes extends Memory<Note | undefined> {
 
 const T0 = 1_000_000
 
-function open(clock: FakeClock, repo = new Repo(memoryDb())) {
-  const store = new Store(repo, { clock })
+function open(clock: FakeClock, repo = new Repo(memoryDb()), options = {}) {
+  const store = new Store(repo, { clock, ...options })
   const notes = store.register('notes', Notes)
   return { store, notes }
 }
@@ -162,6 +162,34 @@ describe('deleting a collection object', () => {
       loud: true,
     })
     expect((await notes.get('n1'))?.text).toBe('tea')
+    await store.close()
+  })
+
+  it('a tombstone whose delete block the storage budget drops goes with it', async () => {
+    const clock = new FakeClock(T0)
+    const rankOf = new Map<string, number>()
+    const rank = (chain: { chainId: Uint8Array }) => rankOf.get(toHex(chain.chainId)) ?? 1
+    const { store, notes } = open(clock, undefined, { maxRepoBytes: 1500, rank })
+    await store.load()
+    const alice = new Author()
+    const create = alice.append('notes', { id: 'n1', text: 'milk' }, T0)
+    // The delete on a chain of its own, which the budget ranks lowest.
+    const padding = 'p'.repeat(500)
+    const del = alice.branch().append('notes', { id: 'n1', del: true, padding }, T0 + 1)
+    rankOf.set(toHex(del.blocks[0]!.sig), 0)
+    await store.dispatch(create, { loud: true })
+    await store.dispatch(del, { loud: true })
+    expect(await registryKeys(store, 'd')).toBe(1)
+    expect(await heldIds(store)).toEqual([toHex(del.blocks[0]!.sig)])
+
+    // A large note takes the store over its budget: the delete's chain goes, and the
+    // tombstone with it (nothing backs it any more).
+    const big = new Author().append('notes', { id: 'n2', text: 'x'.repeat(900) }, T0 + 2)
+    await store.dispatch(big, { loud: true })
+    expect(await heldIds(store)).toEqual([toHex(big.blocks[0]!.sig)])
+    expect(await registryKeys(store, 'd')).toBe(0)
+    expect(await notes.get('n1')).toBeUndefined()
+    expect((await notes.get('n2'))?.text).toHaveLength(900)
     await store.close()
   })
 })
