@@ -4,7 +4,6 @@
  * re-render; a 10,000-task collection renders its first page and scrolls by pages without
  * rendering all tasks. Prints the bundle size (the README quotes it).
  */
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -12,12 +11,12 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { type Relay, startRelay } from '@picostack/relay'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { build, type PreviewServer, preview, type Rolldown } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from '../../../scripts/chromium.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const TOPIC = 'todo-react-test'
 /** Tasks in the large collection, and the page size of the list (src/App.tsx). */
 const LARGE = Number(process.env.TODO_REACT_TASKS ?? 10_000)
@@ -67,20 +66,7 @@ describe('todo-react in Chromium', () => {
       host: '127.0.0.1',
       bootstrap: testnet.bootstrap,
     })
-    if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}`)
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      timeout: 20_000,
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

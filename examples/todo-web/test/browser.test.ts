@@ -18,7 +18,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { TodoKernel } from 'todo'
 import { build, type PreviewServer, preview, type Rolldown } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium } from './chromium.ts'
+import { launchChromium } from '../../../scripts/chromium.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const artifacts = join(root, 'test-artifacts')

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { launchChromium } from '../../../scripts/chromium.ts'
 import type { RunResult } from './browser/harness.ts'
-import { launchChromium } from './chromium.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const repoSuite = join(here, '../../../packages/repo/test/conformance.ts')

@@ -20,7 +20,7 @@ import { TodoKernel } from 'todo'
 import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import { LOOPBACK_WEBRTC_FLAGS, launchChromium } from './chromium.ts'
+import { LOOPBACK_WEBRTC_FLAGS, launchChromium } from '../../../scripts/chromium.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RELAY_BIN = join(root, '../../packages/relay/src/bin/relay.ts')

@@ -8,8 +8,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { TodoKernel } from 'todo'
+import { launchChromium } from '../../../scripts/chromium.ts'
 import { Simulator } from '../src/index.ts'
 
 const PEERS = 40
@@ -59,10 +59,7 @@ await writeFile(join(dir, 'summary.txt'), report.text())
 await writeFile(join(dir, 'trace.ndjson'), report.ndjson())
 await sim.close()
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await launchChromium()
 const page = await browser.newPage({ viewport: { width: 1320, height: 760 } })
 await page.goto(`file://${join(dir, 'report.html')}`)
 await page.screenshot({ path: OUT, fullPage: false })
