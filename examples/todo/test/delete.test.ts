@@ -1,27 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCommand } from '../src/commands.ts'
-import { REJECT, TodoKernel } from '../src/kernel.ts'
-import { until } from './helpers.ts'
+import { REJECT, type TodoKernel } from '../src/kernel.ts'
+import { failure, kernelFactory, until } from './helpers.ts'
 
-const kernels: TodoKernel[] = []
-async function kernel(): Promise<TodoKernel> {
-  const k = new TodoKernel()
-  await k.boot()
-  kernels.push(k)
-  return k
-}
-afterEach(async () => {
-  for (const k of kernels.splice(0)) await k.close()
-})
-
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; reason?: string }> {
-  try {
-    await promise
-  } catch (err) {
-    return err as { code?: string; reason?: string }
-  }
-  throw new Error('expected a failure')
-}
+const kernel = kernelFactory()
 
 const chainLength = async (k: TodoKernel, id: string) =>
   (await k.repo.summary(Buffer.from(id, 'hex')))?.length ?? 0

@@ -1,3 +1,6 @@
+import { afterEach } from 'vitest'
+import { TodoKernel } from '../src/kernel.ts'
+
 /** Polls `check` every 20 ms until it is true; fails after `timeoutMs`. */
 export async function until(
   check: () => boolean | Promise<boolean>,
@@ -8,4 +11,35 @@ export async function until(
     if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+}
+
+/**
+ * A factory of booted in-memory to-do kernels that the calling test file closes after each
+ * test (it registers the `afterEach`).
+ */
+export function kernelFactory(): (
+  options?: ConstructorParameters<typeof TodoKernel>[1],
+) => Promise<TodoKernel> {
+  const kernels: TodoKernel[] = []
+  afterEach(async () => {
+    for (const k of kernels.splice(0)) await k.close()
+  })
+  return async (options = {}) => {
+    const k = new TodoKernel(undefined, options)
+    await k.boot()
+    kernels.push(k)
+    return k
+  }
+}
+
+/** The error `promise` rejects with (its `code`, and the store's `reason`); fails if it resolves. */
+export async function failure(
+  promise: Promise<unknown>,
+): Promise<{ code?: string; reason?: string }> {
+  try {
+    await promise
+  } catch (err) {
+    return err as { code?: string; reason?: string }
+  }
+  throw new Error('expected a failure')
 }

@@ -1,27 +1,9 @@
 import { Feed, SimpleKernel, signPair } from '@picostack/kernel'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DEFAULT_TASK_TTL_MS, REJECT, type Task, TodoKernel, taskExpiresAt } from '../src/kernel.ts'
-import { until } from './helpers.ts'
+import { failure, kernelFactory, until } from './helpers.ts'
 
-const kernels: TodoKernel[] = []
-async function kernel(options: ConstructorParameters<typeof TodoKernel>[1] = {}) {
-  const k = new TodoKernel(undefined, options)
-  await k.boot()
-  kernels.push(k)
-  return k
-}
-afterEach(async () => {
-  for (const k of kernels.splice(0)) await k.close()
-})
-
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; reason?: string }> {
-  try {
-    await promise
-  } catch (err) {
-    return err as { code?: string; reason?: string }
-  }
-  throw new Error('expected a failure')
-}
+const kernel = kernelFactory()
 
 const titles = (k: TodoKernel) => k.list().map((t) => `${t.title}:${t.status}`)
 
