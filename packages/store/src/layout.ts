@@ -151,7 +151,16 @@ export function releasedKey(chainId: Uint8Array): Uint8Array {
   return concatBytes(Uint8Array.of(TAG.released), chainId)
 }
 
-/** Above every key that starts with `prefix` and continues with UTF-8 or a u64 (< 2^53). */
+/**
+ * The least key above every key that starts with `prefix`, whatever bytes follow (a raw
+ * block id after the prefix may start with 0xff, so `prefix | 0xff` is no bound): the
+ * prefix with its last byte below 0xff raised by one and the rest cut. Every prefix here
+ * starts with a tag byte below 0xff, so there always is one.
+ */
 export function prefixTop(prefix: Uint8Array): Uint8Array {
-  return concatBytes(prefix, Uint8Array.of(0xff))
+  let end = prefix.length - 1
+  while (end > 0 && prefix[end] === 0xff) end--
+  const top = prefix.slice(0, end + 1)
+  top[end]! += 1
+  return top
 }

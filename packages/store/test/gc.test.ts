@@ -137,6 +137,30 @@ describe('forgetting on the store timer', () => {
     await store.close()
   })
 
+  it('a block whose id starts with 0xff leaves with its object read back from disk', async () => {
+    // The object's backing keys end with the block id: a range bound of `prefix | 0xff`
+    // missed this one, so the block kept a backing no object had and its chain stayed.
+    const clock = new FakeClock(T0)
+    const repo = new Repo(memoryDb())
+    let { store, notes } = open(repo, clock)
+    await store.load()
+    const alice = new Author()
+    const edge = alice.appendEdge('notes', { id: 'a', text: 'a', ttl: 1000 }, T0)
+    alice.append('notes', { id: 'b', text: 'b', ttl: 2000 }, T0)
+    await store.dispatch(alice.feed, { loud: true })
+    await store.close()
+    ;({ store, notes } = open(repo, clock)) // nothing cached: the objects are read from disk
+    await store.load()
+    await clock.advanceTo(T0 + 1000, store)
+    expect(Object.keys(notes.state)).toEqual(['b'])
+    expect(await heldIds(store)).toEqual([toHex(alice.feed.block(1)!.sig)])
+    expect(edge.first!.sig[0]).toBe(0xff)
+    await clock.advanceTo(T0 + 2000, store)
+    expect(notes.state).toEqual({})
+    expect(await heldIds(store)).toEqual([])
+    await store.close()
+  })
+
   it('expired links in a new patch are kept only as long as a later live block needs them', async () => {
     const clock = new FakeClock(T0 + 5000)
     const { store, notes } = open(new Repo(memoryDb()), clock)

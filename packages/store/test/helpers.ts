@@ -71,6 +71,19 @@ export class Author {
     return this.feed.slice(-1)
   }
 
+  /**
+   * Appends a block whose id (its signature, 64 B) starts with byte `firstByte`, found by
+   * trying a `nonce` field in the payload (about 256 signatures): ids at the edge of the
+   * byte range, which random keys reach once in 256 blocks.
+   */
+  appendEdge(type: string, payload: object, date: number, firstByte = 0xff): Feed {
+    for (let nonce = 0; ; nonce++) {
+      this.feed.append(encodeBlock(type, { ...payload, nonce }, date), this.sk)
+      if (this.feed.last!.sig[0] === firstByte) return this.feed.slice(-1)
+      this.feed.truncate(this.feed.length - 1)
+    }
+  }
+
   /** Starts a new chain (a new feed) for the next appends. */
   branch(): this {
     this.feed = new Feed()
