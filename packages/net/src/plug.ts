@@ -1,4 +1,5 @@
 import { plainBytes } from './bytes.ts'
+import { deferred } from './deferred.ts'
 import { NetError } from './errors.ts'
 
 /** Default time a request waits for its reply: 30 s. */
@@ -153,22 +154,6 @@ export function positiveInteger(name: string, value: number, max = Number.MAX_SA
     throw new NetError('NET_INVALID_INPUT', `${name} must be an integer in 1..${max}: ${value}`)
   }
   return value
-}
-
-interface Deferred<T> {
-  promise: Promise<T>
-  resolve(value: T): void
-  reject(err: Error): void
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (err: Error) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
 }
 
 /** Shared state of the two ends. */

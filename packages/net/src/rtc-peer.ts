@@ -1,3 +1,4 @@
+import { deferred } from './deferred.ts'
 import { NetError } from './errors.ts'
 import { positiveInteger } from './plug.ts'
 import type {
@@ -81,23 +82,6 @@ export interface RtcPeerOptions {
   maxRemoteCandidates?: number
 }
 
-interface Deferred<T> {
-  promise: Promise<T>
-  resolve(value: T): void
-  reject(err: Error): void
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void
-  let reject!: (err: Error) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  promise.catch(() => {})
-  return { promise, resolve, reject }
-}
-
 function malformed(what: string, cause?: unknown): NetError {
   return new NetError('NET_MALFORMED', what, { cause })
 }
@@ -147,8 +131,8 @@ export class RtcPeer {
   readonly connection: RtcPeerConnectionLike
   /** True on the side that sent the offer. */
   readonly initiator: boolean
-  readonly #opened = deferred<void>()
-  readonly #closed = deferred<Error | undefined>()
+  readonly #opened = deferred<void>(true)
+  readonly #closed = deferred<Error | undefined>(true)
   readonly #onsignal: (signal: RtcSignal) => void
   readonly #maxRemoteCandidates: number
   readonly #timer: ReturnType<typeof setTimeout>

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import type { ChainHead } from '../src/index.ts'
+import { type ChainHead, DEFAULT_SYNC_LIMITS, encodeMessage } from '../src/index.ts'
 
 /**
  * What a kernel with default limits may grow by while hostile peers push at it
@@ -22,11 +22,27 @@ export function usedBytes(): number {
 }
 
 /** A summary entry for a chain nobody holds: random ids, height 1. */
-export function randomHead(): ChainHead {
+function randomHead(): ChainHead {
   return {
     chainId: crypto.getRandomValues(new Uint8Array(64)),
     author: crypto.getRandomValues(new Uint8Array(32)),
     headId: crypto.getRandomValues(new Uint8Array(64)),
     height: 1,
   }
+}
+
+/**
+ * The summary pages of a peer announcing as many chains as default limits allow
+ * (`maxRemoteChains`, `maxSummaryChains` a page: 256 pages, ~10.5 MiB), chains nobody holds.
+ */
+export function announcingPages(): Uint8Array[] {
+  const { maxSummaryChains, maxRemoteChains } = DEFAULT_SYNC_LIMITS
+  const count = maxRemoteChains / maxSummaryChains
+  return Array.from({ length: count }, (_, i) =>
+    encodeMessage({
+      type: 'summary',
+      chains: Array.from({ length: maxSummaryChains }, randomHead),
+      last: i === count - 1,
+    }),
+  )
 }

@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from 'vitest'
 import { DEFAULT_SYNC_LIMITS, encodeMessage } from '../src/index.ts'
 import { FakeClock } from './fake-clock.ts'
-import { HEAP_BOUND_BYTES, randomHead, usedBytes } from './heap.ts'
+import { announcingPages, HEAP_BOUND_BYTES, usedBytes } from './heap.ts'
 import { CounterKernel, until } from './helpers.ts'
 import { HostilePeer } from './hostile-peer.ts'
 import { type Cleanups, listen, rawClient } from './tcp-peer.ts'
@@ -15,16 +15,8 @@ afterEach(async () => {
 })
 
 test('8 peers each announcing 65,536 chains (10.5 MiB of summary pages) grow the heap by < 64 MiB', async () => {
-  const { maxSummaryChains, maxRemoteChains } = DEFAULT_SYNC_LIMITS
   // One set of pages for every peer, made before the baseline: the attacker's memory.
-  const count = maxRemoteChains / maxSummaryChains
-  const pages = Array.from({ length: count }, (_, i) =>
-    encodeMessage({
-      type: 'summary',
-      chains: Array.from({ length: maxSummaryChains }, randomHead),
-      last: i === count - 1,
-    }),
-  )
+  const pages = announcingPages()
   const summaryBytes = pages.reduce((sum, page) => sum + page.length, 0)
   expect(summaryBytes).toBeGreaterThan(10.5 * 1024 * 1024)
   kernel = new CounterKernel()

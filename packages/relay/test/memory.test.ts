@@ -6,13 +6,13 @@
  * limits. Relay and attackers share this process, so the pages are made once, before the
  * baseline, and every socket's send buffer is drained before measuring.
  */
-import { DEFAULT_SYNC_LIMITS, encodeMessage } from '@picostack/kernel'
+import { encodeMessage } from '@picostack/kernel'
 import { picoWire, wsWire } from '@picostack/net'
 import { afterAll, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { until } from '../../modem/test/testnet.ts'
 // The picostack tests' heap measure and hand-speaking peer, shared rather than copied.
-import { HEAP_BOUND_BYTES, randomHead, usedBytes } from '../../picostack/test/heap.ts'
+import { announcingPages, HEAP_BOUND_BYTES, usedBytes } from '../../picostack/test/heap.ts'
 import { HostilePeer } from '../../picostack/test/hostile-peer.ts'
 import { RelayKernel, type RelayRejection, WebSocketRelay } from '../src/index.ts'
 import { loopback, sleep } from './helpers.ts'
@@ -30,17 +30,9 @@ afterAll(async () => {
 })
 
 it('33 WebSockets from 3 addresses announcing 65,536 chains each grow the relay heap by < 64 MiB', async () => {
-  const { maxSummaryChains, maxRemoteChains } = DEFAULT_SYNC_LIMITS
-  const count = maxRemoteChains / maxSummaryChains
-  const pages = Array.from({ length: count }, (_, i) =>
-    encodeMessage({
-      type: 'summary',
-      chains: Array.from({ length: maxSummaryChains }, randomHead),
-      last: i === count - 1,
-    }),
-  )
+  const pages = announcingPages()
   const pageBytes = pages[0]!.length
-  expect(pageBytes * count).toBeGreaterThan(10.5 * 1024 * 1024)
+  expect(pageBytes * pages.length).toBeGreaterThan(10.5 * 1024 * 1024)
   await kernel.boot()
   server = await WebSocketRelay.listen(({ address }) => kernel.spawnWire({ address }), {
     host: '127.0.0.1',
@@ -65,7 +57,7 @@ it('33 WebSockets from 3 addresses announcing 65,536 chains each grow the relay 
   // Under the relay's byte rate (8 MiB/s, 4 MiB burst) and message rate per connection.
   const { bytesPerSec } = server.limits
   const perBurst = Math.floor((bytesPerSec / 4 / pageBytes) * 0.9)
-  for (let start = 0; start < count; start += perBurst) {
+  for (let start = 0; start < pages.length; start += perBurst) {
     const batch = pages.slice(start, start + perBurst)
     await Promise.all(peers.map((peer) => Promise.all(batch.map((page) => peer.send(page)))))
     await until(() => sockets.every((socket) => socket.bufferedAmount === 0), 60_000)
