@@ -15,21 +15,13 @@ import type { Browser, Page } from 'playwright-core'
 import { build, type PreviewServer, preview, type Rolldown } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../../../scripts/chromium.ts'
+import { until } from '../../../scripts/until.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const TOPIC = 'todo-react-test'
 /** Tasks in the large collection, and the page size of the list (src/App.tsx). */
 const LARGE = Number(process.env.TODO_REACT_TASKS ?? 10_000)
 const PAGE_SIZE = 50
-
-/** Polls `check` every 50 ms until it holds; fails after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 describe('todo-react in Chromium', () => {
   let outDir: string

@@ -19,19 +19,11 @@ import { TodoKernel } from 'todo'
 import { build, type PreviewServer, preview, type Rolldown } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../../../scripts/chromium.ts'
+import { until } from '../../../scripts/until.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const artifacts = join(root, 'test-artifacts')
 const TOPIC = 'todo-web-test'
-
-/** Polls `check` every 50 ms until it holds; fails after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 describe('todo-web in Chromium', () => {
   let outDir: string

@@ -21,19 +21,11 @@ import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { LOOPBACK_WEBRTC_FLAGS, launchChromium } from '../../../scripts/chromium.ts'
+import { until } from '../../../scripts/until.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RELAY_BIN = join(root, '../../packages/relay/src/bin/relay.ts')
 const TOPIC = 'todo-web-direct-test'
-
-/** Polls `check` every 50 ms until it holds; fails after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 /** Starts the relay bin as its own process; resolves with its WebSocket URL. */
 async function startRelayProcess(bootstrap: string): Promise<{ child: ChildProcess; url: string }> {
