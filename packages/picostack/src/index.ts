@@ -107,6 +107,14 @@ export type { RandomBytes } from './random.ts'
 export type { DirectLink, DirectLinkOptions, LinkState } from './signal/direct-links.ts'
 export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './signal/limits.ts'
 export type { SignalOptions } from './signal/signalling.ts'
+export {
+  DEFAULT_DISK_BYTES_PER_BLOCK_BYTE,
+  DEFAULT_STORAGE_FRACTION,
+  MIN_STORAGE_BUDGET_BYTES,
+  type StorageBudgetOptions,
+  type StorageEstimator,
+  storageBudget,
+} from './storage-budget.ts'
 export type { Peer, SpawnOptions, SyncOptions } from './sync/engine.ts'
 export {
   DEFAULT_SYNC_LIMITS,
