@@ -12,6 +12,7 @@
  * | `NET_MALFORMED` | incoming bytes are not a valid frame (the connection closes) |
  * | `NET_ALREADY_OPEN` | a plug already has a handler (`open`/`onmessage` twice) |
  * | `NET_ANSWERED` | an answer function was used twice |
+ * | `NET_ICE_FAILED` | a WebRTC peer connection failed before it opened: ICE found no candidate pair that connects (no common network; a STUN or TURN server is needed, or the one given is unreachable) |
  * | `NET_LATE_ATTACH` | `wsWire` got a client WebSocket that is already open: messages it received before are lost |
  * | `NET_INVALID_INPUT` | an argument has the wrong type or range |
  */
@@ -25,6 +26,7 @@ export type NetErrorCode =
   | 'NET_MALFORMED'
   | 'NET_ALREADY_OPEN'
   | 'NET_ANSWERED'
+  | 'NET_ICE_FAILED'
   | 'NET_LATE_ATTACH'
   | 'NET_INVALID_INPUT'
 

@@ -39,6 +39,7 @@ export {
   type Send,
   type WireOptions,
 } from './plug.ts'
+export { rtcConfiguration } from './rtc-ice.ts'
 export {
   DEFAULT_MAX_REMOTE_CANDIDATES,
   DEFAULT_RTC_CONNECT_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import { deferred } from './deferred.ts'
 import { NetError } from './errors.ts'
 import { positiveInteger } from './plug.ts'
+import { rtcConfiguration } from './rtc-ice.ts'
 import type {
   RtcDataChannelLike,
   RtcIceServer,
@@ -116,7 +117,11 @@ function checkSignal(signal: RtcSignal): void {
  * connected by exchanging {@link RtcSignal}s over any channel the two sides already share.
  * Carry a wire on it with `rtcWire(plug, peer.channel)`. The connection closes when the
  * channel closes, when ICE fails, or when the channel is not open within
- * `connectTimeoutMs`.
+ * `connectTimeoutMs`; {@link RtcPeer.closed} says why: `NET_ICE_FAILED` (the WebRTC stack
+ * found no candidate pair that connects: no common network, no STUN/TURN server that
+ * helps), `NET_TIMEOUT` (not open in time: ICE still checking, a signal lost, the peer
+ * gone), `NET_DISCONNECTED` (the path failed after it was open, or the stack could not make
+ * a description).
  *
  * ```ts
  * const peer = new RtcPeer({ RTCPeerConnection, initiator: true, onsignal: (s) => send(s) })
@@ -140,11 +145,13 @@ export class RtcPeer {
   #early: RtcSignal[] = []
   #remoteCandidates = 0
   #described = false
+  #isOpen = false
   #isClosed = false
 
   /**
    * Creates the connection and its channel; the initiator starts making its offer at once.
-   * @throws NET_INVALID_INPUT when an option is out of range or the constructor fails
+   * @throws NET_INVALID_INPUT when an option is out of range, `iceServers` or
+   *   `configuration` is malformed (see {@link rtcConfiguration}), or the constructor fails
    */
   constructor(options: RtcPeerOptions) {
     if (typeof options.RTCPeerConnection !== 'function') {
@@ -159,13 +166,11 @@ export class RtcPeer {
       'maxRemoteCandidates',
       options.maxRemoteCandidates ?? DEFAULT_MAX_REMOTE_CANDIDATES,
     )
+    const configuration = rtcConfiguration(options.iceServers, options.configuration)
     this.initiator = options.initiator
     this.#onsignal = options.onsignal
     try {
-      this.connection = new options.RTCPeerConnection({
-        ...options.configuration,
-        iceServers: options.iceServers ?? [],
-      })
+      this.connection = new options.RTCPeerConnection(configuration)
     } catch (cause) {
       throw new NetError('NET_INVALID_INPUT', 'RTCPeerConnection refused the configuration', {
         cause,
@@ -316,11 +321,19 @@ export class RtcPeer {
 
   readonly #onState = () => {
     const state = this.connection.connectionState
-    if (state === 'failed') this.close(new NetError('NET_DISCONNECTED', 'ICE failed'))
-    else if (state === 'closed') this.close()
+    if (state !== 'failed') {
+      if (state === 'closed') this.close()
+      return
+    }
+    this.close(
+      this.#isOpen
+        ? new NetError('NET_DISCONNECTED', 'the connection failed (ICE lost the path)')
+        : new NetError('NET_ICE_FAILED', 'ICE failed: no candidate pair connects the peers'),
+    )
   }
 
   readonly #onOpen = () => {
+    this.#isOpen = true
     clearTimeout(this.#timer)
     this.#opened.resolve()
   }

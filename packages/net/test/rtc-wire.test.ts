@@ -203,6 +203,26 @@ describe('RtcPeer', () => {
     expect(await codeOf(peer.signal(candidate(4)))).toBe('NET_DISCONNECTED')
   })
 
+  it('ICE failed before the channel opened: closed with NET_ICE_FAILED; after: NET_DISCONNECTED', async () => {
+    const fail = (peer: RtcPeer) => {
+      const pc = peer.connection as unknown as FakePeerConnection
+      pc.connectionState = 'failed'
+      pc.dispatchEvent(new Event('connectionstatechange'))
+    }
+    const early = new RtcPeer({ RTCPeerConnection: Fake, initiator: true, onsignal: () => {} })
+    fail(early)
+    expect(((await early.closed) as NetError).code).toBe('NET_ICE_FAILED')
+    expect(await codeOf(early.opened)).toBe('NET_DISCONNECTED')
+
+    const late = new RtcPeer({ RTCPeerConnection: Fake, initiator: true, onsignal: () => {} })
+    const channel = (late.connection as unknown as FakePeerConnection).channel
+    channel.readyState = 'open'
+    channel.dispatchEvent(new Event('open'))
+    await late.opened
+    fail(late)
+    expect(((await late.closed) as NetError).code).toBe('NET_DISCONNECTED')
+  })
+
   it('closes with NET_TIMEOUT when the channel does not open in time', async () => {
     const peer = new RtcPeer({
       RTCPeerConnection: Fake,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { codeOf, conversationSuite, enc } from './conversation.ts'
-import { rtcPair } from './rtc-pair.ts'
+import { firewalled } from './rtc-firewall.ts'
+import { NodeRTCPeerConnection, peerPair, rtcPair } from './rtc-pair.ts'
 
 conversationSuite('WebRTC (node-datachannel) 127.0.0.1', (options) => rtcPair(options), false)
 
@@ -17,5 +18,23 @@ describe('rtcWire over node-datachannel', () => {
     )
     expect((await a.postMessage(enc('still up'), true))[0]).toEqual(enc('still up'))
     await teardown()
+  })
+})
+
+describe('RtcPeer that cannot connect (node-datachannel, 127.0.0.1)', () => {
+  it('closes both sides with NET_TIMEOUT when no candidate pair forms within connectTimeoutMs', async () => {
+    const start = Date.now()
+    const { offerer, answerer } = peerPair({
+      RTCPeerConnection: firewalled(NodeRTCPeerConnection),
+      connectTimeoutMs: 1000,
+    })
+    const reasons = await Promise.all([offerer.closed, answerer.closed])
+    expect(reasons.map((reason) => (reason as { code?: string }).code)).toEqual([
+      'NET_TIMEOUT',
+      'NET_TIMEOUT',
+    ])
+    expect(Date.now() - start).toBeGreaterThanOrEqual(990)
+    expect(await codeOf(offerer.opened)).toBe('NET_DISCONNECTED')
+    expect(offerer.channel.readyState).not.toBe('open')
   })
 })
