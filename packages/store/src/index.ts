@@ -27,6 +27,7 @@ export {
   type Observer,
   type SliceHandle,
   type SliceSpec,
+  type StoreHost,
 } from './memory.ts'
 export type { MempoolLimits } from './mempool.ts'
 export {

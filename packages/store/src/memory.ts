@@ -1,3 +1,5 @@
+import type { Feed, FeedLike } from '@picostack/feed'
+import type { Repo } from '@picostack/repo'
 import type {
   BlockContext,
   ComputeContext,
@@ -7,8 +9,36 @@ import type {
   Rejection,
   Signal,
 } from './context.ts'
+import type { DispatchOptions, DispatchResult, GcResult } from './options.ts'
 import type { QueryOptions, QueryPage } from './query.ts'
-import type { Store } from './store.ts'
+
+/**
+ * The store a collection is registered in, as the collection sees it: every member of
+ * `Store` but `register` (registration is over once collections exist). `Store`
+ * implements it; declaring it here keeps memory.ts free of store.ts.
+ */
+export interface StoreHost {
+  /** The repo holding the blocks and the store's registry. */
+  readonly repo: Repo
+  /** Every slice's value and the objects of every collection that keeps a snapshot, by name. */
+  readonly state: Readonly<Record<string, unknown>>
+  /** `store.on(name, fn)`: see `Store.on`. */
+  on<S = Payload>(name: string, fn: Observer<S>): () => void
+  /** See `Store.load`. */
+  load(): Promise<void>
+  /** See `Store.dispatch`. */
+  dispatch(patch: FeedLike, options?: DispatchOptions): Promise<Feed | undefined>
+  /** See `Store.apply`. */
+  apply(patch: FeedLike, options?: DispatchOptions): Promise<DispatchResult>
+  /** See `Store.gc`. */
+  gc(now?: number): Promise<GcResult>
+  /** See `Store.reload`. */
+  reload(): Promise<void>
+  /** See `Store.idle`. */
+  idle(): Promise<void>
+  /** See `Store.close`. */
+  close(): Promise<void>
+}
 
 /** What an object id may be; bytes become lowercase hex, numbers their decimal string. */
 export type ObjectId = string | number | Uint8Array
@@ -77,10 +107,10 @@ export abstract class Memory<V = Payload> {
   /** The collection's name (= the block type it consumes). */
   readonly name: string
   /** The store it is registered in. */
-  readonly store: Store
+  readonly store: StoreHost
 
   /** Called by `store.register(name, Class)`; do not construct it yourself. */
-  constructor(store: Store, name: string) {
+  constructor(store: StoreHost, name: string) {
     this.store = store
     this.name = name
   }

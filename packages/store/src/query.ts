@@ -6,9 +6,9 @@
 
 import { utf8 } from '@picostack/feed'
 import type { Registry } from '@picostack/repo'
-import { decode } from 'cborg'
 import { StoreError } from './errors.ts'
 import { concatBytes, key, objectKey, TAG } from './layout.ts'
+import { objectFrom } from './records.ts'
 
 /** Objects per page when `limit` is not given. */
 export const DEFAULT_QUERY_LIMIT = 100
@@ -121,8 +121,8 @@ export async function queryCollection<V>(
   const decoder = new TextDecoder()
   for await (const [k, v] of registry.entries({ gte, lt, limit: limit + 1, reverse })) {
     if (index === undefined) {
-      const [, id, value] = decode(v) as [string, string, V]
-      items.push({ id, value })
+      const { id, value } = objectFrom(v)
+      items.push({ id, value: value as V })
       cursors.push(id)
       continue
     }
@@ -130,7 +130,7 @@ export async function queryCollection<V>(
     const id = position.slice(position.indexOf('\0') + 1)
     const stored = await registry.get(objectKey(name, id))
     if (!stored) continue // removed since the order entry was read
-    items.push({ id, value: (decode(stored) as [string, string, V])[2] })
+    items.push({ id, value: objectFrom(stored).value as V })
     cursors.push(position)
   }
   if (items.length <= limit) return { items }

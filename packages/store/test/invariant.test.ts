@@ -31,9 +31,15 @@ class Items extends Memory<Item | undefined> {
 /** The `item` collection of each store. */
 const handles = new WeakMap<Store, Items>()
 
+/** How a store under test is configured (the cache bound, a storage budget). */
+interface Limits {
+  cacheObjects?: number
+  maxRepoBytes?: number
+}
+
 /** A store on `repo` (a new one on a fresh database by default). */
-function open(clock: FakeClock, repo = new Repo(memoryDb()), cacheObjects?: number): Store {
-  const store = new Store(repo, { clock, cacheObjects })
+function open(clock: FakeClock, repo = new Repo(memoryDb()), limits: Limits = {}): Store {
+  const store = new Store(repo, { clock, ...limits })
   handles.set(store, store.register('item', Items))
   store.register<number[]>({
     name: 'pings',
@@ -97,14 +103,19 @@ async function paged(store: Store): Promise<Record<string, unknown>> {
 }
 
 describe.each([
-  { cache: 'default cache', cacheObjects: undefined },
-  { cache: 'a cache of 1 object', cacheObjects: 1 },
-])('central invariant (property), $cache', ({ cacheObjects }) => {
+  { cache: 'default cache', limits: {} },
+  { cache: 'a cache of 1 object', limits: { cacheObjects: 1 } },
+  // About eight blocks (120 B each) fit: the budget drops whole chains (and what they back) all along.
+  {
+    cache: 'a cache of 1 object and a 1 KB budget',
+    limits: { cacheObjects: 1, maxRepoBytes: 1000 },
+  },
+])('central invariant (property), $cache', ({ limits }) => {
   it('state = a fresh store fed only the held blocks; the repo holds only what backs live state', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
         const clock = new FakeClock(1_000_000)
-        let store = open(clock, undefined, cacheObjects)
+        let store = open(clock, undefined, limits)
         await store.load()
         const authors = [new Author(), new Author(), new Author()]
         const undelivered: Feed[] = []
@@ -143,7 +154,7 @@ describe.each([
           } else if (s.kind === 'restart') {
             const before = JSON.parse(JSON.stringify(store.state))
             await store.close()
-            store = open(clock, store.repo, cacheObjects)
+            store = open(clock, store.repo, limits)
             await store.load()
             // Same state (objects come back in key order, so compare regardless of order).
             expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)

@@ -1,0 +1,65 @@
+/**
+ * What `load()` reads: the slices (values and entries), the lookup index, each
+ * collection's count (and the values of collections that keep a snapshot), the next
+ * accept seq, the earliest timer, the held bytes and the chains whose dead prefix a crash
+ * left waiting. No object of a collection without a snapshot, and no block.
+ */
+import { toHex } from '@picostack/feed'
+import type { Core } from './core.ts'
+import { readNextTimer } from './forget.ts'
+import { BYTES_KEY } from './held.ts'
+import { key, prefixTop, TAG, tagRange } from './layout.ts'
+import { entryFrom, indexFrom, numberFrom, objectFrom, sliceFrom } from './records.ts'
+import type { SliceEntry, SliceState } from './tables.ts'
+
+/** Reads what memory holds; returns the chains whose dead prefix still waits to go. */
+export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>> {
+  const { registry } = core
+  const { slices, tables, root } = core.consumers
+  async function* values(range: { gte: Uint8Array; lt: Uint8Array }) {
+    for await (const [, value] of registry.entries(range)) yield value
+  }
+  for await (const value of values(tagRange(TAG.slice))) {
+    const { name, state } = sliceFrom(value)
+    const slice = slices.get(name)
+    if (slice) root[slice.spec.name] = slice.value = state
+  }
+  const loaded: { slice: SliceState; entry: SliceEntry }[] = []
+  for await (const value of values(tagRange(TAG.entry))) {
+    const { name, ...entry } = entryFrom(value)
+    core.nextEntry = Math.max(core.nextEntry, entry.seq + 1)
+    const slice = slices.get(name)
+    if (slice) loaded.push({ slice, entry })
+  }
+  // Entries in the order they were made (a slice is recomputed in that order).
+  loaded.sort((a, b) => a.entry.seq - b.entry.seq)
+  for (const { slice, entry } of loaded) slice.entries.set(entry.seq, entry)
+  for await (const value of values(tagRange(TAG.index))) {
+    const { name, indexKey, blockId, id } = indexFrom(value)
+    tables.get(name)?.index.set(indexKey, { blockId, id })
+  }
+  for (const table of tables.values()) {
+    table.count = numberFrom(await registry.get(table.countKey))
+    if (!table.snapshot) continue
+    const prefix = key(TAG.object, table.memory.name)
+    for await (const value of values({ gte: prefix, lt: prefixTop(prefix) })) {
+      const object = objectFrom(value)
+      table.values[object.id] = object.value
+    }
+  }
+  for await (const [k] of registry.entries({
+    ...tagRange(TAG.accepted),
+    reverse: true,
+    limit: 1,
+  })) {
+    core.nextSeq = Number(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0)) + 1
+  }
+  await readNextTimer(core)
+  core.heldBytes = numberFrom(await registry.get(BYTES_KEY))
+  const released = new Map<string, Uint8Array>()
+  for await (const [k] of registry.entries(tagRange(TAG.released))) {
+    const chainId = k.slice(1)
+    released.set(toHex(chainId), chainId)
+  }
+  return released
+}

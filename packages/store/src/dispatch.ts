@@ -1,0 +1,334 @@
+/**
+ * The dispatch pipeline: one patch (a run of blocks of one chain) from new blocks to the
+ * repo. Its phases share one {@link PatchRun}: pick the blocks not held, verify their
+ * signatures, place them (parent held, a partial chain, or the mempool), apply each in
+ * memory (decide.ts), drop an expired tail, write the run in one repo batch (rolled back
+ * from the journal where the repo refuses), then the aftermath (mempool, eviction,
+ * observers, budget).
+ */
+import { type Block, toHex } from '@picostack/feed'
+import type { RegistryOp } from '@picostack/repo'
+import { verifyBlocks } from '@picostack/repo'
+import { enforceBudget, isQuotaExceeded, lowerBudget } from './budget.ts'
+import { expireTouched } from './changes.ts'
+import type { Postponement } from './context.ts'
+import type { Core } from './core.ts'
+import { applyBlock } from './decide.ts'
+import type { StoreErrorCode } from './errors.ts'
+import { collect, evict } from './forget.ts'
+import { bytesOp, heldMany, heldOf, hold } from './held.ts'
+import { replaceClaim } from './replay.ts'
+import type { HeldBlock } from './tables.ts'
+import { Tx } from './tx.ts'
+import { reasonOf } from './verdict.ts'
+
+/** Where a patch may go, and whether its signatures are checked already. */
+export interface Placement {
+  /** Chain id (64 B) of the partial chain the blocks may start (the sync layer's word). */
+  chainId?: Uint8Array
+  /** Height of the first block in that chain. */
+  height?: number
+  /** Signatures already verified (mempool blocks always are: checked before they got there). */
+  verified: boolean
+  /** This is the one retry after the disk was full. */
+  retried?: boolean
+}
+
+/** Why a patch stopped: the refusal and the index of the block it stopped at. */
+export interface Stop {
+  code: StoreErrorCode
+  reason: string
+  index: number
+  postpone?: Postponement
+}
+
+/** What a patch did: the blocks merged, why it stopped (if it did), the chain it went to. */
+export interface PatchResult {
+  merged: Block[]
+  stop?: Stop
+  chainId?: Uint8Array
+}
+
+/** One block applied in memory, waiting to be written. */
+interface Pending {
+  block: Block
+  key: string
+  held: HeldBlock
+  ops: RegistryOp[]
+  /** Journal length before this block. */
+  mark: number
+}
+
+/** The state of one patch through the pipeline's phases. */
+interface PatchRun {
+  readonly now: number
+  readonly tries: number
+  readonly placement: Placement
+  /** The blocks to apply (not held yet), with their ids as hex. */
+  fresh: readonly Block[]
+  keys: string[]
+  /** A forged block's refusal (the blocks before it go on). */
+  forged?: Stop
+  stop?: Stop
+  /** The partial chain the blocks start, if they do. */
+  partial?: Uint8Array
+  parentHeld?: HeldBlock
+  parentBlock?: Block
+  chainId: Uint8Array
+  chainKey: string
+  readonly tx: Tx
+  readonly pending: Pending[]
+  /** Index of the first block of an expired tail (not stored). */
+  trimmedFrom: number
+}
+
+/**
+ * Validates and applies `blocks` (one chain); `tries`: retries a postponed patch used.
+ * Returns what merged and why it stopped.
+ */
+export async function dispatchBlocks(
+  core: Core,
+  blocks: readonly Block[],
+  tries: number,
+  placement: Placement,
+): Promise<PatchResult> {
+  await replaceClaim(core, blocks[0], placement.verified)
+  const run: PatchRun = {
+    now: core.clock.now(),
+    tries,
+    placement,
+    fresh: [],
+    keys: [],
+    chainId: new Uint8Array(0),
+    chainKey: '',
+    tx: new Tx(),
+    pending: [],
+    trimmedFrom: 0,
+  }
+  await pickFresh(core, run, blocks)
+  if (run.fresh.length === 0) return { merged: [] }
+  await verify(run)
+  if (run.fresh.length === 0) return { merged: [], stop: run.forged }
+  const waiting = await place(core, run)
+  if (waiting) return waiting
+  await applyAll(core, run)
+  await trimExpired(core, run)
+  const { written, cause } = await write(core, run)
+  if (written < run.pending.length) {
+    run.tx.undoTo(run.pending[written]!.mark)
+    for (const undone of run.pending.slice(written)) core.held.delete(undone.key)
+    if (written === 0 && isQuotaExceeded(cause) && !placement.retried && core.heldBytes > 0) {
+      // The disk is full (IndexedDB's quota): nothing was written. The budget becomes
+      // what is held now, less 10%; the lowest-ranked chains go, and the patch is tried
+      // once more.
+      lowerBudget(core)
+      await enforceBudget(core)
+      return dispatchBlocks(core, blocks, tries, { ...placement, retried: true })
+    }
+    const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
+    run.stop = {
+      code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
+      reason: cause ? `the repo refused it: ${reasonOf(cause)}` : 'the repo refused the block',
+      index: written,
+    }
+  }
+  return aftermath(core, run, written)
+}
+
+/** The blocks of the patch not held yet (after the newest held one, or before the oldest). */
+async function pickFresh(core: Core, run: PatchRun, blocks: readonly Block[]): Promise<void> {
+  // Block ids as hex, made once per block and reused below.
+  let keys = blocks.map((b) => toHex(b.sig))
+  const heldNow = await heldMany(core, keys)
+  let lastHeld = -1
+  for (let i = keys.length - 1; i >= 0; i--) {
+    if (heldNow[i]) {
+      lastHeld = i
+      break
+    }
+  }
+  let fresh = lastHeld === blocks.length - 1 ? [] : blocks.slice(lastHeld + 1)
+  keys = keys.slice(lastHeld + 1)
+  if (lastHeld === blocks.length - 1) {
+    // Nothing after the newest held block: what comes before it lies in an evicted prefix.
+    const end = heldNow.findIndex((held) => held !== undefined)
+    fresh = blocks.slice(0, end)
+    keys = fresh.map((b) => toHex(b.sig))
+  }
+  run.fresh = fresh
+  run.keys = keys
+}
+
+/**
+ * Signatures first: a forged block never reaches the application, the mempool or the
+ * repo. The valid blocks before it are dispatched; it stops the patch.
+ */
+async function verify(run: PatchRun): Promise<void> {
+  if (run.placement.verified) return
+  const bad = await verifyBlocks(run.fresh)
+  if (bad < run.fresh.length) {
+    const reason = `bad signature on block ${bad} of the patch`
+    run.forged = { code: 'STORE_INVALID_PATCH', reason, index: bad }
+    run.fresh = run.fresh.slice(0, bad)
+    run.keys = run.keys.slice(0, bad)
+  }
+}
+
+/**
+ * Finds the patch's chain and parent. A patch whose parent is unknown (and that starts
+ * no partial chain) waits in the mempool: the result says so. Blocks waiting in the
+ * mempool for the patch's last block join it.
+ */
+async function place(core: Core, run: PatchRun): Promise<PatchResult | undefined> {
+  const first = run.fresh[0]!
+  const parentKey = first.genesis ? '' : toHex(first.psig)
+  const parentHeld = parentKey ? await heldOf(core, parentKey) : undefined
+  const orphan = parentKey !== '' && !parentHeld
+  const { chainId } = run.placement
+  const partial =
+    orphan && chainId?.length === 64 && !(await core.repo.summary(chainId)) ? chainId : undefined
+  if (orphan && !partial) {
+    // Nothing unverified waits in the mempool, nor a segment that ends in a forgery.
+    if (run.forged) return { merged: [], stop: { ...run.forged, index: 0 } }
+    await core.mempool.add(run.fresh, run.now)
+    const reason = 'parent unknown: waiting in the mempool'
+    return { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
+  }
+  const waiting = run.forged ? [] : core.mempool.chainAfter(run.keys[run.keys.length - 1]!)
+  if (waiting.length > 0) {
+    run.fresh = [...run.fresh, ...waiting]
+    run.keys = [...run.keys, ...waiting.map((b) => toHex(b.sig))]
+  }
+  const head = parentHeld ? core.heads.get(parentHeld.chain) : undefined
+  const cached = head && toHex(head.sig) === parentKey ? head : undefined
+  run.parentBlock =
+    !parentKey || partial ? undefined : (cached ?? (await core.repo.readBlock(first.psig)))
+  run.partial = partial
+  run.parentHeld = parentHeld
+  // The blocks link, so they all go to the chain of the first one.
+  run.chainId = parentHeld?.chainId ?? partial ?? first.sig
+  run.chainKey = parentHeld?.chain ?? toHex(run.chainId)
+  return undefined
+}
+
+/** Applies the blocks in memory, one by one, until one is refused. */
+async function applyAll(core: Core, run: PatchRun): Promise<void> {
+  const { tx, pending } = run
+  let parentBlock = run.parentBlock
+  for (const [index, block] of run.fresh.entries()) {
+    const blockKey = run.keys[index]!
+    const held: HeldBlock = {
+      id: block.sig,
+      key: blockKey,
+      chain: run.chainKey,
+      chainId: run.chainId,
+      seq: core.nextSeq,
+      refs: 0,
+      objects: [],
+      size: block.blockSize,
+    }
+    const record: Pending = { block, key: blockKey, held, ops: [], mark: tx.journal.length }
+    tx.ops = record.ops
+    core.held.set(blockKey, held)
+    const verdict = await applyBlock(core, { block, parentBlock, held, tx, now: run.now })
+    if (verdict.kind === 'stop') {
+      core.held.delete(blockKey)
+      tx.undoTo(record.mark)
+      run.stop = { code: verdict.code, reason: verdict.reason, index, postpone: verdict.postpone }
+      break
+    }
+    core.nextSeq++
+    hold(core, held, block, tx)
+    pending.push(record)
+    parentBlock = block
+  }
+  run.stop ??= run.forged
+}
+
+/** Objects already expired go; trailing blocks that back nothing arrived expired: not stored. */
+async function trimExpired(core: Core, run: PatchRun): Promise<void> {
+  const { tx, pending } = run
+  tx.ops = tx.endOps
+  await expireTouched(core, tx, run.now)
+  run.trimmedFrom = pending.length
+  while (pending.length > 0 && pending[pending.length - 1]!.held.refs === 0) {
+    const dropped = pending.pop()!
+    core.held.delete(dropped.key)
+    const size = dropped.block.blockSize
+    core.heldBytes -= size
+    tx.journal.push(() => {
+      core.heldBytes += size // its hold is taken back again if the journal unwinds
+    })
+    run.trimmedFrom = pending.length
+  }
+  if (!run.stop && run.trimmedFrom < run.fresh.length) {
+    const reason = 'the block is already expired'
+    run.stop = { code: 'STORE_EXPIRED', reason, index: run.trimmedFrom }
+  }
+}
+
+/** One repo batch for the run; each block whole with the ops of the state it changed. */
+async function write(core: Core, run: PatchRun): Promise<{ written: number; cause?: unknown }> {
+  const { pending, tx } = run
+  if (pending.length === 0) return { written: 0 }
+  const last = pending.length - 1
+  const bytesNow = bytesOp(core)
+  const writes = pending.map((record, i) => ({
+    block: record.block,
+    ops: i === last ? [...record.ops, ...tx.endOps, bytesNow] : record.ops,
+  }))
+  try {
+    const written = await core.repo.writeBlocks(writes, {
+      strategy: core.strategy,
+      verified: true, // checked above, or before it entered the mempool
+      ...(run.partial ? { chainId: run.partial, height: run.placement.height } : {}),
+    })
+    return { written }
+  } catch (cause) {
+    return { written: 0, cause }
+  }
+}
+
+/**
+ * After the write: heads, the mempool (what was taken from it is gone; a postponed tail
+ * goes back with its retry time), eviction of dead prefixes, observers, the budget.
+ */
+async function aftermath(core: Core, run: PatchRun, written: number): Promise<PatchResult> {
+  const { pending, tx, now } = run
+  const merged = pending.slice(0, written).map((record) => record.block)
+  // A chain's newest block is the likely parent of its next patch: keep it at hand.
+  if (merged.length > 0) {
+    const last = pending[merged.length - 1]!
+    core.heads.delete(last.held.chain)
+    core.heads.set(last.held.chain, last.block)
+  }
+  if (pending.length === 0 && tx.endOps.length > 0) await core.repo.batch(tx.endOps)
+  await core.mempool.remove(run.keys)
+  let stop = run.stop
+  const postponed = stop?.postpone
+  if (stop && postponed) {
+    if (run.tries < postponed.retries) {
+      // Expired links before the postponed block wait with it: it needs them as parents.
+      const from = Math.min(run.trimmedFrom, stop.index)
+      await core.mempool.add(run.fresh.slice(from), now, run.tries + 1, now + postponed.ms)
+    } else {
+      stop = { ...stop, code: 'STORE_REJECTED', reason: `gave up: ${postponed.reason}` }
+    }
+  }
+  if (merged.length < pending.length) {
+    // The repo refused a block: memory was rolled back to what is on disk; what is due
+    // there is forgotten the usual way.
+    const gcTx = new Tx()
+    await collect(core, now, gcTx)
+    for (const [k, id] of gcTx.released) tx.released.set(k, id)
+    for (const consumer of gcTx.changed) tx.changed.add(consumer)
+  }
+  // Links (expired blocks kept for later live ones) at the start of a chain go at once.
+  for (const record of pending.slice(0, merged.length)) {
+    if (record.held.refs === 0) tx.released.set(record.held.chain, record.held.chainId)
+  }
+  await evict(core, tx.released)
+  core.consumers.notify(tx.changed, tx.objects)
+  if (core.heldBytes > core.maxRepoBytes) await enforceBudget(core)
+  return { merged, stop, chainId: merged.length > 0 ? run.chainId : undefined }
+}

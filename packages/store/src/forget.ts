@@ -1,0 +1,102 @@
+/**
+ * Forgetting: what is due on the persisted timers is forgotten (objects, tombstones, slice
+ * entries, then the slices recomputed), and chains whose blocks stopped backing anything
+ * lose their dead prefix (`repo.evictPrefix`).
+ */
+import { toHex } from '@picostack/feed'
+import type { RegistryOp } from '@picostack/repo'
+import { forgetEntry, forgetObject, forgetTombstone } from './changes.ts'
+import type { Core } from './core.ts'
+import { recompute } from './decide.ts'
+import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
+import {
+  chainPrefix,
+  concatBytes,
+  prefixTop,
+  releasedKey,
+  seqPart,
+  TAG,
+  tagRange,
+} from './layout.ts'
+import { objectOf, tombstoneOf } from './objects.ts'
+import { type StoreTimer, timerFrom } from './records.ts'
+import type { HeldBlock } from './tables.ts'
+import type { Tx } from './tx.ts'
+
+/** Reads the earliest persisted timer into `core.nextTimerAt`. */
+export async function readNextTimer(core: Core): Promise<void> {
+  core.nextTimerAt = Number.POSITIVE_INFINITY
+  for await (const [, value] of core.registry.entries({ ...tagRange(TAG.timer), limit: 1 })) {
+    core.nextTimerAt = timerFrom(value).at
+  }
+}
+
+/**
+ * Forgets what is due at `now` (the persisted timers up to it, read in time order) and
+ * writes the changes in one batch; returns how many items expired.
+ */
+export async function collect(core: Core, now: number, tx: Tx): Promise<number> {
+  tx.ops = tx.endOps
+  let expired = 0
+  const due: StoreTimer[] = []
+  const lt = concatBytes(Uint8Array.of(TAG.timer), seqPart(now + 1))
+  for await (const [k, value] of core.registry.entries({ gte: Uint8Array.of(TAG.timer), lt })) {
+    due.push(timerFrom(value))
+    tx.ops.push(core.registry.delOp(k.slice()))
+  }
+  const { slices, tables } = core.consumers
+  for (const timer of due) {
+    if (timer.kind === 'o') {
+      const table = tables.get(timer.name)
+      const entry = table && (await objectOf(core, table, timer.id))
+      if (!table || entry?.expiresAt !== timer.at) continue
+      await forgetObject(core, table, timer.id, tx)
+    } else if (timer.kind === 'd') {
+      const table = tables.get(timer.name)
+      const tombstone = table && (await tombstoneOf(core, table, timer.id))
+      if (!table || tombstone?.expiresAt !== timer.at) continue
+      await forgetTombstone(core, table, timer.id, tx)
+    } else {
+      const slice = slices.get(timer.name)
+      const entry = slice?.entries.get(Number(timer.id))
+      if (!slice || entry?.expiresAt !== timer.at) continue
+      await forgetEntry(core, slice, entry, tx)
+    }
+    expired++
+  }
+  for (const slice of tx.recompute) await recompute(core, slice, tx)
+  if (tx.endOps.length > 0) await core.repo.batch(tx.endOps.splice(0))
+  if (due.length > 0 || core.nextTimerAt <= now) await readNextTimer(core)
+  return expired
+}
+
+/**
+ * Deletes the dead prefix (blocks backing nothing) of each chain named, reading the
+ * chain's held blocks oldest first from its `c` keys. Returns how many blocks went.
+ */
+export async function evict(core: Core, chains: Map<string, Uint8Array>): Promise<number> {
+  let evicted = 0
+  for (const [chainKey, chainId] of [...chains]) {
+    const dead: HeldBlock[] = []
+    const prefix = chainPrefix(chainId)
+    for await (const [, id] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+      const held = await heldOf(core, toHex(id))
+      if (held && held.refs > 0) break
+      if (held) dead.push(held)
+    }
+    const ops: RegistryOp[] = [core.registry.delOp(releasedKey(chainId))]
+    if (dead.length === 0) {
+      await core.repo.batch(ops)
+      continue
+    }
+    core.heldBytes -= await blockBytes(core, dead)
+    for (const held of dead) ops.push(...unholdOps(core, held))
+    ops.push(bytesOp(core))
+    await core.repo.evictPrefix(chainId, dead[dead.length - 1]!.id, { ops })
+    for (const held of dead) core.held.set(held.key, null)
+    const head = core.heads.get(chainKey)
+    if (head && core.held.get(toHex(head.sig)) === null) core.heads.delete(chainKey)
+    evicted += dead.length
+  }
+  return evicted
+}

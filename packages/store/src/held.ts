@@ -1,0 +1,135 @@
+/**
+ * Held-block records and their reference counts (the `h`, `a`, `c`, `r` and `z` keys of
+ * layout.ts): how many objects and slice entries each held block backs, journaled in the
+ * operation's Tx so a refused write takes them back.
+ */
+import { type Block, fromHex } from '@picostack/feed'
+import type { RegistryOp } from '@picostack/repo'
+import type { Core } from './core.ts'
+import { chainBlockKey, heldKey, releasedKey, seqKey, TAG } from './layout.ts'
+import { acceptedValue, heldFrom, heldValue, numberValue } from './records.ts'
+import type { HeldBlock } from './tables.ts'
+import type { Tx } from './tx.ts'
+
+/** Registry key of the bytes of the held blocks. */
+export const BYTES_KEY = Uint8Array.of(TAG.bytes)
+const ACCEPTED_PREFIX = Uint8Array.of(TAG.accepted)
+
+/** The held-block record of block `blockKey` (hex), from the cache or the disk. */
+export async function heldOf(core: Core, blockKey: string): Promise<HeldBlock | undefined> {
+  const cached = core.held.get(blockKey)
+  if (cached !== undefined) return cached ?? undefined
+  if (core.replaying) return undefined
+  const id = fromHex(blockKey)
+  const value = await core.registry.get(heldKey(id))
+  const held = value ? heldFrom(id, blockKey, value) : undefined
+  core.held.set(blockKey, held ?? null)
+  return held
+}
+
+/** {@link heldOf} for many blocks, in one read for those not cached. */
+export async function heldMany(
+  core: Core,
+  blockKeys: string[],
+): Promise<(HeldBlock | undefined)[]> {
+  const out: (HeldBlock | undefined)[] = new Array(blockKeys.length)
+  const missing: number[] = []
+  blockKeys.forEach((k, i) => {
+    const cached = core.held.get(k)
+    if (cached === undefined && !core.replaying) missing.push(i)
+    else out[i] = cached ?? undefined
+  })
+  if (missing.length === 0) return out
+  const ids = missing.map((i) => fromHex(blockKeys[i]!))
+  const values = await core.registry.getMany(ids.map(heldKey))
+  missing.forEach((i, n) => {
+    const value = values[n]
+    const held = value ? heldFrom(ids[n]!, blockKeys[i]!, value) : undefined
+    core.held.set(blockKeys[i]!, held ?? null)
+    out[i] = held
+  })
+  return out
+}
+
+/** Writes `held`'s record as it is now (with the ops of the block being applied). */
+export function heldChanged(core: Core, held: HeldBlock, tx: Tx): void {
+  tx.ops.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
+}
+
+/** The op that records the bytes held now. */
+export function bytesOp(core: Core): RegistryOp {
+  return core.registry.putOp(BYTES_KEY, numberValue(core.heldBytes))
+}
+
+/**
+ * Records a block as held (and its bytes), with the ops of its write: its accepted record
+ * (replay order), its place in its chain, and its held-block record.
+ */
+export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
+  core.heldBytes += block.blockSize
+  tx.journal.push(() => {
+    core.heldBytes -= block.blockSize
+  })
+  tx.ops.push(
+    bytesOp(core),
+    core.registry.putOp(seqKey(ACCEPTED_PREFIX, held.seq), acceptedValue(held)),
+    core.registry.putOp(chainBlockKey(held.chainId, held.seq), held.id),
+  )
+  heldChanged(core, held, tx)
+}
+
+/** The ops that forget held block `held` (it leaves the repo in the same batch). */
+export function unholdOps(core: Core, held: HeldBlock): RegistryOp[] {
+  return [
+    core.registry.delOp(seqKey(ACCEPTED_PREFIX, held.seq)),
+    core.registry.delOp(heldKey(held.id)),
+    core.registry.delOp(chainBlockKey(held.chainId, held.seq)),
+  ]
+}
+
+/**
+ * `held` backs one more object (`object`: `[collection, id]`) or slice entry (no
+ * `object`); journaled.
+ */
+export function addRef(core: Core, held: HeldBlock, tx: Tx, object?: [string, string]): void {
+  held.refs++
+  if (object) held.objects.push(object)
+  tx.journal.push(() => {
+    held.refs--
+    if (object) held.objects.pop()
+  })
+  heldChanged(core, held, tx)
+}
+
+/**
+ * `held` backs one object (`object`) or slice entry less; when it backs nothing any more,
+ * its chain's dead prefix is evicted after this operation. Journaled.
+ */
+export function dropRef(core: Core, held: HeldBlock, tx: Tx, object?: [string, string]): void {
+  const at = object ? held.objects.findIndex(([n, i]) => n === object[0] && i === object[1]) : -1
+  if (at >= 0) held.objects.splice(at, 1)
+  held.refs--
+  tx.journal.push(() => {
+    held.refs++
+    if (at >= 0) held.objects.splice(at, 0, object!)
+  })
+  heldChanged(core, held, tx)
+  if (held.refs === 0) release(core, held, tx)
+}
+
+/** `held` backs nothing any more: its chain's dead prefix is evicted after this operation. */
+export function release(core: Core, held: HeldBlock, tx: Tx): void {
+  if (!tx.released.has(held.chain)) {
+    tx.released.set(held.chain, held.chainId)
+    tx.ops.push(core.registry.putOp(releasedKey(held.chainId), new Uint8Array(0)))
+  }
+}
+
+/** Bytes of the held blocks `blocks` (from their records; read when a record lacks it). */
+export async function blockBytes(core: Core, blocks: HeldBlock[]): Promise<number> {
+  let bytes = 0
+  for (const held of blocks) {
+    bytes += held.size || ((await core.repo.readBlock(held.id))?.blockSize ?? 0)
+  }
+  return bytes
+}

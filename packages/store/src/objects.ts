@@ -1,0 +1,63 @@
+/**
+ * Objects and tombstones of a collection, read through the table's caches (where the
+ * operation's changes are) from their `o`, `b` and `d` records.
+ */
+import { toHex } from '@picostack/feed'
+import type { Core } from './core.ts'
+import { key, objectKey, prefixTop, TAG, tombstoneKey } from './layout.ts'
+import { objectFrom, tombstoneFrom } from './records.ts'
+import type { ObjectEntry, Table, Tombstone } from './tables.ts'
+
+/** The object `id` of `table` as stored (no cache). */
+export async function readObject(
+  core: Core,
+  table: Table,
+  id: string,
+): Promise<ObjectEntry | undefined> {
+  const name = table.memory.name
+  const value = await core.registry.get(objectKey(name, id))
+  if (!value) return undefined
+  const { value: object, expiresAt, orderKeys, indexKeys } = objectFrom(value)
+  const blocks = new Set<string>()
+  const prefix = key(TAG.backing, name, id)
+  for await (const [k] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+    blocks.add(toHex(k.subarray(prefix.length)))
+  }
+  return { value: object, blocks, expiresAt, orderKeys, indexKeys }
+}
+
+/** The live object `id` of `table`, through its cache (where the operation's changes are). */
+export async function objectOf(
+  core: Core,
+  table: Table,
+  id: string,
+): Promise<ObjectEntry | undefined> {
+  const cached = table.cache.get(id)
+  if (cached !== undefined) {
+    table.cache.delete(id) // most recently used last
+    table.cache.set(id, cached)
+    return cached ?? undefined
+  }
+  const entry = core.replaying ? undefined : await readObject(core, table, id)
+  table.cache.set(id, entry ?? null)
+  return entry
+}
+
+/** The tombstone of object `id` of `table`, through its cache. */
+export async function tombstoneOf(
+  core: Core,
+  table: Table,
+  id: string,
+): Promise<Tombstone | undefined> {
+  const cached = table.tombstones.get(id)
+  if (cached !== undefined || core.replaying) return cached ?? undefined
+  const value = await core.registry.get(tombstoneKey(table.memory.name, id))
+  if (!value) {
+    table.tombstones.set(id, null)
+    return undefined
+  }
+  const { blockId, blockKey, expiresAt } = tombstoneFrom(value)
+  const tombstone = { blockId, blockKey, expiresAt }
+  table.tombstones.set(id, tombstone)
+  return tombstone
+}

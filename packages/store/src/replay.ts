@@ -1,0 +1,177 @@
+/**
+ * Dropping a whole chain and the state it backs (a claimed partial chain that its genuine
+ * genesis replaces, or the budget's lowest-ranked chain), and `reload()`: forgetting all
+ * state and replaying every held block in accept order.
+ */
+import { type Block, toHex } from '@picostack/feed'
+import { type RegistryOp, verifyBlocks } from '@picostack/repo'
+import { expireTouched, forgetEntry, forgetObject, forgetTombstone } from './changes.ts'
+import type { Core } from './core.ts'
+import { applyBlock, recompute } from './decide.ts'
+import { evict, readNextTimer } from './forget.ts'
+import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
+import { chainPrefix, heldKey, prefixTop, releasedKey, TAG, tagRange } from './layout.ts'
+import { cloneValue } from './memory.ts'
+import { objectOf, tombstoneOf } from './objects.ts'
+import { acceptedFrom, heldValue, tombstoneFrom } from './records.ts'
+import type { HeldBlock } from './tables.ts'
+import { Tx } from './tx.ts'
+
+/**
+ * When `first` is a genesis and this store holds a partial chain under its id (one that
+ * a sender only claimed), the genuine genesis wins: the claimed chain's blocks leave the
+ * repo and the state they backed is forgotten, before the genesis is applied. Objects
+ * also backed by other chains' blocks are recomputed by a replay of the held blocks.
+ * Nothing happens for a forged genesis, or when the chain was started by its genesis.
+ */
+export async function replaceClaim(
+  core: Core,
+  first: Block | undefined,
+  verified: boolean,
+): Promise<void> {
+  if (!first?.genesis) return
+  const summary = await core.repo.summary(first.sig)
+  if (summary?.proven !== false) return
+  if (!verified && (await verifyBlocks([first])) !== 1) return
+  if (await dropChain(core, summary.chainId)) await replay(core)
+}
+
+/**
+ * Drops chain `chainId` whole: its blocks leave the repo and the state they back is
+ * forgotten, in one batch. Returns true when an object was also backed by blocks of
+ * other chains: then the caller replays the held blocks to recompute it.
+ */
+export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolean> {
+  const chainKey = toHex(chainId)
+  const dropped = new Map<string, HeldBlock>()
+  const prefix = chainPrefix(chainId)
+  for await (const [, id] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+    const held = await heldOf(core, toHex(id))
+    if (held) dropped.set(held.key, held)
+  }
+  const tx = new Tx()
+  let replayNeeded = false
+  const { slices, tables } = core.consumers
+  for (const slice of slices.values()) {
+    for (const entry of [...slice.entries.values()]) {
+      if (dropped.has(entry.blockKey)) await forgetEntry(core, slice, entry, tx)
+    }
+  }
+  for (const held of [...dropped.values()]) {
+    for (const [name, id] of [...held.objects]) {
+      const table = tables.get(name)
+      const tombstone = table && (await tombstoneOf(core, table, id))
+      if (table && tombstone?.blockKey === held.key) {
+        // Blocks of the deleted object held elsewhere may bring it back: a replay decides.
+        await forgetTombstone(core, table, id, tx)
+        replayNeeded = true
+        continue
+      }
+      const entry = table && (await objectOf(core, table, id))
+      if (!table || !entry) continue
+      // Also backed by blocks that stay: its value is recomputed by a replay.
+      for (const blockKey of entry.blocks) if (!dropped.has(blockKey)) replayNeeded = true
+      await forgetObject(core, table, id, tx)
+    }
+  }
+  for (const held of dropped.values()) {
+    tx.ops.push(...unholdOps(core, held))
+    core.held.set(held.key, null)
+  }
+  core.heldBytes -= await blockBytes(core, [...dropped.values()])
+  tx.released.delete(chainKey)
+  tx.ops.push(core.registry.delOp(releasedKey(chainId)), bytesOp(core))
+  core.heads.delete(chainKey)
+  for (const slice of tx.recompute) await recompute(core, slice, tx)
+  await core.repo.rollback(chainId, undefined, { ops: tx.ops })
+  await evict(core, tx.released)
+  if (!replayNeeded) core.consumers.notify(tx.changed, tx.objects)
+  return replayNeeded
+}
+
+/** Tags of every key derived from the held blocks (a replay writes them anew). */
+const DERIVED = [
+  TAG.slice,
+  TAG.entry,
+  TAG.object,
+  TAG.order,
+  TAG.count,
+  TAG.backing,
+  TAG.index,
+  TAG.timer,
+  TAG.held,
+  TAG.released,
+]
+
+/**
+ * `reload()` inside the lock: forgets all state and replays every held block in the
+ * order it was first accepted, then forgets what is expired now and evicts blocks that
+ * back nothing.
+ */
+export async function replay(core: Core): Promise<void> {
+  const now = core.clock.now()
+  const clear: RegistryOp[] = []
+  for (const tag of DERIVED) {
+    for await (const [k] of core.registry.entries(tagRange(tag))) {
+      clear.push(core.registry.delOp(k.slice()))
+    }
+  }
+  const { slices, tables, root } = core.consumers
+  for (const slice of slices.values()) {
+    slice.value = cloneValue(slice.spec.initialValue)
+    root[slice.spec.name] = slice.value
+    slice.entries.clear()
+  }
+  for (const table of tables.values()) {
+    for (const id of Object.keys(table.values)) delete table.values[id]
+    table.cache.clear()
+    table.tombstones.clear()
+    table.count = 0
+    table.index.clear()
+  }
+  // Tombstones stay (the deleted objects' blocks may be gone); each delete block backs
+  // its own again when it is replayed.
+  for await (const [, value] of core.registry.entries(tagRange(TAG.tombstone))) {
+    const { name, id, blockId, blockKey, expiresAt } = tombstoneFrom(value)
+    tables.get(name)?.tombstones.set(id, { blockId, blockKey, expiresAt })
+  }
+  core.held.clear()
+  core.heads.clear()
+  core.nextTimerAt = Number.POSITIVE_INFINITY
+  const order: HeldBlock[] = []
+  for await (const [, value] of core.registry.entries(tagRange(TAG.accepted))) {
+    const held = acceptedFrom(value) // its size is set when the block is read below
+    order.push(held)
+    core.held.set(held.key, held)
+  }
+  const tx = new Tx()
+  tx.ops = clear // block ops follow the deletes in the same batch
+  const replayed = new Map<string, Block>()
+  core.replaying = true
+  try {
+    for (const held of order) {
+      const block = await core.repo.readBlock(held.id)
+      if (!block) continue
+      held.size = block.blockSize
+      const parentKey = block.genesis ? '' : toHex(block.psig)
+      const parentBlock = parentKey
+        ? (replayed.get(parentKey) ?? (await core.repo.readBlock(block.psig)))
+        : undefined
+      replayed.set(held.key, block)
+      await applyBlock(core, { block, parentBlock, held, tx, now })
+    }
+    tx.ops = tx.endOps
+    await expireTouched(core, tx, now)
+  } finally {
+    core.replaying = false
+  }
+  // Every held-block record anew, with what it backs now.
+  for (const held of order) clear.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
+  core.heldBytes = await blockBytes(core, order)
+  clear.push(bytesOp(core))
+  await core.repo.batch([...clear, ...tx.endOps])
+  await readNextTimer(core)
+  const chains = new Map(order.map((held) => [held.chain, held.chainId] as const))
+  await evict(core, chains)
+  core.consumers.notify(core.consumers.all())
+}
