@@ -104,7 +104,12 @@ export { openDatabase } from './database.ts'
 export { KernelError, type KernelErrorCode } from './errors.ts'
 export { type KernelOptions, SimpleKernel } from './kernel.ts'
 export type { RandomBytes } from './random.ts'
-export type { DirectLink, DirectLinkOptions, LinkState } from './signal/direct-links.ts'
+export type {
+  DirectLink,
+  DirectLinkOptions,
+  LinkFailure,
+  LinkState,
+} from './signal/direct-links.ts'
 export { DEFAULT_SIGNAL_LIMITS, type SignalLimits } from './signal/limits.ts'
 export type { SignalOptions } from './signal/signalling.ts'
 export {

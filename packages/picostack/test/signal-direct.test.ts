@@ -4,8 +4,10 @@
  * introducer is gone.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { firewalled } from '../../net/test/rtc-firewall.ts'
+import { type KernelError, SimpleKernel } from '../src/index.ts'
 import type { CounterKernel } from './helpers.ts'
-import { bootKernel, until } from './signal-helpers.ts'
+import { bootKernel, LOOPBACK_SIGNAL, NodeRTCPeerConnection, until } from './signal-helpers.ts'
 
 describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () => {
   const kernels: CounterKernel[] = []
@@ -79,4 +81,98 @@ describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () 
     expect(alice.links.value).toEqual([])
     expect(alice.peers.length).toBe(1)
   }, 30_000)
+
+  it('a link that cannot connect ends failed with a typed reason on both sides; blocks still flow through the introducer', async () => {
+    const introducer = await bootKernel(false)
+    // Behind a firewall that passes no packet: no candidate pair forms, ever.
+    const alice = await bootKernel(true, {
+      signal: {
+        RTCPeerConnection: firewalled(NodeRTCPeerConnection),
+        limits: { connectTimeoutMs: 1000 },
+      },
+    })
+    const bob = await bootKernel(true) // waits 15 s itself; alice tells it sooner
+    kernels.push(introducer, alice, bob)
+    alice.spawnWire()(introducer.spawnWire())
+    bob.spawnWire()(introducer.spawnWire())
+    const bobId = Buffer.from(bob.nodeId).toString('hex')
+    const aliceId = Buffer.from(alice.nodeId).toString('hex')
+    const viaId = Buffer.from(introducer.nodeId).toString('hex')
+
+    await until(() => alice.links.value[0]?.state === 'failed')
+    expect(alice.links.value).toEqual([
+      {
+        id: bobId,
+        state: 'failed',
+        via: viaId,
+        failure: { code: 'NET_TIMEOUT', message: 'data channel not open within 1000 ms' },
+      },
+    ])
+    // Bob learns it from alice's refusal, well before its own 15 s.
+    await until(() => bob.links.value[0]?.state === 'failed', 5000)
+    expect(bob.links.value).toEqual([
+      {
+        id: aliceId,
+        state: 'failed',
+        via: viaId,
+        failure: { code: 'KERNEL_REMOTE_ERROR', message: 'link refused: NET_TIMEOUT' },
+      },
+    ])
+    expect(alice.peers.map((p) => p.id)).toEqual([viaId])
+
+    await alice.count(1)
+    await bob.count(2)
+    await until(() => alice.tally.blocks === 2 && bob.tally.blocks === 2)
+    // A new introduction round (carol joins) does not retry within failedLinkRetryMs.
+    const carol = await bootKernel(false)
+    kernels.push(carol)
+    carol.spawnWire()(introducer.spawnWire())
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(alice.links.value.map((l) => l.state)).toEqual(['failed'])
+    expect(bob.links.value.map((l) => l.state)).toEqual(['failed'])
+
+    // The introducer gone, nothing links them: the failure is forgotten with the introduction.
+    await introducer.close()
+    await until(() => alice.links.value.length === 0 && bob.links.value.length === 0)
+  }, 30_000)
+})
+
+describe('ICE configuration', () => {
+  it.each([
+    ['a scheme other than stun:, turn:, turns:', [{ urls: 'https://turn.example.org' }]],
+    ['a TURN server without credentials', [{ urls: 'turn:turn.example.org:3478' }]],
+    ['a TURN server without credential', [{ urls: 'turns:turn.example.org', username: 'u' }]],
+    ['"//" after the scheme', [{ urls: 'stun://stun.example.org:3478' }]],
+  ])(
+    'new SimpleKernel refuses %s with KERNEL_INVALID_INPUT (cause NET_INVALID_INPUT)',
+    (_, iceServers) => {
+      let err: KernelError | undefined
+      try {
+        new SimpleKernel(undefined, { signal: { ...LOOPBACK_SIGNAL, iceServers } })
+      } catch (caught) {
+        err = caught as KernelError
+      }
+      expect(err?.code).toBe('KERNEL_INVALID_INPUT')
+      expect((err?.cause as { code?: string } | undefined)?.code).toBe('NET_INVALID_INPUT')
+    },
+  )
+
+  it('refuses iceTransportPolicy relay without TURN, and iceServers inside rtcConfiguration', () => {
+    const codeOf = (options: ConstructorParameters<typeof SimpleKernel>[1]) => {
+      try {
+        void new SimpleKernel(undefined, options).close()
+      } catch (err) {
+        return (err as KernelError).code
+      }
+      return undefined
+    }
+    const stun = [{ urls: 'stun:stun.example.org:3478' }]
+    expect(
+      codeOf({ signal: { iceServers: stun, rtcConfiguration: { iceTransportPolicy: 'relay' } } }),
+    ).toBe('KERNEL_INVALID_INPUT')
+    expect(codeOf({ signal: { rtcConfiguration: { iceServers: stun } } })).toBe(
+      'KERNEL_INVALID_INPUT',
+    )
+    expect(codeOf({ signal: { ...LOOPBACK_SIGNAL, iceServers: stun } })).toBeUndefined()
+  })
 })

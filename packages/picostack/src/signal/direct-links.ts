@@ -1,11 +1,13 @@
 import { fromHex, toHex } from '@picostack/feed'
 import {
+  type NetErrorCode,
   type RtcIceServer,
   RtcPeer,
   type RtcPeerConnectionConstructor,
   type RtcWireOptions,
   rtcWire,
 } from '@picostack/net'
+import type { Clock } from '@picostack/store'
 import { KernelError, type KernelErrorCode } from '../errors.ts'
 import { type Readable, Writable } from '../readable.ts'
 import type { Peer } from '../sync/engine.ts'
@@ -21,6 +23,27 @@ export type LinkState =
   | 'connecting'
   /** A WebRTC data channel carries a sync session with it. */
   | 'direct'
+  /**
+   * The last try of a direct link failed (`failure` says why); the peer is reached through
+   * the introducer, as `relayed`. Tried again when introduced again after
+   * `failedLinkRetryMs`, or when the peer offers.
+   */
+  | 'failed'
+
+/** Why a direct link could not be opened (docs/webrtc.md, "When a link fails"). */
+export interface LinkFailure {
+  /**
+   * `NET_TIMEOUT`: not open within `connectTimeoutMs` (no candidate pair connected: other
+   * networks without STUN/TURN, a firewall, an unreachable TURN server);
+   * `NET_ICE_FAILED`: the WebRTC stack gave up on every candidate pair;
+   * `KERNEL_REMOTE_ERROR`: the peer refused or gave up (its code is in `message`);
+   * `NET_MALFORMED`: the peer's description was refused by our WebRTC stack;
+   * `NET_DISCONNECTED`: the connection closed before it opened.
+   */
+  readonly code: NetErrorCode | KernelErrorCode
+  /** Human-readable detail (may change between versions). */
+  readonly message: string
+}
 
 /** One peer this kernel was introduced to or links with directly. */
 export interface DirectLink {
@@ -30,6 +53,8 @@ export interface DirectLink {
   readonly state: LinkState
   /** Node id (hex) of the introducer the link was negotiated through, or that introduced it. */
   readonly via: string
+  /** Why the last try failed; set only when `state` is `failed`. */
+  readonly failure?: LinkFailure
 }
 
 /** Options of direct links (part of `SignalOptions`). */
@@ -55,6 +80,31 @@ interface Link {
   state: 'connecting' | 'direct'
 }
 
+/** A failed try, kept while an introducer lists the peer. */
+interface Failed {
+  readonly via: Peer
+  readonly failure: LinkFailure
+  /** When it failed (clock ms). */
+  readonly at: number
+}
+
+/** The failure a link that closed before it opened ends with. */
+function failureOf(reason: Error | undefined): LinkFailure {
+  const code = (reason as { code?: NetErrorCode | KernelErrorCode } | undefined)?.code
+  return {
+    code: code ?? 'NET_DISCONNECTED',
+    message: reason?.message ?? 'the connection closed before it opened',
+  }
+}
+
+/** Failures we tell the peer about (it may wait longer than us); not the ones it caused. */
+const TOLD_FAILURES: ReadonlySet<string> = new Set([
+  'NET_TIMEOUT',
+  'NET_ICE_FAILED',
+  'NET_DISCONNECTED',
+  'NET_MALFORMED',
+])
+
 function refused(code: KernelErrorCode): RtcEnvelope {
   return { type: 'refused', code }
 }
@@ -64,12 +114,16 @@ function refused(code: KernelErrorCode): RtcEnvelope {
  * WebRTC link to every introduced peer whose node id is larger than ours (so exactly one
  * side offers), answers offers within the caps (`maxPendingLinks`, `maxPendingPerIntroducer`,
  * `maxDirectLinks`; past them the offer is answered `refused` with `KERNEL_TOO_MANY_LINKS`),
- * and runs a sync session over each open link.
+ * and runs a sync session over each open link. A link that does not open ends `failed`
+ * with a typed {@link LinkFailure} (the peer is told, with `refused` and the code, so it
+ * stops waiting too); the peer stays reached through the introducer.
  */
 export class DirectLinks {
   readonly #links = new Map<string, Link>()
   /** Per introducer: the ids it introduced (at most `maxIntroductions`). */
   readonly #introduced = new Map<Peer, string[]>()
+  /** Failed tries by peer id, pruned to the peers some introducer still lists. */
+  readonly #failed = new Map<string, Failed>()
   readonly #view = new Writable<DirectLink[]>([])
   readonly #selfId: string
   #closed = false
@@ -78,6 +132,7 @@ export class DirectLinks {
     private readonly host: SignalHost,
     private readonly options: DirectLinkOptions,
     private readonly limits: SignalLimits,
+    private readonly clock: Clock,
   ) {
     this.#selfId = toHex(host.nodeId)
   }
@@ -96,8 +151,10 @@ export class DirectLinks {
   introduced(via: Peer, nodeIds: Uint8Array[]): void {
     const ids = nodeIds.map(toHex).filter((id) => id !== this.#selfId)
     this.#introduced.set(via, ids)
+    const retryBefore = this.clock.now() - this.limits.failedLinkRetryMs
     for (const id of ids) {
-      if (id > this.#selfId && this.#mayConnect(id, via) === undefined) this.#open(id, via, true)
+      if (id < this.#selfId || (this.#failed.get(id)?.at ?? -Infinity) > retryBefore) continue
+      if (this.#mayConnect(id, via) === undefined) this.#open(id, via, true)
     }
     this.#publish()
   }
@@ -146,6 +203,7 @@ export class DirectLinks {
     this.#closed = true
     for (const link of [...this.#links.values()]) link.rtc.close()
     this.#introduced.clear()
+    this.#failed.clear()
     this.#publish()
   }
 
@@ -191,6 +249,7 @@ export class DirectLinks {
     }
     const link: Link = { id, via, rtc, state: 'connecting' }
     this.#links.set(id, link)
+    this.#failed.delete(id)
     rtc.opened.then(
       () => {
         link.state = 'direct'
@@ -204,8 +263,15 @@ export class DirectLinks {
       },
       () => {},
     )
-    rtc.closed.then(() => {
+    rtc.closed.then((reason) => {
       if (this.#links.get(id) === link) this.#links.delete(id)
+      if (link.state === 'connecting' && !this.#closed) {
+        const failure = failureOf(reason)
+        this.#failed.set(id, { via, failure, at: this.clock.now() })
+        if (TOLD_FAILURES.has(failure.code) && this.host.connections.value.includes(via)) {
+          this.#send(via, to, refused(failure.code))
+        }
+      }
       this.#publish()
     })
     return link
@@ -226,9 +292,16 @@ export class DirectLinks {
       for (const id of ids) {
         if (seen.has(id)) continue
         seen.add(id)
-        view.push({ id, state: 'relayed', via: via.id })
+        const failed = this.#failed.get(id)
+        view.push(
+          failed
+            ? { id, state: 'failed', via: failed.via.id, failure: failed.failure }
+            : { id, state: 'relayed', via: via.id },
+        )
       }
     }
+    // A failure outlives neither its link nor every introduction of the peer (bounded).
+    for (const id of this.#failed.keys()) if (!seen.has(id)) this.#failed.delete(id)
     this.#view.set(view)
   }
 }

@@ -25,8 +25,17 @@ export interface SignalLimits {
   maxPendingPerIntroducer: number
   /** Most open direct links (default 32). */
   maxDirectLinks: number
-  /** Time a direct link may take to open, ms (default 15 000). */
+  /**
+   * Time a direct link may take to open, ms (default 15 000); then it ends `failed` with
+   * `NET_TIMEOUT`.
+   */
   connectTimeoutMs: number
+  /**
+   * Least time before a peer whose link failed is tried again on a new introduction, ms
+   * (default 60 000), so a peer behind a firewall costs one try a minute, not one per
+   * introduction round.
+   */
+  failedLinkRetryMs: number
 }
 
 /** The defaults of {@link SignalLimits}. */
@@ -41,4 +50,5 @@ export const DEFAULT_SIGNAL_LIMITS: Readonly<SignalLimits> = Object.freeze({
   maxPendingPerIntroducer: 4,
   maxDirectLinks: 32,
   connectTimeoutMs: 15_000,
+  failedLinkRetryMs: 60_000,
 })

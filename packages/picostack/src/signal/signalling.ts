@@ -1,3 +1,4 @@
+import { rtcConfiguration } from '@picostack/net'
 import type { Clock } from '@picostack/store'
 import { KernelError } from '../errors.ts'
 import type { Readable } from '../readable.ts'
@@ -34,7 +35,13 @@ export class Signalling {
   #known = new Set<Peer>()
   readonly #unsubscribe: () => void
 
-  /** @throws KERNEL_INVALID_INPUT when a limit is not a positive number */
+  /**
+   * @throws KERNEL_INVALID_INPUT when a limit is not a positive number, `RTCPeerConnection`
+   *   is not a constructor, or `iceServers` / `rtcConfiguration` is malformed (a scheme
+   *   other than `stun:`, `turn:`, `turns:`; a TURN server without `username` and
+   *   `credential`; `iceTransportPolicy: 'relay'` without TURN; see `rtcConfiguration` of
+   *   `@picostack/net`, whose `NET_INVALID_INPUT` is the `cause`)
+   */
   constructor(
     host: SignalHost,
     options: SignalOptions = {},
@@ -52,8 +59,15 @@ export class Signalling {
     ) {
       throw new KernelError('KERNEL_INVALID_INPUT', 'RTCPeerConnection must be a constructor')
     }
+    try {
+      rtcConfiguration(options.iceServers, options.rtcConfiguration)
+    } catch (cause) {
+      throw new KernelError('KERNEL_INVALID_INPUT', `signal: ${(cause as Error).message}`, {
+        cause,
+      })
+    }
     this.#introducer = options.introduce === false ? undefined : new Introducer(this.limits, clock)
-    this.#links = new DirectLinks(host, options, this.limits)
+    this.#links = new DirectLinks(host, options, this.limits, clock)
     this.#unsubscribe = host.connections.subscribe((peers) => this.#onPeers(peers))
   }
 
