@@ -115,9 +115,12 @@ const isAssignee = (assignee: unknown): assignee is string | null =>
  * each later block (by the owner or the assignee) changes its status or assignee, or
  * (by the owner only) deletes it. All
  * of a task's blocks are on its own chain, so every peer applies them in the same order
- * and the whole chain leaves the disk when the task expires.
+ * and the whole chain leaves the disk when the task expires. Tasks live on disk (no
+ * snapshot): `boot()` reads none of them, lists read a page at a time.
  */
 export class Tasks extends Memory<Task> {
+  override snapshot = false
+
   /** Listing order: creation date (ms, zero-padded so keys sort as numbers), ties by id. */
   override orders = { created: (task: Task) => String(task.created).padStart(16, '0') }
 
@@ -179,10 +182,12 @@ export interface TodoOptions extends KernelOptions {
   /** Time to live of new tasks after their last update, ms (default 24 h). */
   taskTtlMs?: number
   /**
-   * Keep every task in memory (default true): `list()`, `resolveId()` and `tasks.state`
-   * work, and `boot()` reads every task. With `false` tasks stay on disk behind a bounded
-   * cache and `boot()` reads none: use `listPage()` (the CLI's `list` does); changes by id
-   * prefix still work.
+   * Also keep every task in memory (default false). By default tasks stay on disk behind
+   * the store's bounded cache, `boot()` reads none of them whatever the list holds, and
+   * lists read a page at a time (`listPage()`, `tasks.query`, `tasks.onChange`). With
+   * `true`, `boot()` reads every task (its cost grows with the tasks held: a few thousand
+   * at most) and `list()`, `tasks.state` and `tasks.sub(fn)` work too: for tests and
+   * simulations that compare whole lists synchronously.
    */
   snapshot?: boolean
 }
@@ -198,7 +203,7 @@ export interface TodoOptions extends KernelOptions {
  * ```
  */
 export class TodoKernel extends SimpleKernel {
-  /** The tasks by id (`tasks.state`, `tasks.sub(fn)`). */
+  /** The tasks: `get(id)`, `query(q)`, `count()`, `onChange(fn)` (and with `snapshot`, `state`). */
   readonly tasks: Tasks
   /** Time to live of new tasks after their last update, ms. */
   readonly taskTtlMs: number
@@ -214,14 +219,13 @@ export class TodoKernel extends SimpleKernel {
     const { taskTtlMs = DEFAULT_TASK_TTL_MS } = options
     if (!isTtl(taskTtlMs)) throw new TodoError('TODO_INVALID_INPUT', REJECT.badTtl)
     this.taskTtlMs = taskTtlMs
-    const snapshot = options.snapshot !== false
     this.tasks = this.store.register(
       'tasks',
-      snapshot
-        ? Tasks
-        : class extends Tasks {
-            override snapshot = false
-          },
+      options.snapshot === true
+        ? class extends Tasks {
+            override snapshot = true
+          }
+        : Tasks,
     )
   }
 
@@ -289,26 +293,15 @@ export class TodoKernel extends SimpleKernel {
   }
 
   /**
-   * Every live task, oldest first (ties by id), from the in-memory snapshot of the
-   * collection: fine for a few thousand tasks; use {@link TodoKernel.listPage} beyond.
+   * Every live task, oldest first (ties by id), from the in-memory snapshot: only for a
+   * kernel made with `snapshot: true` (tests, simulations); lists use
+   * {@link TodoKernel.listPage}.
+   * @throws STORE_INVALID_SLICE for a kernel without the snapshot (the default)
    */
   list(): Task[] {
     return Object.values(this.tasks.state).sort(
       (a, b) => a.created - b.created || (a.id < b.id ? -1 : 1),
     )
-  }
-
-  /**
-   * The full id of the live task `idOrPrefix` names.
-   * @throws TODO_UNKNOWN_TASK when none matches; TODO_AMBIGUOUS_ID when several do
-   */
-  resolveId(idOrPrefix: string): string {
-    const prefix = String(idOrPrefix).toLowerCase()
-    const ids = Object.keys(this.tasks.state).filter((id) => prefix && id.startsWith(prefix))
-    if (ids.length === 0) throw new TodoError('TODO_UNKNOWN_TASK', `no task ${idOrPrefix}`)
-    if (ids.length > 1)
-      throw new TodoError('TODO_AMBIGUOUS_ID', `${idOrPrefix} names ${ids.length} tasks`)
-    return ids[0]!
   }
 
   /**
@@ -325,7 +318,7 @@ export class TodoKernel extends SimpleKernel {
 
   async #change(idOrPrefix: string, op: TaskOp): Promise<string> {
     return this.#serial(async () => {
-      const id = await this.#resolve(idOrPrefix)
+      const id = await this.resolveId(idOrPrefix)
       const chain = await this.repo.summary(fromHex(id))
       const head = chain && (await this.repo.readBlock(chain.headId))
       if (!head) throw new TodoError('TODO_UNKNOWN_TASK', `task ${id} left the disk`)
@@ -334,8 +327,12 @@ export class TodoKernel extends SimpleKernel {
     })
   }
 
-  /** {@link TodoKernel.resolveId} from disk (ids with the prefix are one id range). */
-  async #resolve(idOrPrefix: string): Promise<string> {
+  /**
+   * The full id of the live task `idOrPrefix` names, read from disk: the ids with a prefix
+   * are one id range, so this reads at most two tasks whatever the list holds.
+   * @throws TODO_UNKNOWN_TASK when none matches; TODO_AMBIGUOUS_ID when several do
+   */
+  async resolveId(idOrPrefix: string): Promise<string> {
     const prefix = String(idOrPrefix).toLowerCase()
     const { items } = prefix ? await this.tasks.query({ gte: prefix, limit: 2 }) : { items: [] }
     const ids = items.map((item) => item.id).filter((id) => id.startsWith(prefix))

@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
 import { formatTask, LIST_PAGE, parseDuration, runCommand } from '../src/commands.ts'
 import { TodoKernel } from '../src/kernel.ts'
 import { parseHostPort } from '../src/serve.ts'
+import { kernelFactory } from './helpers.ts'
 
-const kernels: TodoKernel[] = []
-afterEach(async () => {
-  for (const k of kernels.splice(0)) await k.close()
-})
-async function kernel() {
-  const k = new TodoKernel()
-  await k.boot()
-  kernels.push(k)
-  return k
-}
+const kernel = kernelFactory()
 const codeOf = (fn: () => unknown) => {
   try {
     fn()
@@ -94,10 +89,8 @@ describe('commands', () => {
     expect(await k.tasks.count()).toBe(LIST_PAGE + 30)
   })
 
-  it('works with tasks on disk only (snapshot: false): list pages, changes by id prefix', async () => {
-    const k = new TodoKernel(undefined, { snapshot: false })
-    await k.boot()
-    kernels.push(k)
+  it('works with tasks on disk only (the default): list pages, changes by id prefix', async () => {
+    const k = await kernel({ snapshot: false })
     const a = await k.addTask('one')
     await k.addTask('two')
     expect((await runCommand(k, ['list'])).tasks!.map((t) => t.title).sort()).toEqual([
@@ -110,5 +103,48 @@ describe('commands', () => {
       code: 'TODO_UNKNOWN_TASK',
     })
     expect(codeOf(() => k.list())).toBe('STORE_INVALID_SLICE')
+  })
+
+  it('a restarted CLI kernel (default options) keeps no task in memory and reads the first page from disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'todo-paged-'))
+    try {
+      const first = new TodoKernel(dir)
+      await first.boot()
+      const ids: string[] = []
+      for (let i = 0; i < LIST_PAGE + 20; i++) ids.push(await first.addTask(`task ${i}`))
+      await first.close()
+
+      const again = new TodoKernel(dir)
+      await again.boot()
+      try {
+        // No snapshot: boot() read no task (the store reads objects of such a collection
+        // only when asked), and nothing can read the whole list synchronously.
+        expect(codeOf(() => again.tasks.state)).toBe('STORE_INVALID_SLICE')
+        expect(codeOf(() => again.list())).toBe('STORE_INVALID_SLICE')
+        expect(await again.tasks.count()).toBe(LIST_PAGE + 20)
+        const page = await again.listPage({ limit: 10 })
+        expect(page.items.map((item) => item.id)).toEqual(ids.slice(0, 10))
+        expect(page.next).toBeDefined()
+        const list = await runCommand(again, ['list', '--limit', '5'])
+        expect(list.tasks!.map((t) => t.title)).toEqual([
+          'task 0',
+          'task 1',
+          'task 2',
+          'task 3',
+          'task 4',
+        ])
+        for (const command of ['start', 'done', 'reopen'] as const) {
+          await runCommand(again, [command, ids[7]!.slice(0, 10)])
+        }
+        await runCommand(again, ['delete', ids[8]!.slice(0, 10)])
+        expect((await again.tasks.get(ids[7]!))?.status).toBe('todo')
+        expect(await again.tasks.get(ids[8]!)).toBeUndefined()
+        expect(await again.tasks.count()).toBe(LIST_PAGE + 19)
+      } finally {
+        await again.close()
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

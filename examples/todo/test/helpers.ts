@@ -15,7 +15,9 @@ export async function until(
 
 /**
  * A factory of booted in-memory to-do kernels that the calling test file closes after each
- * test (it registers the `afterEach`).
+ * test (it registers the `afterEach`). They keep the snapshot (`snapshot: true`) unless
+ * told otherwise, so a test reads the whole list with `list()`; the rules under test do
+ * not depend on it. `{ snapshot: false }` gives the app's default, tasks on disk only.
  */
 export function kernelFactory(): (
   options?: ConstructorParameters<typeof TodoKernel>[1],
@@ -25,7 +27,7 @@ export function kernelFactory(): (
     for (const k of kernels.splice(0)) await k.close()
   })
   return async (options = {}) => {
-    const k = new TodoKernel(undefined, options)
+    const k = new TodoKernel(undefined, { snapshot: true, ...options })
     await k.boot()
     kernels.push(k)
     return k

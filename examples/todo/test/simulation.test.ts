@@ -24,7 +24,8 @@ const view = (kernel: TodoKernel) => kernel.list().map((t) => `${t.id}:${t.statu
 function scenario(seed: number) {
   const sim = new Simulator<TodoKernel>({
     seed,
-    kernel: (db, options) => new TodoKernel(db, options),
+    // stateOf reads the whole list synchronously: the kernels keep the snapshot.
+    kernel: (db, options) => new TodoKernel(db, { ...options, snapshot: true }),
     stateOf: view,
     links: [3, 6], // each peer dials up to 3..6 links; accepted ones make at most 8
     maxConnections: 8,

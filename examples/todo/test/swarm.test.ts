@@ -33,7 +33,7 @@ describe('ten kernels on one topic', () => {
   beforeAll(async () => {
     testnet = await createTestnet(3)
     for (let i = 0; i < 10; i++) {
-      const kernel = new TodoKernel()
+      const kernel = new TodoKernel(undefined, { snapshot: true }) // view() reads list()
       await kernel.boot()
       const modem = new Modem56({ bootstrap: testnet.bootstrap, host: '127.0.0.1' })
       // The guard: this DHT knows no bootstrap node outside 127.0.0.1.

@@ -17,7 +17,7 @@ const OUT = join(import.meta.dirname, '..', '..', '..', 'docs', 'simulator-repor
 
 const sim = new Simulator<TodoKernel>({
   seed: 'docs',
-  kernel: (db, options) => new TodoKernel(db, options),
+  kernel: (db, options) => new TodoKernel(db, { ...options, snapshot: true }), // stateOf reads list()
   stateOf: (kernel) => kernel.list().map((t) => `${t.id}:${t.status}`),
   links: [3, 6],
   link: { latencyMs: 60, jitterMs: 40, bandwidthBytesPerSec: 20_000, loss: 0.02 },

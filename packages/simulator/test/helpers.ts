@@ -7,7 +7,7 @@ export const taskView = (kernel: TodoKernel) => kernel.list().map((t) => `${t.id
 /** A simulator of to-do kernels. */
 export function todoSimulator(options: Partial<SimulatorOptions<TodoKernel>> = {}) {
   return new Simulator<TodoKernel>({
-    kernel: (db, kernelOptions) => new TodoKernel(db, kernelOptions),
+    kernel: (db, kernelOptions) => new TodoKernel(db, { ...kernelOptions, snapshot: true }), // taskView reads list()
     stateOf: taskView,
     ...options,
   })
