@@ -24,6 +24,14 @@ export interface PeerConnection {
   readonly remotePublicKey: Uint8Array
   /** True when this side dialed the connection. */
   readonly client: boolean
+  /**
+   * The peer's IP address as the connection's UDP stream shows it (hyperswarm's
+   * `conn.rawStream.remoteHost`; behind a NAT the NAT's, through a blind relay the relay's),
+   * when known. Pass it on: `({ address }) => kernel.spawnWire({ address })`, so that one
+   * host holds at most the kernel's `maxSessionsPerAddress` sessions however many swarm
+   * keys it makes.
+   */
+  readonly address: string | undefined
 }
 
 /** What a {@link SpawnWire} is told about the wire it makes. */
@@ -33,8 +41,8 @@ export interface WireInfo extends PeerConnection {
 }
 
 /**
- * Makes the local end of a new wire, e.g. `() => kernel.spawnWire()` or
- * `() => hub.createWire()`. The modem opens the returned plug (it must not have a
+ * Makes the local end of a new wire, e.g. `({ address }) => kernel.spawnWire({ address })`
+ * or `() => hub.createWire()`. The modem opens the returned plug (it must not have a
  * handler yet) and carries its frames to the peer.
  */
 export type SpawnWire = (info: WireInfo) => Plug
@@ -118,7 +126,7 @@ const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
  *
  * ```ts
  * const modem = new Modem56()                       // public HyperDHT
- * const leave = await modem.join('my-app', () => kernel.spawnWire())
+ * const leave = await modem.join('my-app', ({ address }) => kernel.spawnWire({ address }))
  * await leave()                                     // or modem.leave('my-app')
  * await modem.destroy()                             // closes every wire and the swarm
  * ```
@@ -278,6 +286,7 @@ export class Modem56 extends EventEmitter<ModemEvents> {
     const peer: PeerConnection = {
       remotePublicKey: new Uint8Array(conn.remotePublicKey),
       client: conn.isInitiator,
+      address: conn.rawStream?.remoteHost ?? undefined,
     }
     let failure: Error | undefined
     // Without a listener a late ECONNRESET would crash the process; keep why it closed.

@@ -65,11 +65,16 @@ describe('Modem56 over a local testnet', () => {
     const alice = echoHub('alice')
     const bob = echoHub('bob')
     const infos: WireInfo[] = []
+    const spawned: WireInfo[] = []
     const a = net.modem()
     const b = net.modem()
     a.on('wire', (info) => infos.push(info))
+    b.on('connection', (peer) => spawned.push({ ...peer, topic: new Uint8Array(0) }))
     await a.join('chat', () => alice.hub.createWire())
-    await b.join('chat', () => bob.hub.createWire())
+    await b.join('chat', (info) => {
+      spawned.push(info)
+      return bob.hub.createWire()
+    })
     await until(() => alice.hub.nodes.length === 1 && bob.hub.nodes.length === 1)
 
     const [reply] = await firstNode(bob.hub).postMessage(enc('hi'), true)
@@ -82,6 +87,12 @@ describe('Modem56 over a local testnet', () => {
 
     expect(infos).toHaveLength(1)
     expect(infos[0]!.topic).toEqual(topicKey('chat'))
+    // The remote's IP address, on both sides, for the kernel's per-address session cap.
+    expect(infos[0]!.address).toBe('127.0.0.1')
+    expect(spawned.map((info) => [info.address, info.client])).toEqual([
+      ['127.0.0.1', !infos[0]!.client],
+      ['127.0.0.1', !infos[0]!.client],
+    ])
     expect(same(infos[0]!.remotePublicKey, b.swarm.keyPair.publicKey)).toBe(true)
     expect(a.connectionCount).toBe(1)
     expect(a.wireCount('chat')).toBe(1)

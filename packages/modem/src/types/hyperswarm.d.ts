@@ -15,6 +15,12 @@ declare module 'hyperswarm' {
     readonly destroyed: boolean
     /** Free slot for the protocol layer (protomux keeps its muxer here). */
     userData: unknown
+    /**
+     * The UDX stream the connection runs on (udx-native `stream.remoteHost`: the peer's IP
+     * address as its UDP packets show it; through a blind relay, the relay's). `null` until
+     * the stream is connected.
+     */
+    readonly rawStream: { readonly remoteHost: string | null } | null
     write(chunk: Uint8Array): boolean
     end(): void
     destroy(err?: Error): void
