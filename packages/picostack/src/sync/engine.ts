@@ -5,6 +5,7 @@ import type { Clock, Store } from '@picostack/store'
 import { KernelError } from '../errors.ts'
 import type { RandomBytes } from '../random.ts'
 import { type Readable, Writable } from '../readable.ts'
+import { type ChainSource, repoChainSource } from './chain-source.ts'
 import {
   DEFAULT_SYNC_LIMITS,
   MIN_PATCH_BYTES,
@@ -105,6 +106,7 @@ export class SyncEngine implements SessionHost {
   readonly clock: Clock
   readonly randomBytes: RandomBytes
   readonly #hub: Hub
+  #source: ChainSource | undefined
   readonly #sessions = new WeakMap<Plug, Session>()
   readonly #live = new Set<Session>()
   readonly #peers = new Map<string, Session>()
@@ -148,8 +150,10 @@ export class SyncEngine implements SessionHost {
     })
   }
 
-  get repo(): Repo {
-    return this.app.repo
+  /** The app's chains, read through {@link ChainSource} (made on first use: the kernel makes its repo after this engine). */
+  get source(): ChainSource {
+    this.#source ??= repoChainSource(this.app.repo)
+    return this.#source
   }
 
   /** The admitted peers, as a readable store (fires at once and on every change). */

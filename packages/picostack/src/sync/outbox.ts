@@ -1,7 +1,8 @@
 import { type Block, bytesEqual, type Feed, fromHex, MAGIC, toHex } from '@picostack/feed'
-import type { ChainSummary, Repo } from '@picostack/repo'
+import type { ChainSummary } from '@picostack/repo'
 import type { Clock } from '@picostack/store'
 import { KernelError } from '../errors.ts'
+import type { ChainSource } from './chain-source.ts'
 import type { SyncLimits } from './limits.ts'
 import { encodeMessage, type Message, type Patch, type Segment } from './messages.ts'
 import { RemoteHeads } from './remote-heads.ts'
@@ -10,7 +11,8 @@ import { TokenBucket } from './token-bucket.ts'
 /** What the outbox needs of the kernel. */
 export interface OutboxHost {
   readonly limits: SyncLimits
-  readonly repo: Repo
+  /** The kernel's chains. */
+  readonly source: ChainSource
   readonly clock: Clock
 }
 
@@ -174,12 +176,12 @@ export class Outbox {
           this.#fullPass = false
           this.#dirty.clear()
           this.#wanted.clear()
-          for (const chain of await this.host.repo.listFeeds()) await this.#offer(chain)
+          for (const chain of await this.host.source.allChains()) await this.#offer(chain)
         } else if (this.#dirty.size > 0) {
           const [chainKey] = this.#dirty
           this.#dirty.delete(chainKey!)
           this.#wanted.delete(chainKey!)
-          const chain = await this.host.repo.summary(fromHex(chainKey!))
+          const chain = await this.host.source.summary(fromHex(chainKey!))
           if (chain) await this.#offer(chain)
         } else if (this.#outgoing.segments.length > 0) {
           await this.#flush() // no more changes for now: send what is packed
@@ -197,7 +199,7 @@ export class Outbox {
   async #sendSummary(): Promise<void> {
     // A partial chain's id and height are claims (repo: `proven` false): announcing them as
     // ours would tell the peer we hold a chain it may hold for real, and stop it sending.
-    const chains = (await this.host.repo.listFeeds()).filter((c) => c.proven)
+    const chains = (await this.host.source.allChains()).filter((c) => c.proven)
     const page = this.host.limits.maxSummaryChains
     for (let start = 0; start === 0 || start < chains.length; start += page) {
       const entries = chains.slice(start, start + page).map((c) => ({
@@ -215,21 +217,21 @@ export class Outbox {
 
   /** Sends the blocks of `chain` the peer lacks, as far as we know what it holds. */
   async #offer(chain: ChainSummary): Promise<void> {
-    const { repo } = this.host
+    const { source } = this.host
     const known = this.#heads.get(toHex(chain.chainId))
     if (known && (known.height >= chain.height || bytesEqual(known.headId, chain.headId))) return
     let feed: Feed | undefined
     if (!known) {
-      feed = await repo.loadFeed(chain.headId)
+      feed = await source.loadFeed(chain.headId)
     } else {
       const missing = chain.height - known.height
-      if (missing <= chain.length) feed = await repo.loadFeed(chain.headId, missing)
+      if (missing <= chain.length) feed = await source.loadFeed(chain.headId, missing)
       const first = feed?.first
       if (!first || first.genesis || !bytesEqual(first.psig, known.headId)) {
         // Heights disagree (a partial chain): find the peer's head by id, if we hold it.
-        const holder = await repo.chainOf(known.headId)
+        const holder = await source.chainOf(known.headId)
         if (!holder || !bytesEqual(holder, chain.chainId)) return // a fork, or the peer is ahead
-        feed = await repo.loadFeed(chain.headId, (block) => bytesEqual(block.sig, known.headId))
+        feed = await source.loadFeed(chain.headId, (block) => bytesEqual(block.sig, known.headId))
       }
     }
     if (!feed || feed.length === 0) return

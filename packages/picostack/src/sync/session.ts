@@ -1,4 +1,4 @@
-import { bytesEqual, Feed, FeedError, PicoError, toHex } from '@picostack/feed'
+import { Feed, PicoError, toHex } from '@picostack/feed'
 import type { Answer, Plug } from '@picostack/net'
 import { verifyBlocks } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
@@ -12,12 +12,12 @@ import {
   type Hello,
   type Message,
   type Patch,
-  type Segment,
   type Summary,
   type Want,
 } from './messages.ts'
 import { Outbox, type OutboxHost } from './outbox.ts'
 import { PackedHeads } from './packed-heads.ts'
+import { PatchIn } from './patch-in.ts'
 
 /** What a session needs from the kernel that runs it (limits, repo, clock and the rest). */
 export interface SessionHost extends OutboxHost {
@@ -133,6 +133,7 @@ export class Session {
   readonly #backlog: Backlog
   readonly #keepalive: Keepalive
   readonly #outbox: Outbox
+  readonly #patchIn: PatchIn
 
   constructor(
     readonly plug: Plug,
@@ -156,6 +157,14 @@ export class Session {
       noteError: (code, reason) => this.#noteError(code, reason),
       countSent: (blocks) => {
         this.stats.blocksSent += blocks
+      },
+    })
+    this.#patchIn = new PatchIn({
+      source: host.source,
+      ingest: (feed, chainId, height) => host.ingest(feed, chainId, height, this),
+      learn: (chainKey, headId, height) => this.#outbox.learn(chainKey, headId, height),
+      countReceived: (blocks) => {
+        this.stats.blocksReceived += blocks
       },
     })
     plug.closed.then((reason) => this.#end(reason))
@@ -394,7 +403,7 @@ export class Session {
    * them to us). So what a peer announces costs nothing for chains we do not hold.
    */
   async #onSummary(summary: Summary, heads: PackedHeads): Promise<void> {
-    const { repo, limits } = this.host
+    const { source, limits } = this.host
     if (this.#outbox.ready) {
       throw new KernelError('KERNEL_PROTOCOL', 'a summary after the last page')
     }
@@ -406,7 +415,7 @@ export class Session {
     }
     this.#announced += heads.count
     const held = await Promise.all(
-      Array.from({ length: heads.count }, (_, i) => repo.summary(heads.chainId(i))),
+      Array.from({ length: heads.count }, (_, i) => source.summary(heads.chainId(i))),
     )
     if (this.#closed) return
     for (const [i, chain] of held.entries()) {
@@ -415,70 +424,18 @@ export class Session {
     if (summary.last) this.#outbox.peerReady()
   }
 
-  /**
-   * A patch whose segments were parsed into `feeds` and whose first `verified` blocks
-   * verify ({@link Session.#prepare}). Segments are handled in order; a refused one stops
-   * the patch (the ones before it stay merged) and is answered with its error.
-   */
+  /** A patch: its segments merged in order, acknowledged, then the wants its gaps call for. */
   async #onPatch(patch: Patch, feeds: Feed[], verified: number, answer: Answer): Promise<void> {
-    let accepted = 0
-    let checked = verified
-    const wants: Want[] = []
-    for (const [i, segment] of patch.segments.entries()) {
-      const feed = feeds[i]!
-      accepted += await this.#onSegment(segment, feed, checked, wants)
-      checked -= feed.length
-    }
+    const { accepted, wants } = await this.#patchIn.receive(patch, feeds, verified)
     await answer(encodeMessage({ type: 'ack', accepted })).catch(noop)
     for (const want of wants) this.#post(want)
-  }
-
-  /**
-   * One segment whose first `verified` blocks verify (all when it is at least the feed's
-   * length). Adds a `want` to `wants` when the segment's parent is a gap in a chain we hold.
-   * @returns how many blocks merged
-   */
-  async #onSegment(segment: Segment, feed: Feed, verified: number, wants: Want[]): Promise<number> {
-    const { repo } = this.host
-    const first = feed.first
-    if (!first) throw new KernelError('KERNEL_PROTOCOL', 'an empty patch segment')
-    let holder: Uint8Array | undefined
-    if (first.genesis) {
-      if (!bytesEqual(first.sig, segment.chainId)) {
-        throw new KernelError('KERNEL_PROTOCOL', 'a genesis block whose id is not the chain id')
-      }
-    } else {
-      holder = await repo.chainOf(first.psig)
-      if (holder && !bytesEqual(holder, segment.chainId)) {
-        throw new KernelError('KERNEL_PROTOCOL', 'the patch extends another chain than it names')
-      }
-    }
-    const orphan = !first.genesis && !holder
-    const forged = verified < feed.length
-    const refusal = () =>
-      new FeedError('FEED_SIGNATURE', `bad signature on block ${verified} of a patch segment`)
-    // An orphan would wait in the store's mempool (persisted) or start a partial chain:
-    // nothing of it is kept when any block is forged. Otherwise the valid blocks before a
-    // forged one merge, and the forgery is refused (the peer's fault: a strike).
-    if (forged && (orphan || verified <= 0)) throw refusal()
-    const gap = orphan ? await repo.summary(segment.chainId) : undefined
-    const valid = forged ? feed.slice(0, verified) : feed
-    const accepted = await this.host.ingest(valid, segment.chainId, segment.height, this)
-    if (forged) throw refusal()
-    this.stats.blocksReceived += feed.length
-    this.#outbox.learn(toHex(segment.chainId), feed.last!.sig, segment.height + feed.length - 1)
-    if (gap) {
-      // We hold the chain but not the segment's parent: ask for what lies between.
-      wants.push({ type: 'want', chainId: segment.chainId, height: gap.height, headId: gap.headId })
-    }
-    return accepted
   }
 
   /** A want for a chain we hold resets our record of it and offers it again; others are ignored. */
   async #onWant(want: Want): Promise<void> {
     const chainKey = toHex(want.chainId)
     this.#outbox.assertCanWant(chainKey)
-    if (!(await this.host.repo.summary(want.chainId)) || this.#closed) return
+    if (!(await this.host.source.summary(want.chainId)) || this.#closed) return
     this.#outbox.want(chainKey, want.headId, want.height)
   }
 
