@@ -43,6 +43,9 @@ export interface Relay {
   close(): Promise<void>
 }
 
+/** Prefix of a swarm peer's address in the kernel's per-address session count. */
+const SWARM_ADDRESS = 'swarm/'
+
 const hostOf = (node: NonNullable<ModemOptions['bootstrap']>[number]) =>
   typeof node === 'string' ? node.slice(0, node.lastIndexOf(':')) : node.host
 
@@ -85,7 +88,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       host: options.dhtHost ?? (local ? '127.0.0.1' : undefined),
       maxPeers: maxSwarmPeers,
     })
-    await modem.join(options.topic, () => kernel.spawnWire())
+    // Swarm peers' IP addresses go to the kernel's per-address cap as `swarm/<ip>`, apart
+    // from the WebSocket clients' (whose slot rule the cap only backs up): one host holds
+    // at most maxConnectionsPerIp sessions on each side, however many swarm keys it makes.
+    await modem.join(options.topic, ({ address }) =>
+      kernel.spawnWire({
+        address: address === undefined ? undefined : `${SWARM_ADDRESS}${address}`,
+      }),
+    )
     // The client's address goes to the kernel too: its per-address session cap backs up ours.
     server = await WebSocketRelay.listen(({ address }) => kernel.spawnWire({ address }), {
       port: options.port ?? 8080,

@@ -37,6 +37,53 @@ import {
 
 const TOPIC = 'relay-test'
 
+describe('relay peer: sessions per address', () => {
+  it('holds one IP to maxConnectionsPerIp swarm sessions, counted apart from its WebSocket clients', async () => {
+    const net = await localNet()
+    const relay = await startRelay({
+      topic: TOPIC,
+      port: 0,
+      host: '127.0.0.1',
+      bootstrap: net.testnet.bootstrap,
+      limits: { maxConnectionsPerIp: 2 },
+    })
+    const refused: (string | undefined)[] = []
+    relay.kernel.onrefuse = (_peer, reason) => refused.push((reason as { code?: string }).code)
+    const kernels: NoteKernel[] = []
+    try {
+      // Three swarm peers on 127.0.0.1, three keys: only two sessions with the relay.
+      for (let i = 0; i < 3; i++) {
+        const peer = await bootedNoteKernel()
+        kernels.push(peer)
+        await net.modem().join(TOPIC, ({ address }) => peer.spawnWire({ address }))
+      }
+      const swarmSessions = () =>
+        relay.kernel.peers.filter((p) => p.address === 'swarm/127.0.0.1').length
+      await until(() => refused.length === 1 && swarmSessions() === 2, 20_000)
+      expect(refused).toEqual(['KERNEL_TOO_MANY_SESSIONS'])
+      // The WebSocket side has its own two per IP.
+      const a = await wsClient(relay.url)
+      const b = await wsClient(relay.url)
+      expect(relay.kernel.peers.map((p) => p.address).sort()).toEqual([
+        '127.0.0.1',
+        '127.0.0.1',
+        'swarm/127.0.0.1',
+        'swarm/127.0.0.1',
+      ])
+      await a.kernel.note('per address')
+      await until(() => kernels.every((k) => k.notes.state.includes('per address')))
+      for (const client of [a, b]) {
+        client.socket.close()
+        await client.kernel.close()
+      }
+    } finally {
+      await relay.close()
+      await net.teardown()
+      for (const kernel of kernels) await kernel.close()
+    }
+  }, 40_000)
+})
+
 describe('relay peer (startRelay)', () => {
   let net: Net
   let relay: Relay
