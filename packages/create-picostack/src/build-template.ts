@@ -105,7 +105,11 @@ export const TEMPLATES: Record<TemplateName, TemplateSpec> = {
 ## The web page (\`web/\`)
 
 The same kernel in a browser tab: tasks in IndexedDB, synced through a relay peer (a
-kernel in Node on the list's topic that browsers reach over a WebSocket).
+kernel in Node on the list's topic that browsers reach over a WebSocket). The page reads
+the first page of tasks from IndexedDB (\`listPage\`), never all of them. To bound what
+the tab keeps, give the kernel a storage budget seeded from the browser's quota:
+\`new TodoKernel(dbName, { maxRepoBytes: await storageBudget() })\` (\`storageBudget\`
+from \`@picostack/kernel\`).
 
 \`\`\`sh
 npm run relay -- --topic our-flat --port 8080   # picostack-relay from @picostack/relay
