@@ -94,6 +94,7 @@ async function fill(dir: string, tasks: number, expiring: number, window: number
   const seed = await seedTasks(todo, secret, seeded, (i) =>
     i < longLived ? todo.taskTtlMs : SHORT_TTL_MS,
   )
+  progress(`${count(seeded)} seeded (${Math.round(seed.perSecond)}/s), creating ${count(window)}`)
   const ids: string[] = []
   const started = performance.now()
   for (let i = 0; i < window; i++)
@@ -144,6 +145,9 @@ function sizes(): number[] {
 
 const count = (n: number) => n.toLocaleString('en-US')
 
+/** Progress on stderr (a 1M run takes a while); the tables go to stdout. */
+const progress = (text: string) => process.stderr.write(`scale: ${text}\n`)
+
 /** One row of the closing table. */
 function target(name: string, figure: number, unit: string, limit: string, met: boolean) {
   const shown = unit === 'x' ? `${figure.toFixed(2)}x` : `${figure.toFixed(1)} ${unit}`
@@ -174,6 +178,7 @@ export default async function scale(): Promise<void> {
       const { perSecond, seedPerSecond, rawBytes } = await fill(dir, tasks, EXPIRING, window)
       const fillS = (performance.now() - started) / 1000
       const disk = folderBytes(dir)
+      progress(`${count(tasks)} made in ${fillS.toFixed(0)} s; booting`)
       const boot = medianBoot(dir)
       if (boot.count !== tasks) throw new Error(`booted with ${boot.count} of ${tasks} tasks`)
       const bootFirst = runs[0]?.boot.bootMs ?? boot.bootMs
