@@ -6,19 +6,26 @@
  * 10,000 records (one append-only log, a Merkle tree with one signature per batch) in the
  * same run. Timed from the joiner's `join` to the last task/record held, discovery and
  * connection included. Seeding is not timed.
+ *
+ * Target (issue 14): picostack's join + sync over Modem56 <= 1.0x the time of hypercore
+ * + hyperswarm, printed with the protocol version under test.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PROTOCOL_VERSION } from '@picostack/kernel'
 import { Modem56 } from '@picostack/modem'
 import DHT from 'hyperdht'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
 import { TodoKernel } from 'todo'
 import { printTable, ratio } from '../measure.ts'
+import { formatRatio, verdict } from '../sync/report.ts'
 
 const TASKS = 10_000
+/** picostack over Modem56 / hypercore + hyperswarm, join + sync time (issue 14). */
+const TARGET_RATIO = 1.0
 
 /** The slice of hypercore 11's API used here (it ships no types). */
 interface Hypercore {
@@ -175,11 +182,19 @@ export default async function (): Promise<void> {
       ],
     )
     console.log(
-      `\npicostack / hypercore join + sync time: ${ratio(pico.modem.syncMs, core.syncMs)}`,
+      `\npicostack over Modem56 / in-process (the modem's cost): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
     )
-    console.log(
-      `picostack over Modem56 / in-process (the modem's cost): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
-    )
+    printTable(`modem target (issue 14), sync protocol v${PROTOCOL_VERSION}`, [
+      {
+        ...verdict(
+          `join + sync of ${TASKS.toLocaleString('en-US')} tasks: picostack over Modem56 / hypercore + hyperswarm`,
+          pico.modem.syncMs / core.syncMs,
+          'at most',
+          TARGET_RATIO,
+          formatRatio,
+        ),
+      },
+    ])
   } finally {
     await testnet.destroy()
   }
