@@ -1,7 +1,8 @@
 /**
  * The page's direct links: every peer the relay (or another peer) introduced, shown as
- * `direct` (a WebRTC data channel of its own), `connecting`, or `relayed` (reached only
- * through the relay's store).
+ * `direct` (a WebRTC data channel of its own), `connecting`, `relayed` (reached only
+ * through the relay's store), or `failed` (a direct link was tried and did not open: its
+ * code, e.g. `NET_TIMEOUT`, is shown; the peer is still reached through the relay).
  */
 import type { DirectLink, KernelOptions, SimpleKernel } from '@picostack/kernel'
 
@@ -9,6 +10,7 @@ const label: Record<DirectLink['state'], string> = {
   direct: 'direct',
   connecting: 'connecting…',
   relayed: 'via relay',
+  failed: 'via relay, direct failed',
 }
 
 /**
@@ -35,6 +37,16 @@ export function showLinks(kernel: SimpleKernel, list: HTMLUListElement): () => v
         state.className = 'link-state'
         state.textContent = label[link.state]
         item.append(id, ' ', state)
+        if (link.failure) {
+          // Why: NET_TIMEOUT (no path within the timeout: other networks, add STUN/TURN),
+          // NET_ICE_FAILED, or KERNEL_REMOTE_ERROR (the peer refused or gave up).
+          item.dataset.code = link.failure.code
+          item.title = link.failure.message
+          const code = document.createElement('code')
+          code.className = 'link-code'
+          code.textContent = link.failure.code
+          state.append(': ', code)
+        }
         return item
       }),
     )

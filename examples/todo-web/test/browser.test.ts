@@ -57,11 +57,11 @@ describe('todo-web in Chromium', () => {
       host: '127.0.0.1',
       bootstrap: testnet.bootstrap,
     })
-    const kernel = new TodoKernel()
+    const kernel = new TodoKernel(undefined, { snapshot: true }) // list() reads it
     await kernel.boot()
     const modem = new Modem56({ bootstrap: testnet.bootstrap, host: '127.0.0.1' })
     expect(modem.swarm.dht.bootstrapNodes.every((node) => node.host === '127.0.0.1')).toBe(true)
-    await modem.join(TOPIC, () => kernel.spawnWire())
+    await modem.join(TOPIC, ({ address }) => kernel.spawnWire({ address }))
     cli = { kernel, modem }
     browser = await launchChromium()
   }, 60_000)

@@ -3,8 +3,10 @@
  * `picostack-relay` bin, WebSocket on 127.0.0.1, its swarm side on a local HyperDHT
  * testnet), a Node peer (TodoKernel over node-datachannel, joined to the relay by
  * WebSocket) and two pages meet at the relay, are introduced and open direct links
- * (page <-> page, page <-> Node). Then the relay process is stopped, and the two pages
- * still sync new tasks both ways, and the Node peer with them.
+ * (page <-> page, page <-> Node). A firewalled Node peer (no ICE candidate either way)
+ * joins as well: each page shows its link as failed, with the code, and its task comes
+ * through the relay. Then the relay process is stopped, and the two pages still sync new
+ * tasks both ways, and the Node peer with them.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -12,7 +14,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { wsWire } from '@picostack/kernel'
+import { type KernelOptions, wsWire } from '@picostack/kernel'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { RTCPeerConnection } from 'node-datachannel/polyfill'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -20,6 +22,7 @@ import { TodoKernel } from 'todo'
 import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
+import { firewalled } from '../../../packages/net/test/rtc-firewall.ts'
 import { LOOPBACK_WEBRTC_FLAGS, launchChromium } from '../../../scripts/chromium.ts'
 import { until } from '../../../scripts/until.ts'
 
@@ -64,6 +67,7 @@ describe('todo-web direct links in Chromium', () => {
   let testnet: Testnet
   let relay: { child: ChildProcess; url: string }
   let node: TodoKernel
+  let walled: TodoKernel | undefined
   let browser: Browser
   const contexts: BrowserContext[] = []
   const pageErrors: string[] = []
@@ -81,16 +85,7 @@ describe('todo-web direct links in Chromium', () => {
     const { host, port } = testnet.bootstrap[0]!
     expect(host).toBe('127.0.0.1')
     relay = await startRelayProcess(`${host}:${port}`)
-    node = new TodoKernel(undefined, {
-      signal: {
-        RTCPeerConnection,
-        rtcConfiguration: { bindAddress: '127.0.0.1' },
-      },
-    })
-    await node.boot()
-    const socket = new WebSocket(relay.url)
-    socket.on('error', () => {})
-    wsWire(node.spawnWire(), socket)
+    node = await nodePeer({ RTCPeerConnection, rtcConfiguration: { bindAddress: '127.0.0.1' } })
     browser = await launchChromium(LOOPBACK_WEBRTC_FLAGS)
   }, 90_000)
 
@@ -98,6 +93,7 @@ describe('todo-web direct links in Chromium', () => {
     for (const context of contexts) await context.close()
     await browser?.close()
     await node?.close()
+    await walled?.close()
     if (relay && relay.child.exitCode === null) {
       relay.child.kill('SIGKILL')
       await once(relay.child, 'exit')
@@ -106,6 +102,16 @@ describe('todo-web direct links in Chromium', () => {
     await server?.close()
     if (outDir) await rm(outDir, { recursive: true, force: true })
   })
+
+  /** A Node TodoKernel (with the in-memory snapshot: `list()`) joined to the relay by WebSocket. */
+  async function nodePeer(signal: KernelOptions['signal']) {
+    const kernel = new TodoKernel(undefined, { signal, snapshot: true }) // list() reads it
+    await kernel.boot()
+    const socket = new WebSocket(relay.url)
+    socket.on('error', () => {})
+    wsWire(kernel.spawnWire(), socket)
+    return kernel
+  }
 
   async function openPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 720, height: 560 } })
@@ -148,6 +154,32 @@ describe('todo-web direct links in Chromium', () => {
       expect(ids.filter((id) => pageIds.includes(id))).toHaveLength(1)
     }
 
+    // A peer behind a firewall that passes no ICE packet: it gives up after 2 s and tells
+    // the pages, which list it as failed with the code; its task comes through the relay.
+    walled = await nodePeer({
+      RTCPeerConnection: firewalled(RTCPeerConnection),
+      rtcConfiguration: { bindAddress: '127.0.0.1' },
+      limits: { connectTimeoutMs: 2000 },
+    })
+    const walledId = nodeId(walled)
+    for (const page of [page1, page2]) {
+      const item = page.locator(`#links li[data-peer-id="${walledId}"][data-link="failed"]`)
+      await item.waitFor({ timeout: 20_000 })
+      expect(await item.getAttribute('data-code')).toBe('KERNEL_REMOTE_ERROR')
+      expect(await item.locator('.link-code').textContent()).toBe('KERNEL_REMOTE_ERROR')
+      expect(await item.getAttribute('title')).toBe('link refused: NET_TIMEOUT')
+    }
+    await mkdir(join(root, 'test-artifacts'), { recursive: true })
+    await page1.screenshot({ path: join(root, 'test-artifacts', 'todo-web-failed-link.png') })
+    const walledFailures = () => walled!.links.value.map((l) => l.failure?.code)
+    await until(() => walledFailures().join() === 'NET_TIMEOUT,NET_TIMEOUT,NET_TIMEOUT')
+    await walled.addTask('from the firewalled peer, via the relay')
+    await task(page1, 'from the firewalled peer, via the relay').waitFor()
+    await task(page2, 'from the firewalled peer, via the relay').waitFor()
+    await until(() => nodeTitles().includes('from the firewalled peer, via the relay'))
+    await walled.close()
+    walled = undefined
+
     // Through the relay and directly alike, before it stops.
     await add(page1, 'before the relay stops')
     await task(page2, 'before the relay stops').waitFor()
@@ -171,13 +203,12 @@ describe('todo-web direct links in Chromium', () => {
     await task(page1, 'from the Node peer, relay gone').waitFor()
     await task(page2, 'from the Node peer, relay gone').waitFor()
 
-    expect(await page1.locator('#tasks li').count()).toBe(4)
-    expect(await page2.locator('#tasks li').count()).toBe(4)
-    expect(node.list()).toHaveLength(4)
+    expect(await page1.locator('#tasks li').count()).toBe(5)
+    expect(await page2.locator('#tasks li').count()).toBe(5)
+    expect(node.list()).toHaveLength(5)
     for (const page of [page1, page2]) {
       expect(await page.locator('#links li[data-link="direct"]').count()).toBe(2)
     }
-    await mkdir(join(root, 'test-artifacts'), { recursive: true })
     await page1.screenshot({ path: join(root, 'test-artifacts', 'todo-web-direct.png') })
     expect(pageErrors).toEqual([])
   }, 90_000)
