@@ -117,6 +117,7 @@ export {
   DEFAULT_STORAGE_FRACTION,
   MIN_STORAGE_BUDGET_BYTES,
   type StorageBudgetOptions,
+  type StorageEstimate,
   type StorageEstimator,
   storageBudget,
 } from './storage-budget.ts'
