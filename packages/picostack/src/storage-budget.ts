@@ -5,10 +5,18 @@
  */
 import { KernelError } from './errors.ts'
 
+/** What `StorageManager.estimate()` resolves with (either figure may be missing). */
+export interface StorageEstimate {
+  /** Bytes the origin may store. */
+  quota?: number
+  /** Bytes the origin stores now (all of its databases and caches). */
+  usage?: number
+}
+
 /** What `navigator.storage` offers here (the one method used). */
 export interface StorageEstimator {
-  /** Resolves with the origin's quota and usage in bytes (either may be missing). */
-  estimate(): Promise<{ quota?: number; usage?: number }>
+  /** Resolves with the origin's quota and usage in bytes. */
+  estimate(): Promise<StorageEstimate>
 }
 
 /** Options of {@link storageBudget}. */
@@ -119,7 +127,7 @@ export async function storageBudget(
       : (globalThis as { navigator?: { storage?: StorageEstimator } }).navigator?.storage
   if (storage === undefined) return fallbackBytes
   if (typeof storage?.estimate !== 'function') throw bad('storage has no estimate()')
-  let estimate: { quota?: number; usage?: number }
+  let estimate: StorageEstimate
   try {
     estimate = await storage.estimate()
   } catch {
