@@ -105,7 +105,7 @@ const TOLD_FAILURES: ReadonlySet<string> = new Set([
   'NET_MALFORMED',
 ])
 
-function refused(code: KernelErrorCode): RtcEnvelope {
+function refused(code: KernelErrorCode | NetErrorCode): RtcEnvelope {
   return { type: 'refused', code }
 }
 
