@@ -1,15 +1,23 @@
 /**
  * What `load()` reads: the slices (values and entries), the lookup index, each
- * collection's count (and the values of collections that keep a snapshot), the next
- * accept seq, the earliest timer, the held bytes and the chains whose dead prefix a crash
+ * collection's count (and the values of collections that keep a snapshot), the earliest
+ * timer, the held bytes and the next accept seq and the chains whose dead prefix a crash
  * left waiting. No object of a collection without a snapshot, and no block.
  */
 import { toHex } from '@picostack/feed'
 import type { Core } from './core.ts'
 import { readNextTimer } from './forget.ts'
-import { BYTES_KEY } from './held.ts'
+import { METER_KEY } from './held.ts'
 import { key, prefixTop, TAG, tagRange } from './layout.ts'
-import { entryFrom, indexFrom, numberFrom, objectFrom, sliceFrom } from './records.ts'
+import {
+  entryFrom,
+  indexFrom,
+  meterFrom,
+  numberFrom,
+  objectFrom,
+  objectIdOf,
+  sliceFrom,
+} from './records.ts'
 import type { SliceEntry, SliceState } from './tables.ts'
 
 /** Reads what memory holds; returns the chains whose dead prefix still waits to go. */
@@ -42,20 +50,14 @@ export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>>
     table.count = numberFrom(await registry.get(table.countKey))
     if (!table.snapshot) continue
     const prefix = key(TAG.object, table.memory.name)
-    for await (const value of values({ gte: prefix, lt: prefixTop(prefix) })) {
-      const object = objectFrom(value)
-      table.values[object.id] = object.value
+    for await (const [k, value] of registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+      table.values[objectIdOf(k, prefix.length)] = objectFrom(value).value
     }
   }
-  for await (const [k] of registry.entries({
-    ...tagRange(TAG.accepted),
-    reverse: true,
-    limit: 1,
-  })) {
-    core.nextSeq = Number(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0)) + 1
-  }
   await readNextTimer(core)
-  core.heldBytes = numberFrom(await registry.get(BYTES_KEY))
+  const meter = meterFrom(await registry.get(METER_KEY))
+  core.heldBytes = meter.heldBytes
+  core.nextSeq = meter.nextSeq
   const released = new Map<string, Uint8Array>()
   for await (const [k] of registry.entries(tagRange(TAG.released))) {
     const chainId = k.slice(1)

@@ -45,8 +45,8 @@ async function chainsByRank(core: Core): Promise<Uint8Array[]> {
     const unranked: Record<string, true> = Object.create(null)
     for (const chain of chains) unranked[toHex(chain.chainId)] = true
     const { slices, tables } = core.consumers
-    for await (const [, value] of core.registry.entries(tagRange(TAG.timer))) {
-      const { kind, name, id, at } = timerFrom(value)
+    for await (const [k, value] of core.registry.entries(tagRange(TAG.timer))) {
+      const { kind, name, id, at } = timerFrom(k, value)
       const blockKeys: string[] = []
       if (kind === 'o') {
         const table = tables.get(name)

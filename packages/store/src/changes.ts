@@ -9,7 +9,6 @@ import { addRef, dropRef, heldOf } from './held.ts'
 import { key, objectKey, orderEntryKey, seqKey, TAG, tombstoneKey } from './layout.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
 import {
-  backingValue,
   entryValue,
   indexValue,
   numberValue,
@@ -22,6 +21,9 @@ import {
 } from './records.ts'
 import type { HeldBlock, ObjectEntry, OrderKeys, SliceEntry, SliceState, Table } from './tables.ts'
 import type { Tx } from './tx.ts'
+
+/** The value of keys that say everything in the key. */
+const EMPTY = new Uint8Array(0)
 
 /** What one object change writes (the value and what derives from it). */
 export interface ObjectWrite {
@@ -148,15 +150,13 @@ export function setObject(core: Core, table: Table, change: ObjectWrite, held: H
   if (addsBlock) {
     entry.blocks.add(held.key)
     addRef(core, held, tx, [name, id])
-    tx.ops.push(
-      core.registry.putOp(key(TAG.backing, name, id, held.id), backingValue(name, id, held.id)),
-    )
+    tx.ops.push(core.registry.putOp(key(TAG.backing, name, id, held.id), EMPTY))
   }
   if (!existed) {
     table.count++
     tx.ops.push(countOp(core, table))
   }
-  tx.ops.push(core.registry.putOp(objectKey(name, id), objectValue(name, id, entry)))
+  tx.ops.push(core.registry.putOp(objectKey(name, id), objectValue(entry)))
   tx.touched.set(`${name}\0${id}`, { table, id })
   tx.changed.add(table)
   tx.objectChanged(table, id)
@@ -193,7 +193,7 @@ function writeOrders(
     if (from === to) continue
     if (from !== undefined) tx.ops.push(core.registry.delOp(orderEntryKey(name, order, from, id)))
     if (to !== undefined) {
-      tx.ops.push(core.registry.putOp(orderEntryKey(name, order, to, id), new Uint8Array(0)))
+      tx.ops.push(core.registry.putOp(orderEntryKey(name, order, to, id), EMPTY))
     }
   }
 }

@@ -18,7 +18,7 @@ import { type ComputeContext, Deletion, Postponement, Rejection, type Signal } f
 import type { Core } from './core.ts'
 import { heldOf } from './held.ts'
 import { cloneValue, normalizeId } from './memory.ts'
-import { objectOf, tombstoneOf } from './objects.ts'
+import { objectOf, objectOrTombstone, tombstoneOf } from './objects.ts'
 import type { HeldBlock, SliceState, Table } from './tables.ts'
 import type { Tx } from './tx.ts'
 import {
@@ -104,9 +104,8 @@ async function decideObject(core: Core, table: Table, run: BlockRun): Promise<Ve
     let rawId = memory.idOf(contextFor(core, undefined, run.base, memory.name, undefined, own))
     if (isThenable(rawId)) rawId = await rawId
     const id = normalizeId(rawId)
-    const current = await objectOf(core, table, id)
-    // An object and its tombstone never coexist: only an absent object has one to read.
-    const tombstone = current ? undefined : await tombstoneOf(core, table, id)
+    // An object and its tombstone never coexist: only an absent object has one.
+    const { object: current, tombstone } = await objectOrTombstone(core, table, id)
     if (tombstone) {
       // A deleted object's late or re-sent block backs nothing (a link, or refused
       // STORE_EXPIRED at the end of its patch). In a replay the delete block comes

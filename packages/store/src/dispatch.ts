@@ -17,10 +17,13 @@ import { applyBlock } from './decide.ts'
 import type { StoreErrorCode } from './errors.ts'
 import { collect, evict } from './forget.ts'
 import { bytesOp, heldMany, heldOf, hold } from './held.ts'
+import { claimKey } from './layout.ts'
 import { replaceClaim } from './replay.ts'
 import type { HeldBlock } from './tables.ts'
 import { Tx } from './tx.ts'
 import { reasonOf } from './verdict.ts'
+
+const EMPTY = new Uint8Array(0)
 
 /** Where a patch may go, and whether its signatures are checked already. */
 export interface Placement {
@@ -92,7 +95,6 @@ export async function dispatchBlocks(
   tries: number,
   placement: Placement,
 ): Promise<PatchResult> {
-  await replaceClaim(core, blocks[0], placement.verified)
   const run: PatchRun = {
     now: core.clock.now(),
     tries,
@@ -135,11 +137,19 @@ export async function dispatchBlocks(
   return aftermath(core, run, written)
 }
 
-/** The blocks of the patch not held yet (after the newest held one, or before the oldest). */
+/**
+ * The blocks of the patch not held yet (after the newest held one, or before the oldest).
+ * A genesis whose id names a claimed partial chain replaces that chain first.
+ */
 async function pickFresh(core: Core, run: PatchRun, blocks: readonly Block[]): Promise<void> {
   // Block ids as hex, made once per block and reused below.
   let keys = blocks.map((b) => toHex(b.sig))
-  const heldNow = await heldMany(core, keys)
+  const first = blocks[0]
+  const claim = first?.genesis ? [claimKey(first.sig)] : []
+  let { held: heldNow, also } = await heldMany(core, keys, claim)
+  if (also[0] && (await replaceClaim(core, first!, run.placement.verified))) {
+    heldNow = (await heldMany(core, keys)).held
+  }
   let lastHeld = -1
   for (let i = keys.length - 1; i >= 0; i--) {
     if (heldNow[i]) {
@@ -273,6 +283,8 @@ async function write(core: Core, run: PatchRun): Promise<{ written: number; caus
   if (pending.length === 0) return { written: 0 }
   const last = pending.length - 1
   const bytesNow = bytesOp(core)
+  // A partial chain is a claim its genuine genesis may replace: marked in the same batch.
+  if (run.partial) pending[0]!.ops.push(core.registry.putOp(claimKey(run.partial), EMPTY))
   const writes = pending.map((record, i) => ({
     block: record.block,
     ops: i === last ? [...record.ops, ...tx.endOps, bytesNow] : record.ops,

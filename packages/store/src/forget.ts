@@ -26,8 +26,8 @@ import type { Tx } from './tx.ts'
 /** Reads the earliest persisted timer into `core.nextTimerAt`. */
 export async function readNextTimer(core: Core): Promise<void> {
   core.nextTimerAt = Number.POSITIVE_INFINITY
-  for await (const [, value] of core.registry.entries({ ...tagRange(TAG.timer), limit: 1 })) {
-    core.nextTimerAt = timerFrom(value).at
+  for await (const [k, value] of core.registry.entries({ ...tagRange(TAG.timer), limit: 1 })) {
+    core.nextTimerAt = timerFrom(k, value).at
   }
 }
 
@@ -41,7 +41,7 @@ export async function collect(core: Core, now: number, tx: Tx): Promise<number> 
   const due: StoreTimer[] = []
   const lt = concatBytes(Uint8Array.of(TAG.timer), seqPart(now + 1))
   for await (const [k, value] of core.registry.entries({ gte: Uint8Array.of(TAG.timer), lt })) {
-    due.push(timerFrom(value))
+    due.push(timerFrom(k, value))
     tx.ops.push(core.registry.delOp(k.slice()))
   }
   const { slices, tables } = core.consumers

@@ -1,19 +1,18 @@
 /**
- * Held-block records and their reference counts (the `h`, `a`, `c`, `r` and `z` keys of
+ * Held-block records and their reference counts (the `h`, `c`, `r` and `z` keys of
  * layout.ts): how many objects and slice entries each held block backs, journaled in the
  * operation's Tx so a refused write takes them back.
  */
 import { type Block, fromHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import type { Core } from './core.ts'
-import { chainBlockKey, heldKey, releasedKey, seqKey, TAG } from './layout.ts'
-import { acceptedValue, heldFrom, heldValue, numberValue } from './records.ts'
+import { chainBlockKey, heldKey, releasedKey, TAG } from './layout.ts'
+import { heldFrom, heldValue, meterValue } from './records.ts'
 import type { HeldBlock } from './tables.ts'
 import type { Tx } from './tx.ts'
 
-/** Registry key of the bytes of the held blocks. */
-export const BYTES_KEY = Uint8Array.of(TAG.bytes)
-const ACCEPTED_PREFIX = Uint8Array.of(TAG.accepted)
+/** Registry key of the bytes of the held blocks and the next accept seq. */
+export const METER_KEY = Uint8Array.of(TAG.meter)
 
 /** The held-block record of block `blockKey` (hex), from the cache or the disk. */
 export async function heldOf(core: Core, blockKey: string): Promise<HeldBlock | undefined> {
@@ -27,11 +26,15 @@ export async function heldOf(core: Core, blockKey: string): Promise<HeldBlock | 
   return held
 }
 
-/** {@link heldOf} for many blocks, in one read for those not cached. */
+/**
+ * {@link heldOf} for many blocks, in one read for those not cached; `also` (registry keys)
+ * are read in the same read, their values returned after the records.
+ */
 export async function heldMany(
   core: Core,
   blockKeys: string[],
-): Promise<(HeldBlock | undefined)[]> {
+  also: Uint8Array[] = [],
+): Promise<{ held: (HeldBlock | undefined)[]; also: (Uint8Array | undefined)[] }> {
   const out: (HeldBlock | undefined)[] = new Array(blockKeys.length)
   const missing: number[] = []
   blockKeys.forEach((k, i) => {
@@ -39,16 +42,16 @@ export async function heldMany(
     if (cached === undefined && !core.replaying) missing.push(i)
     else out[i] = cached ?? undefined
   })
-  if (missing.length === 0) return out
+  if (missing.length === 0 && also.length === 0) return { held: out, also: [] }
   const ids = missing.map((i) => fromHex(blockKeys[i]!))
-  const values = await core.registry.getMany(ids.map(heldKey))
+  const values = await core.registry.getMany([...ids.map(heldKey), ...also])
   missing.forEach((i, n) => {
     const value = values[n]
     const held = value ? heldFrom(ids[n]!, blockKeys[i]!, value) : undefined
     core.held.set(blockKeys[i]!, held ?? null)
     out[i] = held
   })
-  return out
+  return { held: out, also: values.slice(ids.length) }
 }
 
 /** Writes `held`'s record as it is now (with the ops of the block being applied). */
@@ -56,32 +59,27 @@ export function heldChanged(core: Core, held: HeldBlock, tx: Tx): void {
   tx.ops.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
 }
 
-/** The op that records the bytes held now. */
+/** The op that records the bytes held now and the next accept seq. */
 export function bytesOp(core: Core): RegistryOp {
-  return core.registry.putOp(BYTES_KEY, numberValue(core.heldBytes))
+  return core.registry.putOp(METER_KEY, meterValue(core.heldBytes, core.nextSeq))
 }
 
 /**
- * Records a block as held (and its bytes), with the ops of its write: its accepted record
- * (replay order), its place in its chain, and its held-block record.
+ * Records a block as held (and its bytes), with the ops of its write: its place in its
+ * chain and its held-block record (whose seq is the replay order).
  */
 export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
   core.heldBytes += block.blockSize
   tx.journal.push(() => {
     core.heldBytes -= block.blockSize
   })
-  tx.ops.push(
-    bytesOp(core),
-    core.registry.putOp(seqKey(ACCEPTED_PREFIX, held.seq), acceptedValue(held)),
-    core.registry.putOp(chainBlockKey(held.chainId, held.seq), held.id),
-  )
+  tx.ops.push(bytesOp(core), core.registry.putOp(chainBlockKey(held.chainId, held.seq), held.id))
   heldChanged(core, held, tx)
 }
 
 /** The ops that forget held block `held` (it leaves the repo in the same batch). */
 export function unholdOps(core: Core, held: HeldBlock): RegistryOp[] {
   return [
-    core.registry.delOp(seqKey(ACCEPTED_PREFIX, held.seq)),
     core.registry.delOp(heldKey(held.id)),
     core.registry.delOp(chainBlockKey(held.chainId, held.seq)),
   ]

@@ -4,26 +4,26 @@
  * middle of a key are length-prefixed (u16) so no id can collide with another; an id or
  * order key at the end of a key is its raw UTF-8 bytes, so keys sort by it. Values are
  * CBOR unless said otherwise. Everything a block changes is written in the same atomic
- * batch as the block. `load()` reads only `s`, `e`, `i`, `n`, `r`, the first `t` and the
- * last `a` key (and `o` of collections that keep a snapshot, `Memory.snapshot`).
+ * batch as the block. `load()` reads only `s`, `e`, `i`, `n`, `r`, `z` and the first `t`
+ * key (and `o` of collections that keep a snapshot, `Memory.snapshot`).
  *
  * | tag | key | value |
  * |---|---|---|
  * | `s` | slice name | `[name, slice state]` |
  * | `e` | slice name, seq (u64) | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
- * | `o` | collection, then the object id's UTF-8 bytes | `[collection, id, value, expiresAt, orderKeys, indexKeys]` |
+ * | `o` | collection, then the object id's UTF-8 bytes | `[value, expiresAt, orderKeys, indexKeys]` |
  * | `d` | collection, object id | `[collection, id, blockId, expiresAt]` (a tombstone: the object was deleted by block `blockId`, which backs it; blocks of the id back nothing until `expiresAt`) |
  * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
  * | `n` | collection | live objects (a number) |
- * | `b` | collection, object id, block id (64 B) | `[collection, object id, blockId]` (block backs object) |
+ * | `b` | collection, object id, block id (64 B) | empty (the block backs the object) |
  * | `i` | collection, index key | `[collection, index key, blockId, object id]` (`ctx.index`) |
- * | `t` | at (u64), kind, name, id | `[kind, name, id, at]` (a persisted expiry timer; only the earliest is armed) |
- * | `a` | seq (u64) | `[seq, blockId, chainId]` (a held block, in accept order: `reload()` replays in it) |
- * | `h` | block id (64 B) | `[seq, chainId, refs, [[collection, object id], ...], size]` (a held block: how many objects and slice entries it backs, which objects, and its bytes) |
+ * | `t` | at (u64), kind, name, id | empty, or the exact time when it is not a whole number of ms in 0 .. 2^53 - 1 (a persisted expiry timer; only the earliest is armed) |
+ * | `h` | block id (64 B) | `[seq, chainId, refs, [[collection, object id], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks, oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
+ * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key, so a genesis costs no repo lookup) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
- * | `z` | (none) | bytes of the held blocks (a number: the storage budget's measure) |
+ * | `z` | (none) | `[bytes of the held blocks (the storage budget's measure), accept seq of the next block]` |
  */
 import { utf8 } from '@picostack/feed'
 
@@ -35,14 +35,14 @@ export const TAG = {
   backing: 0x62,
   index: 0x69,
   timer: 0x74,
-  accepted: 0x61,
   mempool: 0x6d,
   order: 0x78,
   count: 0x6e,
   held: 0x68,
   chain: 0x63,
   released: 0x72,
-  bytes: 0x7a,
+  meter: 0x7a,
+  claim: 0x70,
 } as const
 
 function u64(n: number): Uint8Array {
@@ -144,6 +144,11 @@ export function chainPrefix(chainId: Uint8Array): Uint8Array {
 /** Key of the block accepted as `seq` in chain `chainId`. */
 export function chainBlockKey(chainId: Uint8Array, seq: number): Uint8Array {
   return concatBytes(chainPrefix(chainId), seqPart(seq))
+}
+
+/** Key of the claim marker of chain `chainId`: a partial chain was started under that id. */
+export function claimKey(chainId: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(TAG.claim), chainId)
 }
 
 /** Key of the released marker of chain `chainId`. */

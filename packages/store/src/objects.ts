@@ -13,9 +13,10 @@ export async function readObject(
   core: Core,
   table: Table,
   id: string,
+  record?: Uint8Array,
 ): Promise<ObjectEntry | undefined> {
   const name = table.memory.name
-  const value = await core.registry.get(objectKey(name, id))
+  const value = record ?? (await core.registry.get(objectKey(name, id)))
   if (!value) return undefined
   const { value: object, expiresAt, orderKeys, indexKeys } = objectFrom(value)
   const blocks = new Set<string>()
@@ -43,6 +44,29 @@ export async function objectOf(
   return entry
 }
 
+/**
+ * The live object `id` of `table`, or else its tombstone (an object and its tombstone
+ * never coexist), through the caches; what neither cache knows is read in one read.
+ */
+export async function objectOrTombstone(
+  core: Core,
+  table: Table,
+  id: string,
+): Promise<{ object?: ObjectEntry; tombstone?: Tombstone }> {
+  if (table.cache.has(id) || table.tombstones.has(id) || core.replaying) {
+    const object = await objectOf(core, table, id)
+    return object ? { object } : { tombstone: await tombstoneOf(core, table, id) }
+  }
+  const name = table.memory.name
+  const [record, grave] = await core.registry.getMany([objectKey(name, id), tombstoneKey(name, id)])
+  const object = record && (await readObject(core, table, id, record))
+  table.cache.set(id, object ?? null)
+  if (object) return { object }
+  const tombstone = grave ? tombstoneFrom(grave) : undefined
+  table.tombstones.set(id, tombstone ?? null)
+  return { tombstone }
+}
+
 /** The tombstone of object `id` of `table`, through its cache. */
 export async function tombstoneOf(
   core: Core,
@@ -52,12 +76,7 @@ export async function tombstoneOf(
   const cached = table.tombstones.get(id)
   if (cached !== undefined || core.replaying) return cached ?? undefined
   const value = await core.registry.get(tombstoneKey(table.memory.name, id))
-  if (!value) {
-    table.tombstones.set(id, null)
-    return undefined
-  }
-  const { blockId, blockKey, expiresAt } = tombstoneFrom(value)
-  const tombstone = { blockId, blockKey, expiresAt }
-  table.tombstones.set(id, tombstone)
+  const tombstone = value ? tombstoneFrom(value) : undefined
+  table.tombstones.set(id, tombstone ?? null)
   return tombstone
 }

@@ -8,7 +8,7 @@ import { utf8 } from '@picostack/feed'
 import type { Registry } from '@picostack/repo'
 import { StoreError } from './errors.ts'
 import { concatBytes, key, objectKey, TAG } from './layout.ts'
-import { objectFrom } from './records.ts'
+import { objectFrom, objectIdOf } from './records.ts'
 
 /** Objects per page when `limit` is not given. */
 export const DEFAULT_QUERY_LIMIT = 100
@@ -121,8 +121,8 @@ export async function queryCollection<V>(
   const decoder = new TextDecoder()
   for await (const [k, v] of registry.entries({ gte, lt, limit: limit + 1, reverse })) {
     if (index === undefined) {
-      const { id, value } = objectFrom(v)
-      items.push({ id, value: value as V })
+      const id = objectIdOf(k, skip)
+      items.push({ id, value: objectFrom(v).value as V })
       cursors.push(id)
       continue
     }

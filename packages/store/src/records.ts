@@ -24,15 +24,35 @@ export function timerKey(timer: StoreTimer): Uint8Array {
   return key(TAG.timer, seqPart(timer.at), timer.kind, timer.name, timer.id)
 }
 
-/** `t` value: `[kind, name, id, at]`. */
+/**
+ * `t` value: empty when the key's u64 is the time itself (a whole number of ms from 0 to
+ * 2^53 - 1), else the exact time (CBOR), so a timer is never read early or late.
+ */
 export function timerValue(timer: StoreTimer): Uint8Array {
-  return encode([timer.kind, timer.name, timer.id, timer.at])
+  const whole = Number.isSafeInteger(timer.at) && timer.at >= 0
+  return whole ? EMPTY : encode(timer.at)
 }
 
-export function timerFrom(value: Uint8Array): StoreTimer {
-  const [kind, name, id, at] = decode(value) as [StoreTimer['kind'], string, string, number]
+const EMPTY = new Uint8Array(0)
+
+/** A timer from its `t` key (`tag | at u64 | kind | name | id`, the strings length-prefixed) and value. */
+export function timerFrom(k: Uint8Array, value: Uint8Array): StoreTimer {
+  const view = new DataView(k.buffer, k.byteOffset, k.byteLength)
+  const at =
+    value.length > 0
+      ? (decode(value) as number)
+      : view.getUint32(1) * 0x1_0000_0000 + view.getUint32(5)
+  const parts: string[] = []
+  for (let offset = 9; offset < k.length && parts.length < 3; ) {
+    const length = view.getUint16(offset)
+    parts.push(textDecoder.decode(k.subarray(offset + 2, offset + 2 + length)))
+    offset += 2 + length
+  }
+  const [kind, name, id] = parts as [StoreTimer['kind'], string, string]
   return { kind, name, id, at }
 }
+
+const textDecoder = new TextDecoder()
 
 /** `h` value: `[seq, chainId, refs, objects, size]`. */
 export function heldValue(held: HeldBlock): Uint8Array {
@@ -51,43 +71,41 @@ export function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): H
   return { id, key: blockKey, chain: toHex(chainId), chainId, seq, refs, objects, size: size ?? 0 }
 }
 
-/** `a` value: `[seq, blockId, chainId]`. */
-export function acceptedValue(held: HeldBlock): Uint8Array {
-  return encode([held.seq, held.id, held.chainId])
-}
-
-/** A held block as its `a` record names it (backing nothing yet: a replay counts again). */
-export function acceptedFrom(value: Uint8Array): HeldBlock {
-  const [seq, id, chainId] = decode(value) as [number, Uint8Array, Uint8Array]
-  return { id, key: toHex(id), chain: toHex(chainId), chainId, seq, refs: 0, objects: [], size: 0 }
-}
-
 /** `d` value: `[collection, id, blockId, expiresAt]`. */
 export function tombstoneValue(name: string, id: string, tombstone: Tombstone): Uint8Array {
   return encode([name, id, tombstone.blockId, tombstone.expiresAt])
 }
 
-export function tombstoneFrom(value: Uint8Array): Tombstone & { name: string; id: string } {
-  const [name, id, blockId, expiresAt] = decode(value) as [string, string, Uint8Array, number]
-  return { name, id, blockId, blockKey: toHex(blockId), expiresAt }
+export function tombstoneFrom(value: Uint8Array): Tombstone {
+  const [, , blockId, expiresAt] = decode(value) as [string, string, Uint8Array, number]
+  return { blockId, blockKey: toHex(blockId), expiresAt }
 }
 
-/** `o` value: `[collection, id, value, expiresAt, orderKeys, indexKeys]`. */
-export function objectValue(name: string, id: string, entry: ObjectEntry): Uint8Array {
-  return encode([name, id, entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys])
+/** The collection and object id a `d` value names. */
+export function tombstoneOwner(value: Uint8Array): { name: string; id: string } {
+  const [name, id] = decode(value) as [string, string]
+  return { name, id }
+}
+
+/** `o` value: `[value, expiresAt, orderKeys, indexKeys]` (the collection and id are the key's). */
+export function objectValue(entry: ObjectEntry): Uint8Array {
+  return encode([entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys])
 }
 
 /** An object's `o` record, without its backing blocks (the `b` keys). */
-export function objectFrom(value: Uint8Array): Omit<ObjectEntry, 'blocks'> & { id: string } {
-  const [, id, object, expiresAt, orderKeys, indexKeys] = decode(value) as [
-    string,
-    string,
+export function objectFrom(value: Uint8Array): Omit<ObjectEntry, 'blocks'> {
+  const [object, expiresAt, orderKeys, indexKeys] = decode(value) as [
     Payload,
     number,
-    OrderKeys | undefined,
-    string[] | undefined,
+    OrderKeys,
+    string[],
   ]
-  return { id, value: object, expiresAt, orderKeys: orderKeys ?? {}, indexKeys: indexKeys ?? [] }
+  return { value: object, expiresAt, orderKeys, indexKeys }
+}
+
+/** The object id at the end of an `o` key whose collection prefix is `prefixLength` bytes. */
+export function objectIdOf(k: Uint8Array, prefixLength: number): string {
+  return textDecoder.decode(k.subarray(prefixLength))
 }
 
 /** `e` value: `[slice, seq, blockId, expiresAt, signal or null]`. */
@@ -131,12 +149,18 @@ export function indexFrom(value: Uint8Array): {
   return { name, indexKey, blockId, id }
 }
 
-/** `b` value: `[collection, object id, blockId]`. */
-export function backingValue(name: string, id: string, blockId: Uint8Array): Uint8Array {
-  return encode([name, id, blockId])
+/** `z` value: `[bytes of the held blocks, accept seq of the next block]`. */
+export function meterValue(heldBytes: number, nextSeq: number): Uint8Array {
+  return encode([heldBytes, nextSeq])
 }
 
-/** `n` and `z` values: a number. */
+export function meterFrom(value: Uint8Array | undefined): { heldBytes: number; nextSeq: number } {
+  if (!value) return { heldBytes: 0, nextSeq: 1 }
+  const [heldBytes, nextSeq] = decode(value) as [number, number]
+  return { heldBytes, nextSeq }
+}
+
+/** `n` value: a number. */
 export function numberValue(n: number): Uint8Array {
   return encode(n)
 }

@@ -10,10 +10,10 @@ import type { Core } from './core.ts'
 import { applyBlock, recompute } from './decide.ts'
 import { evict, readNextTimer } from './forget.ts'
 import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
-import { chainPrefix, heldKey, prefixTop, releasedKey, TAG, tagRange } from './layout.ts'
+import { chainPrefix, claimKey, heldKey, prefixTop, releasedKey, TAG, tagRange } from './layout.ts'
 import { cloneValue } from './memory.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
-import { acceptedFrom, heldValue, tombstoneFrom } from './records.ts'
+import { heldFrom, heldValue, tombstoneFrom, tombstoneOwner } from './records.ts'
 import type { HeldBlock } from './tables.ts'
 import { Tx } from './tx.ts'
 
@@ -23,17 +23,19 @@ import { Tx } from './tx.ts'
  * repo and the state they backed is forgotten, before the genesis is applied. Objects
  * also backed by other chains' blocks are recomputed by a replay of the held blocks.
  * Nothing happens for a forged genesis, or when the chain was started by its genesis.
+ * Called for a genesis whose id has a claim marker (`p`); returns true when it replaced
+ * the claim.
  */
-export async function replaceClaim(
-  core: Core,
-  first: Block | undefined,
-  verified: boolean,
-): Promise<void> {
-  if (!first?.genesis) return
+export async function replaceClaim(core: Core, first: Block, verified: boolean): Promise<boolean> {
   const summary = await core.repo.summary(first.sig)
-  if (summary?.proven !== false) return
-  if (!verified && (await verifyBlocks([first])) !== 1) return
+  if (summary?.proven !== false) {
+    // The claim went (its blocks were evicted) or was never one: its marker goes too.
+    await core.repo.batch([core.registry.delOp(claimKey(first.sig))])
+    return false
+  }
+  if (!verified && (await verifyBlocks([first])) !== 1) return false
   if (await dropChain(core, summary.chainId)) await replay(core)
+  return true
 }
 
 /**
@@ -80,7 +82,11 @@ export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolea
   }
   core.heldBytes -= await blockBytes(core, [...dropped.values()])
   tx.released.delete(chainKey)
-  tx.ops.push(core.registry.delOp(releasedKey(chainId)), bytesOp(core))
+  tx.ops.push(
+    core.registry.delOp(releasedKey(chainId)),
+    core.registry.delOp(claimKey(chainId)),
+    bytesOp(core),
+  )
   core.heads.delete(chainKey)
   for (const slice of tx.recompute) await recompute(core, slice, tx)
   await core.repo.rollback(chainId, undefined, { ops: tx.ops })
@@ -132,18 +138,21 @@ export async function replay(core: Core): Promise<void> {
   // Tombstones stay (the deleted objects' blocks may be gone); each delete block backs
   // its own again when it is replayed.
   for await (const [, value] of core.registry.entries(tagRange(TAG.tombstone))) {
-    const { name, id, blockId, blockKey, expiresAt } = tombstoneFrom(value)
-    tables.get(name)?.tombstones.set(id, { blockId, blockKey, expiresAt })
+    const { name, id } = tombstoneOwner(value)
+    tables.get(name)?.tombstones.set(id, tombstoneFrom(value))
   }
   core.held.clear()
   core.heads.clear()
   core.nextTimerAt = Number.POSITIVE_INFINITY
   const order: HeldBlock[] = []
-  for await (const [, value] of core.registry.entries(tagRange(TAG.accepted))) {
-    const held = acceptedFrom(value) // its size is set when the block is read below
+  for await (const [k, value] of core.registry.entries(tagRange(TAG.held))) {
+    const id = k.slice(1)
+    // Backing nothing yet: the replay counts again.
+    const held = { ...heldFrom(id, toHex(id), value), refs: 0, objects: [] }
     order.push(held)
     core.held.set(held.key, held)
   }
+  order.sort((a, b) => a.seq - b.seq) // the order the blocks were accepted in
   const tx = new Tx()
   tx.ops = clear // block ops follow the deletes in the same batch
   const replayed = new Map<string, Block>()

@@ -205,7 +205,7 @@ export class Store implements StoreHost {
       const released = await readRegistry(core)
       await core.mempool.load()
       const waiting = [...core.mempool.keys()]
-      const held = await heldMany(core, waiting)
+      const { held } = await heldMany(core, waiting)
       await core.mempool.remove(waiting.filter((_, i) => held[i]))
       this.#loaded = true
       const tx = new Tx()
