@@ -41,7 +41,9 @@ export async function collect(core: Core, now: number, tx: Tx): Promise<number> 
   const due: StoreTimer[] = []
   const lt = concatBytes(Uint8Array.of(TAG.timer), seqPart(now + 1))
   for await (const [k, value] of core.registry.entries({ gte: Uint8Array.of(TAG.timer), lt })) {
-    due.push(timerFrom(k, value))
+    const timer = timerFrom(k, value)
+    if (timer.at > now) continue // a fraction of a ms later than its key's whole ms
+    due.push(timer)
     tx.ops.push(core.registry.delOp(k.slice()))
   }
   const { slices, tables } = core.consumers

@@ -177,4 +177,22 @@ describe('forgetting on the store timer', () => {
     expect(toHex(summary.chainId)).toBe(toHex(alice.feed.block(0)!.sig))
     await store.close()
   })
+
+  it('a time that is not a whole number of ms is kept exactly: not forgotten a moment early, and not lost across a restart', async () => {
+    const db = memoryDb()
+    const clock = new FakeClock(T0)
+    let { store, notes } = open(new Repo(db), clock)
+    await store.load()
+    await store.dispatch(new Author().append('notes', { id: 'n', text: 'x', ttl: 0.5 }, T0 + 10), {
+      loud: true,
+    })
+    await store.close()
+    ;({ store, notes } = open(new Repo(db), clock))
+    await store.load()
+    expect((await store.gc(T0 + 10)).expired).toBe(0) // due at T0 + 10.5
+    expect(await notes.get('n')).toEqual({ text: 'x', expiresAt: T0 + 10.5 })
+    expect((await store.gc(T0 + 11)).expired).toBe(1)
+    expect(await notes.get('n')).toBeUndefined()
+    await store.close()
+  })
 })
