@@ -82,58 +82,110 @@ describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () 
     expect(alice.peers.length).toBe(1)
   }, 30_000)
 
-  it('a link that cannot connect ends failed with a typed reason on both sides; blocks still flow through the introducer', async () => {
+  /**
+   * Alice behind a firewall that passes no packet (no candidate pair forms, ever; she gives
+   * up after 1 s), bob on the loopback (he would wait 15 s), both joined to an introducer.
+   * `seen(kernel)` is every state `kernel` listed for the other, in order, after the
+   * `relayed` the answering side shows until the offer comes.
+   */
+  async function firewalledPair(limits: { failedLinkRetryMs?: number } = {}) {
     const introducer = await bootKernel(false)
-    // Behind a firewall that passes no packet: no candidate pair forms, ever.
     const alice = await bootKernel(true, {
       signal: {
         RTCPeerConnection: firewalled(NodeRTCPeerConnection),
-        limits: { connectTimeoutMs: 1000 },
+        limits: { connectTimeoutMs: 1000, ...limits },
       },
     })
-    const bob = await bootKernel(true) // waits 15 s itself; alice tells it sooner
+    const bob = await bootKernel(true, { signal: { limits } })
     kernels.push(introducer, alice, bob)
+    const hex = (kernel: CounterKernel) => Buffer.from(kernel.nodeId).toString('hex')
+    const history = new Map<CounterKernel, string[]>()
+    const watch = (kernel: CounterKernel, id: () => string) => {
+      const states: string[] = []
+      history.set(kernel, states)
+      kernel.links.subscribe((links) => {
+        const state = links.find((l) => l.id === id())?.state
+        if (state && states.at(-1) !== state) states.push(state)
+      })
+    }
+    watch(alice, () => hex(bob))
+    watch(bob, () => hex(alice))
     alice.spawnWire()(introducer.spawnWire())
     bob.spawnWire()(introducer.spawnWire())
-    const bobId = Buffer.from(bob.nodeId).toString('hex')
-    const aliceId = Buffer.from(alice.nodeId).toString('hex')
-    const viaId = Buffer.from(introducer.nodeId).toString('hex')
+    /** A third kernel that takes direct links joins: a new introduction round for all. */
+    const carolJoins = async () => {
+      const carol = await bootKernel(true)
+      kernels.push(carol)
+      carol.spawnWire()(introducer.spawnWire())
+      await until(() => alice.links.value.some((l) => l.id === hex(carol)))
+      return carol
+    }
+    return {
+      introducer,
+      alice,
+      bob,
+      hex,
+      seen: (k: CounterKernel) => {
+        const states = history.get(k)!
+        return states[0] === 'relayed' ? states.slice(1) : states
+      },
+      carolJoins,
+    }
+  }
 
-    await until(() => alice.links.value[0]?.state === 'failed')
+  it('a link that cannot connect ends failed with a typed reason on both sides; blocks still flow through the introducer', async () => {
+    const { introducer, alice, bob, hex, seen, carolJoins } = await firewalledPair()
+    const failedOf = (kernel: CounterKernel, id: string) =>
+      kernel.links.value.find((l) => l.id === id && l.state === 'failed')
+    await until(() => failedOf(alice, hex(bob)) !== undefined)
     expect(alice.links.value).toEqual([
       {
-        id: bobId,
+        id: hex(bob),
         state: 'failed',
-        via: viaId,
+        via: hex(introducer),
         failure: { code: 'NET_TIMEOUT', message: 'data channel not open within 1000 ms' },
       },
     ])
     // Bob learns it from alice's refusal, well before its own 15 s.
-    await until(() => bob.links.value[0]?.state === 'failed', 5000)
+    await until(() => failedOf(bob, hex(alice)) !== undefined, 5000)
     expect(bob.links.value).toEqual([
       {
-        id: aliceId,
+        id: hex(alice),
         state: 'failed',
-        via: viaId,
+        via: hex(introducer),
         failure: { code: 'KERNEL_REMOTE_ERROR', message: 'link refused: NET_TIMEOUT' },
       },
     ])
-    expect(alice.peers.map((p) => p.id)).toEqual([viaId])
+    expect(alice.peers.map((p) => p.id)).toEqual([hex(introducer)])
 
     await alice.count(1)
     await bob.count(2)
     await until(() => alice.tally.blocks === 2 && bob.tally.blocks === 2)
-    // A new introduction round (carol joins) does not retry within failedLinkRetryMs.
-    const carol = await bootKernel(false)
-    kernels.push(carol)
-    carol.spawnWire()(introducer.spawnWire())
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-    expect(alice.links.value.map((l) => l.state)).toEqual(['failed'])
-    expect(bob.links.value.map((l) => l.state)).toEqual(['failed'])
+
+    // A new introduction round within failedLinkRetryMs (60 s) does not try them again.
+    await carolJoins()
+    await new Promise((resolve) => setTimeout(resolve, 1500)) // past a try's 1 s
+    expect(seen(alice)).toEqual(['connecting', 'failed'])
+    expect(seen(bob)).toEqual(['connecting', 'failed'])
 
     // The introducer gone, nothing links them: the failure is forgotten with the introduction.
     await introducer.close()
-    await until(() => alice.links.value.length === 0 && bob.links.value.length === 0)
+    const lists = (kernel: CounterKernel, other: CounterKernel) =>
+      kernel.links.value.some((l) => l.id === hex(other))
+    await until(() => !lists(alice, bob) && !lists(bob, alice))
+  }, 30_000)
+
+  it('past failedLinkRetryMs, a new introduction tries a failed peer again', async () => {
+    const { alice, bob, seen, carolJoins } = await firewalledPair({ failedLinkRetryMs: 1 })
+    await until(() => seen(alice).at(-1) === 'failed' && seen(bob).at(-1) === 'failed', 5000)
+    await carolJoins()
+    await until(() => [...seen(alice), ...seen(bob)].filter((s) => s === 'failed').length === 4)
+    expect(seen(alice)).toEqual(['connecting', 'failed', 'connecting', 'failed'])
+    expect(seen(bob)).toEqual(['connecting', 'failed', 'connecting', 'failed'])
+    expect(
+      alice.links.value.find((l) => l.id === Buffer.from(bob.nodeId).toString('hex'))?.failure
+        ?.code,
+    ).toBe('NET_TIMEOUT')
   }, 30_000)
 })
 
