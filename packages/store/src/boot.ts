@@ -16,9 +16,10 @@ import {
   numberFrom,
   objectFrom,
   objectIdOf,
+  type SliceEntry,
   sliceFrom,
 } from './records.ts'
-import type { SliceEntry, SliceState } from './tables.ts'
+import type { SliceState } from './tables.ts'
 
 /** Reads what memory holds; returns the chains whose dead prefix still waits to go. */
 export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>> {

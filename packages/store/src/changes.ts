@@ -10,16 +10,20 @@ import { key, objectKey, orderEntryKey, seqKey, TAG, tombstoneKey } from './layo
 import { objectOf, tombstoneOf } from './objects.ts'
 import {
   entryValue,
+  type HeldBlock,
   indexValue,
   numberValue,
+  type ObjectEntry,
+  type OrderKeys,
   objectValue,
+  type SliceEntry,
   type StoreTimer,
   sliceValue,
   timerKey,
   timerValue,
   tombstoneValue,
 } from './records.ts'
-import type { HeldBlock, ObjectEntry, OrderKeys, SliceEntry, SliceState, Table } from './tables.ts'
+import type { SliceState, Table } from './tables.ts'
 import type { Tx } from './tx.ts'
 
 /** The value of keys that say everything in the key. */

@@ -4,6 +4,7 @@
  * data only; the modules (held.ts, objects.ts, changes.ts, decide.ts, dispatch.ts,
  * forget.ts, replay.ts, budget.ts) act on it.
  */
+
 import type { Block } from '@picostack/feed'
 import type { MergeStrategy, Registry, Repo } from '@picostack/repo'
 import type { BlockCodec } from './body-codec.ts'
@@ -11,7 +12,7 @@ import type { Clock } from './clock.ts'
 import type { Consumers } from './consumers.ts'
 import type { Mempool } from './mempool.ts'
 import type { StoreOptions } from './options.ts'
-import type { HeldBlock } from './tables.ts'
+import type { HeldBlock } from './records.ts'
 
 /** Held-block records kept in memory between operations. */
 export const HELD_CACHE = 16_384

@@ -19,7 +19,8 @@ import type { Core } from './core.ts'
 import { heldOf } from './held.ts'
 import { cloneValue, normalizeId } from './memory.ts'
 import { objectOf, objectOrTombstone, tombstoneOf } from './objects.ts'
-import type { HeldBlock, SliceState, Table } from './tables.ts'
+import type { HeldBlock } from './records.ts'
+import type { SliceState, Table } from './tables.ts'
 import type { Tx } from './tx.ts'
 import {
   type BaseContext,

@@ -6,6 +6,7 @@
  * from the journal where the repo refuses), then the aftermath (mempool, eviction,
  * observers, budget).
  */
+
 import { type Block, toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import { verifyBlocks } from '@picostack/repo'
@@ -18,8 +19,8 @@ import type { StoreErrorCode } from './errors.ts'
 import { collect, evict } from './forget.ts'
 import { bytesOp, heldMany, heldOf, hold } from './held.ts'
 import { claimKey } from './layout.ts'
+import type { HeldBlock } from './records.ts'
 import { replaceClaim } from './replay.ts'
-import type { HeldBlock } from './tables.ts'
 import { Tx } from './tx.ts'
 import { reasonOf } from './verdict.ts'
 

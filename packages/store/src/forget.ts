@@ -18,9 +18,8 @@ import {
   TAG,
   tagRange,
 } from './layout.ts'
-import { objectOf, tombstoneOf } from './objects.ts'
-import { type StoreTimer, timerFrom } from './records.ts'
-import type { HeldBlock } from './tables.ts'
+import { objectOf, prefetchObjects, tombstoneOf } from './objects.ts'
+import { type HeldBlock, type StoreTimer, timerFrom } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** Reads the earliest persisted timer into `core.nextTimerAt`. */
@@ -47,6 +46,15 @@ export async function collect(core: Core, now: number, tx: Tx): Promise<number> 
     tx.ops.push(core.registry.delOp(k.slice()))
   }
   const { slices, tables } = core.consumers
+  // The objects due, and the records of their blocks, in one read per collection.
+  const objects = new Map<string, Set<string>>()
+  for (const timer of due) {
+    if (timer.kind !== 'o') continue
+    let ids = objects.get(timer.name)
+    if (!ids) objects.set(timer.name, (ids = new Set()))
+    ids.add(timer.id)
+  }
+  await prefetchObjects(core, objects)
   for (const timer of due) {
     if (timer.kind === 'o') {
       const table = tables.get(timer.name)

@@ -7,8 +7,7 @@ import { type Block, fromHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import type { Core } from './core.ts'
 import { chainBlockKey, heldKey, releasedKey, TAG } from './layout.ts'
-import { heldFrom, heldValue, meterValue } from './records.ts'
-import type { HeldBlock } from './tables.ts'
+import { type HeldBlock, heldFrom, heldValue, meterValue } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** Registry key of the bytes of the held blocks and the next accept seq. */

@@ -4,9 +4,10 @@
  */
 import { toHex } from '@picostack/feed'
 import type { Core } from './core.ts'
+import { heldMany } from './held.ts'
 import { key, objectKey, prefixTop, TAG, tombstoneKey } from './layout.ts'
-import { objectFrom, tombstoneFrom } from './records.ts'
-import type { ObjectEntry, Table, Tombstone } from './tables.ts'
+import { type ObjectEntry, objectFrom, type Tombstone, tombstoneFrom } from './records.ts'
+import type { Table } from './tables.ts'
 
 /** The object `id` of `table` as stored (no cache). */
 export async function readObject(
@@ -65,6 +66,29 @@ export async function objectOrTombstone(
   const tombstone = grave ? tombstoneFrom(grave) : undefined
   table.tombstones.set(id, tombstone ?? null)
   return { tombstone }
+}
+
+/**
+ * Reads into the caches, in one read per collection, the objects `ids` (by collection
+ * name) that are not cached, and the held-block records of the blocks backing them:
+ * for a pass that goes through many objects (a gc).
+ */
+export async function prefetchObjects(core: Core, ids: Map<string, Set<string>>): Promise<void> {
+  if (core.replaying) return
+  const blockKeys: string[] = []
+  for (const [name, wanted] of ids) {
+    const table = core.consumers.tables.get(name)
+    if (!table) continue
+    const missing = [...wanted].filter((id) => !table.cache.has(id))
+    const records = await core.registry.getMany(missing.map((id) => objectKey(name, id)))
+    for (const [i, id] of missing.entries()) {
+      const record = records[i]
+      const object = record && (await readObject(core, table, id, record))
+      table.cache.set(id, object ?? null)
+      for (const blockKey of object?.blocks ?? []) blockKeys.push(blockKey)
+    }
+  }
+  await heldMany(core, blockKeys)
 }
 
 /** The tombstone of object `id` of `table`, through its cache. */

@@ -6,7 +6,60 @@ import { toHex } from '@picostack/feed'
 import { decode, encode } from 'cborg'
 import type { Payload, Signal } from './context.ts'
 import { key, seqPart, TAG } from './layout.ts'
-import type { HeldBlock, ObjectEntry, OrderKeys, SliceEntry, Tombstone } from './tables.ts'
+
+/** A held block: its `h` record (how much live state it backs) and where it is. */
+export interface HeldBlock {
+  /** Block id (64 B). */
+  id: Uint8Array
+  /** Block id, hex. */
+  key: string
+  /** Chain id, hex. */
+  chain: string
+  /** Chain id (64 B). */
+  chainId: Uint8Array
+  /** Accept sequence number. */
+  seq: number
+  /** How many objects and slice entries this block backs. */
+  refs: number
+  /** The objects it backs: `[collection, id]`. */
+  objects: [string, string][]
+  /** The block's size in bytes (what it counts for in the storage budget). */
+  size: number
+}
+
+/** An object's key per declared order, by order name. */
+export type OrderKeys = Record<string, string>
+
+/** What the store knows of one live object (its `o` record and its `b` keys). */
+export interface ObjectEntry {
+  value: Payload
+  /** Hex ids of the blocks backing it. */
+  blocks: Set<string>
+  expiresAt: number
+  /** Lookup keys (`ctx.index`) it holds. */
+  indexKeys: string[]
+  /** Its key in each declared order. */
+  orderKeys: OrderKeys
+}
+
+/** A deleted object's tombstone (its `d` record). */
+export interface Tombstone {
+  /** The delete block's id (64 B): it backs the tombstone. */
+  blockId: Uint8Array
+  /** The delete block's id, hex. */
+  blockKey: string
+  /** When the tombstone goes, ms since the epoch. */
+  expiresAt: number
+}
+
+/** A live slice entry: a block's contribution to a slice. */
+export interface SliceEntry {
+  seq: number
+  blockKey: string
+  blockId: Uint8Array
+  expiresAt: number
+  signal: Signal | null
+}
 
 /**
  * A persisted expiry timer: of an object (`o`, id = object id), a slice entry (`e`, id =

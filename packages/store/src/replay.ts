@@ -13,8 +13,7 @@ import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
 import { chainPrefix, claimKey, heldKey, prefixTop, releasedKey, TAG, tagRange } from './layout.ts'
 import { cloneValue } from './memory.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
-import { heldFrom, heldValue, tombstoneFrom, tombstoneOwner } from './records.ts'
-import type { HeldBlock } from './tables.ts'
+import { type HeldBlock, heldFrom, heldValue, tombstoneFrom, tombstoneOwner } from './records.ts'
 import { Tx } from './tx.ts'
 
 /**

@@ -1,8 +1,7 @@
 /**
- * What the store keeps in memory for each slice and collection, and its records of held
- * blocks: the in-memory side of the layout in layout.ts.
+ * What the store keeps in memory for each slice and collection: the in-memory side of
+ * the layout in layout.ts (the records' shapes are in records.ts).
  */
-import type { Signal } from './context.ts'
 import { StoreError } from './errors.ts'
 import { key, TAG } from './layout.ts'
 import {
@@ -13,62 +12,10 @@ import {
   type SliceSpec,
 } from './memory.ts'
 
+import type { ObjectEntry, OrderKeys, SliceEntry, Tombstone } from './records.ts'
+
 // biome-ignore lint/suspicious/noExplicitAny: values are application-defined
 type Payload = any
-
-/** A held block: its `h` record (how much live state it backs) and where it is. */
-export interface HeldBlock {
-  /** Block id (64 B). */
-  id: Uint8Array
-  /** Block id, hex. */
-  key: string
-  /** Chain id, hex. */
-  chain: string
-  /** Chain id (64 B). */
-  chainId: Uint8Array
-  /** Accept sequence number. */
-  seq: number
-  /** How many objects and slice entries this block backs. */
-  refs: number
-  /** The objects it backs: `[collection, id]`. */
-  objects: [string, string][]
-  /** The block's size in bytes (what it counts for in the storage budget). */
-  size: number
-}
-
-/** An object's key per declared order, by order name. */
-export type OrderKeys = Record<string, string>
-
-/** What the store knows of one live object (its `o` record and its `b` keys). */
-export interface ObjectEntry {
-  value: Payload
-  /** Hex ids of the blocks backing it. */
-  blocks: Set<string>
-  expiresAt: number
-  /** Lookup keys (`ctx.index`) it holds. */
-  indexKeys: string[]
-  /** Its key in each declared order. */
-  orderKeys: OrderKeys
-}
-
-/** A deleted object's tombstone (its `d` record). */
-export interface Tombstone {
-  /** The delete block's id (64 B): it backs the tombstone. */
-  blockId: Uint8Array
-  /** The delete block's id, hex. */
-  blockKey: string
-  /** When the tombstone goes, ms since the epoch. */
-  expiresAt: number
-}
-
-/** A live slice entry: a block's contribution to a slice. */
-export interface SliceEntry {
-  seq: number
-  blockKey: string
-  blockId: Uint8Array
-  expiresAt: number
-  signal: Signal | null
-}
 
 /** A slice: its value, live entries and observers. */
 export class SliceState {

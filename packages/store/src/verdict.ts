@@ -2,13 +2,14 @@
  * What one block is to one consumer (a verdict), and the context every hook gets: the
  * shared vocabulary of decide.ts and the dispatch pipeline.
  */
+
 import { type Block, bytesEqual, toHex } from '@picostack/feed'
 import type { DecodedBody } from './body-codec.ts'
 import { type BlockContext, Deletion, Postponement, Rejection, type Signal } from './context.ts'
 import type { Core } from './core.ts'
 import { StoreError, type StoreErrorCode } from './errors.ts'
 import { normalizeId } from './memory.ts'
-import type { HeldBlock } from './tables.ts'
+import type { HeldBlock } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** A block's outcome from one consumer. */
