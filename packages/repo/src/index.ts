@@ -1,3 +1,4 @@
+export type { ChainSummary, ListChainsOptions } from './chains.ts'
 export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
 export { RepoError, type RepoErrorCode } from './errors.ts'
 export {
@@ -8,7 +9,6 @@ export {
 } from './registry.ts'
 export {
   type BlockWrite,
-  type ChainSummary,
   type MergeStrategy,
   type PlacementOptions,
   Repo,
@@ -16,4 +16,5 @@ export {
   type WriteBlockOptions,
   type WriteBlocksOptions,
 } from './repo.ts'
+export type { RangeFingerprint } from './trie-node.ts'
 export { verifyBlocks } from './verify.ts'

@@ -30,7 +30,59 @@ export const NS = {
   partial: 0x08,
   /** `0x09 | chain number u64` -> chain id: the chain a placement names. */
   chainNo: 0x09,
+  /**
+   * `0x0a | depth u8 | prefix nibbles packed (ceil(depth / 2) B)` -> reconciliation trie node
+   * of a prefix holding 2 or more items (see `trie-node.ts` for the value).
+   */
+  trie: 0x0a,
 } as const
+
+/** Nibbles in a chain id (64 B): the deepest prefix. */
+export const MAX_DEPTH = 2 * SIG_BYTES
+
+/** The nibbles of `id` (64 B) as values 0..15 (128 B). */
+export function nibblesOf(id: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 * id.length)
+  for (let i = 0; i < id.length; i++) {
+    out[2 * i] = id[i]! >> 4
+    out[2 * i + 1] = id[i]! & 0x0f
+  }
+  return out
+}
+
+/** `nibbles` packed two per byte into `out` at `at` (an odd last one high, low nibble 0). */
+function packNibbles(nibbles: Uint8Array, out: Uint8Array, at: number): void {
+  for (let i = 0; i < nibbles.length; i++) {
+    out[at + (i >> 1)]! |= i & 1 ? nibbles[i]! : nibbles[i]! << 4
+  }
+}
+
+/** `0x0a | depth u8 | packed nibbles`: the trie node key of a prefix given as nibble values. */
+export function trieKey(prefix: Uint8Array): Uint8Array {
+  const key = new Uint8Array(2 + ((prefix.length + 1) >> 1))
+  key[0] = NS.trie
+  key[1] = prefix.length
+  packNibbles(prefix, key, 2)
+  return key
+}
+
+/**
+ * `[gte, lt)` of the chain records (`0x03 | chain id`) whose id starts with `prefix`
+ * (nibble values).
+ */
+export function chainRange(prefix: Uint8Array): [gte: Uint8Array, lt: Uint8Array] {
+  const bytes = (prefix.length + 1) >> 1
+  const gte = new Uint8Array(1 + bytes)
+  gte[0] = NS.chain
+  packNibbles(prefix, gte, 1)
+  if (prefix.length & 1 && prefix[prefix.length - 1]! < 0x0f) {
+    const lt = gte.slice()
+    lt[bytes]! += 0x10
+    return [gte, lt]
+  }
+  // An even prefix, or an odd one ending in nibble 15: every id whose whole bytes match.
+  return [gte, prefixEnd(gte.subarray(0, 1 + (prefix.length >> 1)))]
+}
 
 /** Where a stored block sits: its chain, its height in it, and when it was written. */
 export interface Placement {

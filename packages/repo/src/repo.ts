@@ -10,6 +10,7 @@ import {
   type PublicKey,
   SIG_BYTES,
 } from '@picostack/feed'
+import { type ChainSummary, type ListChainsOptions, listChains, summaryOf } from './chains.ts'
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
 import {
@@ -26,6 +27,7 @@ import {
   decodePlacement,
   decodeU64,
   encodeAuthored,
+  MAX_DEPTH,
   MAX_HEIGHT,
   NS,
   ownedPrefix,
@@ -37,9 +39,11 @@ import {
   registryPrefix,
 } from './layout.ts'
 import { Mutex } from './mutex.ts'
+import { nibblePrefix, RangeIndex } from './range-index.ts'
 import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
+import type { RangeFingerprint } from './trie-node.ts'
 import { firstKeyless, verifyBlocks } from './verify.ts'
-import { mapKey, type Op, SEQ_KEY, WriteSet } from './write-set.ts'
+import { mapKey, SEQ_KEY, WriteSet } from './write-set.ts'
 
 /** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -56,33 +60,6 @@ const CHAIN_ID_CACHE = 4096
  * repo but must not write to it (the write would wait for the merge that called it).
  */
 export type MergeStrategy = (block: Block, repo: Repo) => boolean | Promise<boolean>
-
-/** What the repo knows of one chain (chain id = genesis sig; owner = genesis author). */
-export interface ChainSummary {
-  /** The chain's id: its genesis block's signature (64 B). */
-  chainId: Uint8Array // 64 B
-  /** Owner: the genesis author (for a partial chain: the author of its first received block). */
-  author: Uint8Array // 32 B
-  /** Newest block. */
-  headId: Uint8Array // 64 B
-  /** Blocks from genesis to head (genesis = 1), even if a prefix was evicted. */
-  height: number
-  /** Oldest block still stored (== chainId unless a prefix was evicted or the chain is partial). */
-  firstId: Uint8Array // 64 B
-  /** Blocks still stored. */
-  length: number
-  /**
-   * False for a partial chain received without a height: then `height` counts from the
-   * first block received (which is 1).
-   */
-  heightKnown: boolean
-  /**
-   * True when the chain was started by its genesis (whose signature is the chain id, so
-   * the id is proven). False for a partial chain started under a claimed id: its id and
-   * `height` are what a sender said, not facts, until the genesis arrives and replaces it.
-   */
-  proven: boolean
-}
 
 /** Options of {@link Repo.merge} and {@link Repo.writeBlock} for partial chains. */
 export interface PlacementOptions {
@@ -185,19 +162,6 @@ function storedFeed(blocks: Block[]): Feed {
   }
 }
 
-function summaryOf(chain: ChainRecord): ChainSummary {
-  return {
-    chainId: chain.chainId,
-    author: chain.author,
-    headId: chain.headId,
-    height: chain.headHeight,
-    firstId: chain.firstId,
-    length: chain.headHeight - chain.firstHeight + 1,
-    heightKnown: chain.heightKnown,
-    proven: !chain.claimed,
-  }
-}
-
 function checkOps(ops: unknown): RegistryOp[] {
   if (ops === undefined) return []
   if (!Array.isArray(ops)) throw invalid('ops must be an array of registry operations')
@@ -244,6 +208,8 @@ export class Repo {
   #partialStarts = new Set<string>()
   /** Chain ids by chain number, as read (a number never names another chain). */
   #chainIds = new Map<number, Uint8Array>()
+  /** The reconciliation index (its nodes are written in the batches of {@link Repo.#flush}). */
+  readonly #index: RangeIndex
 
   /**
    * @param db - any abstract-level database; its default encodings do not matter
@@ -255,6 +221,7 @@ export class Repo {
       throw invalid('db must be an abstract-level database')
     }
     this.db = db
+    this.#index = new RangeIndex(db)
     this.#strategy = options.strategy ?? refuseAll
     this.#host = {
       get: async (key) => {
@@ -294,9 +261,13 @@ export class Repo {
     return value === undefined ? undefined : plain(value)
   }
 
-  /** A write set that starts at the stored write sequence (read once per repo, with the partial starts). */
+  /**
+   * A write set that starts at the stored write sequence (read once per repo, with the
+   * partial starts, after the reconciliation index is checked or built).
+   */
   async #writeSet(): Promise<WriteSet> {
     if (this.#seq === undefined) {
+      await this.#index.ensure()
       const stored = await this.#get(SEQ_KEY)
       const prefix = Uint8Array.of(NS.partial)
       for await (const key of this.db.keys({
@@ -311,11 +282,19 @@ export class Repo {
     return new WriteSet(this.#seq)
   }
 
+  /** Writes `ws` and the index nodes its item changes move, in one batch. */
   async #flush(ws: WriteSet): Promise<void> {
     if (ws.empty) return
-    const ops: Op[] = ws.drain()
+    const { ops, items } = ws.drain()
+    const written = await this.#index.stage(items, ops)
     this.#seq = ws.seq
     await this.db.batch(ops, VIEW)
+    written()
+  }
+
+  /** Resolves once the reconciliation index is usable (built under the write lock if needed). */
+  async #indexReady(): Promise<void> {
+    if (!this.#index.ready) await this.#mutex.run(() => this.#index.ensure())
   }
 
   async #placement(id: Uint8Array, ws?: WriteSet): Promise<Placement | undefined> {
@@ -873,6 +852,51 @@ export class Repo {
     this.#assertOpen()
     const chain = await this.#chain(idBytes(chainId, 'chainId'))
     return chain && summaryOf(chain)
+  }
+
+  /**
+   * One page of chains in ascending chain id order, never more than `limit`: those whose id
+   * starts with `prefix` (nibbles), after chain id `after`, only proven ones with `proven`.
+   * Page on by passing the last chain id of a page as `after`. Reads `limit` chain records,
+   * plus, with `proven`, the claimed chains it passes over.
+   * @throws REPO_INVALID_INPUT for a prefix with a value above 15 or deeper than 128, an
+   *   `after` that is not 64 bytes, or a `limit` outside 1..65,536
+   * @throws REPO_CLOSED after {@link Repo.close}
+   */
+  async listChains(options: ListChainsOptions): Promise<ChainSummary[]> {
+    this.#assertOpen()
+    return listChains(this.db, options)
+  }
+
+  /**
+   * count + fingerprint of the items (proven chains) whose id starts with `prefix` (nibble
+   * values, depth 0..128), as the reconciliation index defines them (README.md,
+   * "Reconciliation index"). Never scans the range: one stored node, or for a range of at
+   * most one item its chain records.
+   * @throws REPO_INVALID_INPUT for a prefix with a value above 15 or deeper than 128
+   * @throws REPO_CORRUPT when the stored index contradicts itself
+   * @throws REPO_CLOSED after {@link Repo.close}
+   */
+  async rangeFingerprint(prefix: Uint8Array): Promise<RangeFingerprint> {
+    this.#assertOpen()
+    nibblePrefix(prefix, MAX_DEPTH)
+    await this.#indexReady()
+    return this.#index.fingerprint(prefix)
+  }
+
+  /**
+   * The 16 child ranges `prefix | 0` .. `prefix | 15` of `prefix` (nibble values, depth
+   * 0..127), in order: one stored node read (or, for a range of at most one item, its chain
+   * records).
+   * @throws REPO_INVALID_INPUT for a prefix with a value above 15 or deeper than 127
+   * @throws REPO_CORRUPT when the stored index contradicts itself
+   * @throws REPO_CLOSED after {@link Repo.close}
+   */
+  async rangeChildren(prefix: Uint8Array): Promise<RangeFingerprint[]> {
+    this.#assertOpen()
+    nibblePrefix(prefix, MAX_DEPTH - 1)
+    await this.#indexReady()
+    return this.#index.children(prefix)
   }
 
   /**

@@ -1,5 +1,6 @@
 import { type Block, bytesEqual, SIG_BYTES } from '@picostack/feed'
 import { RepoError } from './errors.ts'
+import { itemDigest } from './fingerprint.ts'
 import {
   type AuthoredEntry,
   authoredKey,
@@ -26,6 +27,18 @@ import {
 export type Op =
   | { type: 'put'; key: Uint8Array; value: Uint8Array }
   | { type: 'del'; key: Uint8Array }
+
+/**
+ * A change of one chain's item status or digest in one batch (the items of the
+ * reconciliation index are the proven chains).
+ */
+export interface ItemChange {
+  chainId: Uint8Array // 64 B
+  /** Whether the chain is an item in the index as stored (before this batch). */
+  was: boolean
+  /** Its digest after this batch (32 B), or `null` when it is no item then. */
+  digest: Uint8Array | null
+}
 
 /** Meta key of the repo-wide write sequence counter. */
 export const SEQ_KEY = metaKey('seq')
@@ -68,6 +81,10 @@ export class WriteSet {
   #pendingIndex = new Map<string, Placement>()
   #indexed = 0
   #dirtyChains = new Set<ChainRecord>()
+  /** Chains removed since the last drain. */
+  #droppedChains: ChainRecord[] = []
+  /** Whether each chain of this write is an item as last written (kept across drains). */
+  readonly #wasItem = new Map<ChainRecord, boolean>()
   /** Owners' newest blocks, per chain (the common case: no string keys per block). */
   #ownerTags = new Map<ChainRecord, AuthoredEntry>()
   #foreignTags = new Map<string, ForeignTag>()
@@ -86,6 +103,7 @@ export class WriteSet {
 
   /** Remembers `chain` (read from the database or created) for the rest of this write. */
   cacheChain(chain: ChainRecord): void {
+    if (!this.#wasItem.has(chain)) this.#wasItem.set(chain, !chain.claimed)
     this.chains.set(mapKey(chain.chainId), chain)
     this.chainsByNo.set(chain.chainNo, chain)
   }
@@ -116,6 +134,7 @@ export class WriteSet {
       heightKnown,
       claimed: !block.genesis,
     }
+    this.#wasItem.set(chain, false)
     this.cacheChain(chain)
     this.ops.push(
       {
@@ -207,6 +226,7 @@ export class WriteSet {
     this.chains.set(mapKey(chain.chainId), null)
     this.chainsByNo.set(chain.chainNo, null)
     this.#dirtyChains.delete(chain)
+    this.#droppedChains.push(chain)
     this.#ownerTags.delete(chain)
     for (const [key, tag] of this.#foreignTags) {
       if (tag.chain === chain) this.#foreignTags.delete(key)
@@ -219,11 +239,27 @@ export class WriteSet {
     )
   }
 
-  /** All pending operations as one batch (chain records and tags last); then empties itself. */
-  drain(): Op[] {
+  /** Records the item change of `chain` (if any) into `items`. */
+  #itemChange(chain: ChainRecord, removed: boolean, items: ItemChange[]): void {
+    const was = this.#wasItem.get(chain) ?? false
+    const now = !removed && !chain.claimed
+    this.#wasItem.set(chain, now)
+    if (!was && !now) return
+    const digest = now ? itemDigest(chain.chainId, chain.headId, chain.headHeight) : null
+    items.push({ chainId: chain.chainId, was, digest })
+  }
+
+  /**
+   * All pending operations as one batch (chain records and tags last), and the item
+   * changes they make for the reconciliation index; then empties itself.
+   */
+  drain(): { ops: Op[]; items: ItemChange[] } {
     const ops = this.ops
+    const items: ItemChange[] = []
+    for (const chain of this.#droppedChains) this.#itemChange(chain, true, items)
     for (const chain of this.#dirtyChains) {
       ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
+      this.#itemChange(chain, false, items)
     }
     for (const [chain, entry] of this.#ownerTags) {
       ops.push({
@@ -246,10 +282,11 @@ export class WriteSet {
     this.#pendingIndex = new Map()
     this.#indexed = 0
     this.#dirtyChains = new Set()
+    this.#droppedChains = []
     this.#ownerTags = new Map()
     this.#foreignTags = new Map()
     this.#seqChanged = false
     this.#registrySlots = new Map()
-    return ops
+    return { ops, items }
   }
 }

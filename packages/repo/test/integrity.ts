@@ -1,7 +1,9 @@
 /**
  * A full consistency check of a repo database (no Node imports): every tag points at a
  * stored block, every chain is contiguous and links back to its genesis or first kept
- * block, and every index entry agrees with the block it names. Returns the problems found.
+ * block, every index entry agrees with the block it names, and the stored reconciliation
+ * trie is exactly the one the reference (reference-trie.ts) computes from the chain
+ * records. Returns the problems found.
  */
 import { Block, bytesEqual, SIG_BYTES, toHex } from '@picostack/feed'
 import {
@@ -18,8 +20,11 @@ import {
   type Placement,
   plain,
 } from '../src/layout.ts'
+import { INDEX_KEY } from '../src/range-index.ts'
+import { TrieNode } from '../src/trie-node.ts'
 import { SEQ_KEY } from '../src/write-set.ts'
 import type { Db } from './helpers.ts'
+import { type RefItem, refItem, refNodes } from './reference-trie.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 
@@ -35,6 +40,9 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   const chainIds = new Map<number, string>()
   const blocksByNo = new Map<number, { height: number; block: Block }[]>()
   let seq: number | undefined
+  let indexVersion: Uint8Array | undefined
+  /** Stored trie nodes: prefix nibbles in hex -> value. */
+  const trie = new Map<string, Uint8Array>()
   for await (const [k, v] of db.iterator(VIEW)) {
     const key = plain(k)
     const value = plain(v)
@@ -65,6 +73,10 @@ export async function integrityProblems(db: Db): Promise<string[]> {
         break
       case NS.meta:
         if (bytesEqual(key, SEQ_KEY)) seq = decodeU64(value)
+        if (bytesEqual(key, INDEX_KEY)) indexVersion = value.slice()
+        break
+      case NS.trie:
+        trie.set(toHex(rest.subarray(1)).slice(0, rest[0]!), value.slice())
         break
       case NS.registry:
         break
@@ -164,6 +176,49 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   }
   for (const id of partials) {
     if (!placements.has(toHex(id))) problems.push(`partial start ${toHex(id)} is not held`)
+  }
+  problems.push(...trieProblems(chains, trie, indexVersion))
+  return problems
+}
+
+/** Differences between the stored trie nodes and the reference trie of the chain records. */
+export function trieProblems(
+  chains: Map<string, ChainRecord>,
+  trie: Map<string, Uint8Array>,
+  indexVersion: Uint8Array | undefined,
+): string[] {
+  const problems: string[] = []
+  if (chains.size > 0 && (indexVersion?.length !== 1 || indexVersion[0] !== 1)) {
+    problems.push('the index version key is missing')
+  }
+  const items: RefItem[] = []
+  for (const chain of chains.values()) {
+    const item = refItem({ ...chain, height: chain.headHeight, proven: !chain.claimed })
+    if (item) items.push(item)
+  }
+  const expected = refNodes(items)
+  for (const [prefix, value] of trie) {
+    const want = expected.get(prefix)
+    if (!want) {
+      problems.push(`trie node ${prefix || '(root)'} should not exist`)
+      continue
+    }
+    let node: TrieNode
+    try {
+      node = TrieNode.decode(value)
+    } catch {
+      problems.push(`trie node ${prefix || '(root)'} does not decode`)
+      continue
+    }
+    for (let c = 0; c < 16; c++) {
+      const got = node.child(c)
+      if (got.count !== want[c]!.count || !bytesEqual(got.fingerprint, want[c]!.fingerprint)) {
+        problems.push(`trie node ${prefix || '(root)'} child ${c} is stale`)
+      }
+    }
+  }
+  for (const prefix of expected.keys()) {
+    if (!trie.has(prefix)) problems.push(`trie node ${prefix || '(root)'} is missing`)
   }
   return problems
 }

@@ -1,0 +1,383 @@
+/**
+ * The reconciliation index: a canonical compressed 16-ary Merkle trie over the repo's items
+ * (proven chains keyed by chain id), stored as one node per prefix that holds 2 or more
+ * items (README.md, "Reconciliation index"). The repo calls {@link RangeIndex.stage} with
+ * the item changes of each batch it writes; the node writes go into that same batch.
+ */
+import { bytesEqual } from '@picostack/feed'
+import type { LevelDatabase } from './database.ts'
+import { RepoError } from './errors.ts'
+import { EMPTY_FINGERPRINT, FANOUT, itemDigest } from './fingerprint.ts'
+import {
+  chainRange,
+  decodeChain,
+  MAX_DEPTH,
+  metaKey,
+  NS,
+  nibblesOf,
+  plain,
+  prefixEnd,
+  trieKey,
+} from './layout.ts'
+import { buildTrie } from './trie-build.ts'
+import { type RangeFingerprint, TrieNode } from './trie-node.ts'
+import { type ItemChange, mapKey, type Op } from './write-set.ts'
+
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
+/** Meta key of the index format version (a u8). Absent or another value: built at open. */
+export const INDEX_KEY = metaKey('index')
+/** The format version this code writes. */
+export const INDEX_VERSION = 1
+/** Nodes shallower than this stay in memory once read (at most 1 + 16 + 256 = 273). */
+const CACHE_DEPTH = 3
+/** Node depths read in one `getMany` below the cached levels. */
+const READ_AHEAD = 4
+
+function corrupt(message: string): RepoError {
+  return new RepoError('REPO_CORRUPT', message)
+}
+
+function invalid(message: string): RepoError {
+  return new RepoError('REPO_INVALID_INPUT', message)
+}
+
+/**
+ * `value` checked as a prefix of nibble values (each 0..15), at most `maxDepth` long.
+ * @throws REPO_INVALID_INPUT otherwise
+ */
+export function nibblePrefix(value: unknown, maxDepth: number, what = 'prefix'): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw invalid(`${what} must be a Uint8Array of nibbles`)
+  if (value.length > maxDepth) throw invalid(`${what} is deeper than ${maxDepth} nibbles`)
+  for (const n of value) if (n > 15) throw invalid(`${what} holds a value above 15`)
+  return value
+}
+
+/** A proven chain's id and item digest, read from its chain record (or `undefined`). */
+function itemOf(
+  key: Uint8Array,
+  value: Uint8Array,
+): { id: Uint8Array; digest: Uint8Array } | undefined {
+  const chain = decodeChain(plain(key).slice(1), plain(value))
+  if (chain.claimed) return undefined
+  return { id: chain.chainId, digest: itemDigest(chain.chainId, chain.headId, chain.headHeight) }
+}
+
+function startsWith(nibbles: Uint8Array, prefix: Uint8Array): boolean {
+  for (let i = 0; i < prefix.length; i++) if (nibbles[i] !== prefix[i]) return false
+  return true
+}
+
+/** The digest of the one item under a node of count 1 (a copy). */
+function soleDigest(node: TrieNode): Uint8Array {
+  const c = node.counts.indexOf(1)
+  return node.childFingerprint(c).slice()
+}
+
+/** One node slot of a staged batch: its key, depth and state (`null`: no node). */
+interface Slot {
+  key: Uint8Array
+  depth: number
+  node: TrieNode | null
+  dirty: boolean
+}
+
+/** The reconciliation index of one repo (nodes on disk, the top levels cached). */
+export class RangeIndex {
+  readonly #db: LevelDatabase
+  /** Committed nodes of depth < {@link CACHE_DEPTH} by key (`null`: no node there). */
+  readonly #cache = new Map<string, TrieNode | null>()
+  /** Bumped by every commit: a read that started before one does not fill the cache. */
+  #generation = 0
+  #ready: Promise<void> | undefined
+  #built = false
+  /** The version key is still to be written (an empty repo: nothing to build). */
+  #versionPending = false
+
+  constructor(db: LevelDatabase) {
+    this.#db = db
+  }
+
+  /** True once {@link RangeIndex.ensure} has succeeded. */
+  get ready(): boolean {
+    return this.#built
+  }
+
+  /**
+   * Makes sure the stored index matches the chain records: a database without the version
+   * key (written before the index existed, or by another format) gets it built now, once.
+   * Call with the repo's write lock held.
+   */
+  ensure(): Promise<void> {
+    this.#ready ??= this.#open().then(
+      () => {
+        this.#built = true
+      },
+      (err: unknown) => {
+        this.#ready = undefined
+        throw err
+      },
+    )
+    return this.#ready
+  }
+
+  async #open(): Promise<void> {
+    const version = await this.#db.get(INDEX_KEY, VIEW)
+    if (version?.length === 1 && version[0] === INDEX_VERSION) return
+    const chains = Uint8Array.of(NS.chain)
+    let any = false
+    for await (const _ of this.#db.keys({
+      gte: chains,
+      lt: prefixEnd(chains),
+      limit: 1,
+      ...VIEW,
+    })) {
+      any = true
+    }
+    if (!any && version === undefined) {
+      this.#versionPending = true
+      return
+    }
+    await buildTrie(this.#db)
+    await this.#db.batch(
+      [{ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) }],
+      VIEW,
+    )
+    this.#cache.clear()
+    this.#generation++
+  }
+
+  /** The node at `key` as committed, through the cache for shallow depths. */
+  async #readNode(key: Uint8Array, depth: number): Promise<TrieNode | null> {
+    const cacheKey = depth < CACHE_DEPTH ? mapKey(key) : undefined
+    if (cacheKey !== undefined) {
+      const cached = this.#cache.get(cacheKey)
+      if (cached !== undefined) return cached
+    }
+    const generation = this.#generation
+    const value = await this.#db.get(key, VIEW)
+    const node = value === undefined ? null : TrieNode.decode(plain(value))
+    if (cacheKey !== undefined && generation === this.#generation) this.#cache.set(cacheKey, node)
+    return node
+  }
+
+  /**
+   * The one item (or none) under `prefix`, a range holding at most one: read from the
+   * chain records (claimed chains in the range are passed over).
+   */
+  async #soleItem(prefix: Uint8Array): Promise<{ id: Uint8Array; digest: Uint8Array } | undefined> {
+    const [gte, lt] = chainRange(prefix)
+    let found: { id: Uint8Array; digest: Uint8Array } | undefined
+    for await (const [key, value] of this.#db.iterator({ gte, lt, ...VIEW })) {
+      const item = itemOf(key, value)
+      if (!item) continue
+      if (found) throw corrupt('a range of several items has no trie node')
+      found = item
+    }
+    return found
+  }
+
+  /**
+   * count + fingerprint of the items under `prefix` (nibbles, depth 0..128): one node read,
+   * or for a range of at most one item, a read of its chain records.
+   */
+  async fingerprint(prefix: Uint8Array): Promise<RangeFingerprint> {
+    const depth = prefix.length
+    if (depth > 0) {
+      const parent = await this.#readNode(trieKey(prefix.subarray(0, depth - 1)), depth - 1)
+      if (parent) return parent.child(prefix[depth - 1]!)
+    } else {
+      const root = await this.#readNode(trieKey(prefix), 0)
+      if (root) return { count: root.count, fingerprint: root.fingerprint() }
+    }
+    const item = await this.#soleItem(prefix)
+    return item
+      ? { count: 1, fingerprint: item.digest }
+      : { count: 0, fingerprint: EMPTY_FINGERPRINT.slice() }
+  }
+
+  /** The 16 children of `prefix` (nibbles, depth 0..127), in nibble order. */
+  async children(prefix: Uint8Array): Promise<RangeFingerprint[]> {
+    const node = await this.#readNode(trieKey(prefix), prefix.length)
+    if (node) return Array.from({ length: FANOUT }, (_, c) => node.child(c))
+    const out: RangeFingerprint[] = Array.from({ length: FANOUT }, () => ({
+      count: 0,
+      fingerprint: EMPTY_FINGERPRINT.slice(),
+    }))
+    const item = await this.#soleItem(prefix)
+    if (item) out[nibblesOf(item.id)[prefix.length]!] = { count: 1, fingerprint: item.digest }
+    return out
+  }
+
+  /**
+   * Adds to `ops` the node writes that apply `changes` to the stored index (O(depth) node
+   * reads and writes per change). Call with the write lock held, then write `ops` in one
+   * batch and call the returned function once it is written (it updates the cache).
+   * @throws REPO_CORRUPT when the stored index contradicts the changes
+   */
+  async stage(changes: readonly ItemChange[], ops: Op[]): Promise<() => void> {
+    const staged = new Staged(this.#db, (key, depth) => this.#readNode(key, depth))
+    for (const change of changes) await staged.apply(change)
+    const slots = staged.dirty()
+    for (const { key, node } of slots) {
+      ops.push(node ? { type: 'put', key, value: node.encode() } : { type: 'del', key })
+    }
+    const writesVersion = this.#versionPending
+    if (writesVersion)
+      ops.push({ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) })
+    return () => {
+      this.#generation++
+      if (writesVersion) this.#versionPending = false
+      for (const { key, depth, node } of slots) {
+        if (depth < CACHE_DEPTH) this.#cache.set(mapKey(key), node)
+      }
+    }
+  }
+}
+
+/** The node changes of one batch being staged, over the committed index. */
+class Staged {
+  readonly #db: LevelDatabase
+  readonly #read: (key: Uint8Array, depth: number) => Promise<TrieNode | null>
+  readonly #slots = new Map<string, Slot>()
+  /** Items changed so far in this batch, by chain id: their digest now (`null`: removed). */
+  readonly #applied = new Map<string, { id: Uint8Array; digest: Uint8Array | null }>()
+
+  constructor(
+    db: LevelDatabase,
+    read: (key: Uint8Array, depth: number) => Promise<TrieNode | null>,
+  ) {
+    this.#db = db
+    this.#read = read
+  }
+
+  /** The slots changed by this batch. */
+  dirty(): Slot[] {
+    return [...this.#slots.values()].filter((slot) => slot.dirty)
+  }
+
+  /** The node of the first `depth` nibbles of `nibbles` in this batch's view. */
+  async #node(nibbles: Uint8Array, depth: number): Promise<TrieNode | null> {
+    const key = trieKey(nibbles.subarray(0, depth))
+    const known = this.#slots.get(mapKey(key))
+    if (known) return known.node
+    if (depth < CACHE_DEPTH) {
+      const node = (await this.#read(key, depth))?.clone() ?? null
+      this.#slots.set(mapKey(key), { key, depth, node, dirty: false })
+      return node
+    }
+    // Below the cached levels: this depth and the next few in one read.
+    const keys: Uint8Array[] = []
+    for (let d = depth; d < Math.min(MAX_DEPTH, depth + READ_AHEAD); d++) {
+      const k = d === depth ? key : trieKey(nibbles.subarray(0, d))
+      if (!this.#slots.has(mapKey(k))) keys.push(k)
+    }
+    const values = await this.#db.getMany(keys, VIEW)
+    keys.forEach((k, i) => {
+      const value = values[i]
+      this.#slots.set(mapKey(k), {
+        key: k,
+        depth: k[1]!,
+        node: value === undefined ? null : TrieNode.decode(plain(value)),
+        dirty: false,
+      })
+    })
+    return this.#slots.get(mapKey(key))!.node
+  }
+
+  #put(nibbles: Uint8Array, depth: number, node: TrieNode | null): void {
+    const key = trieKey(nibbles.subarray(0, depth))
+    this.#slots.set(mapKey(key), { key, depth, node, dirty: true })
+  }
+
+  /** Applies one change (insert, update or removal of an item). */
+  async apply(change: ItemChange): Promise<void> {
+    const { chainId, was, digest } = change
+    if (!was && !digest) return
+    const x = nibblesOf(chainId)
+    // The stored nodes on x's path: the root down to the first whose x-child holds < 2 items.
+    const path: TrieNode[] = []
+    for (let d = 0; d < MAX_DEPTH; d++) {
+      const node = await this.#node(x, d)
+      if (!node) break
+      path.push(node)
+      if (node.counts[x[d]!]! < 2) break
+    }
+    const depth = path.length // x's slot: the range of its first `depth` nibbles
+    const parent = path[depth - 1]
+    const c = x[depth - 1]!
+    const slotCount = parent ? parent.counts[c]! : undefined
+    if (was) {
+      if (slotCount !== undefined && slotCount !== 1)
+        throw corrupt('an item is missing from the trie')
+      if (parent && digest && bytesEqual(parent.childFingerprint(c), digest)) return
+      if (parent) parent.set(c, digest ? 1 : 0, digest ?? EMPTY_FINGERPRINT)
+    } else if (slotCount === 0) {
+      parent!.set(c, 1, digest!)
+    } else {
+      // The slot holds one other item (or, with no root node, at most one): x and it go
+      // into new nodes down to the first nibble where their ids differ.
+      const other = await this.#otherItem(x.subarray(0, depth), chainId)
+      if (!other) {
+        if (parent) throw corrupt('a trie slot of one item has none')
+      } else {
+        const y = nibblesOf(other.id)
+        let split = depth
+        while (x[split] === y[split]) split++
+        let below = new TrieNode()
+        below.set(x[split]!, 1, digest!)
+        below.set(y[split]!, 1, other.digest)
+        this.#put(x, split, below)
+        for (let d = split - 1; d >= depth; d--) {
+          const node = new TrieNode()
+          node.set(x[d]!, 2, below.fingerprint())
+          this.#put(x, d, node)
+          below = node
+        }
+        if (parent) parent.set(c, 2, below.fingerprint())
+      }
+    }
+    this.#applied.set(mapKey(chainId), { id: chainId, digest })
+    this.#propagate(x, path)
+  }
+
+  /**
+   * Recomputes the counts and fingerprints along `path` (root first) after its last node
+   * changed, from the bottom up; a node left with fewer than 2 items goes, and its parent
+   * holds its one item's digest instead.
+   */
+  #propagate(x: Uint8Array, path: TrieNode[]): void {
+    for (let d = path.length - 1; d >= 0; d--) {
+      const node = path[d]!
+      const count = node.count
+      this.#put(x, d, count < 2 ? null : node)
+      if (d === 0) break
+      const fingerprint =
+        count === 0 ? EMPTY_FINGERPRINT : count === 1 ? soleDigest(node) : node.fingerprint()
+      path[d - 1]!.set(x[d - 1]!, count, fingerprint)
+    }
+  }
+
+  /**
+   * The one item other than `chainId` under `prefix` in this batch's view (a range that
+   * holds at most one other): the chain records as committed, with this batch's changes.
+   */
+  async #otherItem(
+    prefix: Uint8Array,
+    chainId: Uint8Array,
+  ): Promise<{ id: Uint8Array; digest: Uint8Array } | undefined> {
+    const self = mapKey(chainId)
+    const found: { id: Uint8Array; digest: Uint8Array }[] = []
+    for (const [key, { id, digest }] of this.#applied) {
+      if (key !== self && digest && startsWith(nibblesOf(id), prefix)) found.push({ id, digest })
+    }
+    const [gte, lt] = chainRange(prefix)
+    for await (const [key, value] of this.#db.iterator({ gte, lt, ...VIEW })) {
+      const item = itemOf(key, value)
+      if (!item || this.#applied.has(mapKey(item.id)) || bytesEqual(item.id, chainId)) continue
+      found.push(item)
+      if (found.length > 1) break
+    }
+    if (found.length > 1) throw corrupt('a trie slot of one item holds several')
+    return found[0]
+  }
+}
