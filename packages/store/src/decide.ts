@@ -34,6 +34,7 @@ import {
   hookFailed,
   IGNORE,
   isThenable,
+  type JudgedContext,
   outcomeVerdict,
   reasonOf,
   type Verdict,
@@ -102,7 +103,9 @@ async function decideObject(core: Core, table: Table, run: BlockRun): Promise<Ve
   const own: Signal[] = []
   let hook = 'idOf'
   try {
-    let rawId = memory.idOf(contextFor(core, undefined, run.base, memory.name, undefined, own))
+    // One context for idOf and then compute (with the object's id and value set).
+    const base = contextFor<unknown>(core, undefined, run.base, memory.name, undefined, own)
+    let rawId = memory.idOf(base as JudgedContext<undefined>)
     if (isThenable(rawId)) rawId = await rawId
     const id = normalizeId(rawId)
     // An object and its tombstone never coexist: only an absent object has one.
@@ -119,7 +122,8 @@ async function decideObject(core: Core, table: Table, run: BlockRun): Promise<Ve
     }
     const value = current ? current.value : cloneValue(memory.initialValue)
     const indexKeys: string[] = []
-    const ctx = Object.assign(contextFor(core, value, run.base, memory.name, id, own), {
+    const ctx = Object.assign(base, {
+      state: value,
       id,
       index: (indexKey: string | Uint8Array) => {
         indexKeys.push(normalizeId(indexKey))

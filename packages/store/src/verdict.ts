@@ -146,7 +146,8 @@ export function contextFor<S>(
         type,
         payload,
         from,
-        id,
+        // A collection's context gets its object id after idOf.
+        id: (ctx as { id?: string }).id ?? id,
         AUTHOR: base.AUTHOR,
         CHAIN: base.CHAIN,
         date: base.date,
