@@ -65,9 +65,15 @@ export interface DirectLinkOptions {
    * takes no direct links (it still introduces others).
    */
   RTCPeerConnection?: RtcPeerConnectionConstructor
-  /** STUN / TURN servers (default none: the local network only; docs/webrtc.md). */
+  /**
+   * STUN / TURN servers (default none: the local network only; docs/webrtc.md). Checked
+   * when the kernel is made: a malformed one is `KERNEL_INVALID_INPUT`.
+   */
   iceServers?: RtcIceServer[]
-  /** More `RTCPeerConnection` configuration, e.g. node-datachannel's `{ bindAddress }`. */
+  /**
+   * More `RTCPeerConnection` configuration, e.g. node-datachannel's `{ bindAddress }` or
+   * `{ iceTransportPolicy: 'relay' }` (which needs a TURN server in `iceServers`).
+   */
   rtcConfiguration?: Record<string, unknown>
   /** Options of the WebRTC wire of each link (frame limits, chunk size, buffering). */
   wire?: RtcWireOptions
