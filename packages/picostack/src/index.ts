@@ -121,6 +121,7 @@ export {
   type StorageEstimator,
   storageBudget,
 } from './storage-budget.ts'
+export type { ChainSource, ListChainsOptions, RangeFingerprint } from './sync/chain-source.ts'
 export type { Peer, SpawnOptions, SyncOptions } from './sync/engine.ts'
 export {
   DEFAULT_SYNC_LIMITS,
@@ -139,6 +140,7 @@ export {
   decodeMessage,
   type ErrorMessage,
   encodeMessage,
+  type Have,
   type Hello,
   MAX_ERROR_CODE_CHARS,
   MAX_ERROR_REASON_CHARS,
@@ -148,9 +150,19 @@ export {
   type Patch,
   type Ping,
   type Query,
+  type Ranges,
   type Segment,
-  type Summary,
   type SyncSignal,
   type Want,
 } from './sync/messages.ts'
+export {
+  FINGERPRINT_BYTES,
+  type FingerprintEntry,
+  type ItemsEntry,
+  type LacksEntry,
+  MAX_PREFIX_NIBBLES,
+  type RangeEntry,
+  RangeKind,
+  TAG_BYTES,
+} from './sync/ranges.ts'
 export type { SessionStats } from './sync/session.ts'

@@ -314,6 +314,11 @@ export class SimpleKernel {
     return false
   }
 
+  /** True when `peer` is one of this kernel's direct (WebRTC) links: the sync pushes to it first. */
+  isDirect(peer: Peer): boolean {
+    return this.#signalling.links.value.some((l) => l.id === peer.id && l.state === 'direct')
+  }
+
   /** Called when a peer connects (after the handshake). Override it. */
   onconnect(_peer: Peer): void {}
 

@@ -21,28 +21,25 @@ export function usedBytes(): number {
   return heapUsed + arrayBuffers
 }
 
-/** A summary entry for a chain nobody holds: random ids, height 1. */
+/** A head of a chain nobody holds: random ids, height 1. */
 function randomHead(): ChainHead {
   return {
     chainId: crypto.getRandomValues(new Uint8Array(64)),
-    author: crypto.getRandomValues(new Uint8Array(32)),
     headId: crypto.getRandomValues(new Uint8Array(64)),
     height: 1,
   }
 }
 
+/** Heads per announcing page: about 35 KiB of `have`. */
+const PAGE_HEADS = 256
+
 /**
- * The summary pages of a peer announcing as many chains as default limits allow
- * (`maxRemoteChains`, `maxSummaryChains` a page: 256 pages, ~10.5 MiB), chains nobody holds.
+ * `have` pages of a peer announcing 98,304 chains nobody holds (384 pages of 256 heads,
+ * ~12.6 MiB: more than a version 1 summary of `maxRemoteChains` took).
  */
 export function announcingPages(): Uint8Array[] {
-  const { maxSummaryChains, maxRemoteChains } = DEFAULT_SYNC_LIMITS
-  const count = maxRemoteChains / maxSummaryChains
-  return Array.from({ length: count }, (_, i) =>
-    encodeMessage({
-      type: 'summary',
-      chains: Array.from({ length: maxSummaryChains }, randomHead),
-      last: i === count - 1,
-    }),
+  const count = (DEFAULT_SYNC_LIMITS.maxRemoteChains * 1.5) / PAGE_HEADS
+  return Array.from({ length: count }, () =>
+    encodeMessage({ type: 'have', heads: Array.from({ length: PAGE_HEADS }, randomHead) }),
   )
 }

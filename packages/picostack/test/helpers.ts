@@ -1,6 +1,7 @@
 import { Feed, toHex } from '@picostack/feed'
 import type { Answer, Plug } from '@picostack/net'
 import { decodeMessage, SimpleKernel } from '../src/index.ts'
+import { ANY_SIZE } from './hostile-peer.ts'
 
 const { decodeBlock } = SimpleKernel
 
@@ -66,11 +67,7 @@ export function tap(a: Plug, b: Plug): TapLog {
     log.bytes += msg.length
     log.messages++
     try {
-      const message = decodeMessage(msg, {
-        maxSummaryChains: 1e9,
-        maxPatchChains: 1e9,
-        maxQueryBytes: 1e9,
-      })
+      const message = decodeMessage(msg, ANY_SIZE)
       if (message.type === 'patch') {
         for (const segment of message.segments) {
           for (const block of Feed.from(segment.feed, { verify: false }).blocks) {

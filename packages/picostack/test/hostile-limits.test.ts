@@ -2,7 +2,7 @@ import { signPair } from '@picostack/feed'
 import { afterEach, expect, test } from 'vitest'
 import { type ChainHead, encodeMessage, Feed, type Message } from '../src/index.ts'
 import { CounterKernel, until } from './helpers.ts'
-import { HostilePeer } from './hostile-peer.ts'
+import { HostilePeer, INITIATOR_ID } from './hostile-peer.ts'
 
 const kernels: CounterKernel[] = []
 afterEach(async () => {
@@ -15,14 +15,9 @@ async function boot(kernel: CounterKernel): Promise<CounterKernel> {
   return kernel
 }
 
-function summary(chains: ChainHead[], last: boolean): Uint8Array {
-  return encodeMessage({ type: 'summary', chains, last })
-}
-
 function randomHeads(count: number): ChainHead[] {
   return Array.from({ length: count }, () => ({
     chainId: crypto.getRandomValues(new Uint8Array(64)),
-    author: crypto.getRandomValues(new Uint8Array(32)),
     headId: crypto.getRandomValues(new Uint8Array(64)),
     height: 1,
   }))
@@ -60,32 +55,36 @@ class Stalling extends CounterKernel {
   }
 }
 
-test('a summary listing more than maxRemoteChains in total is refused with KERNEL_TOO_LARGE', async () => {
-  const alice = await boot(new CounterKernel(undefined, { limits: { maxRemoteChains: 300 } }))
-  const evil = new HostilePeer(alice.spawnWire())
-  await evil.hello()
-  await evil.send(summary(randomHeads(256), false))
-  expect(evil.errors).toEqual([])
-  await evil.send(summary(randomHeads(256), false)) // 512 in total
-  expect(evil.errors).toEqual(['KERNEL_TOO_LARGE'])
-  await evil.send(summary(randomHeads(44), true)) // 300 in total: still fine
-  expect(evil.errors).toEqual(['KERNEL_TOO_LARGE'])
-})
-
 test('more than maxWants chains waiting are refused with KERNEL_FLOOD; wants for chains not held cost nothing', async () => {
-  const alice = await boot(new CounterKernel(undefined, { limits: { maxWants: 4 } }))
+  // One chain per patch, one patch in flight, and the peer never acknowledges: what it wants
+  // waits behind the first patch until its reply times out.
+  const alice = await boot(
+    new CounterKernel(undefined, {
+      limits: { maxWants: 4, maxPatchChains: 1, patchWindow: 1 },
+      wire: { replyTimeoutMs: 500 },
+    }),
+  )
   const held = await chains(alice, 6)
   const evil = new HostilePeer(alice.spawnWire())
-  await evil.hello()
-  // Its summary never ends, so what it wants waits: alice sends nothing before the last page.
+  await evil.hello(undefined, INITIATOR_ID)
+  await evil.send(
+    encodeMessage({
+      type: 'ranges',
+      start: true,
+      entries: [
+        { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
+      ],
+      resume: undefined,
+    }),
+  )
+  await until(() => evil.received.some((m) => m.type === 'patch'))
   for (const chainId of randomHeads(20).map((h) => h.chainId)) await evil.send(want(chainId))
   expect(evil.errors).toEqual([])
   for (const chainId of held) await evil.send(want(chainId))
   expect(evil.errors).toEqual(['KERNEL_FLOOD', 'KERNEL_FLOOD'])
   await evil.send(want(held[0]!)) // already waiting: not one more
   expect(evil.errors).toHaveLength(2)
-  // Its last page: alice sends everything, and the wanted chains no longer wait.
-  await evil.send(summary([], true))
+  // The replies time out one by one: alice sends everything, and the wanted chains no longer wait.
   const sent = () =>
     evil.received.flatMap((m: Message) => (m.type === 'patch' ? m.segments : [])).length
   await until(() => sent() >= held.length)

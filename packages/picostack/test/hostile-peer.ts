@@ -2,7 +2,16 @@ import type { Plug } from '@picostack/net'
 import { decodeMessage, encodeMessage, type Message, PROTOCOL_VERSION } from '../src/index.ts'
 
 /** Decode limits that accept whatever a kernel sends (the tests judge it, not the decoder). */
-export const ANY_SIZE = { maxSummaryChains: 1e9, maxPatchChains: 1e9, maxQueryBytes: 1e9 }
+export const ANY_SIZE = {
+  maxPatchChains: 1e9,
+  maxQueryBytes: 1e9,
+  maxRanges: 1e9,
+  maxItems: 1e9,
+}
+
+/** Node ids that make a hand-speaking peer open reconciliation passes (or never). */
+export const INITIATOR_ID = new Uint8Array(16)
+export const RESPONDER_ID = new Uint8Array(16).fill(0xff)
 
 /** A test peer that speaks the protocol by hand and records what the kernel says. */
 export class HostilePeer {
@@ -24,12 +33,19 @@ export class HostilePeer {
     return decodeMessage(reply, ANY_SIZE)
   }
 
-  hello(version = PROTOCOL_VERSION): Promise<void> {
+  /**
+   * Sends a hello; `nodeId` decides the reconciliation role (the smaller id opens passes:
+   * {@link INITIATOR_ID}, {@link RESPONDER_ID}).
+   */
+  hello(
+    version = PROTOCOL_VERSION,
+    nodeId = crypto.getRandomValues(new Uint8Array(16)),
+  ): Promise<void> {
     return this.send(
       encodeMessage({
         type: 'hello',
         version,
-        nodeId: crypto.getRandomValues(new Uint8Array(16)),
+        nodeId,
         nonce: crypto.getRandomValues(new Uint8Array(8)),
       }),
     )

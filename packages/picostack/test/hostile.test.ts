@@ -3,7 +3,7 @@ import { encode } from 'cborg'
 import { afterEach, beforeEach, expect, test } from 'vitest'
 import { encodeMessage, type KernelError, PROTOCOL_VERSION } from '../src/index.ts'
 import { CounterKernel, chainsOf, until } from './helpers.ts'
-import { HostilePeer } from './hostile-peer.ts'
+import { HostilePeer, RESPONDER_ID } from './hostile-peer.ts'
 
 function patch(feed: Uint8Array, chainId: Uint8Array, height = 1): Uint8Array {
   return encodeMessage({ type: 'patch', segments: [{ chainId, height, feed }] })
@@ -34,12 +34,13 @@ test('each kind of bad message gets its typed error; the 10th disconnects; state
   const good = countFeed([5, 6])
   const chainId = good.first!.sig
 
-  await evil.send(encodeMessage({ type: 'summary', chains: [], last: true })) // before hello
+  const root = encodeMessage({ type: 'ranges', start: true, entries: [], resume: undefined })
+  await evil.send(root) // before hello
   await evil.send(Uint8Array.of(0xff, 0x00, 0x13)) // not CBOR
   expect(evil.errors).toEqual(['KERNEL_PROTOCOL', 'KERNEL_PROTOCOL'])
-  await evil.hello()
-  await until(() => evil.received.some((m) => m.type === 'summary'))
-  expect(evil.received[evil.received.length - 3]!.type).toBe('error')
+  await evil.hello(undefined, RESPONDER_ID)
+  // Alice, the initiator, opens a pass: her root's count and fingerprint.
+  await until(() => evil.received.some((m) => m.type === 'ranges'))
   await evil.send(encode([1, 'not a hello'])) // bad shape
   await evil.send(encode([99, 1])) // unknown type
   expect(evil.errors.slice(2)).toEqual(['KERNEL_PROTOCOL', 'KERNEL_PROTOCOL'])
@@ -86,8 +87,8 @@ test('each kind of bad message gets its typed error; the 10th disconnects; state
 test('a flood past the rate limit gets KERNEL_FLOOD and is disconnected', async () => {
   const evil = new HostilePeer(alice.spawnWire())
   await evil.hello()
-  const summary = encodeMessage({ type: 'summary', chains: [], last: false })
-  const sends = Array.from({ length: 3000 }, () => evil.send(summary).catch(() => undefined))
+  const ping = encodeMessage({ type: 'ping' })
+  const sends = Array.from({ length: 3000 }, () => evil.send(ping).catch(() => undefined))
   await Promise.all(sends)
   const reason = (await evil.plug.closed) as KernelError
   expect(reason.code).toBe('KERNEL_MISBEHAVING')
@@ -96,6 +97,17 @@ test('a flood past the rate limit gets KERNEL_FLOOD and is disconnected', async 
   // Alice still works.
   await alice.count(2)
   expect(alice.tally.blocks).toBe(2)
+})
+
+test('a version 1 peer is dropped with KERNEL_VERSION and told why', async () => {
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(1)
+  const reason = (await evil.plug.closed) as KernelError
+  expect(reason.code).toBe('KERNEL_VERSION')
+  expect(evil.errors).toEqual(['KERNEL_VERSION'])
+  const told = evil.received.find((m) => m.type === 'error')
+  expect(told).toMatchObject({ code: 'KERNEL_VERSION' })
+  expect(alice.peers).toHaveLength(0)
 })
 
 test('another protocol version is dropped with KERNEL_VERSION', async () => {

@@ -1,3 +1,4 @@
+import { encode } from 'cborg'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import {
@@ -6,10 +7,50 @@ import {
   encodeMessage,
   MAX_HEIGHT,
   type Message,
+  type RangeEntry,
 } from '../src/index.ts'
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
 const height = fc.integer({ min: 1, max: MAX_HEIGHT })
+const head = fc.record({ chainId: bytes(64), headId: bytes(64), height })
+
+/** Range entries under distinct two-nibble prefixes, ascending (what a decoder accepts). */
+const rangeEntries: fc.Arbitrary<RangeEntry[]> = fc
+  .uniqueArray(fc.integer({ min: 0, max: 255 }), { maxLength: 6 })
+  .chain((keys) =>
+    fc.tuple(
+      ...[...keys]
+        .sort((a, b) => a - b)
+        .map((key) => {
+          const prefix = Uint8Array.of(key >> 4, key & 15)
+          return fc.oneof(
+            fc.constant<RangeEntry>({
+              kind: 'fingerprint',
+              prefix,
+              count: 0,
+              fingerprint: undefined,
+            }),
+            fc.record({
+              kind: fc.constant('fingerprint' as const),
+              prefix: fc.constant(prefix),
+              count: fc.integer({ min: 1, max: MAX_HEIGHT }),
+              fingerprint: bytes(32),
+            }),
+            fc.record({
+              kind: fc.constant('items' as const),
+              prefix: fc.constant(prefix),
+              tags: fc.integer({ min: 1, max: 4 }).chain((n) => bytes(16 * n)),
+            }),
+            fc.record({
+              kind: fc.constant('lacks' as const),
+              prefix: fc.constant(prefix),
+              lack: fc.uint8Array({ maxLength: 2 }),
+              heads: fc.array(head, { maxLength: 2 }),
+            }),
+          )
+        }),
+    ),
+  )
 
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({
@@ -19,12 +60,17 @@ const message: fc.Arbitrary<Message> = fc.oneof(
     nonce: bytes(8),
   }),
   fc.record({
-    type: fc.constant('summary' as const),
-    chains: fc.array(
-      fc.record({ chainId: bytes(64), author: bytes(32), headId: bytes(64), height }),
-      { maxLength: 5 },
+    type: fc.constant('ranges' as const),
+    start: fc.boolean(),
+    entries: rangeEntries,
+    resume: fc.option(
+      fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => b.map((x) => x & 15)),
+      { nil: undefined },
     ),
-    last: fc.boolean(),
+  }),
+  fc.record({
+    type: fc.constant('have' as const),
+    heads: fc.array(head, { minLength: 1, maxLength: 3 }),
   }),
   fc.record({
     type: fc.constant('patch' as const),
@@ -72,28 +118,39 @@ test('decoding is total: any bytes decode or throw KERNEL_PROTOCOL / KERNEL_TOO_
 test('exact bytes of a hello', () => {
   const hello = encodeMessage({
     type: 'hello',
-    version: 1,
+    version: 2,
     nodeId: new Uint8Array(16).fill(0xaa),
     nonce: new Uint8Array(8).fill(0xbb),
   })
-  expect(Buffer.from(hello).toString('hex')).toBe(`84010150${'aa'.repeat(16)}48${'bb'.repeat(8)}`)
+  expect(Buffer.from(hello).toString('hex')).toBe(`84010250${'aa'.repeat(16)}48${'bb'.repeat(8)}`)
 })
 
-test('size limits of summaries and queries', () => {
-  const chain = {
-    chainId: new Uint8Array(64),
-    author: new Uint8Array(32),
-    headId: new Uint8Array(64),
-    height: 1,
-  }
-  const page = encodeMessage({ type: 'summary', chains: [chain, chain, chain], last: true })
-  expect(() =>
-    decodeMessage(page, { maxSummaryChains: 2, maxPatchChains: 2, maxQueryBytes: 1 }),
-  ).toThrow(expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }))
+test('size limits of ranges, haves and queries', () => {
+  const h = { chainId: new Uint8Array(64), headId: new Uint8Array(64), height: 1 }
+  const small = { maxPatchChains: 2, maxQueryBytes: 2, maxRanges: 2, maxItems: 2 }
+  const have = encodeMessage({ type: 'have', heads: [h, h, h] })
+  expect(() => decodeMessage(have, small)).toThrow(
+    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
+  )
+  const fp = (nibble: number): RangeEntry => ({
+    kind: 'fingerprint',
+    prefix: Uint8Array.of(nibble),
+    count: 0,
+    fingerprint: undefined,
+  })
+  const ranges = (entries: RangeEntry[]) =>
+    encodeMessage({ type: 'ranges', start: false, entries, resume: undefined })
+  expect(() => decodeMessage(ranges([fp(1), fp(2), fp(3)]), small)).toThrow(
+    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
+  )
+  const tags = { kind: 'items' as const, prefix: Uint8Array.of(4), tags: new Uint8Array(48) }
+  expect(() => decodeMessage(ranges([tags]), small)).toThrow(
+    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
+  )
   const query = encodeMessage({ type: 'query', payload: new Uint8Array(3) })
-  expect(() =>
-    decodeMessage(query, { maxSummaryChains: 2, maxPatchChains: 2, maxQueryBytes: 2 }),
-  ).toThrow(expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }))
+  expect(() => decodeMessage(query, { maxPatchChains: 2, maxQueryBytes: 2 })).toThrow(
+    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
+  )
   expect(() =>
     decodeMessage(encodeMessage({ type: 'ack', accepted: 1 }).slice(0, 1), DEFAULT_SYNC_LIMITS),
   ).toThrow(expect.objectContaining({ code: 'KERNEL_PROTOCOL' }))
@@ -126,7 +183,7 @@ test('exact bytes of a patch of two chains; segment limits', () => {
   expect(Buffer.from(patch).toString('hex')).toBe(
     `82038283${'5840'}${'aa'.repeat(64)}01425049` + `83${'5840'}${'bb'.repeat(64)}19012c40`,
   )
-  const limits = { maxSummaryChains: 2, maxPatchChains: 1, maxQueryBytes: 2 }
+  const limits = { maxPatchChains: 1, maxQueryBytes: 2 }
   expect(() => decodeMessage(patch, limits)).toThrow(
     expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
   )
@@ -134,4 +191,60 @@ test('exact bytes of a patch of two chains; segment limits', () => {
   expect(() => decodeMessage(empty, DEFAULT_SYNC_LIMITS)).toThrow(
     expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
   )
+})
+
+test('ranges out of order, overlapping, with bad nibbles or a wrong fingerprint shape are KERNEL_PROTOCOL', () => {
+  const fp = (prefix: number[]) => [0, Uint8Array.from(prefix), 0]
+  const raw = (entries: unknown[]) => encode([11, false, entries, new Uint8Array(0)])
+  for (const entries of [
+    [fp([2]), fp([1])], // descending
+    [fp([1]), fp([1])], // repeated
+    [fp([1]), fp([1, 3])], // overlapping
+    [fp([16])], // not a nibble
+    [[0, Uint8Array.of(1), 1]], // count 1 without a fingerprint
+    [[0, Uint8Array.of(1), 0, new Uint8Array(32)]], // count 0 with one
+    [[1, Uint8Array.of(1), new Uint8Array(15)]], // tags not a multiple of 16 B
+    [[1, Uint8Array.of(1), new Uint8Array(0)]], // no tags
+    [[3, Uint8Array.of(1), 0]], // unknown kind
+    [fp(Array.from({ length: 129 }, () => 0))], // deeper than a chain id
+  ]) {
+    expect(() => decodeMessage(raw(entries), DEFAULT_SYNC_LIMITS)).toThrow(
+      expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
+    )
+  }
+})
+
+test('exact bytes of a ranges message and of a genesis segment (no chain id repeated)', () => {
+  const ranges = encodeMessage({
+    type: 'ranges',
+    start: true,
+    entries: [
+      { kind: 'fingerprint', prefix: Uint8Array.of(0xa), count: 0, fingerprint: undefined },
+      {
+        kind: 'fingerprint',
+        prefix: Uint8Array.of(0xb),
+        count: 300,
+        fingerprint: new Uint8Array(32).fill(0xcc),
+      },
+    ],
+    resume: undefined,
+  })
+  expect(Buffer.from(ranges).toString('hex')).toBe(
+    `840bf582` + `8300410a00` + `8400410b19012c5820${'cc'.repeat(32)}` + `40`,
+  )
+  // A segment whose first block is its chain's genesis: [feed] alone.
+  const feed = new Uint8Array(4 + 64 + 2)
+  feed.set([0x50, 0x49, 0x43, 0x30])
+  feed.fill(0xdd, 4, 68)
+  const patch = encodeMessage({
+    type: 'patch',
+    segments: [{ chainId: feed.slice(4, 68), height: 1, feed }],
+  })
+  expect(Buffer.from(patch).toString('hex')).toBe(
+    `82038181${'5846'}${Buffer.from(feed).toString('hex')}`,
+  )
+  expect(decodeMessage(patch, DEFAULT_SYNC_LIMITS)).toEqual({
+    type: 'patch',
+    segments: [{ chainId: feed.slice(4, 68), height: 1, feed }],
+  })
 })

@@ -14,7 +14,13 @@ import {
   SEGMENT_OVERHEAD_BYTES,
   type SyncLimits,
 } from './limits.ts'
-import { Session, type SessionHost, type SessionOrigin, type SessionStats } from './session.ts'
+import {
+  compareBytes,
+  Session,
+  type SessionHost,
+  type SessionOrigin,
+  type SessionStats,
+} from './session.ts'
 
 /** A connected peer (its hello arrived and it was admitted). */
 export interface Peer {
@@ -46,6 +52,11 @@ export interface SyncApp {
   ondisconnect(peer: Peer, reason: Error | undefined): void
   onrefuse(peer: Peer, reason: Error | undefined): void
   onquery(payload: Uint8Array, peer: Peer): Uint8Array | Promise<Uint8Array>
+  /**
+   * True when `peer` is reached over a direct link of its own (WebRTC) rather than through
+   * a relay: relayed changes are pushed to such peers first (`eagerPeers`).
+   */
+  isDirect?(peer: Peer): boolean
 }
 
 /** Options of `spawnWire()`: what the transport knows of the remote. */
@@ -83,13 +94,6 @@ function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   return a.map((byte, i) => byte ^ (b[i] ?? 0))
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!
-  }
-  return a.length - b.length
-}
-
 /** The connection's name, the same at both ends: our nonce XOR theirs. */
 function connectionKey(session: Session): Uint8Array {
   return xor(session.nonce, session.remote!.nonce)
@@ -114,6 +118,8 @@ export class SyncEngine implements SessionHost {
   /** Wires spawned and not closed yet (sessions, handshaken or not), in total and per address. */
   #slots = 0
   readonly #perAddress = new Map<string, number>()
+  /** Announced chains (hex) asked for with `want`: the height asked for and when (ms). */
+  readonly #wants = new Map<string, { height: number; at: number }>()
 
   constructor(
     private readonly app: SyncApp,
@@ -217,10 +223,40 @@ export class SyncEngine implements SessionHost {
     return session
   }
 
-  /** Tells every admitted peer but `source` that chain `chainId` changed here. */
+  /**
+   * Tells every admitted peer but `source` that chain `chainId` changed here. A change made
+   * here (no `source`) is pushed to every peer; a relayed one to `eagerPeers` of them (direct
+   * links first) and announced to the others with `have`, so a block crosses each link
+   * about once however dense the mesh.
+   */
   announce(chainId: Uint8Array, source?: Session): void {
     const chainKey = toHex(chainId)
-    for (const session of this.#peers.values()) if (session !== source) session.touch(chainKey)
+    if (!source) {
+      for (const session of this.#peers.values()) session.touch(chainKey, true)
+      return
+    }
+    const others = [...this.#peers.values()].filter((session) => session !== source)
+    const direct = this.app.isDirect
+    if (direct)
+      others.sort((a, b) => Number(direct.call(this.app, b)) - Number(direct.call(this.app, a)))
+    for (const [i, session] of others.entries()) {
+      session.touch(chainKey, i < this.limits.eagerPeers)
+    }
+  }
+
+  claimWant(chainKey: string, height: number): boolean {
+    const now = this.clock.now()
+    const asked = this.#wants.get(chainKey)
+    if (asked && asked.height >= height && now - asked.at < this.limits.wantRetryMs) return false
+    // Insertion order is age order: the expired ones go first.
+    for (const [key, { at }] of this.#wants) {
+      if (now - at < this.limits.wantRetryMs) break
+      this.#wants.delete(key)
+    }
+    if (!asked && this.#wants.size >= this.limits.maxWants) return false // the next have asks
+    this.#wants.delete(chainKey) // re-inserted last: the youngest
+    this.#wants.set(chainKey, { height, at: now })
+    return true
   }
 
   async ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number> {
@@ -231,6 +267,7 @@ export class SyncEngine implements SessionHost {
       verified: true,
     })
     if (merged.length === 0) return 0
+    this.#wants.delete(toHex(mergedInto ?? chainId))
     this.announce(mergedInto ?? chainId, source)
     return merged.length
   }

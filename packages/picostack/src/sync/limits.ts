@@ -1,5 +1,5 @@
 /** Protocol version spoken by this implementation; peers with another version are dropped. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Bytes in a random node id (chosen per kernel run). */
 export const NODE_ID_BYTES = 16
@@ -33,14 +33,45 @@ export interface SyncLimits {
   maxPatchBytes: number
   /** Most chains (segments) in one patch (default 512). */
   maxPatchChains: number
-  /** Most chains in one summary page (default 256). */
-  maxSummaryChains: number
   /**
-   * Most chains a peer's summary may list in total (default 65 536), and most chains a
-   * session remembers the peer's head of (only chains this kernel holds are remembered, in
-   * a packed table of about 250 B each). Past it: `KERNEL_TOO_LARGE`.
+   * Most entries in one `ranges` message (default 4096, about 160 KiB of fingerprints).
+   * At least 16 (a split). Past it: `KERNEL_TOO_LARGE`; a sender drops what does not fit
+   * and says where it stopped (`resume`).
+   */
+  maxRanges: number
+  /**
+   * Most item tags and heads in one `ranges` or `have` message (default 16 384, 256 KiB of
+   * tags). At least `listItems`. Past it: `KERNEL_TOO_LARGE`.
+   */
+  maxItems: number
+  /**
+   * A differing range where the sender holds at most this many items is listed as item
+   * tags (16 B each) rather than split into its 16 children (default 32).
+   */
+  listItems: number
+  /**
+   * Reconciliation work a peer may cause in one session, in range entries, item tags and
+   * heads received, plus 4 per item this kernel holds (default 65 536: a liar whose every
+   * fingerprint differs costs at most what a version 1 summary of `maxRemoteChains` did,
+   * plus four passes over what we hold). Past it: `KERNEL_MISBEHAVING`, destroyed.
+   */
+  maxReconcileWork: number
+  /**
+   * Most chains a session remembers the peer's head of (default 65 536; a packed table of
+   * about 250 B each); past it a chain's blocks may be offered again (the peer ignores them).
    */
   maxRemoteChains: number
+  /**
+   * Peers a kernel pushes a relayed change to at once (default 1, preferring direct links);
+   * the others get a `have` and ask with `want` if they lack it. Blocks made here go to
+   * every peer at once.
+   */
+  eagerPeers: number
+  /**
+   * Time a `want` sent for an announced head waits before another peer's `have` of it may
+   * send another (default 2000 ms): one announced block is fetched from one peer at a time.
+   */
+  wantRetryMs: number
   /**
    * Most chains a peer may have asked for with `want` that wait to be sent (default 4096).
    * Past it: `KERNEL_FLOOD`.
@@ -54,8 +85,8 @@ export interface SyncLimits {
    */
   maxPendingQueries: number
   /**
-   * Most bytes of a peer's messages received but not yet handled (default 16 MiB: a whole
-   * summary of `maxRemoteChains` chains and `patchWindow` full patches). Past it:
+   * Most bytes of a peer's messages received but not yet handled (default 16 MiB: a few
+   * `ranges` messages and twice `patchWindow` full patches). Past it:
    * `KERNEL_FLOOD`, and the message is dropped.
    */
   maxInboxBytes: number
@@ -101,8 +132,13 @@ export const DEFAULT_SYNC_LIMITS: Readonly<SyncLimits> = Object.freeze({
   maxMessageBytes: 1024 * 1024,
   maxPatchBytes: 256 * 1024,
   maxPatchChains: 512,
-  maxSummaryChains: 256,
+  maxRanges: 4096,
+  maxItems: 16_384,
+  listItems: 32,
+  maxReconcileWork: 65_536,
   maxRemoteChains: 65_536,
+  eagerPeers: 1,
+  wantRetryMs: 2000,
   maxWants: 4096,
   maxQueryBytes: 64 * 1024,
   maxPendingQueries: 16,

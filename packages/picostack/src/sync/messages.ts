@@ -4,9 +4,9 @@
  *
  * ```
  * hello   = [1, version, nodeId(16 B), nonce(8 B)]
- * summary = [2, [[chainId(64 B), author(32 B), headId(64 B), height], ...], last(bool)]
- * patch   = [3, [[chainId(64 B), height, feed bytes], ...]]   request: ack or error; one
- *           segment per chain (consecutive blocks, height of the first)
+ * patch   = [3, [[chainId(64 B), height, feed bytes] | [feed bytes], ...]]   request: ack or
+ *           error; one segment per chain (consecutive blocks, height of the first); the short
+ *           form is a segment that starts with its chain's genesis (chain id = its signature)
  * want    = [4, chainId(64 B), height, headId(64 B or empty)]   "I hold this chain up to headId"
  * ack     = [5, accepted]                              reply to a patch
  * error   = [6, code(text), reason(text)]
@@ -14,11 +14,23 @@
  * answer  = [8, payload bytes]
  * ping    = [9]                                        keepalive, one-way
  * signal  = [10, payload bytes]                        signalling (src/signal), one-way
+ * ranges  = [11, start(bool), [range entry, ...], resume(nibbles, or 0 B)]   reconciliation
+ * have    = [12, [[chainId(64 B), headId(64 B), height], ...]]   announced heads, one-way
  * ```
+ * (Type 2 was version 1's summary; it is not used.)
  */
 import { decode, encode } from 'cborg'
 import { KernelError } from '../errors.ts'
-import { NODE_ID_BYTES, NONCE_BYTES } from './limits.ts'
+import { DEFAULT_SYNC_LIMITS, NODE_ID_BYTES, NONCE_BYTES } from './limits.ts'
+import {
+  type ChainHead,
+  decodeRangeEntries,
+  prefixOf,
+  type RangeEntry,
+  rangeEntryValue,
+} from './ranges.ts'
+
+export type { ChainHead } from './ranges.ts'
 
 /** Largest height or count a message may carry: 2^32 - 1, what the repo stores (u32). */
 export const MAX_HEIGHT = 0xffff_ffff
@@ -31,8 +43,6 @@ export const MAX_ERROR_REASON_CHARS = 1024
 export const MessageType = {
   /** {@link Hello} */
   hello: 1,
-  /** {@link Summary} */
-  summary: 2,
   /** {@link Patch} */
   patch: 3,
   /** {@link Want} */
@@ -49,6 +59,10 @@ export const MessageType = {
   ping: 9,
   /** {@link SyncSignal} */
   signal: 10,
+  /** {@link Ranges} */
+  ranges: 11,
+  /** {@link Have} */
+  have: 12,
 } as const
 
 /** First message in each direction. */
@@ -61,28 +75,6 @@ export interface Hello {
   nodeId: Uint8Array // 16 B, random per kernel run
   /** Random per connection (8 B). */
   nonce: Uint8Array // 8 B, random per connection
-}
-
-/** One chain a peer holds. */
-export interface ChainHead {
-  /** Chain id: the genesis block's signature (64 B). */
-  chainId: Uint8Array // 64 B, genesis sig
-  /** The chain's owner (32 B public key). */
-  author: Uint8Array // 32 B, chain owner
-  /** Newest block's id (64 B). */
-  headId: Uint8Array // 64 B
-  /** Blocks from genesis to head; genesis = 1. */
-  height: number // blocks from genesis to head; genesis = 1
-}
-
-/** A page of the sender's chains; `last` marks the final page. */
-export interface Summary {
-  /** Message type. */
-  type: 'summary'
-  /** At most `maxSummaryChains` chains. */
-  chains: ChainHead[]
-  /** True on the final page. */
-  last: boolean
 }
 
 /** Consecutive blocks of one chain, as feed bytes; `height` is the first block's height. */
@@ -166,10 +158,35 @@ export interface SyncSignal {
   payload: Uint8Array
 }
 
+/**
+ * One step of range-based set reconciliation (docs/protocol.md, "Reconciliation"): entries
+ * answering the peer's previous `ranges` message, in strictly ascending trie order.
+ */
+export interface Ranges {
+  /** Message type. */
+  type: 'ranges'
+  /** True on the first message of a pass (its entries answer nothing). */
+  start: boolean
+  /** At most `maxRanges` entries, `maxItems` tags and heads together. */
+  entries: RangeEntry[]
+  /**
+   * Where the sender stopped answering (the prefix of the first entry it dropped to stay
+   * within the caps); the pass that follows resumes there. `undefined`: nothing dropped.
+   */
+  resume: Uint8Array | undefined
+}
+
+/** "I now hold these heads": new blocks announced lazily (the peer sends `want` if it lacks them). */
+export interface Have {
+  /** Message type. */
+  type: 'have'
+  /** 1 to `maxItems` heads. */
+  heads: ChainHead[]
+}
+
 /** Any protocol message. */
 export type Message =
   | Hello
-  | Summary
   | Patch
   | Want
   | Ack
@@ -178,6 +195,8 @@ export type Message =
   | Answer
   | Ping
   | SyncSignal
+  | Ranges
+  | Have
 
 const EMPTY = new Uint8Array(0)
 
@@ -186,14 +205,8 @@ export function encodeMessage(message: Message): Uint8Array {
   switch (message.type) {
     case 'hello':
       return encode([MessageType.hello, message.version, message.nodeId, message.nonce])
-    case 'summary':
-      return encode([
-        MessageType.summary,
-        message.chains.map((c) => [c.chainId, c.author, c.headId, c.height]),
-        message.last,
-      ])
     case 'patch':
-      return encode([MessageType.patch, message.segments.map((s) => [s.chainId, s.height, s.feed])])
+      return encode([MessageType.patch, message.segments.map(segmentValue)])
     case 'want':
       return encode([MessageType.want, message.chainId, message.height, message.headId ?? EMPTY])
     case 'ack':
@@ -212,7 +225,33 @@ export function encodeMessage(message: Message): Uint8Array {
       return encode([MessageType.ping])
     case 'signal':
       return encode([MessageType.signal, message.payload])
+    case 'ranges':
+      return encode([
+        MessageType.ranges,
+        message.start,
+        message.entries.map(rangeEntryValue),
+        message.resume ?? EMPTY,
+      ])
+    case 'have':
+      return encode([MessageType.have, message.heads.map((h) => [h.chainId, h.headId, h.height])])
   }
+}
+
+/** Bytes of `PIC0` before a feed's first block. */
+const MAGIC_BYTES = 4
+/** Bytes of a block id (its signature), the first bytes of a block. */
+const ID_BYTES = 64
+
+/**
+ * A segment's array: the short form `[feed]` when its first block is its chain's genesis
+ * (at height 1, whose signature is the chain id: sending the id again would repeat 64 B).
+ */
+function segmentValue(s: Segment): unknown[] {
+  const first = s.feed.subarray(MAGIC_BYTES, MAGIC_BYTES + ID_BYTES)
+  if (s.height === 1 && first.length === ID_BYTES && first.every((b, i) => b === s.chainId[i])) {
+    return [s.feed]
+  }
+  return [s.chainId, s.height, s.feed]
 }
 
 function fail(what: string): never {
@@ -244,20 +283,22 @@ function fields(value: unknown, n: number, what: string): unknown[] {
 
 /** Limits {@link decodeMessage} enforces beyond shapes. */
 export interface DecodeLimits {
-  /** Most chains in one summary page. */
-  maxSummaryChains: number
   /** Most segments (chains) in one patch. */
   maxPatchChains: number
   /** Most payload bytes in a query or answer. */
   maxQueryBytes: number
+  /** Most entries in one `ranges` message (default {@link DEFAULT_SYNC_LIMITS}). */
+  maxRanges?: number
+  /** Most item tags and heads in one `ranges` or `have` message (default {@link DEFAULT_SYNC_LIMITS}). */
+  maxItems?: number
 }
 
 /**
  * Decodes and validates one message; shapes and sizes are checked field by field.
  * @throws KERNEL_PROTOCOL when the bytes are not CBOR or not a well-formed message
- * @throws KERNEL_TOO_LARGE when a summary page lists more than `maxSummaryChains` chains,
- *   a patch more than `maxPatchChains` segments, or a query/answer payload exceeds
- *   `maxQueryBytes`
+ * @throws KERNEL_TOO_LARGE when a patch has more than `maxPatchChains` segments, a
+ *   query/answer payload exceeds `maxQueryBytes`, a `ranges` message more than `maxRanges`
+ *   entries, or a `ranges` or `have` message more than `maxItems` tags and heads
  */
 export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
   let value: unknown
@@ -277,27 +318,6 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
         nonce: bytes(nonce, NONCE_BYTES, 'nonce'),
       }
     }
-    case MessageType.summary: {
-      const [, list, last] = fields(value, 3, 'summary')
-      if (!Array.isArray(list)) fail('summary chains must be an array')
-      if (list.length > limits.maxSummaryChains) {
-        throw new KernelError(
-          'KERNEL_TOO_LARGE',
-          `summary lists ${list.length} chains, limit ${limits.maxSummaryChains}`,
-        )
-      }
-      if (typeof last !== 'boolean') fail('summary last must be a boolean')
-      const chains = list.map((entry: unknown) => {
-        const [chainId, author, headId, height] = fields(entry, 4, 'summary entry')
-        return {
-          chainId: bytes(chainId, 64, 'chain id'),
-          author: bytes(author, 32, 'author'),
-          headId: bytes(headId, 64, 'head id'),
-          height: count(height, 'height', 1),
-        }
-      })
-      return { type: 'summary', chains, last }
-    }
     case MessageType.patch: {
       const [, list] = fields(value, 2, 'patch')
       if (!Array.isArray(list) || list.length === 0)
@@ -309,6 +329,12 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
         )
       }
       const segments = list.map((entry: unknown) => {
+        if (Array.isArray(entry) && entry.length === 1) {
+          // The short form: the chain id is the first block's id, which must be a genesis.
+          const feed = bytes(entry[0], undefined, 'feed')
+          if (feed.length < MAGIC_BYTES + ID_BYTES) fail('a short segment must hold a block')
+          return { chainId: feed.slice(MAGIC_BYTES, MAGIC_BYTES + ID_BYTES), height: 1, feed }
+        }
         const [chainId, height, feed] = fields(entry, 3, 'patch segment')
         return {
           chainId: bytes(chainId, 64, 'chain id'),
@@ -360,6 +386,33 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
     case MessageType.signal: {
       const [, payload] = fields(value, 2, 'signal')
       return { type: 'signal', payload: bytes(payload, undefined, 'signal payload') }
+    }
+    case MessageType.ranges: {
+      const [, start, list, resume] = fields(value, 4, 'ranges')
+      if (typeof start !== 'boolean') fail('ranges start must be a boolean')
+      const entries = decodeRangeEntries(list, {
+        maxRanges: limits.maxRanges ?? DEFAULT_SYNC_LIMITS.maxRanges,
+        maxItems: limits.maxItems ?? DEFAULT_SYNC_LIMITS.maxItems,
+      })
+      const at = prefixOf(resume)
+      return { type: 'ranges', start, entries, resume: at.length === 0 ? undefined : at }
+    }
+    case MessageType.have: {
+      const [, list] = fields(value, 2, 'have')
+      const maxItems = limits.maxItems ?? DEFAULT_SYNC_LIMITS.maxItems
+      if (!Array.isArray(list) || list.length === 0) fail('have heads must be a non-empty array')
+      if (list.length > maxItems) {
+        throw new KernelError('KERNEL_TOO_LARGE', `have of ${list.length} heads, limit ${maxItems}`)
+      }
+      const heads = list.map((entry: unknown) => {
+        const [chainId, headId, height] = fields(entry, 3, 'have head')
+        return {
+          chainId: bytes(chainId, 64, 'chain id'),
+          headId: bytes(headId, 64, 'head id'),
+          height: count(height, 'height', 1),
+        }
+      })
+      return { type: 'have', heads }
     }
     default:
       return fail(`unknown message type ${String(value[0])}`)

@@ -4,7 +4,7 @@ import type { Clock } from '@picostack/store'
 import { KernelError } from '../errors.ts'
 import type { ChainSource } from './chain-source.ts'
 import type { SyncLimits } from './limits.ts'
-import { encodeMessage, type Message, type Patch, type Segment } from './messages.ts'
+import type { ChainHead, Message, Patch, Segment } from './messages.ts'
 import { RemoteHeads } from './remote-heads.ts'
 import { TokenBucket } from './token-bucket.ts'
 
@@ -21,7 +21,7 @@ export interface OutboxLink {
   /** True once the session closed. */
   isClosed(): boolean
   /** Sends one-way; resolves once written. */
-  send(bytes: Uint8Array): Promise<void>
+  send(message: Message): Promise<void>
   /** Sends a request; resolves with the decoded reply. */
   request(message: Message): Promise<Message>
   /** The outgoing work failed: the session closes with `err`. */
@@ -31,6 +31,28 @@ export interface OutboxLink {
   /** Counts blocks sent in patches. */
   countSent(blocks: number): void
 }
+
+/** A range of chains to send whole (the peer holds none of them, or none but `except`). */
+interface RangePush {
+  /** Nibbles. */
+  prefix: Uint8Array
+  /** The last chain id sent of it (64 B), once a page went. */
+  after?: Uint8Array
+  /** First 8 bytes (hex) of the ids of chains the peer holds in the range. */
+  except?: ReadonlySet<string>
+}
+
+/**
+ * How a changed chain is offered: `announce` with `have`; `push` the blocks after the peer's
+ * head (a `have` when we do not know its head and the chain is longer than one block);
+ * `whole`: the peer holds nothing of it, send every block.
+ */
+export type OfferMode = 'announce' | 'push' | 'whole'
+
+const MODE_RANK: Record<OfferMode, number> = { announce: 0, push: 1, whole: 2 }
+
+/** Chains listed per page of a {@link RangePush}. */
+const PUSH_PAGE = 256
 
 /** Blocks packed for the next outgoing patch, one segment per chain. */
 interface Outgoing {
@@ -57,25 +79,28 @@ function feedBytes(blocks: readonly Block[]): Uint8Array {
 }
 
 /**
- * The outgoing side of one session (docs/protocol.md, steps 2-6): our summary, then what
- * the peer lacks of every chain once its summary ended, then the chains that change. It
- * remembers what the peer holds (per chain this kernel holds: {@link RemoteHeads}), so no
- * block goes twice to the same peer, and paces itself to half the peer's rate limit with
- * at most `patchWindow` patches in flight. All of it runs in one pump.
+ * The outgoing side of one session (docs/protocol.md, "Patches" and "Gossip"): the ranges
+ * and chains the reconciliation found the peer lacks, then the chains that change here.
+ * It remembers what the peer holds (per chain: {@link RemoteHeads}, filled by what the
+ * reconciliation, patches and announcements tell), so no block goes twice to the same peer,
+ * and paces itself to half the peer's rate limit with at most `patchWindow` patches in
+ * flight. A change is pushed (eager) or announced with `have` (lazy, the peer asks with
+ * `want`). All of it runs in one pump.
  */
 export class Outbox {
   readonly #heads: RemoteHeads
   readonly #bucket: TokenBucket
-  /** Chains (hex ids) changed here since they were last offered. */
-  readonly #dirty = new Set<string>()
+  /** Chains (hex ids) changed here since they were last offered, and how to offer them. */
+  readonly #dirty = new Map<string, OfferMode>()
   /** Chains the peer asked for with `want` that wait in {@link Outbox.#dirty}. */
   readonly #wanted = new Set<string>()
+  /** Ranges to send whole, in the order the reconciliation found them. */
+  readonly #ranges: RangePush[] = []
   readonly #inflight: Promise<void>[] = []
   #outgoing: Outgoing = { segments: [], bytes: 0, blocks: 0 }
+  /** Heads to announce in the next `have`. */
+  #haves: ChainHead[] = []
   #started = false
-  #summarySent = false
-  #ready = false
-  #fullPass = false
   #pumping = false
 
   constructor(
@@ -88,29 +113,33 @@ export class Outbox {
     this.#bucket = new TokenBucket(Math.max(1, burst >> 1), Math.max(1, ratePerSec / 2), now)
   }
 
-  /** True once the peer's last summary page arrived. */
-  get ready(): boolean {
-    return this.#ready
-  }
-
-  /** The peer was admitted: send our summary. */
+  /** The peer was admitted: the pump may run. */
   start(): void {
     this.#started = true
     this.#pump()
   }
 
-  /** The peer's last summary page arrived: offer it every chain it lacks. */
-  peerReady(): void {
-    this.#ready = true
-    this.#fullPass = true
+  /** Marks a chain (hex id) as changed here: the pump offers it to the peer as `mode` says. */
+  touch(chainKey: string, mode: OfferMode): void {
+    if (this.link.isClosed()) return
+    const waiting = this.#dirty.get(chainKey)
+    if (!waiting || MODE_RANK[mode] > MODE_RANK[waiting]) this.#dirty.set(chainKey, mode)
     this.#pump()
   }
 
-  /** Marks a chain (hex id) as changed here: the pump offers its new blocks to the peer. */
-  touch(chainKey: string): void {
+  /** The peer holds no chain in `prefix` but those whose ids start with `except` (8 B, hex): send the rest. */
+  pushRange(prefix: Uint8Array, except?: ReadonlySet<string>): void {
     if (this.link.isClosed()) return
-    this.#dirty.add(chainKey)
+    this.#ranges.push(except ? { prefix, except } : { prefix })
     this.#pump()
+  }
+
+  /**
+   * The peer held nothing of chain `chainKey` (hex) when it said so: send it whole, unless
+   * we sent it some since (then only what follows that).
+   */
+  lacks(chainKey: string): void {
+    this.touch(chainKey, 'whole')
   }
 
   /**
@@ -127,14 +156,14 @@ export class Outbox {
 
   /**
    * The peer asked for chain `chainKey` (which we hold) after `headId` at `height`, or for
-   * all of it (`headId` undefined): our record of it is reset and it is offered again.
-   * Check {@link Outbox.assertCanWant} first.
+   * all of it (`headId` undefined): it is pushed from there. A record of ours that is ahead
+   * of that claim stays (what we sent is on its way, or was held and dropped by the peer:
+   * sending it again in this session would not help). Check {@link Outbox.assertCanWant} first.
    */
   want(chainKey: string, headId: Uint8Array | undefined, height: number): void {
-    if (headId) this.#heads.set(chainKey, headId, height)
-    else this.#heads.delete(chainKey)
+    if (headId) this.learn(chainKey, headId, height)
     this.#wanted.add(chainKey)
-    this.touch(chainKey)
+    this.touch(chainKey, 'whole')
   }
 
   /**
@@ -148,10 +177,18 @@ export class Outbox {
     this.#heads.set(chainKey, headId, height)
   }
 
+  /** True when the peer is known to hold chain `chainKey` at `height` or higher. */
+  holds(chainKey: string, height: number): boolean {
+    const known = this.#heads.get(chainKey)
+    return known !== undefined && known.height >= height
+  }
+
   /** Drops what waits (the session ended). */
   stop(): void {
     this.#dirty.clear()
     this.#wanted.clear()
+    this.#ranges.length = 0
+    this.#haves = []
   }
 
   /** Waits for the outgoing token bucket (an honest sender stays under the peer's rate). */
@@ -162,29 +199,24 @@ export class Outbox {
     this.#bucket.take()
   }
 
-  /** Runs the outgoing work: our summary, then every changed chain, until none is left. */
+  /** Runs the outgoing work: ranges to push, then changed chains, until none is left. */
   async #pump(): Promise<void> {
     if (this.#pumping || this.link.isClosed() || !this.#started) return
     this.#pumping = true
     try {
-      if (!this.#summarySent) {
-        this.#summarySent = true
-        await this.#sendSummary()
-      }
-      while (!this.link.isClosed() && this.#ready) {
-        if (this.#fullPass) {
-          this.#fullPass = false
-          this.#dirty.clear()
-          this.#wanted.clear()
-          for (const chain of await this.host.source.allChains()) await this.#offer(chain)
+      while (!this.link.isClosed()) {
+        if (this.#ranges.length > 0) {
+          await this.#pushPage(this.#ranges[0]!)
         } else if (this.#dirty.size > 0) {
-          const [chainKey] = this.#dirty
-          this.#dirty.delete(chainKey!)
-          this.#wanted.delete(chainKey!)
-          const chain = await this.host.source.summary(fromHex(chainKey!))
-          if (chain) await this.#offer(chain)
+          const [chainKey, mode] = this.#dirty.entries().next().value!
+          this.#dirty.delete(chainKey)
+          this.#wanted.delete(chainKey)
+          const chain = await this.host.source.summary(fromHex(chainKey))
+          if (chain) await this.#offer(chain, mode)
         } else if (this.#outgoing.segments.length > 0) {
           await this.#flush() // no more changes for now: send what is packed
+        } else if (this.#haves.length > 0) {
+          await this.#flushHaves()
         } else {
           break
         }
@@ -196,30 +228,32 @@ export class Outbox {
     }
   }
 
-  async #sendSummary(): Promise<void> {
-    // A partial chain's id and height are claims (repo: `proven` false): announcing them as
-    // ours would tell the peer we hold a chain it may hold for real, and stop it sending.
-    const chains = (await this.host.source.allChains()).filter((c) => c.proven)
-    const page = this.host.limits.maxSummaryChains
-    for (let start = 0; start === 0 || start < chains.length; start += page) {
-      const entries = chains.slice(start, start + page).map((c) => ({
-        chainId: c.chainId,
-        author: c.author,
-        headId: c.headId,
-        height: c.height,
-      }))
-      await this.#pace()
-      await this.link.send(
-        encodeMessage({ type: 'summary', chains: entries, last: start + page >= chains.length }),
-      )
+  /** Sends the next page of a range's chains (all of them, proven or not, but `except`). */
+  async #pushPage(range: RangePush): Promise<void> {
+    const page = await this.host.source.listChains({
+      prefix: range.prefix,
+      limit: PUSH_PAGE,
+      ...(range.after ? { after: range.after } : {}),
+    })
+    if (page.length < PUSH_PAGE) this.#ranges.shift()
+    else range.after = page[page.length - 1]!.chainId
+    for (const chain of page) {
+      if (range.except?.has(toHex(chain.chainId.subarray(0, 8)))) continue
+      await this.#offer(chain, 'whole')
     }
   }
 
-  /** Sends the blocks of `chain` the peer lacks, as far as we know what it holds. */
-  async #offer(chain: ChainSummary): Promise<void> {
+  /** Offers the blocks of `chain` the peer lacks (as `mode` says), as far as we know what it holds. */
+  async #offer(chain: ChainSummary, mode: OfferMode): Promise<void> {
     const { source } = this.host
     const known = this.#heads.get(toHex(chain.chainId))
     if (known && (known.height >= chain.height || bytesEqual(known.headId, chain.headId))) return
+    const single = chain.length === 1 && chain.height === 1 // a one-block chain: its block is about a have
+    if (mode === 'announce' || (mode === 'push' && !known && !single)) {
+      this.#haves.push({ chainId: chain.chainId, headId: chain.headId, height: chain.height })
+      if (this.#haves.length >= this.host.limits.maxItems) await this.#flushHaves()
+      return
+    }
     let feed: Feed | undefined
     if (!known) {
       feed = await source.loadFeed(chain.headId)
@@ -236,6 +270,13 @@ export class Outbox {
     }
     if (!feed || feed.length === 0) return
     await this.#sendBlocks(chain.chainId, chain.height - feed.length + 1, feed.blocks)
+  }
+
+  async #flushHaves(): Promise<void> {
+    const heads = this.#haves
+    this.#haves = []
+    await this.#pace()
+    if (!this.link.isClosed()) await this.link.send({ type: 'have', heads })
   }
 
   /**

@@ -9,15 +9,15 @@ import { NONCE_BYTES, PROTOCOL_VERSION } from './limits.ts'
 import {
   decodeMessage,
   encodeMessage,
+  type Have,
   type Hello,
   type Message,
   type Patch,
-  type Summary,
   type Want,
 } from './messages.ts'
 import { Outbox, type OutboxHost } from './outbox.ts'
-import { PackedHeads } from './packed-heads.ts'
 import { PatchIn } from './patch-in.ts'
+import { Reconciler } from './reconcile.ts'
 
 /** What a session needs from the kernel that runs it (limits, repo, clock and the rest). */
 export interface SessionHost extends OutboxHost {
@@ -31,6 +31,12 @@ export interface SessionHost extends OutboxHost {
    * @returns how many blocks merged
    */
   ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number>
+  /**
+   * A peer announced chain `chainKey` (hex) at `height`: true when this session should ask
+   * for it (no other session asked for it at that height within `wantRetryMs`, and fewer
+   * than `maxWants` announced chains are being asked for).
+   */
+  claimWant(chainKey: string, height: number): boolean
   /** Called when the remote's hello arrived: an error refuses the session (duplicate, self). */
   admit(session: Session): KernelError | undefined
   /** Answers a query from `session`'s peer. */
@@ -77,10 +83,8 @@ export interface SessionStats {
 
 /** A received message decoded, and for a patch its feeds parsed and its signatures checked. */
 interface Prepared {
-  /** The message (a summary's `chains` emptied: they are in {@link Prepared.heads}). */
+  /** The message. */
   message?: Message
-  /** A summary page's entries, packed. */
-  heads?: PackedHeads
   /** One feed per segment of a patch, structure and links checked. */
   feeds?: Feed[]
   /** How many of the patch's blocks (all segments in order) verify before the first forged one. */
@@ -91,6 +95,14 @@ interface Prepared {
 
 const noop = () => {}
 
+/** Orders byte strings: lexicographic, a prefix first. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!
+  }
+  return a.length - b.length
+}
+
 /** An error message for `err`: its code (`KERNEL_PROTOCOL` for an untyped error) and text. */
 function errorBytes(err: unknown): Uint8Array {
   const code = err instanceof PicoError ? err.code : 'KERNEL_PROTOCOL'
@@ -99,9 +111,9 @@ function errorBytes(err: unknown): Uint8Array {
 }
 
 /**
- * One sync session with one peer over one wire (docs/protocol.md): handshake, summary
- * exchange, then patches of what the peer lacks, gossip of new blocks, typed refusals of
- * bad messages, keepalive. Incoming messages are bounded on arrival ({@link Backlog}) and
+ * One sync session with one peer over one wire (docs/protocol.md): handshake,
+ * reconciliation ({@link Reconciler}), patches of what the peer lacks (out: {@link Outbox},
+ * in: {@link PatchIn}), gossip of new blocks, typed refusals of bad messages, keepalive. Incoming messages are bounded on arrival ({@link Backlog}) and
  * processed one at a time, in order; outgoing work runs in the session's {@link Outbox}.
  */
 export class Session {
@@ -125,8 +137,8 @@ export class Session {
   /** True once the kernel admitted the session as a peer (after the remote's hello). */
   admitted = false
   #closed = false
-  /** Summary entries the peer announced so far (at most `maxRemoteChains`). */
-  #announced = 0
+  /** The reconciliation, once the peer was admitted. */
+  #reconciler: Reconciler | undefined
   #inbox: Promise<void> = Promise.resolve()
   /** Signature checks of received patches, one patch at a time, ahead of the inbox. */
   #verifying: Promise<unknown> = Promise.resolve()
@@ -151,7 +163,7 @@ export class Session {
     })
     this.#outbox = new Outbox(host, {
       isClosed: () => this.#closed,
-      send: (bytes) => this.#send(bytes),
+      send: (message) => this.#send(encodeMessage(message)),
       request: (message) => this.#request(message),
       fail: (err) => this.close(err),
       noteError: (code, reason) => this.#noteError(code, reason),
@@ -240,10 +252,6 @@ export class Session {
         )
       }
       const message = decodeMessage(msg, limits)
-      // A page's entries are packed at once: the queue holds about its bytes, not objects.
-      if (message.type === 'summary') {
-        return { message: { ...message, chains: [] }, heads: new PackedHeads(message.chains) }
-      }
       if (message.type !== 'patch') return { message }
       let size = 0
       for (const segment of message.segments) size += segment.feed.length
@@ -267,9 +275,22 @@ export class Session {
     }
   }
 
-  /** Marks a chain (hex id) as changed here: its new blocks are offered to the peer. */
-  touch(chainKey: string): void {
-    this.#outbox.touch(chainKey)
+  /**
+   * Marks a chain (hex id) as changed here: its new blocks are pushed to the peer (`eager`)
+   * or announced (`have`).
+   */
+  touch(chainKey: string, eager: boolean): void {
+    this.#outbox.touch(chainKey, eager ? 'push' : 'announce')
+  }
+
+  /** True when the peer is known to hold chain `chainKey` (hex) at `height` or higher. */
+  holds(chainKey: string, height: number): boolean {
+    return this.#outbox.holds(chainKey, height)
+  }
+
+  /** Messages of this session's reconciliation (both ways) and passes begun. */
+  get reconciliation(): { rounds: number; passes: number } {
+    return { rounds: this.#reconciler?.rounds ?? 0, passes: this.#reconciler?.passes ?? 0 }
   }
 
   // ------------------------------------------------------------------ sending
@@ -310,7 +331,7 @@ export class Session {
   async #handle(prepared: Prepared | Promise<Prepared>, answer: Answer | undefined): Promise<void> {
     if (this.#closed) return
     try {
-      const { message, heads, feeds, verified, error } = await prepared
+      const { message, feeds, verified, error } = await prepared
       if (this.#closed) return
       if (!message) throw error
       // An error may come first: a kernel refusing the session says why before closing.
@@ -327,8 +348,11 @@ export class Session {
       switch (message.type) {
         case 'hello':
           return this.#onHello(message)
-        case 'summary':
-          return await this.#onSummary(message, heads!)
+        case 'ranges':
+          if (!this.#reconciler) return // refused: the session is closing
+          return await this.#reconciler.receive(message)
+        case 'have':
+          return await this.#onHave(message)
         case 'patch':
           return await this.#onPatch(message, feeds!, verified!, answer!)
         case 'want':
@@ -357,6 +381,11 @@ export class Session {
    */
   #refuse(err: unknown, answer: Answer | undefined): void {
     if (this.#closed) return
+    if (err instanceof KernelError && err.code === 'KERNEL_MISBEHAVING') {
+      this.#post({ type: 'error', code: err.code, reason: err.message })
+      this.plug.destroy(err) // past a session budget: no strikes left to count
+      return
+    }
     const reason = err instanceof Error ? err.message : String(err)
     const bytes = errorBytes(err)
     if (answer) answer(bytes).catch(noop)
@@ -386,42 +415,72 @@ export class Session {
       this.#drop(
         new KernelError(
           'KERNEL_VERSION',
-          `protocol version ${hello.version}, this peer speaks ${PROTOCOL_VERSION}`,
+          hello.version === 1
+            ? `protocol version 1 (chain summaries); this peer speaks ${PROTOCOL_VERSION} (range reconciliation, docs/protocol.md): upgrade the peer`
+            : `protocol version ${hello.version}, this peer speaks ${PROTOCOL_VERSION}`,
         ),
       )
       return
     }
     this.remote = hello
     const refusal = this.host.admit(this)
-    if (refusal) this.#drop(refusal)
-    else this.#outbox.start()
+    if (refusal) {
+      this.#drop(refusal)
+      return
+    }
+    this.#outbox.start()
+    this.#reconciler = this.#newReconciler(compareBytes(this.host.nodeId, hello.nodeId) < 0)
+    this.#reconciler.start().catch((err) => this.#refuse(err, undefined))
+  }
+
+  #newReconciler(initiator: boolean): Reconciler {
+    const outbox = this.#outbox
+    return new Reconciler(
+      {
+        source: this.host.source,
+        limits: this.host.limits,
+        isClosed: () => this.#closed,
+        send: (message) => this.#post(message),
+        pushRange: (prefix, except) => outbox.pushRange(prefix, except),
+        lacks: (chainId) => outbox.lacks(toHex(chainId)),
+        learn: (head) => {
+          const chainKey = toHex(head.chainId)
+          outbox.learn(chainKey, head.headId, head.height)
+          outbox.touch(chainKey, 'push')
+        },
+        want: (chain) =>
+          this.#post({
+            type: 'want',
+            chainId: chain.chainId,
+            height: chain.height,
+            headId: chain.headId,
+          }),
+      },
+      initiator,
+    )
   }
 
   /**
-   * A summary page, handled as it arrives: the peer's head is remembered for the chains this
-   * kernel holds (the full pass offers only those); the others are dropped (the peer sends
-   * them to us). So what a peer announces costs nothing for chains we do not hold.
+   * Heads the peer announced: each one we lack (and no other session asked for lately) is
+   * asked for with `want` from our head of its chain; each is recorded as held by the peer.
    */
-  async #onSummary(summary: Summary, heads: PackedHeads): Promise<void> {
-    const { source, limits } = this.host
-    if (this.#outbox.ready) {
-      throw new KernelError('KERNEL_PROTOCOL', 'a summary after the last page')
+  async #onHave(have: Have): Promise<void> {
+    const { source } = this.host
+    for (const head of have.heads) {
+      const chainKey = toHex(head.chainId)
+      const mine = await source.summary(head.chainId)
+      if (this.#closed) return
+      // Remembered only for chains we hold (what a peer announces costs nothing otherwise).
+      if (mine) this.#outbox.learn(chainKey, head.headId, head.height)
+      if (mine && (await source.chainOf(head.headId))) continue // held already
+      if (!this.host.claimWant(chainKey, head.height)) continue
+      this.#post({
+        type: 'want',
+        chainId: head.chainId,
+        height: mine?.height ?? 0,
+        headId: mine?.headId,
+      })
     }
-    if (this.#announced + heads.count > limits.maxRemoteChains) {
-      throw new KernelError(
-        'KERNEL_TOO_LARGE',
-        `summary lists more than ${limits.maxRemoteChains} chains`,
-      )
-    }
-    this.#announced += heads.count
-    const held = await Promise.all(
-      Array.from({ length: heads.count }, (_, i) => source.summary(heads.chainId(i))),
-    )
-    if (this.#closed) return
-    for (const [i, chain] of held.entries()) {
-      if (chain) this.#outbox.learn(toHex(chain.chainId), heads.headId(i), heads.height(i))
-    }
-    if (summary.last) this.#outbox.peerReady()
   }
 
   /** A patch: its segments merged in order, acknowledged, then the wants its gaps call for. */
