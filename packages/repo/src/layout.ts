@@ -32,10 +32,17 @@ export const NS = {
   chainNo: 0x09,
   /**
    * `0x0a | depth u8 | prefix nibbles packed (ceil(depth / 2) B)` -> reconciliation trie node
-   * of a prefix holding 2 or more items (see `trie-node.ts` for the value).
+   * of a prefix of depth {@link TRIE_STORED_DEPTH} or more holding 2 or more items (see
+   * `trie-node.ts` for the value).
    */
   trie: 0x0a,
 } as const
+
+/**
+ * Shallowest trie node stored: the nodes above it (at most 273) live in memory only,
+ * derived at open from the stored ones (see `trie-top.ts`).
+ */
+export const TRIE_STORED_DEPTH = 3
 
 /** Nibbles in a chain id (64 B): the deepest prefix. */
 export const MAX_DEPTH = 2 * SIG_BYTES

@@ -17,10 +17,12 @@ import {
   nibblesOf,
   plain,
   prefixEnd,
+  TRIE_STORED_DEPTH,
   trieKey,
 } from './layout.ts'
 import { buildTrie } from './trie-build.ts'
-import { type RangeFingerprint, TrieNode } from './trie-node.ts'
+import { ID_HEAD_BYTES, type RangeFingerprint, TrieNode } from './trie-node.ts'
+import { loadTop } from './trie-top.ts'
 import { type ItemChange, mapKey, type Op } from './write-set.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -28,8 +30,6 @@ const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 export const INDEX_KEY = metaKey('index')
 /** The format version this code writes. */
 export const INDEX_VERSION = 1
-/** Nodes shallower than this stay in memory once read (at most 1 + 16 + 256 = 273). */
-const CACHE_DEPTH = 3
 /** Node depths read in one `getMany` below the cached levels. */
 const READ_AHEAD = 4
 
@@ -67,10 +67,18 @@ function startsWith(nibbles: Uint8Array, prefix: Uint8Array): boolean {
   return true
 }
 
-/** The digest of the one item under a node of count 1 (a copy). */
-function soleDigest(node: TrieNode): Uint8Array {
+/** The one item (digest and id head) under a node of count 1. */
+function soleChild(node: TrieNode): { fingerprint: Uint8Array; head: Uint8Array } {
   const c = node.counts.indexOf(1)
-  return node.childFingerprint(c).slice()
+  return { fingerprint: node.childFingerprint(c).slice(), head: node.heads[c]! }
+}
+
+/** An item in a trie slot: its id's nibbles (at least up to where it leaves another's). */
+interface SlotItem {
+  nibbles: Uint8Array
+  digest: Uint8Array
+  /** Its chain id, or at least the first {@link ID_HEAD_BYTES} of it. */
+  head: Uint8Array
 }
 
 /** One node slot of a staged batch: its key, depth and state (`null`: no node). */
@@ -84,10 +92,8 @@ interface Slot {
 /** The reconciliation index of one repo (nodes on disk, the top levels cached). */
 export class RangeIndex {
   readonly #db: LevelDatabase
-  /** Committed nodes of depth < {@link CACHE_DEPTH} by key (`null`: no node there). */
-  readonly #cache = new Map<string, TrieNode | null>()
-  /** Bumped by every commit: a read that started before one does not fill the cache. */
-  #generation = 0
+  /** The committed nodes shallower than {@link TRIE_STORED_DEPTH} (memory only), by key. */
+  #top = new Map<string, TrieNode>()
   #ready: Promise<void> | undefined
   #built = false
   /** The version key is still to be written (an empty repo: nothing to build). */
@@ -122,7 +128,12 @@ export class RangeIndex {
 
   async #open(): Promise<void> {
     const version = await this.#db.get(INDEX_KEY, VIEW)
-    if (version?.length === 1 && version[0] === INDEX_VERSION) return
+    if (version?.length !== 1 || version[0] !== INDEX_VERSION) await this.#build(version)
+    this.#top = await loadTop(this.#db, (prefix) => this.#soleItem(prefix))
+  }
+
+  /** Builds the stored nodes from the chain records (nothing to build in an empty repo). */
+  async #build(version: Uint8Array | undefined): Promise<void> {
     const chains = Uint8Array.of(NS.chain)
     let any = false
     for await (const _ of this.#db.keys({
@@ -142,22 +153,13 @@ export class RangeIndex {
       [{ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) }],
       VIEW,
     )
-    this.#cache.clear()
-    this.#generation++
   }
 
-  /** The node at `key` as committed, through the cache for shallow depths. */
+  /** The node at `key` as committed (the top from memory). */
   async #readNode(key: Uint8Array, depth: number): Promise<TrieNode | null> {
-    const cacheKey = depth < CACHE_DEPTH ? mapKey(key) : undefined
-    if (cacheKey !== undefined) {
-      const cached = this.#cache.get(cacheKey)
-      if (cached !== undefined) return cached
-    }
-    const generation = this.#generation
+    if (depth < TRIE_STORED_DEPTH) return this.#top.get(mapKey(key)) ?? null
     const value = await this.#db.get(key, VIEW)
-    const node = value === undefined ? null : TrieNode.decode(plain(value))
-    if (cacheKey !== undefined && generation === this.#generation) this.#cache.set(cacheKey, node)
-    return node
+    return value === undefined ? null : TrieNode.decode(plain(value))
   }
 
   /**
@@ -218,17 +220,19 @@ export class RangeIndex {
     const staged = new Staged(this.#db, (key, depth) => this.#readNode(key, depth))
     for (const change of changes) await staged.apply(change)
     const slots = staged.dirty()
-    for (const { key, node } of slots) {
+    for (const { key, depth, node } of slots) {
+      if (depth < TRIE_STORED_DEPTH) continue
       ops.push(node ? { type: 'put', key, value: node.encode() } : { type: 'del', key })
     }
     const writesVersion = this.#versionPending
     if (writesVersion)
       ops.push({ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) })
     return () => {
-      this.#generation++
       if (writesVersion) this.#versionPending = false
       for (const { key, depth, node } of slots) {
-        if (depth < CACHE_DEPTH) this.#cache.set(mapKey(key), node)
+        if (depth >= TRIE_STORED_DEPTH) continue
+        if (node) this.#top.set(mapKey(key), node)
+        else this.#top.delete(mapKey(key))
       }
     }
   }
@@ -260,12 +264,12 @@ class Staged {
     const key = trieKey(nibbles.subarray(0, depth))
     const known = this.#slots.get(mapKey(key))
     if (known) return known.node
-    if (depth < CACHE_DEPTH) {
+    if (depth < TRIE_STORED_DEPTH) {
       const node = (await this.#read(key, depth))?.clone() ?? null
       this.#slots.set(mapKey(key), { key, depth, node, dirty: false })
       return node
     }
-    // Below the cached levels: this depth and the next few in one read.
+    // Stored nodes: this depth and the next few in one read.
     const keys: Uint8Array[] = []
     for (let d = depth; d < Math.min(MAX_DEPTH, depth + READ_AHEAD); d++) {
       const k = d === depth ? key : trieKey(nibbles.subarray(0, d))
@@ -307,25 +311,28 @@ class Staged {
     const c = x[depth - 1]!
     const slotCount = parent ? parent.counts[c]! : undefined
     if (was) {
-      if (slotCount !== undefined && slotCount !== 1)
+      if (slotCount !== undefined && slotCount !== 1) {
         throw corrupt('an item is missing from the trie')
+      }
       if (parent && digest && bytesEqual(parent.childFingerprint(c), digest)) return
-      if (parent) parent.set(c, digest ? 1 : 0, digest ?? EMPTY_FINGERPRINT)
+      if (parent) parent.set(c, digest ? 1 : 0, digest ?? EMPTY_FINGERPRINT, chainId)
     } else if (slotCount === 0) {
-      parent!.set(c, 1, digest!)
+      parent!.set(c, 1, digest!, chainId)
     } else {
       // The slot holds one other item (or, with no root node, at most one): x and it go
       // into new nodes down to the first nibble where their ids differ.
-      const other = await this.#otherItem(x.subarray(0, depth), chainId)
+      const other =
+        (parent && this.#fromHead(parent, c, x, depth)) ??
+        (await this.#otherItem(x.subarray(0, depth), chainId))
       if (!other) {
         if (parent) throw corrupt('a trie slot of one item has none')
       } else {
-        const y = nibblesOf(other.id)
+        const y = other.nibbles
         let split = depth
         while (x[split] === y[split]) split++
         let below = new TrieNode()
-        below.set(x[split]!, 1, digest!)
-        below.set(y[split]!, 1, other.digest)
+        below.set(x[split]!, 1, digest!, chainId)
+        below.set(y[split]!, 1, other.digest, other.head)
         this.#put(x, split, below)
         for (let d = split - 1; d >= depth; d--) {
           const node = new TrieNode()
@@ -351,20 +358,33 @@ class Staged {
       const count = node.count
       this.#put(x, d, count < 2 ? null : node)
       if (d === 0) break
-      const fingerprint =
-        count === 0 ? EMPTY_FINGERPRINT : count === 1 ? soleDigest(node) : node.fingerprint()
-      path[d - 1]!.set(x[d - 1]!, count, fingerprint)
+      if (count === 1) {
+        const { fingerprint, head } = soleChild(node)
+        path[d - 1]!.set(x[d - 1]!, 1, fingerprint, head)
+      } else {
+        path[d - 1]!.set(x[d - 1]!, count, count === 0 ? EMPTY_FINGERPRINT : node.fingerprint())
+      }
     }
+  }
+
+  /**
+   * The item in child `c` of `parent` (of one item) from its id head, when that head shows
+   * where its id leaves `x` (below `depth`); `undefined` when the ids share the whole head.
+   */
+  #fromHead(parent: TrieNode, c: number, x: Uint8Array, depth: number): SlotItem | undefined {
+    const head = parent.heads[c]!
+    const nibbles = nibblesOf(head)
+    for (let i = depth; i < nibbles.length; i++) {
+      if (nibbles[i] !== x[i]) return { nibbles, digest: parent.childFingerprint(c).slice(), head }
+    }
+    return undefined
   }
 
   /**
    * The one item other than `chainId` under `prefix` in this batch's view (a range that
    * holds at most one other): the chain records as committed, with this batch's changes.
    */
-  async #otherItem(
-    prefix: Uint8Array,
-    chainId: Uint8Array,
-  ): Promise<{ id: Uint8Array; digest: Uint8Array } | undefined> {
+  async #otherItem(prefix: Uint8Array, chainId: Uint8Array): Promise<SlotItem | undefined> {
     const self = mapKey(chainId)
     const found: { id: Uint8Array; digest: Uint8Array }[] = []
     for (const [key, { id, digest }] of this.#applied) {
@@ -378,6 +398,7 @@ class Staged {
       if (found.length > 1) break
     }
     if (found.length > 1) throw corrupt('a trie slot of one item holds several')
-    return found[0]
+    const item = found[0]
+    return item && { nibbles: nibblesOf(item.id), digest: item.digest, head: item.id }
   }
 }

@@ -6,7 +6,15 @@
  */
 import type { LevelDatabase } from './database.ts'
 import { itemDigest } from './fingerprint.ts'
-import { decodeChain, NS, nibblesOf, plain, prefixEnd, trieKey } from './layout.ts'
+import {
+  decodeChain,
+  NS,
+  nibblesOf,
+  plain,
+  prefixEnd,
+  TRIE_STORED_DEPTH,
+  trieKey,
+} from './layout.ts'
 import { TrieNode } from './trie-node.ts'
 import type { Op } from './write-set.ts'
 
@@ -19,6 +27,8 @@ interface Result {
   count: number
   fingerprint: Uint8Array
   depth: number
+  /** The chain id of a range of one item. */
+  head?: Uint8Array
 }
 
 /**
@@ -78,7 +88,7 @@ class TrieBuilder {
       this.#close(common)
     }
     this.#last = x
-    this.#result = { count: 1, fingerprint: digest, depth: x.length }
+    this.#result = { count: 1, fingerprint: digest, depth: x.length, head: chainId }
   }
 
   /** Closes every open node (after the last item). */
@@ -95,7 +105,7 @@ class TrieBuilder {
     let result = this.#result!
     for (let top = this.#open.at(-1); top && top.depth > depth; top = this.#open.at(-1)) {
       result = this.#lift(result, top.depth + 1)
-      top.node.set(last[top.depth]!, result.count, result.fingerprint)
+      top.node.set(last[top.depth]!, result.count, result.fingerprint, result.head)
       this.#open.pop()
       this.#emit(top.depth, top.node)
       result = { count: top.node.count, fingerprint: top.node.fingerprint(), depth: top.depth }
@@ -110,7 +120,7 @@ class TrieBuilder {
       this.#open.push(top)
     }
     result = this.#lift(result, depth + 1)
-    top.node.set(last[depth]!, result.count, result.fingerprint)
+    top.node.set(last[depth]!, result.count, result.fingerprint, result.head)
   }
 
   /**
@@ -130,7 +140,9 @@ class TrieBuilder {
     return lifted
   }
 
+  /** Writes the node (only from the stored depth down: the top is derived at open). */
   #emit(depth: number, node: TrieNode): void {
+    if (depth < TRIE_STORED_DEPTH) return
     this.#ops.push({
       type: 'put',
       key: trieKey(this.#last!.subarray(0, depth)),

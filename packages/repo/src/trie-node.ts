@@ -3,8 +3,11 @@
  * prefix that holds 2 or more items, and its stored encoding.
  *
  * Value: `bitmap u16be` (bit `15 - c` set when child `c` holds an item) then, for each
- * such child in nibble order, `varint(count) | fingerprint (32 B)`. Empty children cost
- * nothing; a child holding one item stores that item's digest.
+ * such child in nibble order, `varint(count) | fingerprint (32 B)`, and for a child of one
+ * item (whose fingerprint is that item's digest) the first 16 bytes of its chain id after
+ * that. Empty children cost nothing. The id head tells where a new item's path leaves the
+ * old one's without reading the old item's chain record (for any two ids that share fewer
+ * than 32 nibbles, that is, short of grinding 2^124 signatures).
  */
 import { varintDecode, varintEncode, varintLength } from '@picostack/feed'
 import { RepoError } from './errors.ts'
@@ -25,6 +28,9 @@ export interface RangeFingerprint {
   fingerprint: Uint8Array
 }
 
+/** Bytes of a chain id kept beside the digest of a child of one item. */
+export const ID_HEAD_BYTES = 16
+
 function corrupt(): never {
   throw new RepoError('REPO_CORRUPT', 'malformed trie node')
 }
@@ -35,10 +41,17 @@ export class TrieNode {
   readonly input: Uint8Array
   /** Items under each child. */
   readonly counts: number[]
+  /** For each child of one item: the first {@link ID_HEAD_BYTES} of its chain id. */
+  readonly heads: (Uint8Array | undefined)[]
 
-  constructor(input = TrieNode.#emptyInput(), counts: number[] = new Array(FANOUT).fill(0)) {
+  constructor(
+    input = TrieNode.#emptyInput(),
+    counts: number[] = new Array(FANOUT).fill(0),
+    heads: (Uint8Array | undefined)[] = new Array(FANOUT).fill(undefined),
+  ) {
     this.input = input
     this.counts = counts
+    this.heads = heads
   }
 
   static #emptyInput(): Uint8Array {
@@ -49,7 +62,7 @@ export class TrieNode {
 
   /** An independent copy (cached nodes are never changed in place). */
   clone(): TrieNode {
-    return new TrieNode(this.input.slice(), this.counts.slice())
+    return new TrieNode(this.input.slice(), this.counts.slice(), this.heads.slice())
   }
 
   /** Items under this node. */
@@ -75,10 +88,14 @@ export class TrieNode {
     return { count: this.counts[c]!, fingerprint: this.childFingerprint(c).slice() }
   }
 
-  /** Sets child `c` (an empty child when `count` is 0). */
-  set(c: number, count: number, fingerprint: Uint8Array): void {
+  /**
+   * Sets child `c` (an empty child when `count` is 0); a child of one item takes the head
+   * of its chain id (its first {@link ID_HEAD_BYTES}, kept as given).
+   */
+  set(c: number, count: number, fingerprint: Uint8Array, idHead?: Uint8Array): void {
     this.counts[c] = count
     this.input.set(count === 0 ? EMPTY_FINGERPRINT : fingerprint, 1 + c * FINGERPRINT_BYTES)
+    this.heads[c] = count === 1 ? idHead!.subarray(0, ID_HEAD_BYTES) : undefined
   }
 
   /** The stored value (see the module comment). */
@@ -89,7 +106,7 @@ export class TrieNode {
       const count = this.counts[c]!
       if (count === 0) continue
       bitmap |= 0x8000 >> c
-      bytes += varintLength(count) + FINGERPRINT_BYTES
+      bytes += varintLength(count) + FINGERPRINT_BYTES + (count === 1 ? ID_HEAD_BYTES : 0)
     }
     const out = new Uint8Array(bytes)
     out[0] = bitmap >> 8
@@ -101,6 +118,10 @@ export class TrieNode {
       at += varintEncode(count, out, at)
       out.set(this.childFingerprint(c), at)
       at += FINGERPRINT_BYTES
+      if (count === 1) {
+        out.set(this.heads[c]!, at)
+        at += ID_HEAD_BYTES
+      }
     }
     return out
   }
@@ -116,10 +137,12 @@ export class TrieNode {
         if (!(bitmap & (0x8000 >> c))) continue
         const [count, read] = varintDecode(bytes, at)
         at += read
-        if (count === 0 || at + FINGERPRINT_BYTES > bytes.length) corrupt()
+        const end = at + FINGERPRINT_BYTES + (count === 1 ? ID_HEAD_BYTES : 0)
+        if (count === 0 || end > bytes.length) corrupt()
         node.counts[c] = count
         node.input.set(bytes.subarray(at, at + FINGERPRINT_BYTES), 1 + c * FINGERPRINT_BYTES)
-        at += FINGERPRINT_BYTES
+        if (count === 1) node.heads[c] = bytes.slice(at + FINGERPRINT_BYTES, end)
+        at = end
       }
     } catch (cause) {
       if (cause instanceof RepoError) throw cause

@@ -154,3 +154,43 @@ it('staged batches and the build from scratch both equal the reference trie', as
     { numRuns: 30 },
   )
 })
+
+it('reads the top of a large trie from its stored nodes, with the ranges of one item or none', async () => {
+  // Two items in every range of 3 nibbles, except 10 ranges of one item and 10 of none.
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
+  const chains = new Map<string, ChainRecord>()
+  const ops: Op[] = []
+  for (let bucket = 0; bucket < 4096; bucket++) {
+    const items = bucket % 400 === 7 ? 1 : bucket % 400 === 9 ? 0 : 2
+    for (let k = 0; k < items; k++) {
+      const chainId = BASE.slice()
+      chainId[0] = bucket >> 4
+      chainId[1] = ((bucket & 15) << 4) | k
+      const chain = record(chainId, bucket + 1, false)
+      chains.set(toHex(chainId), chain)
+      ops.push({ type: 'put', key: chainKey(chainId), value: encodeChain(chain) })
+    }
+  }
+  await db.batch(ops, VIEW)
+  const index = new RangeIndex(db) // no version key: built, then its top derived
+  await index.ensure()
+  const items = [...chains.values()]
+    .map((c) => refItem({ ...c, height: c.headHeight, proven: true }))
+    .filter((i): i is RefItem => !!i)
+  const same = async (of: RangeIndex, prefix: number[]) => {
+    const got = await of.fingerprint(Uint8Array.from(prefix))
+    const want = refRange(items, prefix)
+    expect([got.count, toHex(got.fingerprint)]).toEqual([want.count, toHex(want.fingerprint)])
+  }
+  for (const prefix of [[], [0], [0, 0], [0, 0, 7], [0, 0, 9], [15, 15, 15], [1, 9, 0]]) {
+    await same(index, prefix)
+  }
+  // A second open derives the same top from the stored nodes alone.
+  const reopened = new RangeIndex(db)
+  await reopened.ensure()
+  await same(reopened, [])
+  expect((await reopened.children(Uint8Array.of(0, 0))).map((c) => c.count)).toEqual(
+    refChildren(items, [0, 0]).map((c) => c.count),
+  )
+  await db.close()
+})

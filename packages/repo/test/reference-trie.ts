@@ -13,10 +13,11 @@ export interface RefItem {
   digest: Uint8Array
 }
 
-/** A range's count and fingerprint. */
+/** A range's count and fingerprint (and for one item, its chain id's first 32 nibbles). */
 export interface RefRange {
   count: number
   fingerprint: Uint8Array
+  head?: string
 }
 
 /** The item of a chain summary (or `undefined` when it is not proven). */
@@ -63,8 +64,17 @@ export function refRange(items: RefItem[], prefix: readonly number[]): RefRange 
   if (entry.range) return entry.range
   const { inside } = entry
   if (inside.length === 0) entry.range = { count: 0, fingerprint: new Uint8Array(32) }
-  else if (inside.length === 1) entry.range = { count: 1, fingerprint: inside[0]!.digest }
-  else {
+  else if (inside.length === 1) {
+    const { digest, nibbles } = inside[0]!
+    entry.range = {
+      count: 1,
+      fingerprint: digest,
+      head: nibbles
+        .slice(0, 32)
+        .map((n) => n.toString(16))
+        .join(''),
+    }
+  } else {
     const input = new Uint8Array(1 + 16 * 32)
     input[0] = 1
     for (let c = 0; c < 16; c++) {
