@@ -4,7 +4,7 @@
  * (`bench/src/sync/metered-link.ts`: frameWire from @picostack/net on both ends, frames
  * handed over on the next event-loop turn, so the count is what a socket would carry,
  * frame headers included). The kernels are the to-do app's (`TodoKernel`, tasks on disk,
- * `snapshot: false`), the blocks to-do tasks (`bench/src/sync/tasks.ts`: one chain per
+ * `snapshot: false`; `bench/src/sync/kernels.ts`) except in case 3, the blocks to-do tasks (`bench/src/sync/tasks.ts`: one chain per
  * task, 16 authors; the peers' holdings written straight into their repos, the blocks a
  * session moves applied by the receiver's store in full).
  *
@@ -18,18 +18,20 @@
  * 2. Differences, classic-level: N chains in all, N/10 differ: N/20 only one peer holds,
  *    3N/100 only the other, N/50 both hold but one has a newer head (a status block).
  *    Target: wire bytes <= 1.2x the bytes of the blocks that had to move.
- * 3. Fresh peer, memory-level (the protocol's cost per chain, as `pnpm bench kernel`):
- *    an empty peer syncs N one-block chains, and in the same run N blocks of one chain (a
- *    task created, then its status changed N - 1 times); beside each, the same blocks
- *    dispatched straight into a fresh store (no sync). Target: rate(N chains) >= 0.8x
- *    rate(one chain). (The store-only rows dispatch the first 10,000 blocks of each.)
+ * 3. Fresh peer, memory-level, the kernel of `pnpm bench kernel` (a store that only
+ *    counts, `BenchCounter`: the protocol's cost per chain, as the issue measured it; the
+ *    to-do kernel's store writes an object per block in either shape, ~1,100 blocks/s on
+ *    this machine, and hides it): an empty peer syncs N one-block chains, and in the same
+ *    run N blocks of one chain (a task created, then its status changed N - 1 times);
+ *    beside each, the first 10,000 of the same blocks dispatched straight into a fresh
+ *    store (no sync). Target: rate(N chains) >= 0.8x rate(one chain).
  * 4. Mesh, memory-level: 20 peers, a seeded random graph of degree 3-5, each holding the
  *    same 200 tasks; one adds a task. How many times each peer received its block (frames
  *    carrying the block's body, found by its unique title) and the average over the 19
  *    others. Target: <= 2.
  *
  * `SYNC_BENCH_CHAINS=n` scales N (default 100,000, the issue's size; e.g. 10000 for a
- * quick check). Under protocol version 1, whose peers refuse a summary of more than
+ * quick check); `SYNC_BENCH_CASES=reconnect,differences,fresh,mesh` picks cases. Under protocol version 1, whose peers refuse a summary of more than
  * 65,536 chains (`maxRemoteChains`) or 16 MiB of unhandled messages (`maxInboxBytes`;
  * 100,000 entries are 16.8 MB), those limits are raised to fit N, so version 1 has figures
  * at all. A step that waits more than `SYNC_BENCH_TIMEOUT_MS` (default 600,000) fails with
@@ -46,11 +48,11 @@ import {
   signPair,
 } from '@picostack/kernel'
 import { printTable } from '../measure.ts'
+import { BenchCounter, type BenchKernel, BenchTodo, type TodoBenchKernel } from '../sync/kernels.ts'
 import { randomMesh } from '../sync/mesh.ts'
 import { type MeteredLink, meteredLink, quiet } from '../sync/metered-link.ts'
 import { formatBytes, formatMs, formatRatio, type Verdict, verdict } from '../sync/report.ts'
 import {
-  BenchTodo,
   blockBytes,
   dispatchChains,
   longTask,
@@ -115,15 +117,20 @@ function progress(what: string): void {
 }
 
 /** A kernel of its own identity (copied folders hold the copied secret: replaced here). */
-function kernel(db?: string): BenchTodo {
+function kernel(db?: string): TodoBenchKernel {
   return new BenchTodo(db, { secret: signPair().sk, limits })
 }
 
-async function boot(...kernels: BenchTodo[]): Promise<void> {
+/** The fresh-peer case's kernel (in memory), see freshPeer. */
+function counter(): BenchKernel {
+  return new BenchCounter(undefined, { secret: signPair().sk, limits })
+}
+
+async function boot(...kernels: BenchKernel[]): Promise<void> {
   await Promise.all(kernels.map((k) => k.boot()))
 }
 
-async function close(...kernels: BenchTodo[]): Promise<void> {
+async function close(...kernels: BenchKernel[]): Promise<void> {
   await Promise.all(kernels.map((k) => k.close()))
 }
 
@@ -139,7 +146,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
  * `promise`, or an error after STEP_TIMEOUT_MS saying what was awaited and why the
  * kernels' sessions ended (a timer keeps the process alive meanwhile).
  */
-async function within<T>(promise: Promise<T>, what: string, ...kernels: BenchTodo[]): Promise<T> {
+async function within<T>(promise: Promise<T>, what: string, ...kernels: BenchKernel[]): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -159,7 +166,7 @@ async function within<T>(promise: Promise<T>, what: string, ...kernels: BenchTod
 }
 
 /** Closes `link` and waits until neither kernel lists a peer. */
-async function disconnect(link: MeteredLink, ...kernels: BenchTodo[]): Promise<void> {
+async function disconnect(link: MeteredLink, ...kernels: BenchKernel[]): Promise<void> {
   link.close()
   await until(() => kernels.every((k) => k.peers.length === 0), 'sessions to close')
 }
@@ -184,44 +191,53 @@ function tmpDir(): string {
   return dir
 }
 
-/** Everything the disk cases share: the chains and a folder holding the shared ones. */
+/** Everything the cases share: the chains, and (once asked for) a folder holding the shared ones. */
 interface Fixture {
   shared: Feed[]
   /** Shared chains whose tasks the store knows (dispatched): the ones that get a newer head. */
   known: Feed[]
   onlyA: Feed[]
   onlyB: Feed[]
-  baseDir: string
+  /** The classic-level folder of the shared chains, built by the first case that needs it. */
+  baseDir?: string
 }
 
-async function fixture(): Promise<Fixture> {
+function fixture(): Fixture {
   const started = performance.now()
   const all = tasks(0, N)
-  const known = all.slice(0, NEWER_HEAD)
-  const shared = all.slice(NEWER_HEAD, SHARED)
-  const onlyA = all.slice(SHARED, SHARED + ONLY_A)
-  const onlyB = all.slice(SHARED + ONLY_A)
-  const signedMs = performance.now() - started
-  const baseDir = tmpDir()
-  const base = kernel(baseDir)
+  console.log(`\nfixture: ${n(N)} tasks signed in ${formatMs(performance.now() - started)}`)
+  return {
+    known: all.slice(0, NEWER_HEAD),
+    shared: all.slice(NEWER_HEAD, SHARED),
+    onlyA: all.slice(SHARED, SHARED + ONLY_A),
+    onlyB: all.slice(SHARED + ONLY_A),
+  }
+}
+
+async function baseDir(fx: Fixture): Promise<string> {
+  if (fx.baseDir) return fx.baseDir
+  const started = performance.now()
+  const dir = tmpDir()
+  const base = kernel(dir)
   await base.boot()
-  await writeChains(base, shared)
-  await dispatchChains(base, known)
+  await writeChains(base, fx.shared)
+  await dispatchChains(base, fx.known)
   await base.close()
   console.log(
-    `\nfixture: ${n(N)} tasks signed in ${formatMs(signedMs)}; ${n(SHARED)} shared chains on disk ` +
-      `(${n(shared.length)} by repo.writeBlocks, ${n(known.length)} by store.dispatch) in ` +
-      `${formatMs(performance.now() - started - signedMs)}`,
+    `${n(SHARED)} shared chains on disk (${n(fx.shared.length)} by repo.writeBlocks, ` +
+      `${n(fx.known.length)} by store.dispatch) in ${formatMs(performance.now() - started)}`,
   )
-  return { shared, known, onlyA, onlyB, baseDir }
+  fx.baseDir = dir
+  return dir
 }
 
 /** Two kernels on copies of the fixture's folder. */
-async function pairFrom(fx: Fixture): Promise<[BenchTodo, BenchTodo]> {
+async function pairFrom(fx: Fixture): Promise<[TodoBenchKernel, TodoBenchKernel]> {
+  const base = await baseDir(fx)
   const [dirA, dirB] = [tmpDir(), tmpDir()]
-  cpSync(fx.baseDir, dirA, { recursive: true })
-  cpSync(fx.baseDir, dirB, { recursive: true })
-  const pair: [BenchTodo, BenchTodo] = [kernel(dirA), kernel(dirB)]
+  cpSync(base, dirA, { recursive: true })
+  cpSync(base, dirB, { recursive: true })
+  const pair: [TodoBenchKernel, TodoBenchKernel] = [kernel(dirA), kernel(dirB)]
   await boot(...pair)
   return pair
 }
@@ -275,7 +291,9 @@ async function reconnect(fx: Fixture): Promise<Verdict[]> {
       },
     ],
   )
-  console.log(`reconnect bytes / v1 summary bytes: ${formatRatio(again.bytes / v1Bytes)}`)
+  console.log(
+    `reconnect bytes / v1 summary bytes: ${(again.bytes / v1Bytes).toPrecision(3)} (${formatBytes(again.bytes)} / ${formatBytes(v1Bytes)})`,
+  )
   return [
     verdict(
       'reconnect, 1 new block: wire bytes',
@@ -350,8 +368,8 @@ async function differences(fx: Fixture): Promise<Verdict[]> {
 
 /** Blocks per second of a fresh peer syncing `feeds` from a peer holding them (memory-level). */
 async function freshSync(feeds: Feed[], blocks: number): Promise<{ ms: number; wire: number }> {
-  const sender = kernel()
-  const receiver = kernel()
+  const sender = counter()
+  const receiver = counter()
   await boot(sender, receiver)
   await writeChains(sender, feeds)
   const done = receiver.counted(blocks)
@@ -375,7 +393,7 @@ async function storeOnly(all: Feed[]): Promise<number> {
     feeds.push(all[i]!.slice(0, left))
     left -= feeds[feeds.length - 1]!.length
   }
-  const k = kernel()
+  const k = counter()
   await k.boot()
   const patches = feeds.flatMap((feed) => {
     const runs: Feed[] = []
@@ -414,7 +432,10 @@ async function freshPeer(fx: Fixture): Promise<Verdict[]> {
       'sync / store only': formatRatio(rate / storeRate),
     })
   }
-  printTable(`fresh peer syncs ${n(N)} blocks (memory-level), protocol v${PROTOCOL_VERSION}`, rows)
+  printTable(
+    `fresh peer syncs ${n(N)} blocks (memory-level, counting kernel), protocol v${PROTOCOL_VERSION}`,
+    rows,
+  )
   return [
     verdict(
       `fresh peer: rate of ${n(N)} chains / rate of one ${n(N)}-block chain`,
@@ -492,6 +513,15 @@ async function mesh(fx: Fixture): Promise<Verdict[]> {
   ]
 }
 
+const CASES: Record<string, (fx: Fixture) => Promise<Verdict[]>> = {
+  reconnect,
+  differences,
+  fresh: freshPeer,
+  mesh,
+}
+/** `SYNC_BENCH_CASES=fresh,mesh` runs only those (default: every case). */
+const WANTED = (process.env.SYNC_BENCH_CASES ?? Object.keys(CASES).join(',')).split(',')
+
 export default async function (): Promise<void> {
   console.log(
     `\nsync bench: N = ${n(N)} chains (SYNC_BENCH_CHAINS), protocol version ${PROTOCOL_VERSION}` +
@@ -505,16 +535,13 @@ export default async function (): Promise<void> {
       .join(' ')
   console.log(`load average at start: ${load()} (2 cores shared: times are noisy, bytes are not)`)
   try {
-    const fx = await fixture()
-    progress('fixture built')
-    const verdicts = [...(await reconnect(fx))]
-    progress('reconnect done')
-    verdicts.push(...(await differences(fx)))
-    progress('differences done')
-    verdicts.push(...(await freshPeer(fx)))
-    progress('fresh peer done')
-    verdicts.push(...(await mesh(fx)))
-    progress('mesh done')
+    const fx = fixture()
+    const verdicts: Verdict[] = []
+    for (const [name, run] of Object.entries(CASES)) {
+      if (!WANTED.includes(name)) continue
+      verdicts.push(...(await run(fx)))
+      progress(`${name} done`)
+    }
     console.log(`\nload average at end: ${load()}`)
     printTable(
       `sync targets (issue 14), protocol v${PROTOCOL_VERSION}`,

@@ -18,8 +18,8 @@
  *   where the store must know the task (a chain that later gets a status block).
  * Blocks that a measured session moves always go through the receiver's store.
  */
-import { Feed, type Peer, type SecretKey, SimpleKernel, signPair } from '@picostack/kernel'
-import { type TaskOp, TodoKernel, type TodoOptions } from 'todo'
+import { Feed, type SecretKey, SimpleKernel, signPair } from '@picostack/kernel'
+import type { TaskOp } from 'todo'
 
 /** A task lives 24 h after its last update (the to-do app's default). */
 const TTL_MS = 24 * 60 * 60 * 1000
@@ -142,53 +142,4 @@ export async function writeChains(kernel: SimpleKernel, feeds: readonly Feed[]):
  */
 export async function dispatchChains(kernel: SimpleKernel, feeds: readonly Feed[]): Promise<void> {
   await windowed(feeds, (feed) => kernel.store.dispatch(feed, { loud: true, verified: true }))
-}
-
-/**
- * The to-do kernel (tasks on disk, `snapshot: false`, as the phone-scale bench runs it)
- * plus one slice counting the `tasks` blocks its store merged, to wait on.
- */
-export class BenchTodo extends TodoKernel {
-  readonly merged
-
-  constructor(db?: ConstructorParameters<typeof TodoKernel>[0], options: TodoOptions = {}) {
-    super(db, { snapshot: false, ...options })
-    this.merged = this.store.register({
-      name: 'bench-merged',
-      initialValue: 0,
-      filter: ({ block }) => SimpleKernel.decodeBlock(block.body).type !== 'tasks',
-      reducer: ({ state }) => state + 1,
-    })
-  }
-
-  /** Why sessions ended with an error (the reason, and the codes the peer sent), newest last. */
-  readonly failures: string[] = []
-
-  override ondisconnect(peer: Peer, reason: Error | undefined): void {
-    if (reason) this.#failed('disconnected', peer, reason)
-  }
-
-  override onrefuse(peer: Peer, reason: Error | undefined): void {
-    this.#failed('refused', peer, reason)
-  }
-
-  #failed(what: string, peer: Peer, reason: Error | undefined): void {
-    const code = (reason as { code?: string } | undefined)?.code ?? ''
-    const sent = peer.stats.errors.map((e) => e.code).join(' ')
-    this.failures.push(
-      `${what}: ${code} ${reason?.message ?? ''}${sent ? ` (peer sent ${sent})` : ''}`,
-    )
-  }
-
-  /** Resolves when the store has merged `n` more `tasks` blocks than it has now. */
-  counted(n: number): Promise<void> {
-    const target = (this.merged.state as number) + n
-    return new Promise((resolve) => {
-      const stop = this.merged.sub((count: number) => {
-        if (count < target) return
-        queueMicrotask(() => stop())
-        resolve()
-      })
-    })
-  }
 }
