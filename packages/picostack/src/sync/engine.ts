@@ -141,6 +141,13 @@ export class SyncEngine implements SessionHost {
     if (this.limits.keepaliveMs >= this.limits.idleTimeoutMs) {
       throw new KernelError('KERNEL_INVALID_INPUT', 'keepaliveMs must be below idleTimeoutMs')
     }
+    const { maxRanges, maxItems, listItems } = this.limits
+    if (maxRanges < 16 || maxItems < listItems) {
+      throw new KernelError(
+        'KERNEL_INVALID_INPUT',
+        'maxRanges must hold a split (>= 16) and maxItems a list (>= listItems)',
+      )
+    }
     const { maxPatchBytes, maxPatchChains, maxMessageBytes } = this.limits
     const framing = PATCH_OVERHEAD_BYTES + maxPatchChains * SEGMENT_OVERHEAD_BYTES
     if (maxPatchBytes < MIN_PATCH_BYTES || maxMessageBytes < maxPatchBytes + framing) {

@@ -117,9 +117,6 @@ export class Reconciler {
   /** Work the peer caused so far, and the most it may (set on first use). */
   #work = 0
   #maxWork: number | undefined
-  /** Messages exchanged in this session's reconciliation (both ways), passes begun. */
-  rounds = 0
-  passes = 0
 
   /** @param initiator - true on the side that opens passes (the smaller node id) */
   constructor(
@@ -139,7 +136,6 @@ export class Reconciler {
   async #openPass(resume: Uint8Array | undefined): Promise<void> {
     const { source } = this.link
     this.#resume = undefined
-    this.passes++
     const entries: FingerprintEntry[] = []
     if (!resume) {
       const root = await source.rangeFingerprint(new Uint8Array(0))
@@ -159,15 +155,18 @@ export class Reconciler {
       }
     }
     if (this.link.isClosed()) return
+    // A cover longer than a message: the rest waits for the pass after this one.
+    const { maxRanges } = this.link.limits
+    if (entries.length > maxRanges) this.#resume = entries.splice(maxRanges)[0]!.prefix
     // The root stays open even when empty: a responder without items says so.
     this.#open = entries
       .filter((e) => e.count > 0 || e.prefix.length === 0)
       .map((entry) => ({ prefix: entry.prefix, entry }))
-    this.#sendRanges({ type: 'ranges', start: true, entries, resume: undefined })
+    // The responder learns where this pass resumes: it then ends the pass with a message.
+    this.#sendRanges({ type: 'ranges', start: true, entries, resume: this.#resume })
   }
 
   #sendRanges(message: Ranges): void {
-    this.rounds++
     this.link.send(message)
   }
 
@@ -195,7 +194,6 @@ export class Reconciler {
    */
   async receive(message: Ranges): Promise<void> {
     const { limits } = this.link
-    this.rounds++
     let units = message.entries.length
     for (const e of message.entries) {
       if (e.kind === 'items') {
@@ -218,7 +216,6 @@ export class Reconciler {
         throw new KernelError('KERNEL_PROTOCOL', 'a pass opens with fingerprints only')
       }
       this.#resume = undefined
-      this.passes++
     } else {
       answered = this.#match(message.entries, this.#open)
     }

@@ -70,6 +70,10 @@ export interface SessionStats {
   blocksSent: number
   /** Blocks received in patches. */
   blocksReceived: number
+  /** Reconciliation messages (`ranges`) sent and received. */
+  rangeMessages: number
+  /** Reconciliation passes begun (one, plus one per resume past a message cap). */
+  passes: number
   /** Bad messages received (strikes). */
   strikes: number
   /** Error messages received from the peer, newest last (at most 16 kept). */
@@ -126,6 +130,8 @@ export class Session {
     bytesOut: 0,
     blocksSent: 0,
     blocksReceived: 0,
+    rangeMessages: 0,
+    passes: 0,
     strikes: 0,
     errors: [],
   }
@@ -288,11 +294,6 @@ export class Session {
     return this.#outbox.holds(chainKey, height)
   }
 
-  /** Messages of this session's reconciliation (both ways) and passes begun. */
-  get reconciliation(): { rounds: number; passes: number } {
-    return { rounds: this.#reconciler?.rounds ?? 0, passes: this.#reconciler?.passes ?? 0 }
-  }
-
   // ------------------------------------------------------------------ sending
 
   #send(bytes: Uint8Array): Promise<void> {
@@ -350,6 +351,8 @@ export class Session {
           return this.#onHello(message)
         case 'ranges':
           if (!this.#reconciler) return // refused: the session is closing
+          this.stats.rangeMessages++
+          if (message.start) this.stats.passes++
           return await this.#reconciler.receive(message)
         case 'have':
           return await this.#onHave(message)
@@ -440,7 +443,11 @@ export class Session {
         source: this.host.source,
         limits: this.host.limits,
         isClosed: () => this.#closed,
-        send: (message) => this.#post(message),
+        send: (message) => {
+          this.stats.rangeMessages++
+          if (message.start) this.stats.passes++
+          this.#post(message)
+        },
         pushRange: (prefix, except) => outbox.pushRange(prefix, except),
         lacks: (chainId) => outbox.lacks(toHex(chainId)),
         learn: (head) => {
