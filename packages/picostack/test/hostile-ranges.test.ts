@@ -4,7 +4,6 @@ import {
   encodeMessage,
   type FingerprintEntry,
   type KernelError,
-  type Message,
   type RangeEntry,
   type Ranges,
 } from '../src/index.ts'
@@ -107,7 +106,117 @@ test('ranges outside the ranges left open, out of order, or a pass opened by the
   // The answer alice waits for: her root split.
   await evil.send(ranges(Array.from({ length: 16 }, (_, n) => lie(Uint8Array.of(n)))))
   await until(() => rangesOf(evil).length === 2)
-  const open = rangesOf(evil)[1]!.entries.filter((e) => e.kind === 'items' || e.count > 0)
+  const open = rangesOf(evil)[1]!.entries.filter(import { Feed, signPair } from '@picostack/feed'
+import { afterEach, expect, test } from 'vitest'
+import {
+  encodeMessage,
+  type FingerprintEntry,
+  type KernelError,
+  type RangeEntry,
+  type Ranges,
+} from '../src/index.ts'
+import { HEAP_BOUND_BYTES, usedBytes } from './heap.ts'
+import { CounterKernel, chainsOf, until } from './helpers.ts'
+import { HostilePeer, INITIATOR_ID, RESPONDER_ID } from './hostile-peer.ts'
+
+const kernels: CounterKernel[] = []
+afterEach(async () => {
+  await Promise.all(kernels.splice(0).map((k) => k.close()))
+})
+
+/** A kernel holding `count` one-block chains. */
+async function holding(
+  count: number,
+  options: ConstructorParameters<typeof CounterKernel>[1] = {},
+) {
+  const kernel = new CounterKernel(undefined, options)
+  kernels.push(kernel)
+  await kernel.boot()
+  const { sk } = signPair()
+  for (let n = 0; n < count; n++) {
+    const feed = new Feed()
+    feed.append(CounterKernel.encodeBlock('count', { n }), sk)
+    await kernel.dispatch(feed)
+  }
+  return kernel
+}
+
+const random = (n: number) => crypto.getRandomValues(new Uint8Array(n))
+
+/** A fingerprint entry with a made-up count and fingerprint. */
+function lie(prefix: Uint8Array): FingerprintEntry {
+  return { kind: 'fingerprint', prefix, count: 1_000_000, fingerprint: random(32) }
+}
+
+function ranges(entries: RangeEntry[], start = false): Uint8Array {
+  return encodeMessage({ type: 'ranges', start, entries, resume: undefined })
+}
+
+const rangesOf = (peer: HostilePeer) =>
+  peer.received.filter((m): m is Ranges => m.type === 'ranges')
+
+test('lying fingerprints at every level: the kernel splits its own trie down to lists, then is done', async () => {
+  const alice = await holding(300, { limits: { listItems: 4 } })
+  const before = await chainsOf(alice)
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, INITIATOR_ID)
+  await evil.send(ranges([lie(new Uint8Array(0))], true))
+  // Whatever alice leaves open, the liar says it differs (split children, every one of them).
+  let answered = 0
+  for (let round = 0; round < 20; round++) {
+    await until(() => rangesOf(evil).length > answered, 2000).catch(() => undefined)
+    const mine = rangesOf(evil)
+    if (mine.length === answered) break // alice left nothing open
+    const last = mine[mine.length - 1]!
+    answered = mine.length
+    const entries: RangeEntry[] = []
+    for (const entry of last.entries) {
+      if (entry.kind === 'fingerprint' && entry.count > 0) {
+        for (let nibble = 0; nibble < 16; nibble++) {
+          entries.push(lie(Uint8Array.from([...entry.prefix, nibble])))
+        }
+      }
+    }
+    if (entries.length === 0) break
+    await evil.send(ranges(entries.slice(0, 4096)))
+  }
+  // A trie of 300 items with lists of 4 is a few levels deep: the lies end there.
+  expect(answered).toBeLessThanOrEqual(6)
+  expect(evil.errors).toEqual([])
+  expect(await chainsOf(alice)).toEqual(before) // a lie changes nothing here
+})
+
+test('passes opened again and again are cut off past maxReconcileWork with KERNEL_MISBEHAVING', async () => {
+  const alice = await holding(20, { limits: { maxReconcileWork: 100 } })
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, INITIATOR_ID)
+  // 100 + 4 per item alice holds: 180 units; each pass costs one.
+  const sends: Promise<void>[] = []
+  for (let i = 0; i < 300 && !evil.plug.isClosed; i++) {
+    sends.push(evil.send(ranges([lie(new Uint8Array(0))], true)).catch(() => undefined))
+  }
+  await Promise.all(sends)
+  const reason = (await evil.plug.closed) as KernelError
+  expect(reason.code).toBe('KERNEL_MISBEHAVING')
+  expect(evil.errors).toEqual(['KERNEL_MISBEHAVING'])
+  expect(alice.peers).toHaveLength(0)
+})
+
+test('ranges outside the ranges left open, out of order, or a pass opened by the responder are KERNEL_PROTOCOL', async () => {
+  const alice = await holding(40) // lists of up to 32: every root child is listed
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, RESPONDER_ID)
+  await until(() => rangesOf(evil).length === 1) // alice, the initiator, opened with her root
+  // A pass opened by the responder.
+  await evil.send(ranges([lie(new Uint8Array(0))], true))
+  // Out of order (the decoder refuses it before anything is looked up).
+  await evil.send(ranges([lie(Uint8Array.of(2)), lie(Uint8Array.of(1))]))
+  // The answer alice waits for: her root split.
+  await evil.send(ranges(Array.from({ length: 16 }, (_, n) => lie(Uint8Array.of(n)))))
+  await until(() => rangesOf(evil).length === 2)
+  const open = rangesOf(evil)[1]!.entries.filter(
+    (e) => e.kind === 'items' || (e.kind === 'fingerprint' && e.count > 0),
+  )
   expect(open.length).toBeGreaterThan(0)
   // A lacks entry inside a range alice listed but not for that list, and a split of a range
   // she listed: both outside what she left open.
@@ -162,6 +271,64 @@ test('60 sessions that open passes and never answer grow the heap by < 64 MiB', 
   expect(alice.peers).toHaveLength(60)
   expect(peers.flatMap((peer) => peer.errors)).toEqual([])
   expect(growth).toBeLessThan(HEAP_BOUND_BYTES)
-  const split = rangesOf(peers[0]!)[0]!.entries as Message[]
+  const split = rangesOf(peers[0]!)[0]!.entries
+  expect(split).toHaveLength(16) // each holds the 16 ranges of its last message, no more
+}, 60_000)
+
+  expect(open.length).toBeGreaterThan(0)
+  // A lacks entry inside a range alice listed but not for that list, and a split of a range
+  // she listed: both outside what she left open.
+  const lacks: RangeEntry = {
+    kind: 'lacks',
+    prefix: Uint8Array.of(0, 0),
+    lack: new Uint8Array(1),
+    heads: [],
+  }
+  await evil.send(ranges([lacks]))
+  await evil.send(ranges([lie(Uint8Array.of(1, 0))]))
+  await until(() => evil.errors.length >= 4)
+  expect(evil.errors).toEqual([
+    'KERNEL_PROTOCOL',
+    'KERNEL_PROTOCOL',
+    'KERNEL_PROTOCOL',
+    'KERNEL_PROTOCOL',
+  ])
+  expect(alice.peers[0]!.stats.strikes).toBe(4)
+})
+
+test('an item list longer than listItems is KERNEL_TOO_LARGE; a message past maxItems too', async () => {
+  const alice = await holding(10, { limits: { listItems: 4, maxItems: 8 } })
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, RESPONDER_ID)
+  await until(() => rangesOf(evil).length === 1)
+  const list = (n: number, nibble: number): RangeEntry => ({
+    kind: 'items',
+    prefix: Uint8Array.of(nibble),
+    tags: random(16 * n),
+  })
+  await evil.send(ranges([list(5, 0)])) // one list of 5
+  await evil.send(ranges([list(4, 0), list(4, 1), list(1, 2)])) // 9 items in one message
+  expect(evil.errors).toEqual(['KERNEL_TOO_LARGE', 'KERNEL_TOO_LARGE'])
+})
+
+test('60 sessions that open passes and never answer grow the heap by < 64 MiB', async () => {
+  const alice = await holding(200)
+  const baseline = usedBytes()
+  const peers: HostilePeer[] = []
+  for (let i = 0; i < 60; i++) {
+    const peer = new HostilePeer(alice.spawnWire())
+    const nodeId = INITIATOR_ID.slice()
+    nodeId[15] = i // distinct, and below alice's (random) id
+    await peer.hello(undefined, nodeId)
+    await peer.send(ranges([lie(new Uint8Array(0))], true))
+    peers.push(peer)
+  }
+  await until(() => peers.every((peer) => rangesOf(peer).length === 1))
+  const growth = usedBytes() - baseline
+  console.log(`60 open passes: ${(growth / 2 ** 20).toFixed(1)} MiB over baseline`)
+  expect(alice.peers).toHaveLength(60)
+  expect(peers.flatMap((peer) => peer.errors)).toEqual([])
+  expect(growth).toBeLessThan(HEAP_BOUND_BYTES)
+  const split = rangesOf(peers[0]!)[0]!.entries
   expect(split).toHaveLength(16) // each holds the 16 ranges of its last message, no more
 }, 60_000)
