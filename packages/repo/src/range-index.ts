@@ -92,8 +92,12 @@ interface Slot {
 /** The reconciliation index of one repo (nodes on disk, the top levels cached). */
 export class RangeIndex {
   readonly #db: LevelDatabase
-  /** The committed nodes shallower than {@link TRIE_STORED_DEPTH} (memory only), by key. */
-  #top = new Map<string, TrieNode>()
+  /**
+   * The committed nodes down to depth {@link TRIE_STORED_DEPTH} by key: those above it live
+   * here only, those at it are also stored (at most 273 + 4,096 nodes, ~3 MB at a million
+   * items), so a write reads nodes from the database only below depth 3.
+   */
+  #memory = new Map<string, TrieNode>()
   #ready: Promise<void> | undefined
   #built = false
   /** The version key is still to be written (an empty repo: nothing to build). */
@@ -129,7 +133,7 @@ export class RangeIndex {
   async #open(): Promise<void> {
     const version = await this.#db.get(INDEX_KEY, VIEW)
     if (version?.length !== 1 || version[0] !== INDEX_VERSION) await this.#build(version)
-    this.#top = await loadTop(this.#db, (prefix) => this.#soleItem(prefix))
+    this.#memory = await loadTop(this.#db, (prefix) => this.#soleItem(prefix))
   }
 
   /** Builds the stored nodes from the chain records (nothing to build in an empty repo). */
@@ -155,9 +159,9 @@ export class RangeIndex {
     )
   }
 
-  /** The node at `key` as committed (the top from memory). */
+  /** The node at `key` as committed (down to the stored depth, from memory). */
   async #readNode(key: Uint8Array, depth: number): Promise<TrieNode | null> {
-    if (depth < TRIE_STORED_DEPTH) return this.#top.get(mapKey(key)) ?? null
+    if (depth <= TRIE_STORED_DEPTH) return this.#memory.get(mapKey(key)) ?? null
     const value = await this.#db.get(key, VIEW)
     return value === undefined ? null : TrieNode.decode(plain(value))
   }
@@ -230,9 +234,9 @@ export class RangeIndex {
     return () => {
       if (writesVersion) this.#versionPending = false
       for (const { key, depth, node } of slots) {
-        if (depth >= TRIE_STORED_DEPTH) continue
-        if (node) this.#top.set(mapKey(key), node)
-        else this.#top.delete(mapKey(key))
+        if (depth > TRIE_STORED_DEPTH) continue
+        if (node) this.#memory.set(mapKey(key), node)
+        else this.#memory.delete(mapKey(key))
       }
     }
   }
@@ -264,7 +268,7 @@ class Staged {
     const key = trieKey(nibbles.subarray(0, depth))
     const known = this.#slots.get(mapKey(key))
     if (known) return known.node
-    if (depth < TRIE_STORED_DEPTH) {
+    if (depth <= TRIE_STORED_DEPTH) {
       const node = (await this.#read(key, depth))?.clone() ?? null
       this.#slots.set(mapKey(key), { key, depth, node, dirty: false })
       return node

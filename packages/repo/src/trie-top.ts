@@ -1,10 +1,10 @@
 /**
- * The top of the reconciliation trie, kept in memory only: the nodes shallower than
- * {@link TRIE_STORED_DEPTH} (at most 1 + 16 + 256 = 273). They change with nearly every
- * write and would cost a rewrite of ~1.6 KB per write on disk; instead they are derived,
- * once per open, from what is stored: the nodes at depth {@link TRIE_STORED_DEPTH} (up to
- * 4,096 reads in one range scan), and for the ranges there of at most one item (which have
- * no node), their chain records.
+ * The top of the reconciliation trie, kept in memory: the nodes shallower than
+ * {@link TRIE_STORED_DEPTH} (at most 1 + 16 + 256 = 273) live there only. They change with
+ * nearly every write and would cost a rewrite of ~1.6 KB per write on disk; instead they
+ * are derived, once per open, from what is stored: the nodes at depth
+ * {@link TRIE_STORED_DEPTH} (up to 4,096, read in one range scan and kept too), and for the
+ * ranges there of at most one item (which have no node), their chain records.
  */
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
@@ -43,7 +43,8 @@ function prefixAt(i: number, depth: number): Uint8Array {
 }
 
 /**
- * The in-memory top nodes (by `mapKey(trieKey(prefix))`) of the committed index.
+ * The nodes down to depth {@link TRIE_STORED_DEPTH} (by `mapKey(trieKey(prefix))`) of the
+ * committed index.
  * `soleItem(prefix)` reads the one item (or none) of a range that has no node.
  * @throws REPO_CORRUPT when stored nodes and chain records disagree
  */
@@ -53,6 +54,7 @@ export async function loadTop(
 ): Promise<Map<string, TrieNode>> {
   const depth = TRIE_STORED_DEPTH
   const ranges: (Range | undefined)[] = new Array(16 ** depth).fill(undefined)
+  const top = new Map<string, TrieNode>()
   for await (const [key, value] of db.iterator({
     gte: Uint8Array.of(NS.trie, depth),
     lt: Uint8Array.of(NS.trie, depth + 1),
@@ -60,6 +62,7 @@ export async function loadTop(
   })) {
     const node = TrieNode.decode(plain(value))
     const k = plain(key)
+    top.set(mapKey(k), node)
     const i = indexOf((d) => (d & 1 ? k[2 + (d >> 1)]! & 0x0f : k[2 + (d >> 1)]! >> 4), depth)
     ranges[i] = { count: node.count, fingerprint: node.fingerprint() }
   }
@@ -87,7 +90,6 @@ export async function loadTop(
     }
   }
   // Up from the stored depth: a node per prefix of 2 or more items.
-  const top = new Map<string, TrieNode>()
   let level = ranges
   for (let d = depth - 1; d >= 0; d--) {
     const upper: (Range | undefined)[] = new Array(16 ** d).fill(undefined)
