@@ -8,7 +8,7 @@ import { expect, it } from 'vitest'
 import { taskView, todoSimulator } from './helpers.ts'
 
 const BYTES_PER_SEC = 56_000 / 8
-const TASKS = 120
+const TASKS = 300 // version 2 sends about 160 B per task: this is several seconds of backlog
 
 interface Frame extends TraceLine {
   from: string
@@ -28,9 +28,9 @@ function bytesWithin(frames: Frame[], fromMs: number, toMs: number): number {
   return sum
 }
 
-async function twoPeers(loss: number) {
+async function twoPeers(loss: number, seed = 'modem') {
   const sim = todoSimulator({
-    seed: 'modem',
+    seed,
     link: { latencyMs: 60, jitterMs: 0, bandwidthBytesPerSec: BYTES_PER_SEC, loss },
   })
   sim.launch('alice', { links: [1, 1] }, async (peer) => {
@@ -68,7 +68,8 @@ it('a 56 kbit/s link carries at most 7 000 B per virtual second, and no less whi
 
 it('loss is retransmission: more bytes and more time, the same tasks in the end', async () => {
   const clean = await twoPeers(0)
-  const lossy = await twoPeers(0.2)
+  // Version 2 moves the tasks in a handful of frames: this seed's draws lose some of alice's.
+  const lossy = await twoPeers(0.2, 'modem-e')
   const sent = (frames: Frame[]) =>
     frames.filter((f) => f.from === 'alice').reduce((sum, f) => sum + f.bytes, 0)
   const retransmits = lossy.frames.reduce((sum, f) => sum + (f.retransmits as number), 0)
