@@ -54,7 +54,7 @@ export type MemoryClass = new (store: Store, name: string) => Memory<any>
  *
  * All operations of one store run one at a time (a lock per store instance); two stores
  * never wait for each other. This class is the lifecycle and the entry points; the work
- * is done by the modules on its {@link Core} (dispatch.ts, forget.ts, replay.ts, ...).
+ * is done by the modules (dispatch.ts, forget.ts, replay.ts, ...) acting on one shared core (core.ts).
  */
 export class Store implements StoreHost {
   /** The repo holding the blocks and the store's registry (`registry('store')`). */
