@@ -73,6 +73,15 @@ function soleChild(node: TrieNode): { fingerprint: Uint8Array; head: Uint8Array 
   return { fingerprint: node.childFingerprint(c).slice(), head: node.heads[c]! }
 }
 
+/**
+ * Sets child `c` of `parent` (a node of `depth`) to `child`, a node of 2 or more items: in a
+ * node kept in memory only, its fingerprint is left to be computed when read.
+ */
+function link(parent: TrieNode, depth: number, c: number, child: TrieNode): void {
+  if (depth < TRIE_STORED_DEPTH) parent.setStale(c, child.count)
+  else parent.set(c, child.count, child.fingerprint())
+}
+
 /** An item in a trie slot: its id's nibbles (at least up to where it leaves another's). */
 interface SlotItem {
   nibbles: Uint8Array
@@ -159,11 +168,35 @@ export class RangeIndex {
     )
   }
 
-  /** The node at `key` as committed (down to the stored depth, from memory). */
+  /**
+   * The node at `key` as committed (down to the stored depth, from memory), its children's
+   * fingerprints possibly out of date ({@link TrieNode.stale}).
+   */
   async #readNode(key: Uint8Array, depth: number): Promise<TrieNode | null> {
     if (depth <= TRIE_STORED_DEPTH) return this.#memory.get(mapKey(key)) ?? null
     const value = await this.#db.get(key, VIEW)
     return value === undefined ? null : TrieNode.decode(plain(value))
+  }
+
+  /** The committed node of `prefix` with every child fingerprint up to date. */
+  async #freshNode(prefix: Uint8Array): Promise<TrieNode | null> {
+    const node = await this.#readNode(trieKey(prefix), prefix.length)
+    if (node) this.#refresh(node, prefix)
+    return node
+  }
+
+  /** Computes the out-of-date child fingerprints of in-memory `node` (of `prefix`). */
+  #refresh(node: TrieNode, prefix: Uint8Array): void {
+    for (let c = 0; c < FANOUT; c++) {
+      if (!(node.stale & (1 << c))) continue
+      const childPrefix = new Uint8Array(prefix.length + 1)
+      childPrefix.set(prefix)
+      childPrefix[prefix.length] = c
+      const child = this.#memory.get(mapKey(trieKey(childPrefix)))
+      if (!child) throw corrupt('an in-memory trie node lacks a child node')
+      this.#refresh(child, childPrefix)
+      node.set(c, node.counts[c]!, child.fingerprint())
+    }
   }
 
   /**
@@ -189,10 +222,10 @@ export class RangeIndex {
   async fingerprint(prefix: Uint8Array): Promise<RangeFingerprint> {
     const depth = prefix.length
     if (depth > 0) {
-      const parent = await this.#readNode(trieKey(prefix.subarray(0, depth - 1)), depth - 1)
+      const parent = await this.#freshNode(prefix.subarray(0, depth - 1))
       if (parent) return parent.child(prefix[depth - 1]!)
     } else {
-      const root = await this.#readNode(trieKey(prefix), 0)
+      const root = await this.#freshNode(prefix)
       if (root) return { count: root.count, fingerprint: root.fingerprint() }
     }
     const item = await this.#soleItem(prefix)
@@ -203,7 +236,7 @@ export class RangeIndex {
 
   /** The 16 children of `prefix` (nibbles, depth 0..127), in nibble order. */
   async children(prefix: Uint8Array): Promise<RangeFingerprint[]> {
-    const node = await this.#readNode(trieKey(prefix), prefix.length)
+    const node = await this.#freshNode(prefix)
     if (node) return Array.from({ length: FANOUT }, (_, c) => node.child(c))
     const out: RangeFingerprint[] = Array.from({ length: FANOUT }, () => ({
       count: 0,
@@ -340,11 +373,11 @@ class Staged {
         this.#put(x, split, below)
         for (let d = split - 1; d >= depth; d--) {
           const node = new TrieNode()
-          node.set(x[d]!, 2, below.fingerprint())
+          link(node, d, x[d]!, below)
           this.#put(x, d, node)
           below = node
         }
-        if (parent) parent.set(c, 2, below.fingerprint())
+        if (parent) link(parent, depth - 1, c, below)
       }
     }
     this.#applied.set(mapKey(chainId), { id: chainId, digest })
@@ -365,8 +398,10 @@ class Staged {
       if (count === 1) {
         const { fingerprint, head } = soleChild(node)
         path[d - 1]!.set(x[d - 1]!, 1, fingerprint, head)
+      } else if (count === 0) {
+        path[d - 1]!.set(x[d - 1]!, 0, EMPTY_FINGERPRINT)
       } else {
-        path[d - 1]!.set(x[d - 1]!, count, count === 0 ? EMPTY_FINGERPRINT : node.fingerprint())
+        link(path[d - 1]!, d - 1, x[d - 1]!, node)
       }
     }
   }

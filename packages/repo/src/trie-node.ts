@@ -43,6 +43,11 @@ export class TrieNode {
   readonly counts: number[]
   /** For each child of one item: the first {@link ID_HEAD_BYTES} of its chain id. */
   readonly heads: (Uint8Array | undefined)[]
+  /**
+   * Bit `c` set: child `c`'s fingerprint in `input` is out of date (its count is right).
+   * Only nodes kept in memory, never stored, have such children; see {@link TrieNode.setStale}.
+   */
+  stale = 0
 
   constructor(
     input = TrieNode.#emptyInput(),
@@ -62,7 +67,9 @@ export class TrieNode {
 
   /** An independent copy (cached nodes are never changed in place). */
   clone(): TrieNode {
-    return new TrieNode(this.input.slice(), this.counts.slice(), this.heads.slice())
+    const copy = new TrieNode(this.input.slice(), this.counts.slice(), this.heads.slice())
+    copy.stale = this.stale
+    return copy
   }
 
   /** Items under this node. */
@@ -96,6 +103,17 @@ export class TrieNode {
     this.counts[c] = count
     this.input.set(count === 0 ? EMPTY_FINGERPRINT : fingerprint, 1 + c * FINGERPRINT_BYTES)
     this.heads[c] = count === 1 ? idHead!.subarray(0, ID_HEAD_BYTES) : undefined
+    this.stale &= ~(1 << c)
+  }
+
+  /**
+   * Sets child `c` to a node of `count` (2 or more) items whose fingerprint is computed only
+   * when read (the hashes up the in-memory top cost nothing per write this way).
+   */
+  setStale(c: number, count: number): void {
+    this.counts[c] = count
+    this.heads[c] = undefined
+    this.stale |= 1 << c
   }
 
   /** The stored value (see the module comment). */
