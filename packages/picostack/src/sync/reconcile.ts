@@ -163,11 +163,7 @@ export class Reconciler {
       .filter((e) => e.count > 0 || e.prefix.length === 0)
       .map((entry) => ({ prefix: entry.prefix, entry }))
     // The responder learns where this pass resumes: it then ends the pass with a message.
-    this.#sendRanges({ type: 'ranges', start: true, entries, resume: this.#resume })
-  }
-
-  #sendRanges(message: Ranges): void {
-    this.link.send(message)
+    this.link.send({ type: 'ranges', start: true, entries, resume: this.#resume })
   }
 
   /** Counts work the peer caused; past the session's budget the peer is misbehaving. */
@@ -249,14 +245,14 @@ export class Reconciler {
     this.#resume = earliest(this.#resume, resume)
     this.#open = next
     if (next.length > 0) {
-      this.#sendRanges({ type: 'ranges', start: false, entries: out, resume })
+      this.link.send({ type: 'ranges', start: false, entries: out, resume })
       return
     }
     // The pass ends. A message that asked for no answer ended it on the peer's side: nothing
     // more goes back. Otherwise ours ends it, and tells the initiator where to resume.
     const ended = !message.start && !message.entries.some(asksAnswer)
     if (!ended && (out.length > 0 || (!this.initiator && this.#resume))) {
-      this.#sendRanges({ type: 'ranges', start: false, entries: out, resume: this.#resume })
+      this.link.send({ type: 'ranges', start: false, entries: out, resume: this.#resume })
     }
     if (this.initiator && this.#resume) await this.#openPass(this.#resume)
   }

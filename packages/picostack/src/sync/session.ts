@@ -1,6 +1,5 @@
-import { Feed, PicoError, toHex } from '@picostack/feed'
+import { type Feed, PicoError, toHex } from '@picostack/feed'
 import type { Answer, Plug } from '@picostack/net'
-import { verifyBlocks } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
 import type { RandomBytes } from '../random.ts'
 import { Backlog } from './backlog.ts'
@@ -17,6 +16,7 @@ import {
 } from './messages.ts'
 import { Outbox, type OutboxHost } from './outbox.ts'
 import { PatchIn } from './patch-in.ts'
+import { type Prepared, Preparer } from './prepare.ts'
 import { Reconciler } from './reconcile.ts'
 
 /** What a session needs from the kernel that runs it (limits, repo, clock and the rest). */
@@ -85,18 +85,6 @@ export interface SessionStats {
   }[]
 }
 
-/** A received message decoded, and for a patch its feeds parsed and its signatures checked. */
-interface Prepared {
-  /** The message. */
-  message?: Message
-  /** One feed per segment of a patch, structure and links checked. */
-  feeds?: Feed[]
-  /** How many of the patch's blocks (all segments in order) verify before the first forged one. */
-  verified?: number
-  /** Why the message is refused. */
-  error?: unknown
-}
-
 const noop = () => {}
 
 /** Orders byte strings: lexicographic, a prefix first. */
@@ -146,8 +134,8 @@ export class Session {
   /** The reconciliation, once the peer was admitted. */
   #reconciler: Reconciler | undefined
   #inbox: Promise<void> = Promise.resolve()
-  /** Signature checks of received patches, one patch at a time, ahead of the inbox. */
-  #verifying: Promise<unknown> = Promise.resolve()
+  /** Decodes received messages and checks patches' signatures ahead of the inbox. */
+  readonly #preparer: Preparer
   readonly #backlog: Backlog
   readonly #keepalive: Keepalive
   readonly #outbox: Outbox
@@ -163,6 +151,7 @@ export class Session {
     this.nonce = host.randomBytes(NONCE_BYTES)
     this.connectedAt = clock.now()
     this.#backlog = new Backlog(limits, clock)
+    this.#preparer = new Preparer(limits, () => this.#closed)
     this.#keepalive = new Keepalive(clock, limits, {
       ping: () => this.#post({ type: 'ping' }),
       idle: (reason) => this.close(reason),
@@ -237,48 +226,10 @@ export class Session {
       else answer?.(errorBytes(refusal)).catch(noop)
       return Promise.resolve()
     }
-    const prepared = this.#prepare(msg)
+    const prepared = this.#preparer.prepare(msg)
     const handled = this.#inbox.then(() => this.#handle(prepared, answer))
     this.#inbox = handled.finally(admission.done)
     return this.#inbox
-  }
-
-  /**
-   * Decodes a message; for a patch, also checks its size and structure (FEED_DECODE,
-   * FEED_PARENT, FEED_TOO_LARGE) and queues its signature check. Refusals are carried to
-   * {@link Session.#handle}, so they are answered in arrival order.
-   */
-  #prepare(msg: Uint8Array): Prepared | Promise<Prepared> {
-    const { limits } = this.host
-    try {
-      if (msg.length > limits.maxMessageBytes) {
-        throw new KernelError(
-          'KERNEL_TOO_LARGE',
-          `message of ${msg.length} bytes, limit ${limits.maxMessageBytes}`,
-        )
-      }
-      const message = decodeMessage(msg, limits)
-      if (message.type !== 'patch') return { message }
-      let size = 0
-      for (const segment of message.segments) size += segment.feed.length
-      if (size > limits.maxPatchBytes) {
-        throw new KernelError(
-          'KERNEL_TOO_LARGE',
-          `patch of ${size} bytes of feed, limit ${limits.maxPatchBytes}`,
-        )
-      }
-      const feeds = message.segments.map((s) => Feed.from(s.feed, { copy: false, verify: false }))
-      const blocks = feeds.length === 1 ? feeds[0]!.blocks : feeds.flatMap((f) => f.blocks)
-      // Not for a session that closed meanwhile (its inbox drops the message anyway).
-      const checked = this.#verifying.then(() => (this.#closed ? 0 : verifyBlocks(blocks)))
-      this.#verifying = checked.catch(noop)
-      return checked.then(
-        (verified) => ({ message, feeds, verified }),
-        (error) => ({ error }),
-      )
-    } catch (error) {
-      return { error }
-    }
   }
 
   /**
