@@ -31,6 +31,7 @@ type Op =
   | { t: 'genesis'; pick: number }
   | { t: 'reopen' }
   | { t: 'forget' }
+  | { t: 'failing'; author: number }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -92,6 +93,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('genesis' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('reopen' as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('forget' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('failing' as const), author: fc.nat(2) }),
+  },
 )
 
 const nameOf = new Map(
@@ -157,6 +162,14 @@ it('the index equals the reference after any sequence of writes', async () => {
       fc.integer({ min: 1, max: 4 }),
       async (ops, extra, limit) => {
         const db = new MemoryLevel({ storeEncoding: 'view' })
+        // A database whose next batch can be made to fail (a full disk, a quota).
+        let failNext = false
+        const batch = db.batch.bind(db)
+        db.batch = ((...args: Parameters<typeof batch>) => {
+          if (!failNext) return batch(...args)
+          failNext = false
+          return Promise.reject(new Error('quota exceeded'))
+        }) as typeof db.batch
         let repo = new Repo(db)
         const genesisFeeds: Feed[] = []
         let n = 0
@@ -239,6 +252,14 @@ it('the index equals the reference after any sequence of writes', async () => {
                 VIEW,
               )
               repo = new Repo(db)
+              break
+            }
+            case 'failing': {
+              // A write whose batch fails leaves the index as it was (memory included).
+              failNext = true
+              const feed = chain(AUTHORS[op.author]!, [body(), body()])
+              await expect(repo.merge(feed)).rejects.toThrow('quota exceeded')
+              failNext = false
               break
             }
             case 'reopen':
