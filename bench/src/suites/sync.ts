@@ -116,14 +116,22 @@ function progress(what: string): void {
   console.log(`[+${((performance.now() - benchStart) / 1000).toFixed(0)} s] ${what}`)
 }
 
+/** Kernels and links not closed yet: closed when a case fails, described when a step times out. */
+const openKernels = new Set<BenchKernel>()
+const openLinks = new Set<MeteredLink>()
+
 /** A kernel of its own identity (copied folders hold the copied secret: replaced here). */
 function kernel(db?: string): TodoBenchKernel {
-  return new BenchTodo(db, { secret: signPair().sk, limits })
+  const k = new BenchTodo(db, { secret: signPair().sk, limits })
+  openKernels.add(k)
+  return k
 }
 
 /** The fresh-peer case's kernel (in memory), see freshPeer. */
 function counter(): BenchKernel {
-  return new BenchCounter(undefined, { secret: signPair().sk, limits })
+  const k = new BenchCounter(undefined, { secret: signPair().sk, limits })
+  openKernels.add(k)
+  return k
 }
 
 async function boot(...kernels: BenchKernel[]): Promise<void> {
@@ -131,32 +139,48 @@ async function boot(...kernels: BenchKernel[]): Promise<void> {
 }
 
 async function close(...kernels: BenchKernel[]): Promise<void> {
+  for (const k of kernels) openKernels.delete(k)
   await Promise.all(kernels.map((k) => k.close()))
+}
+
+/** Joins two kernels through a counting link (see metered-link.ts). */
+function connect(a: BenchKernel, b: BenchKernel, onframe?: Parameters<typeof meteredLink>[2]) {
+  const link = meteredLink(a.spawnWire(), b.spawnWire(), onframe)
+  openLinks.add(link)
+  return link
+}
+
+/** What the open kernels and links are doing (for a timed-out step). */
+function state(): string {
+  const kernels = [...openKernels].map(
+    (k, i) =>
+      `kernel ${i}: ${k.mergedCount()} merged, ${k.peers.length} peers` +
+      (k.failures.length ? `, sessions ended: ${k.failures.slice(-4).join('; ')}` : ''),
+  )
+  const now = performance.now()
+  const links = [...openLinks].map(
+    (l, i) =>
+      `link ${i}: ${formatBytes(l.totalBytes())}, last frame ${formatMs(now - l.lastFrameAt())} ago`,
+  )
+  return [...kernels.slice(0, 6), ...links.slice(0, 6)].join(' | ')
 }
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = performance.now() + STEP_TIMEOUT_MS
   while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out: ${what}`)
+    if (performance.now() > deadline) throw new Error(`timed out: ${what} (${state()})`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
 }
 
 /**
- * `promise`, or an error after STEP_TIMEOUT_MS saying what was awaited and why the
- * kernels' sessions ended (a timer keeps the process alive meanwhile).
+ * `promise`, or an error after STEP_TIMEOUT_MS saying what was awaited and what the
+ * kernels and links were doing (a timer keeps the process alive meanwhile).
  */
-async function within<T>(promise: Promise<T>, what: string, ...kernels: BenchKernel[]): Promise<T> {
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const failures = kernels.flatMap((k) => k.failures).slice(-8)
-      reject(
-        new Error(
-          `timed out: ${what}${failures.length ? `; sessions: ${failures.join('; ')}` : ''}`,
-        ),
-      )
-    }, STEP_TIMEOUT_MS)
+    timer = setTimeout(() => reject(new Error(`timed out: ${what} (${state()})`)), STEP_TIMEOUT_MS)
   })
   try {
     return await Promise.race([promise, timeout])
@@ -167,6 +191,7 @@ async function within<T>(promise: Promise<T>, what: string, ...kernels: BenchKer
 
 /** Closes `link` and waits until neither kernel lists a peer. */
 async function disconnect(link: MeteredLink, ...kernels: BenchKernel[]): Promise<void> {
+  openLinks.delete(link)
   link.close()
   await until(() => kernels.every((k) => k.peers.length === 0), 'sessions to close')
 }
@@ -222,7 +247,7 @@ async function baseDir(fx: Fixture): Promise<string> {
   await base.boot()
   await writeChains(base, fx.shared)
   await dispatchChains(base, fx.known)
-  await base.close()
+  await close(base)
   console.log(
     `${n(SHARED)} shared chains on disk (${n(fx.shared.length)} by repo.writeBlocks, ` +
       `${n(fx.known.length)} by store.dispatch) in ${formatMs(performance.now() - started)}`,
@@ -249,7 +274,7 @@ async function reconnect(fx: Fixture): Promise<Verdict[]> {
 
   // The first connection: nothing differs.
   let start = performance.now()
-  let link = meteredLink(a.spawnWire(), b.spawnWire())
+  let link = connect(a, b)
   await quiet([link], { quietMs: FIRST_QUIET_MS })
   const first = { bytes: link.totalBytes(), ms: link.lastFrameAt() - start, types: byType(link) }
   await disconnect(link, a, b)
@@ -257,8 +282,8 @@ async function reconnect(fx: Fixture): Promise<Verdict[]> {
   await a.addTask(title(N, ` (added at ${new Date().toISOString()})`))
   const held = b.counted(1)
   start = performance.now()
-  link = meteredLink(a.spawnWire(), b.spawnWire())
-  await within(held, 'reconnect: the new block', a, b)
+  link = connect(a, b)
+  await within(held, 'reconnect: the new block')
   const heldMs = performance.now() - start
   await quiet([link], { quietMs: QUIET_MS })
   const again = { bytes: link.totalBytes(), ms: link.lastFrameAt() - start, types: byType(link) }
@@ -328,8 +353,8 @@ async function differences(fx: Fixture): Promise<Verdict[]> {
     a.counted(fx.onlyB.length),
   ])
   const start = performance.now()
-  const link = meteredLink(a.spawnWire(), b.spawnWire())
-  await within(done, 'differences: every block', a, b)
+  const link = connect(a, b)
+  await within(done, 'differences: every block')
   const heldMs = performance.now() - start
   await quiet([link], { quietMs: QUIET_MS })
   const ms = link.lastFrameAt() - start
@@ -374,8 +399,8 @@ async function freshSync(feeds: Feed[], blocks: number): Promise<{ ms: number; w
   await writeChains(sender, feeds)
   const done = receiver.counted(blocks)
   const start = performance.now()
-  const link = meteredLink(sender.spawnWire(), receiver.spawnWire())
-  await within(done, `fresh peer: ${n(blocks)} blocks`, sender, receiver)
+  const link = connect(sender, receiver)
+  await within(done, `fresh peer: ${n(blocks)} blocks`)
   const ms = performance.now() - start
   const wire = link.totalBytes()
   await disconnect(link, sender, receiver)
@@ -463,7 +488,7 @@ async function mesh(fx: Fixture): Promise<Verdict[]> {
   const token = Buffer.from(newTitle)
   const received = peers.map(() => 0)
   const links = edges.map(([x, y]) =>
-    meteredLink(peers[x]!.spawnWire(), peers[y]!.spawnWire(), (frame) => {
+    connect(peers[x]!, peers[y]!, (frame) => {
       if (
         Buffer.from(frame.payload.buffer, frame.payload.byteOffset, frame.payload.length).indexOf(
           token,
@@ -481,11 +506,14 @@ async function mesh(fx: Fixture): Promise<Verdict[]> {
   const held = Promise.all(peers.map((p, i) => (i === origin ? undefined : p.counted(1))))
   const start = performance.now()
   await peers[origin]!.addTask(newTitle)
-  await within(held, 'mesh: the new block at every peer', ...peers)
+  await within(held, 'mesh: the new block at every peer')
   const allMs = performance.now() - start
   await quiet(links, { quietMs: QUIET_MS })
   const wire = links.reduce((sum, l) => sum + l.totalBytes(), 0) - before
-  for (const link of links) link.close()
+  for (const link of links) {
+    openLinks.delete(link)
+    link.close()
+  }
   await close(...peers)
 
   const others = received.filter((_, i) => i !== origin)
@@ -539,8 +567,18 @@ export default async function (): Promise<void> {
     const verdicts: Verdict[] = []
     for (const [name, run] of Object.entries(CASES)) {
       if (!WANTED.includes(name)) continue
-      verdicts.push(...(await run(fx)))
-      progress(`${name} done`)
+      try {
+        verdicts.push(...(await run(fx)))
+        progress(`${name} done`)
+      } catch (err) {
+        // A case that fails (a sync that stalls, a session refused) is reported, not fatal.
+        const message = err instanceof Error ? err.message : String(err)
+        console.log(`\n${name} FAILED: ${message}`)
+        verdicts.push({ case: name, figure: 'failed (see above)', target: '-', result: 'NOT MET' })
+        for (const link of openLinks) link.close()
+        openLinks.clear()
+        await close(...openKernels)
+      }
     }
     console.log(`\nload average at end: ${load()}`)
     printTable(

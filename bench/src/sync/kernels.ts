@@ -16,6 +16,8 @@ export interface Counting {
   readonly failures: string[]
   /** Resolves when the store has merged `n` more `tasks` blocks than it has now. */
   counted(n: number): Promise<void>
+  /** `tasks` blocks the store has merged (held on disk with the slice). */
+  mergedCount(): number
 }
 
 /** A bench kernel: {@link BenchTodo} or {@link BenchCounter}. */
@@ -48,6 +50,10 @@ function counting<T extends KernelClass>(Base: T) {
       this.failures.push(
         `${what}: ${code} ${reason?.message ?? ''}${sent ? ` (peer sent ${sent})` : ''}`,
       )
+    }
+
+    mergedCount(): number {
+      return this.merged.state as number
     }
 
     counted(n: number): Promise<void> {
