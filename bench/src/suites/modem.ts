@@ -61,8 +61,8 @@ function localModem(testnet: Testnet): Modem56 {
   return modem
 }
 
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5))
+async function until(check: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 5))
 }
 
 /** Join + sync timings of one run, ms. */
@@ -83,7 +83,8 @@ async function picostack(testnet: Testnet): Promise<{ inProcess: Timing; modem: 
   const seedStart = performance.now()
   for (let i = 0; i < TASKS; i++) await seeder.addTask(`task ${i}`)
   const seedMs = performance.now() - seedStart
-  const holdsAll = (kernel: TodoKernel) => () => Object.keys(kernel.tasks.state).length === TASKS
+  // Tasks live on disk (the to-do app's default): count() reads the collection's count.
+  const holdsAll = (kernel: TodoKernel) => async () => (await kernel.tasks.count()) === TASKS
 
   const local = new TodoKernel()
   await local.boot()
