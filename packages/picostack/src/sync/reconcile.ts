@@ -95,6 +95,13 @@ function asksAnswer(entry: RangeEntry): boolean {
 
 /** Most bytes an entry adds to a message: a split (16 fingerprints) or a list of tags. */
 const FINGERPRINT_ENTRY_BYTES = 48
+/**
+ * Newest blocks of a chain searched for the head a peer's item tag names (one read): a
+ * peer that far behind gets the blocks after its head at once, without a head and a `want`
+ * going back and forth.
+ */
+const HEAD_SEARCH_BLOCKS = 16
+
 /** Most bytes one head adds to a lacks entry. */
 const HEAD_BYTES = 140
 
@@ -366,9 +373,11 @@ export class Reconciler {
         continue
       }
       matched.add(toHex(tag.id))
-      if (!bytesEqual(chain.headId.subarray(0, TAG_ID_BYTES), tag.head)) {
-        heads.push({ chainId: chain.chainId, headId: chain.headId, height: chain.height })
-      }
+      if (bytesEqual(chain.headId.subarray(0, TAG_ID_BYTES), tag.head)) continue
+      const behind = await this.#findHead(chain, tag.head)
+      if (behind)
+        this.link.learn(behind) // the peer is behind: we send what follows its head
+      else heads.push({ chainId: chain.chainId, headId: chain.headId, height: chain.height })
     }
     // What we hold in the range that the peer did not list, it lacks.
     if (whole) {
@@ -384,6 +393,21 @@ export class Reconciler {
       out.push(answer)
     }
     return heads.length * HEAD_BYTES + lack.length + FINGERPRINT_ENTRY_BYTES
+  }
+
+  /**
+   * The peer's head of `chain`, when it is one of our newest {@link HEAD_SEARCH_BLOCKS}
+   * blocks whose id starts with `tag` (8 B): the peer is behind us by that much.
+   */
+  async #findHead(chain: ChainSummary, tag: Uint8Array): Promise<ChainHead | undefined> {
+    const feed = await this.link.source.loadFeed(chain.headId, HEAD_SEARCH_BLOCKS)
+    const blocks = feed?.blocks ?? []
+    for (let i = blocks.length - 2; i >= 0; i--) {
+      const id = blocks[i]!.sig
+      if (!bytesEqual(id.subarray(0, TAG_ID_BYTES), tag)) continue
+      return { chainId: chain.chainId, headId: id, height: chain.height - (blocks.length - 1 - i) }
+    }
+    return undefined
   }
 
   /** The peer's answer to items we listed: push what it lacks, compare where heads differ. */
