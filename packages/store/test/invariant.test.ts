@@ -105,102 +105,121 @@ async function paged(store: Store): Promise<Record<string, unknown>> {
 describe.each([
   { cache: 'default cache', limits: {} },
   { cache: 'a cache of 1 object', limits: { cacheObjects: 1 } },
-  // About eight blocks (120 B each) fit: the budget drops whole chains (and what they back) all along.
+  // Two blocks (120 B each) fit: the budget drops whole chains (and what they back) all along.
   {
-    cache: 'a cache of 1 object and a 1 KB budget',
-    limits: { cacheObjects: 1, maxRepoBytes: 1000 },
+    cache: 'a cache of 1 object and a 250 B budget',
+    limits: { cacheObjects: 1, maxRepoBytes: 250 },
   },
 ])('central invariant (property), $cache', ({ limits }) => {
   it('state = a fresh store fed only the held blocks; the repo holds only what backs live state', async () => {
+    // Runs offered more blocks than the budget holds (so it had to drop chains).
+    let overBudget = 0
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
-        const clock = new FakeClock(1_000_000)
-        let store = open(clock, undefined, limits)
-        await store.load()
-        const authors = [new Author(), new Author(), new Author()]
-        const undelivered: Feed[] = []
-        const delivered: Feed[] = []
-        // Delete blocks (hex): one backs its tombstone after the object's blocks are gone,
-        // which a fresh store cannot check (nor record: a delete needs its object).
-        const deletes = new Set<string>()
-        let n = 0
-        for (const s of steps) {
-          if (s.kind === 'create') {
-            const author = authors[s.author]!
-            if (s.branch) author.branch()
-            const payload = { n: n++, ttl: s.ttl }
-            undelivered.push(
-              s.edge
-                ? author.appendEdge(s.type, payload, clock.now())
-                : author.append(s.type, payload, clock.now()),
-            )
-          } else if (s.kind === 'delete') {
-            // The chain's author writes the chain's item and deletes it (two patches,
-            // delivered in any order); the chain then ends.
-            const author = authors[s.author]!
-            undelivered.push(author.append('item', { n: n++, ttl: s.ttl }, clock.now()))
-            const patch = author.append('item', { del: true, n: n++ }, clock.now())
-            deletes.add(toHex(patch.blocks[0]!.sig))
-            undelivered.push(patch)
-            author.branch()
-          } else if (s.kind === 'deliver' && undelivered.length > 0) {
-            const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
-            delivered.push(patch!)
-            await store.dispatch(patch!)
-          } else if (s.kind === 'resend' && delivered.length > 0) {
-            await store.dispatch(delivered[s.pick % delivered.length]!)
-          } else if (s.kind === 'advance') {
-            await clock.advanceTo(clock.now() + s.ms, store)
-          } else if (s.kind === 'restart') {
-            const before = JSON.parse(JSON.stringify(store.state))
-            await store.close()
-            store = open(clock, store.repo, limits)
-            await store.load()
-            // Same state (objects come back in key order, so compare regardless of order).
-            expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 40, size: 'medium' }),
+        async (steps) => {
+          const clock = new FakeClock(1_000_000)
+          let store = open(clock, undefined, limits)
+          await store.load()
+          const authors = [new Author(), new Author(), new Author()]
+          const undelivered: Feed[] = []
+          const delivered: Feed[] = []
+          // Delete blocks (hex): one backs its tombstone after the object's blocks are gone,
+          // which a fresh store cannot check (nor record: a delete needs its object).
+          const deletes = new Set<string>()
+          let n = 0
+          for (const s of steps) {
+            if (s.kind === 'create') {
+              const author = authors[s.author]!
+              if (s.branch) author.branch()
+              const payload = { n: n++, ttl: s.ttl }
+              undelivered.push(
+                s.edge
+                  ? author.appendEdge(s.type, payload, clock.now())
+                  : author.append(s.type, payload, clock.now()),
+              )
+            } else if (s.kind === 'delete') {
+              // The chain's author writes the chain's item and deletes it (two patches,
+              // delivered in any order); the chain then ends.
+              const author = authors[s.author]!
+              undelivered.push(author.append('item', { n: n++, ttl: s.ttl }, clock.now()))
+              const patch = author.append('item', { del: true, n: n++ }, clock.now())
+              deletes.add(toHex(patch.blocks[0]!.sig))
+              undelivered.push(patch)
+              author.branch()
+            } else if (s.kind === 'deliver' && undelivered.length > 0) {
+              const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
+              delivered.push(patch!)
+              await store.dispatch(patch!)
+            } else if (s.kind === 'resend' && delivered.length > 0) {
+              await store.dispatch(delivered[s.pick % delivered.length]!)
+            } else if (s.kind === 'advance') {
+              await clock.advanceTo(clock.now() + s.ms, store)
+            } else if (s.kind === 'restart') {
+              const before = JSON.parse(JSON.stringify(store.state))
+              await store.close()
+              store = open(clock, store.repo, limits)
+              await store.load()
+              // Same state (objects come back in key order, so compare regardless of order).
+              expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)
+            }
           }
-        }
 
-        // A fresh store receives each held chain as one patch (partial chains with their id).
-        const fresh = open(clock)
-        await fresh.load()
-        const held = await chainsOf(store)
-        for (const summary of await store.repo.listFeeds()) {
-          const feed = await store.repo.loadFeed(summary.headId)
-          await fresh.dispatch(feed!, { chainId: summary.chainId })
-        }
-        expect(JSON.parse(JSON.stringify(fresh.state))).toEqual(
-          JSON.parse(JSON.stringify(store.state)),
-        )
+          if (limits.maxRepoBytes !== undefined) {
+            let offered = 0
+            for (const patch of delivered)
+              for (const block of patch.blocks) offered += block.blockSize
+            if (offered > limits.maxRepoBytes) overBudget++
+            let bytes = 0
+            for (const summary of await store.repo.listFeeds()) {
+              const feed = await store.repo.loadFeed(summary.headId)
+              for (const block of feed?.blocks ?? []) bytes += block.blockSize
+            }
+            expect(bytes).toBeLessThanOrEqual(limits.maxRepoBytes)
+          }
 
-        // Every chain's oldest held block backs live state (the fresh store keeps it too);
-        // dead blocks remain only pinned behind a live older block of their chain.
-        const kept = await chainsOf(fresh)
-        for (const [chainId, all] of held) {
-          // While a delete block is held its tombstone lives: the item stays deleted.
-          if (all.some((id) => deletes.has(id)))
-            expect(store.state.item).not.toHaveProperty(chainId)
-          let from = 0
-          while (from < all.length && deletes.has(all[from]!)) from++
-          const ids = all.slice(from)
-          const live = kept.get(chainId)
-          if (ids.length === 0 && !live) continue // a tombstone's delete block, alone
-          expect(live, `chain ${chainId.slice(0, 8)} backs nothing but is held`).toBeDefined()
-          expect(ids.slice(0, live!.length)).toEqual(live)
-        }
-        expect([...kept.keys()].every((id) => held.has(id))).toBe(true)
+          // A fresh store receives each held chain as one patch (partial chains with their id).
+          const fresh = open(clock)
+          await fresh.load()
+          const held = await chainsOf(store)
+          for (const summary of await store.repo.listFeeds()) {
+            const feed = await store.repo.loadFeed(summary.headId)
+            await fresh.dispatch(feed!, { chainId: summary.chainId })
+          }
+          expect(JSON.parse(JSON.stringify(fresh.state))).toEqual(
+            JSON.parse(JSON.stringify(store.state)),
+          )
 
-        // Pages read from disk show the same objects.
-        expect(await paged(store)).toEqual(JSON.parse(JSON.stringify(store.state.item)))
+          // Every chain's oldest held block backs live state (the fresh store keeps it too);
+          // dead blocks remain only pinned behind a live older block of their chain.
+          const kept = await chainsOf(fresh)
+          for (const [chainId, all] of held) {
+            // While a delete block is held its tombstone lives: the item stays deleted.
+            if (all.some((id) => deletes.has(id)))
+              expect(store.state.item).not.toHaveProperty(chainId)
+            let from = 0
+            while (from < all.length && deletes.has(all[from]!)) from++
+            const ids = all.slice(from)
+            const live = kept.get(chainId)
+            if (ids.length === 0 && !live) continue // a tombstone's delete block, alone
+            expect(live, `chain ${chainId.slice(0, 8)} backs nothing but is held`).toBeDefined()
+            expect(ids.slice(0, live!.length)).toEqual(live)
+          }
+          expect([...kept.keys()].every((id) => held.has(id))).toBe(true)
 
-        // Replaying the held blocks from scratch gives the same state.
-        const before = JSON.parse(JSON.stringify(store.state))
-        await store.reload()
-        expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)
-        await store.close()
-        await fresh.close()
-      }),
+          // Pages read from disk show the same objects.
+          expect(await paged(store)).toEqual(JSON.parse(JSON.stringify(store.state.item)))
+
+          // Replaying the held blocks from scratch gives the same state.
+          const before = JSON.parse(JSON.stringify(store.state))
+          await store.reload()
+          expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)
+          await store.close()
+          await fresh.close()
+        },
+      ),
       { numRuns: 60 },
     )
+    if (limits.maxRepoBytes !== undefined) expect(overBudget).toBeGreaterThan(15) // about 33 of 60
   })
 })
