@@ -21,8 +21,13 @@ import {
 } from './records.ts'
 import type { SliceState } from './tables.ts'
 
-/** Reads what memory holds; returns the chains whose dead prefix still waits to go. */
-export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>> {
+/**
+ * Reads what memory holds; returns the chains whose dead prefix still waits to go, and
+ * whether the registry is in the layout before this one (`legacy`: replay it).
+ */
+export async function readRegistry(
+  core: Core,
+): Promise<{ released: Map<string, Uint8Array>; legacy: boolean }> {
   const { registry } = core
   const { slices, tables, root } = core.consumers
   async function* values(range: { gte: Uint8Array; lt: Uint8Array }) {
@@ -64,5 +69,5 @@ export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>>
     const chainId = k.slice(1)
     released.set(toHex(chainId), chainId)
   }
-  return released
+  return { released, legacy: meter.nextSeq === 0 }
 }

@@ -207,9 +207,16 @@ export function meterValue(heldBytes: number, nextSeq: number): Uint8Array {
   return encode([heldBytes, nextSeq])
 }
 
+/**
+ * The `z` record. In the layout before this one it was the bytes alone (and values such
+ * as `o` and `t` were longer): then `nextSeq` is 0, and `load()` rebuilds every derived
+ * key with a replay.
+ */
 export function meterFrom(value: Uint8Array | undefined): { heldBytes: number; nextSeq: number } {
   if (!value) return { heldBytes: 0, nextSeq: 1 }
-  const [heldBytes, nextSeq] = decode(value) as [number, number]
+  const meter = decode(value) as [number, number] | number
+  if (typeof meter === 'number') return { heldBytes: meter, nextSeq: 0 }
+  const [heldBytes, nextSeq] = meter
   return { heldBytes, nextSeq }
 }
 

@@ -94,8 +94,12 @@ export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolea
   return replayNeeded
 }
 
+/** Tag of the accept records of the layout before this one (their seq is in `h` now). */
+const LEGACY_ACCEPTED = 0x61
+
 /** Tags of every key derived from the held blocks (a replay writes them anew). */
 const DERIVED = [
+  LEGACY_ACCEPTED,
   TAG.slice,
   TAG.entry,
   TAG.object,
@@ -152,6 +156,7 @@ export async function replay(core: Core): Promise<void> {
     core.held.set(held.key, held)
   }
   order.sort((a, b) => a.seq - b.seq) // the order the blocks were accepted in
+  core.nextSeq = Math.max(core.nextSeq, (order.at(-1)?.seq ?? 0) + 1)
   const tx = new Tx()
   tx.ops = clear // block ops follow the deletes in the same batch
   const replayed = new Map<string, Block>()

@@ -202,12 +202,13 @@ export class Store implements StoreHost {
     return this.#locked(async () => {
       if (this.#loaded) return
       const core = this.#core
-      const released = await readRegistry(core)
+      const { released, legacy } = await readRegistry(core)
       await core.mempool.load()
       const waiting = [...core.mempool.keys()]
       const { held } = await heldMany(core, waiting)
       await core.mempool.remove(waiting.filter((_, i) => held[i]))
       this.#loaded = true
+      if (legacy) await replay(core) // every derived key rewritten in this layout
       const tx = new Tx()
       for (const [chain, chainId] of released) tx.released.set(chain, chainId)
       await collect(core, core.clock.now(), tx)
