@@ -160,7 +160,7 @@ function state(): string {
   const now = performance.now()
   const links = [...openLinks].map(
     (l, i) =>
-      `link ${i}: ${formatBytes(l.totalBytes())}, last frame ${formatMs(now - l.lastFrameAt())} ago`,
+      `link ${i}: ${formatBytes(l.totalBytes())} (${byType(l)}), last frame ${formatMs(now - l.lastFrameAt())} ago`,
   )
   return [...kernels.slice(0, 6), ...links.slice(0, 6)].join(' | ')
 }
