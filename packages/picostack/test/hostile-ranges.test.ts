@@ -166,3 +166,27 @@ test('60 sessions that open passes and never answer grow the heap by < 64 MiB', 
   const split = rangesOf(peers[0]!)[0]!.entries
   expect(split).toHaveLength(16) // each holds the 16 ranges of its last message, no more
 }, 60_000)
+
+test('passes full of empty ranges (push me everything, 4096 times over) keep what waits bounded', async () => {
+  const alice = await holding(50)
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, INITIATOR_ID)
+  const empty = (i: number): RangeEntry => ({
+    kind: 'fingerprint',
+    prefix: Uint8Array.of(i >> 8, (i >> 4) & 15, i & 15),
+    count: 0,
+    fingerprint: undefined,
+  })
+  const baseline = usedBytes()
+  const pass = ranges(
+    Array.from({ length: 4096 }, (_, i) => empty(i)),
+    true,
+  )
+  for (let i = 0; i < 12; i++) await evil.send(pass)
+  const growth = usedBytes() - baseline
+  console.log(`12 passes of 4096 empty ranges: ${(growth / 2 ** 20).toFixed(1)} MiB over baseline`)
+  expect(evil.errors).toEqual([])
+  expect(growth).toBeLessThan(HEAP_BOUND_BYTES / 8)
+  // Alice still sends the liar what she holds.
+  await until(() => evil.received.filter((m) => m.type === 'patch').length > 0)
+})

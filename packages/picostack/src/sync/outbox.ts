@@ -5,6 +5,7 @@ import { KernelError } from '../errors.ts'
 import type { ChainSource } from './chain-source.ts'
 import type { SyncLimits } from './limits.ts'
 import type { ChainHead, Message, Patch, Segment } from './messages.ts'
+import { isInside } from './ranges.ts'
 import { RemoteHeads } from './remote-heads.ts'
 import { TokenBucket } from './token-bucket.ts'
 
@@ -127,10 +128,22 @@ export class Outbox {
     this.#pump()
   }
 
-  /** The peer holds no chain in `prefix` but those whose ids start with `except` (8 B, hex): send the rest. */
+  /**
+   * The peer holds no chain in `prefix` but those whose ids start with `except` (8 B, hex):
+   * send the rest. A range inside one already waiting whole is not queued again; past
+   * `2 × maxRanges` waiting, they give way to one range of everything (what a fresh peer
+   * gets; records keep what went already from going again), so what waits stays bounded.
+   */
   pushRange(prefix: Uint8Array, except?: ReadonlySet<string>): void {
     if (this.link.isClosed()) return
-    this.#ranges.push(except ? { prefix, except } : { prefix })
+    const ranges = this.#ranges
+    if (ranges.some((r) => !r.except && !r.after && isInside(prefix, r.prefix))) return
+    if (ranges.length >= 2 * this.host.limits.maxRanges) {
+      ranges.length = 0
+      ranges.push({ prefix: new Uint8Array(0) })
+    } else {
+      ranges.push(except ? { prefix, except } : { prefix })
+    }
     this.#pump()
   }
 
