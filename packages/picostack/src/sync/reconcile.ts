@@ -1,7 +1,7 @@
 import { bytesEqual, toHex } from '@picostack/feed'
 import type { ChainSummary } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
-import type { ChainSource } from './chain-source.ts'
+import type { ChainSource, RangeFingerprint } from './chain-source.ts'
 import type { SyncLimits } from './limits.ts'
 import type { Ranges } from './messages.ts'
 import {
@@ -229,6 +229,7 @@ export class Reconciler {
     const maxBytes = limits.maxMessageBytes >> 1
     let bytes = 0
     let resume: Uint8Array | undefined
+    const siblings = new Siblings(this.link.source)
     for (const [i, entry] of message.entries.entries()) {
       if (this.link.isClosed()) return
       if (entry.kind === 'lacks') {
@@ -245,7 +246,7 @@ export class Reconciler {
       }
       bytes +=
         entry.kind === 'fingerprint'
-          ? await this.#compare(entry, out, next)
+          ? await this.#compare(entry, out, next, siblings)
           : await this.#answerItems(entry, out)
     }
     if (this.link.isClosed()) return
@@ -296,10 +297,15 @@ export class Reconciler {
    * Compares the peer's count and fingerprint of a range with ours, and answers.
    * @returns about the bytes added to `out`
    */
-  async #compare(entry: FingerprintEntry, out: RangeEntry[], next: OpenRange[]): Promise<number> {
+  async #compare(
+    entry: FingerprintEntry,
+    out: RangeEntry[],
+    next: OpenRange[],
+    siblings: Siblings,
+  ): Promise<number> {
     const { source, limits } = this.link
     const { prefix } = entry
-    const mine = await source.rangeFingerprint(prefix)
+    const mine = await siblings.of(prefix)
     if (
       mine.count === entry.count &&
       entry.fingerprint &&
@@ -442,6 +448,28 @@ export class Reconciler {
       const holder = await source.chainOf(head.headId)
       if (!holder || !bytesEqual(holder, head.chainId)) this.link.want(mine) // the peer is ahead (or forked)
     }
+  }
+}
+
+/**
+ * Our count and fingerprint of ranges, read a parent's 16 children at a time: a message
+ * answering a split names all 16, and one read serves them (the last parent read is kept).
+ */
+class Siblings {
+  #parent: Uint8Array | undefined
+  #children: RangeFingerprint[] = []
+
+  constructor(private readonly source: ChainSource) {}
+
+  /** Count and fingerprint of `prefix`. */
+  async of(prefix: Uint8Array): Promise<RangeFingerprint> {
+    if (prefix.length === 0) return this.source.rangeFingerprint(prefix)
+    const parent = prefix.subarray(0, prefix.length - 1)
+    if (!this.#parent || !bytesEqual(this.#parent, parent)) {
+      this.#children = await this.source.rangeChildren(parent)
+      this.#parent = parent
+    }
+    return this.#children[prefix[prefix.length - 1]!]!
   }
 }
 
