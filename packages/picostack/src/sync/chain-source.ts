@@ -24,7 +24,7 @@ export interface ListChainsOptions {
 /**
  * Everything the sync code reads of the kernel's chains: one narrow interface instead of
  * the whole repo (writes go through the store, `SessionHost.ingest`). None of it loads more
- * than a page: the sync never lists the whole repo. The kernel's is {@link repoChainSource}.
+ * than a page: the sync never lists the whole repo. The kernel's is `repoChainSource(repo)`.
  */
 export interface ChainSource {
   /** The chain `chainId` (64 B), or `undefined` when none is held. */

@@ -67,7 +67,14 @@ export interface LacksEntry {
 export type RangeEntry = FingerprintEntry | ItemsEntry | LacksEntry
 
 /** Numbers of the entry kinds (the first item of each entry). */
-export const RangeKind = { fingerprint: 0, items: 1, lacks: 2 } as const
+export const RangeKind = {
+  /** {@link FingerprintEntry} */
+  fingerprint: 0,
+  /** {@link ItemsEntry} */
+  items: 1,
+  /** {@link LacksEntry} */
+  lacks: 2,
+} as const
 
 /** Limits the range decoder enforces. */
 export interface RangeDecodeLimits {
