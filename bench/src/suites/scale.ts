@@ -145,6 +145,8 @@ function sizes(): number[] {
 
 const count = (n: number) => n.toLocaleString('en-US')
 
+const cellText = (v: string | number) => (typeof v === 'number' ? count(Math.round(v)) : v)
+
 /** Progress on stderr (a 1M run takes a while); the tables go to stdout. */
 const progress = (text: string) => process.stderr.write(`scale: ${text}\n`)
 
@@ -208,6 +210,11 @@ export default async function scale(): Promise<void> {
         'gc 1,000 ms': gc.ms.toFixed(1),
         'gc / gc(1k held)': ratio(gc.ms, baseline.ms),
       })
+      progress(
+        Object.entries(rows.at(-1)!)
+          .map(([k, v]) => `${k} ${cellText(v)}`)
+          .join(', '),
+      )
     }
     printTable('scale: the to-do app on classic-level (one chain per task)', rows)
     console.log(
