@@ -155,6 +155,9 @@ function state(): string {
   const kernels = [...openKernels].map(
     (k, i) =>
       `kernel ${i}: ${k.mergedCount()} merged, ${k.peers.length} peers` +
+      k.peers
+        .flatMap((p) => p.stats.errors.map((e) => `, peer sent ${e.code}: ${e.reason}`))
+        .join('') +
       (k.failures.length ? `, sessions ended: ${k.failures.slice(-4).join('; ')}` : ''),
   )
   const now = performance.now()
