@@ -1,6 +1,6 @@
 export type { ChainSummary, ListChainsOptions } from './chains.ts'
 export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
-export { RepoError, type RepoErrorCode } from './errors.ts'
+export { RepoError, type RepoErrorCode, RepoPartialWriteError } from './errors.ts'
 export {
   Registry,
   type RegistryHost,

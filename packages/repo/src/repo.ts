@@ -12,7 +12,7 @@ import {
 } from '@picostack/feed'
 import { type ChainSummary, type ListChainsOptions, listChains, summaryOf } from './chains.ts'
 import type { LevelDatabase } from './database.ts'
-import { RepoError } from './errors.ts'
+import { RepoError, RepoPartialWriteError } from './errors.ts'
 import {
   type AuthoredEntry,
   authoredKey,
@@ -285,11 +285,13 @@ export class Repo {
   /** Writes `ws` and the index nodes its item changes move, in one batch. */
   async #flush(ws: WriteSet): Promise<void> {
     if (ws.empty) return
+    const blocks = ws.appended
     const { ops, items } = ws.drain()
     const written = await this.#index.stage(items, ops)
     this.#seq = ws.seq
     await this.db.batch(ops, VIEW)
     written()
+    ws.committed = blocks
   }
 
   /** Resolves once the reconciliation index is usable (built under the write lock if needed). */
@@ -555,6 +557,9 @@ export class Repo {
    * `verify: false` is the caller's risk); any other input is verified with `Feed.from`.
    * @throws REPO_UNVERIFIED when a block fails verification or lacks its author header (nothing written)
    * @throws REPO_INVALID_INPUT for input that is not a feed or malformed options
+   * @throws REPO_PARTIAL_WRITE ({@link RepoPartialWriteError}) when a batch (or the strategy)
+   *   fails after an earlier batch of this call was written: its `written` blocks stay
+   *   written; any other error means nothing of the call was written
    * @throws REPO_CLOSED after {@link Repo.close}
    */
   async merge(
@@ -583,6 +588,8 @@ export class Repo {
    *   already held, in which case `ops` are not written either
    * @throws REPO_UNVERIFIED when the block fails verification or lacks its author header
    * @throws REPO_INVALID_INPUT for a non-block, malformed ops or options
+   * @throws REPO_PARTIAL_WRITE as {@link Repo.writeBlocks} (`written` 0: only the eviction
+   *   of the claimed partial chain a genesis replaces was written)
    * @throws REPO_CLOSED after {@link Repo.close}
    */
   async writeBlock(block: Block, options: WriteBlockOptions = {}): Promise<boolean> {
@@ -604,6 +611,10 @@ export class Repo {
    * @throws REPO_UNVERIFIED when a block fails verification or lacks its author header
    *   (nothing is written)
    * @throws REPO_INVALID_INPUT for a non-block, malformed ops or options
+   * @throws REPO_PARTIAL_WRITE ({@link RepoPartialWriteError}) when a batch (or the strategy)
+   *   fails after an earlier batch of this call was written: writes `0..written-1` stay
+   *   written with their ops, nothing after them is; any other error (a database failure
+   *   in the first batch, too) means nothing of the call was written
    * @throws REPO_CLOSED after {@link Repo.close}
    */
   async writeBlocks(
@@ -638,6 +649,7 @@ export class Repo {
    * per block: {@link Repo.writeBlocks}) the run stops at the first block not written and
    * returns how many were; without (a {@link Repo.merge}), held and evicted-prefix blocks
    * are skipped and the count is of blocks written.
+   * @throws REPO_PARTIAL_WRITE when it fails after one of its batches was written
    */
   async #write(
     blocks: readonly Block[],
@@ -645,6 +657,22 @@ export class Repo {
     ctx: StepContext,
   ): Promise<number> {
     const ws = await this.#writeSet()
+    try {
+      return await this.#writeGroups(blocks, ops, ctx, ws)
+    } catch (cause) {
+      // Every batch is atomic, so what is on disk is exactly the batches written before.
+      if (ws.committed === undefined) throw cause
+      throw new RepoPartialWriteError(ws.committed, { cause })
+    }
+  }
+
+  /** The body of {@link Repo.#write}, on its write set. */
+  async #writeGroups(
+    blocks: readonly Block[],
+    ops: RegistryOp[][] | undefined,
+    ctx: StepContext,
+    ws: WriteSet,
+  ): Promise<number> {
     let written = 0
     for (let start = 0; start < blocks.length; start += GROUP_BLOCKS) {
       const end = Math.min(blocks.length, start + GROUP_BLOCKS)

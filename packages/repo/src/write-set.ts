@@ -72,6 +72,13 @@ export class WriteSet {
   readonly chainsByNo = new Map<number, ChainRecord | null>()
   /** Next write sequence number. */
   seq: number
+  /** Blocks appended since this write set was made. */
+  appended = 0
+  /**
+   * Blocks appended before the last batch the repo wrote from this set (set by the repo
+   * once that batch is written); `undefined` while no batch of it was written.
+   */
+  committed: number | undefined
   /** The chain of the block appended last (kept across drains; cleared when it is dropped). */
   tip: ChainRecord | undefined
   /** Ids and placements of blocks added since the last drain, in order. */
@@ -184,6 +191,7 @@ export class WriteSet {
     )
     this.#pendingIds.push(id)
     this.#pending.push(placement)
+    this.appended++
     chain.headHeight = height
     chain.headId = id
     this.#dirtyChains.add(chain)

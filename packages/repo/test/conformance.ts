@@ -5,7 +5,7 @@
  */
 import { Block, bytesEqual, Feed, type PicoError, SIG_BYTES, toHex } from '@picostack/feed'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type MergeStrategy, Repo, RepoError } from '../src/index.ts'
+import { type MergeStrategy, Repo, RepoError, RepoPartialWriteError } from '../src/index.ts'
 import { NS } from '../src/layout.ts'
 import { INDEX_KEY } from '../src/range-index.ts'
 import { bodies, chain, type Db, keyCount, pair, utf8 } from './helpers.ts'
@@ -237,6 +237,51 @@ export function conformance(factory: DbFactory): void {
         expect(await repo.writeBlocks(valid.slice(0, 5), { verified: true })).toBe(5)
         expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed.slice(0, 5)))
         expect(await codeOf(repo.writeBlocks([{ block: 1 }] as never))).toBe('REPO_INVALID_INPUT')
+      })
+
+      it('a run whose second batch fails keeps exactly its first 1024 writes and says so', async () => {
+        const feed = chain('alice', bodies('a', 1100))
+        const reg = repo.registry('state')
+        const writes = feed.blocks.map((block, i) => ({
+          block,
+          ops: [reg.putOp(`n${i}`, utf8(String(i))), reg.putOp('last', utf8(String(i)))],
+        }))
+        const batch = db.batch.bind(db)
+        const failing = (fail: number) => {
+          let batches = 0
+          db.batch = ((...args: Parameters<typeof batch>) => {
+            if (++batches !== fail) return batch(...args)
+            return Promise.reject(new DOMException('the quota is exceeded', 'QuotaExceededError'))
+          }) as typeof db.batch
+        }
+        // The first batch fails: nothing is written, and the failure itself is thrown.
+        failing(1)
+        const first = await repo.writeBlocks(writes, { verified: true }).catch((err) => err)
+        expect(first).toBeInstanceOf(DOMException)
+        expect(await keyCount(db)).toBe(0)
+        // The second fails: the first 1024 writes and their ops stay, nothing after them.
+        failing(2)
+        const second = await repo.writeBlocks(writes, { verified: true }).catch((err) => err)
+        db.batch = batch
+        expect(second).toBeInstanceOf(RepoPartialWriteError)
+        expect(second.code).toBe('REPO_PARTIAL_WRITE')
+        expect(second.written).toBe(1024)
+        expect(second.cause.name).toBe('QuotaExceededError')
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed).slice(0, 1024))
+        expect(await repo.latestOf(pair('alice').pk)).toEqual(feed.block(1023)!.sig)
+        expect(await reg.get('last')).toEqual(utf8('1023'))
+        expect(await reg.get('n1023')).toEqual(utf8('1023'))
+        expect(await reg.get('n1024')).toBeUndefined()
+        // The rest goes on from there; a merge failing the same way reports the same.
+        expect(await repo.writeBlocks(writes.slice(1024))).toBe(76)
+        expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed))
+        const other = chain('bob', bodies('b', 1030))
+        failing(2)
+        const merged = await repo.merge(other).catch((err) => err)
+        db.batch = batch
+        expect(merged.code).toBe('REPO_PARTIAL_WRITE')
+        expect(ids(await repo.loadHead(pair('bob').pk))).toEqual(ids(other).slice(0, 1024))
+        expect(await repo.merge(other)).toBe(6)
       })
 
       it('writeBlocks starts a partial chain at a given height', async () => {

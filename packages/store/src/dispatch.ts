@@ -9,7 +9,7 @@
 
 import { type Block, toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
-import { verifyBlocks } from '@picostack/repo'
+import { RepoPartialWriteError, verifyBlocks } from '@picostack/repo'
 import { enforceBudget, isQuotaExceeded, lowerBudget } from './budget.ts'
 import { expireTouched } from './changes.ts'
 import type { Postponement } from './context.ts'
@@ -278,7 +278,10 @@ async function trimExpired(core: Core, run: PatchRun): Promise<void> {
   }
 }
 
-/** One repo batch for the run; each block whole with the ops of the state it changed. */
+/**
+ * The run to the repo (one batch, or one per 1024 blocks); each block whole with the ops of
+ * the state it changed. `written`: how many are on disk (a prefix), also when it failed.
+ */
 async function write(core: Core, run: PatchRun): Promise<{ written: number; cause?: unknown }> {
   const { pending, tx } = run
   if (pending.length === 0) return { written: 0 }
@@ -298,7 +301,9 @@ async function write(core: Core, run: PatchRun): Promise<{ written: number; caus
     })
     return { written }
   } catch (cause) {
-    return { written: 0, cause }
+    // A run of several batches that failed part way: its first `written` blocks (with
+    // their ops) are on disk, and memory keeps exactly them.
+    return { written: cause instanceof RepoPartialWriteError ? cause.written : 0, cause }
   }
 }
 

@@ -94,6 +94,40 @@ describe('apply and batched writes', () => {
     expect(store.state.sum).toBe(21)
   })
 
+  it('a patch whose second repo batch fails merges exactly the first 1024 blocks, on disk and in memory', async () => {
+    const { store } = await setup()
+    const ns = Array.from({ length: 1100 }, (_, i) => i + 1)
+    const feed = adds(new Author(), ns)
+    const db = store.repo.db
+    const batch = db.batch.bind(db)
+    // The batch after the run's first group of 1024 blocks (thousands of ops) fails.
+    let groups = 0
+    db.batch = ((ops: unknown[], ...rest: unknown[]) => {
+      if (groups > 0) {
+        return Promise.reject(new DOMException('the quota is exceeded', 'QuotaExceededError'))
+      }
+      if (ops.length >= 1024) groups++
+      return (batch as (...args: unknown[]) => Promise<void>)(ops, ...rest)
+    }) as typeof db.batch
+    const result = await store.apply(feed, { verified: true })
+    db.batch = batch
+    expect(groups).toBe(1)
+    expect(result.merged.length).toBe(1024)
+    expect(result.refusal?.code).toBe('STORE_WRITE')
+    const sum = (n: number) => (n * (n + 1)) / 2
+    expect(store.state.sum).toBe(sum(1024))
+    const head = await store.repo.loadHead(feed.first!.key!)
+    expect(head?.blocks.map((b) => b.sig)).toEqual(feed.blocks.slice(0, 1024).map((b) => b.sig))
+    // The disk agrees: a store opened on it has the same state.
+    const reopened = new Store(store.repo)
+    reopened.register<number>({ name: 'sum', initialValue: 0, reducer: ({ state }) => state })
+    await reopened.load()
+    expect(reopened.state.sum).toBe(sum(1024))
+    // The rest merges on top.
+    expect((await store.apply(feed, { verified: true })).merged.length).toBe(76)
+    expect(store.state.sum).toBe(sum(1100))
+  })
+
   it('trusts a verified Feed and passes a partial chain its height', async () => {
     const { store } = await setup()
     const feed = adds(new Author(), [1, 2, 3, 4, 5])
