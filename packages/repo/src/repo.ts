@@ -985,22 +985,62 @@ export class Repo {
     const ops = checkOps(options.ops)
     return this.#mutex.run(async () => {
       const ws = await this.#writeSet()
-      const chain = await this.#chain(chainId, ws)
-      if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
-      const last = await this.#placement(lastId)
-      if (!last || last.chainNo !== chain.chainNo) {
-        throw new RepoError('REPO_NOT_FOUND', 'lastId is not a block of that chain')
-      }
-      let evicted: Block[]
-      if (last.height >= chain.headHeight) {
-        evicted = (await this.#evictAfter(ws, chain, chain.firstHeight - 1)).reverse()
-      } else {
-        evicted = await this.#evictBelow(ws, chain, last.height)
-      }
+      const evicted = await this.#evictPrefixIn(ws, chainId, lastId)
       ws.ops.push(...ops)
       await this.#flush(ws)
       return evicted
     })
+  }
+
+  /**
+   * {@link Repo.evictPrefix} of many chains at once: each `{ chainId, lastId }` (64 B each)
+   * evicts that chain's oldest blocks up to and including `lastId` (through its head, the
+   * chain goes), and all of it, the tags moved and `ops` are one atomic batch: either every
+   * eviction is written or none. Holds the evicted blocks and a few ops per block in memory
+   * until that batch is written.
+   * @returns how many blocks each eviction removed, in the order given
+   * @throws REPO_UNKNOWN_CHAIN when a chain is not stored (nothing is written)
+   * @throws REPO_NOT_FOUND when a `lastId` is not a stored block of its chain (nothing is written)
+   * @throws REPO_INVALID_INPUT for malformed arguments, or a chain named twice
+   * @throws REPO_CLOSED after {@link Repo.close}
+   */
+  async evictPrefixes(
+    evictions: readonly { chainId: Uint8Array; lastId: Uint8Array }[],
+    options: { ops?: RegistryOp[] } = {},
+  ): Promise<number[]> {
+    this.#assertOpen()
+    if (!Array.isArray(evictions)) throw invalid('evictPrefixes expects an array')
+    const chains = new Set<string>()
+    for (const eviction of evictions) {
+      chains.add(mapKey(idBytes(eviction?.chainId, 'chainId')))
+      idBytes(eviction.lastId, 'lastId')
+    }
+    if (chains.size !== evictions.length) throw invalid('a chain is named twice')
+    const ops = checkOps(options.ops)
+    return this.#mutex.run(async () => {
+      const ws = await this.#writeSet()
+      const counts: number[] = []
+      for (const { chainId, lastId } of evictions) {
+        counts.push((await this.#evictPrefixIn(ws, chainId, lastId)).length)
+      }
+      ws.ops.push(...ops)
+      await this.#flush(ws)
+      return counts
+    })
+  }
+
+  /** Adds to `ws` the eviction of `chainId`'s blocks up to `lastId` (oldest first). */
+  async #evictPrefixIn(ws: WriteSet, chainId: Uint8Array, lastId: Uint8Array): Promise<Block[]> {
+    const chain = await this.#chain(chainId, ws)
+    if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
+    const last = await this.#placement(lastId)
+    if (!last || last.chainNo !== chain.chainNo) {
+      throw new RepoError('REPO_NOT_FOUND', 'lastId is not a block of that chain')
+    }
+    if (last.height >= chain.headHeight) {
+      return (await this.#evictAfter(ws, chain, chain.firstHeight - 1)).reverse()
+    }
+    return this.#evictBelow(ws, chain, last.height)
   }
 
   /** Adds to `ws` the removal of `chain`'s blocks up to `height` (below its head). */

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type MergeStrategy, Repo, RepoError, RepoPartialWriteError } from '../src/index.ts'
 import { NS } from '../src/layout.ts'
 import { INDEX_KEY } from '../src/range-index.ts'
-import { bodies, chain, type Db, keyCount, pair, utf8 } from './helpers.ts'
+import { bodies, chain, type Db, dump, keyCount, pair, utf8 } from './helpers.ts'
 import { integrityProblems } from './integrity.ts'
 
 /** Opens databases for the suite: a fresh, empty one per test; `reopen` the last one from storage. */
@@ -512,6 +512,50 @@ export function conformance(factory: DbFactory): void {
         expect(await repo.latestOf(pair('alice').pk)).toBeUndefined()
         expect(await keyCount(db)).toBe(2) // the write sequence counter, the index version
         expect(await codeOf(repo.evictPrefix(chainId, feed.last!.sig))).toBe('REPO_UNKNOWN_CHAIN')
+      })
+
+      it('evicts the prefixes of many chains in one atomic batch with its ops', async () => {
+        const alice = chain('alice', bodies('a', 5))
+        const bob = chain('bob', bodies('b', 4))
+        const carol = chain('carol', bodies('c', 3))
+        for (const feed of [alice, bob, carol]) await repo.merge(feed)
+        const reg = repo.registry('state')
+        const before = await dump(db)
+        // A refusal anywhere writes nothing: unknown chain, a block of another chain, twice.
+        const a = { chainId: alice.first!.sig, lastId: alice.block(1)!.sig }
+        const b = { chainId: bob.first!.sig, lastId: bob.last!.sig }
+        const ops = [reg.putOp('gc', utf8('done'))]
+        const unknown = { chainId: new Uint8Array(SIG_BYTES), lastId: alice.first!.sig }
+        expect(await codeOf(repo.evictPrefixes([a, unknown], { ops }))).toBe('REPO_UNKNOWN_CHAIN')
+        const wrong = { chainId: carol.first!.sig, lastId: bob.first!.sig }
+        expect(await codeOf(repo.evictPrefixes([a, wrong], { ops }))).toBe('REPO_NOT_FOUND')
+        expect(await codeOf(repo.evictPrefixes([a, b, a]))).toBe('REPO_INVALID_INPUT')
+        expect(await codeOf(repo.evictPrefixes([{ chainId: a.chainId }] as never))).toBe(
+          'REPO_INVALID_INPUT',
+        )
+        // A failing batch writes nothing either.
+        const batch = db.batch.bind(db)
+        let batches = 0
+        db.batch = (() => Promise.reject(new Error('disk'))) as typeof db.batch
+        expect(await repo.evictPrefixes([a, b], { ops }).catch((err) => err.message)).toBe('disk')
+        db.batch = ((...args: Parameters<typeof batch>) => {
+          batches++
+          return batch(...args)
+        }) as typeof db.batch
+        expect(await dump(db)).toEqual(before)
+        expect(await repo.evictPrefixes([a, b], { ops })).toEqual([2, 4])
+        expect(batches).toBe(1)
+        db.batch = batch
+        expect(await reg.get('gc')).toEqual(utf8('done'))
+        expect(await repo.summary(a.chainId)).toMatchObject({
+          firstId: alice.block(2)!.sig,
+          length: 3,
+        })
+        expect(await repo.summary(b.chainId)).toBeUndefined()
+        expect(await repo.headOf(pair('bob').pk)).toBeUndefined()
+        expect(ids(await repo.loadHead(pair('carol').pk))).toEqual(ids(carol))
+        expect(await repo.rangeFingerprint(new Uint8Array(0))).toMatchObject({ count: 2 })
+        expect(await repo.evictPrefixes([])).toEqual([])
       })
 
       it('drops a foreign author’s tag when all their blocks leave with a prefix', async () => {

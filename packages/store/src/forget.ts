@@ -1,7 +1,7 @@
 /**
  * Forgetting: what is due on the persisted timers is forgotten (objects, tombstones, slice
  * entries, then the slices recomputed), and chains whose blocks stopped backing anything
- * lose their dead prefix (`repo.evictPrefix`).
+ * lose their dead prefix (`repo.evictPrefixes`, many chains per batch).
  */
 import { toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
@@ -80,12 +80,27 @@ export async function collect(core: Core, now: number, tx: Tx): Promise<number> 
   return expired
 }
 
+/** Dead blocks evicted per repo batch at most (a batch holds them and their ops in memory). */
+const EVICT_BATCH_BLOCKS = 4096
+
+/** The dead prefix of one chain, waiting for its batch. */
+interface DeadPrefix {
+  chainKey: string
+  chainId: Uint8Array
+  dead: HeldBlock[]
+}
+
 /**
  * Deletes the dead prefix (blocks backing nothing) of each chain named, reading the
- * chain's held blocks oldest first from its `c` keys. Returns how many blocks went.
+ * chain's held blocks oldest first from its `c` keys. The chains go together, in one repo
+ * batch (`repo.evictPrefixes`) per {@link EVICT_BATCH_BLOCKS} dead blocks, with the store's
+ * ops. Returns how many blocks went.
  */
 export async function evict(core: Core, chains: Map<string, Uint8Array>): Promise<number> {
   let evicted = 0
+  let group: DeadPrefix[] = []
+  let ops: RegistryOp[] = []
+  let blocks = 0
   for (const [chainKey, chainId] of [...chains]) {
     const dead: HeldBlock[] = []
     const prefix = chainPrefix(chainId)
@@ -94,15 +109,42 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
       if (held && held.refs > 0) break
       if (held) dead.push(held)
     }
-    const ops: RegistryOp[] = [core.registry.delOp(releasedKey(chainId))]
-    if (dead.length === 0) {
-      await core.repo.batch(ops)
-      continue
+    ops.push(core.registry.delOp(releasedKey(chainId)))
+    if (dead.length > 0) {
+      for (const held of dead) ops.push(...unholdOps(core, held))
+      group.push({ chainKey, chainId, dead })
+      blocks += dead.length
     }
-    core.heldBytes -= await blockBytes(core, dead)
-    for (const held of dead) ops.push(...unholdOps(core, held))
-    ops.push(bytesOp(core))
-    await core.repo.evictPrefix(chainId, dead[dead.length - 1]!.id, { ops })
+    if (blocks >= EVICT_BATCH_BLOCKS) {
+      evicted += await evictGroup(core, group, ops)
+      group = []
+      ops = []
+      blocks = 0
+    }
+  }
+  if (ops.length > 0) evicted += await evictGroup(core, group, ops)
+  return evicted
+}
+
+/** Writes the evictions of `group` and `ops` in one batch; returns the blocks evicted. */
+async function evictGroup(core: Core, group: DeadPrefix[], ops: RegistryOp[]): Promise<number> {
+  if (group.length === 0) {
+    await core.repo.batch(ops)
+    return 0
+  }
+  let bytes = 0
+  for (const { dead } of group) bytes += await blockBytes(core, dead)
+  core.heldBytes -= bytes
+  ops.push(bytesOp(core))
+  const evictions = group.map(({ chainId, dead }) => ({ chainId, lastId: dead.at(-1)!.id }))
+  try {
+    await core.repo.evictPrefixes(evictions, { ops })
+  } catch (cause) {
+    core.heldBytes += bytes // nothing of the batch was written
+    throw cause
+  }
+  let evicted = 0
+  for (const { chainKey, dead } of group) {
     for (const held of dead) core.held.set(held.key, null)
     const head = core.heads.get(chainKey)
     if (head && core.held.get(toHex(head.sig)) === null) core.heads.delete(chainKey)

@@ -196,3 +196,28 @@ describe('forgetting on the store timer', () => {
     await store.close()
   })
 })
+
+describe('gc cost', () => {
+  it('forgets 1,000 objects of 1,000 chains in a fixed number of database batches', async () => {
+    const db = memoryDb()
+    const clock = new FakeClock(T0)
+    const { store, notes } = open(new Repo(db), clock)
+    await store.load()
+    for (let i = 0; i < 1000; i++) {
+      const feed = new Author().append('notes', { id: `n${i}`, text: 'x', ttl: t1 - T0 }, T0)
+      await store.dispatch(feed, { loud: true })
+    }
+    let batches = 0
+    const batch = db.batch.bind(db)
+    db.batch = ((...args: Parameters<typeof batch>) => {
+      batches++
+      return batch(...args)
+    }) as typeof db.batch
+    expect((await store.gc(t1)).expired).toBe(1000)
+    db.batch = batch
+    expect(batches).toBeLessThanOrEqual(2) // the timers and state forgotten, then the blocks
+    expect(await notes.count()).toBe(0)
+    expect(await store.repo.listFeeds()).toEqual([])
+    await store.close()
+  })
+})
