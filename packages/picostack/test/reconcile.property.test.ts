@@ -108,3 +108,24 @@ test('past the per-message caps a pass stops, says where, and the next pass resu
   expect(a.peers[0]!.stats.passes).toBeGreaterThan(1)
   await Promise.all([a.close(), b.close()])
 }, 60_000)
+
+test('an answer never carries more tags and heads than maxItems, however many ranges differ', async () => {
+  // Room for 4096 ranges but 8 items: a message of many small lists must stop at 8 tags.
+  const narrow = { listItems: 2, maxItems: 8 }
+  const a = new CounterKernel(undefined, { limits: narrow })
+  const b = new CounterKernel(undefined, { limits: narrow })
+  await Promise.all([a.boot(), b.boot()])
+  const { sk } = signPair()
+  for (let n = 0; n < 400; n++) {
+    const feed = new Feed()
+    feed.append(CounterKernel.encodeBlock('count', { n }), sk)
+    await a.dispatch(feed)
+    if (n % 3 !== 0) await b.dispatch(feed)
+  }
+  a.spawnWire()(b.spawnWire())
+  await until(() => b.tally.blocks === 400, 20_000)
+  expect(b.tally).toEqual(a.tally)
+  // Neither side refused a message of the other's (KERNEL_TOO_LARGE before the cap held).
+  expect([...a.peers[0]!.stats.errors, ...b.peers[0]!.stats.errors]).toEqual([])
+  await Promise.all([a.close(), b.close()])
+}, 60_000)

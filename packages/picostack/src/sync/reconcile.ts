@@ -88,6 +88,12 @@ function earliest(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Ar
   return a.length <= b.length ? a : b // one contains the other: the wider
 }
 
+/** Tags and heads an entry carries (what `maxItems` counts). */
+function itemsOf(entry: RangeEntry): number {
+  if (entry.kind === 'items') return entry.tags.length / TAG_BYTES
+  return entry.kind === 'lacks' ? entry.heads.length : 0
+}
+
 /** True for an entry its receiver answers (a non-empty fingerprint, or items). */
 function asksAnswer(entry: RangeEntry): boolean {
   return entry.kind === 'items' || (entry.kind === 'fingerprint' && entry.count > 0)
@@ -228,6 +234,7 @@ export class Reconciler {
     const next: OpenRange[] = []
     const maxBytes = limits.maxMessageBytes >> 1
     let bytes = 0
+    let items = 0 // tags and heads in `out` (the peer refuses past maxItems)
     let resume: Uint8Array | undefined
     const siblings = new Siblings(this.link.source)
     for (const [i, entry] of message.entries.entries()) {
@@ -240,14 +247,22 @@ export class Reconciler {
         entry.kind === 'items'
           ? (entry.tags.length / TAG_BYTES) * HEAD_BYTES + HEAD_BYTES
           : Math.max(16 * FINGERPRINT_ENTRY_BYTES, limits.listItems * TAG_BYTES + HEAD_BYTES)
-      if (out.length + 16 > limits.maxRanges || bytes + worst > maxBytes) {
+      // The most tags and heads this entry's answer adds: a list, or a head per listed item.
+      const worstItems = entry.kind === 'items' ? entry.tags.length / TAG_BYTES : limits.listItems
+      if (
+        out.length + 16 > limits.maxRanges ||
+        bytes + worst > maxBytes ||
+        items + worstItems > limits.maxItems
+      ) {
         resume = entry.prefix // this entry and the rest wait for the next pass
         break
       }
+      const before = out.length
       bytes +=
         entry.kind === 'fingerprint'
           ? await this.#compare(entry, out, next, siblings)
           : await this.#answerItems(entry, out)
+      for (let j = before; j < out.length; j++) items += itemsOf(out[j]!)
     }
     if (this.link.isClosed()) return
     this.#resume = earliest(this.#resume, resume)
