@@ -39,6 +39,7 @@ export async function serve(kernel: TodoKernel, options: ServeOptions): Promise<
   const local = nodes?.length && nodes.every((node) => node.host === '127.0.0.1')
   const host = options.host ?? (local ? '127.0.0.1' : undefined)
   const modem = new Modem56({ bootstrap: nodes, host })
-  await modem.join(options.topic, () => kernel.spawnWire())
+  // The address lets the per-address session cap hold one host to a few sessions.
+  await modem.join(options.topic, ({ address }) => kernel.spawnWire({ address }))
   return modem
 }
