@@ -115,7 +115,7 @@ export class SimpleKernel {
    * @param db - an abstract-level database, a path string (classic-level in Node,
    *   IndexedDB name in browsers), or nothing (a fresh memory-level database)
    * @param options - identity, sync limits, wire and store options
-   * @throws KERNEL_INVALID_INPUT when a sync limit is not a positive number
+   * @throws KERNEL_INVALID_INPUT when a sync limit is not a positive number (`eagerPeers` may be 0)
    */
   constructor(db?: LevelDatabase | string, options: KernelOptions = {}) {
     this.#clock = options.clock ?? systemClock

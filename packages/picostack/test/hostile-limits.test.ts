@@ -135,3 +135,12 @@ test('past maxInboxBytes waiting to be handled, messages are refused with KERNEL
   expect(await stuck).toEqual({ type: 'answer', payload: Uint8Array.of(1) })
   await Promise.all(sends)
 })
+
+test('a sync limit must be positive; only eagerPeers may be 0 (relayed changes only announced)', () => {
+  for (const limits of [{ maxWants: 0 }, { eagerPeers: -1 }, { maxSessions: Number.NaN }]) {
+    expect(() => new CounterKernel(undefined, { limits })).toThrow(
+      expect.objectContaining({ code: 'KERNEL_INVALID_INPUT' }),
+    )
+  }
+  expect(() => new CounterKernel(undefined, { limits: { eagerPeers: 0 } })).not.toThrow()
+})

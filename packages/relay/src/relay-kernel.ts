@@ -55,8 +55,10 @@ export interface RelayKernelOptions extends KernelOptions {
  * trusted with nothing; it only makes blocks available while their authors are offline.
  *
  * Its session caps default to {@link relaySessionLimits}() (a relay with the default
- * limits); `limits` in the options override them. Every other sync limit (memory per
- * session, rates, timeouts) is the kernel's default.
+ * limits), and `eagerPeers` to 0: a block the relay received is only announced to its
+ * other peers (`have`), so its bytes cross the relay only to peers that lack it, those
+ * that did not get it over a direct link. `limits` in the options override these. Every
+ * other sync limit (memory per session, rates, timeouts) is the kernel's default.
  *
  * Its `blocks` slice counts the blocks it holds.
  */
@@ -80,7 +82,10 @@ export class RelayKernel extends SimpleKernel {
     db?: ConstructorParameters<typeof SimpleKernel>[0],
     options: RelayKernelOptions = {},
   ) {
-    super(db, { ...options, limits: { ...relaySessionLimits(), ...options.limits } })
+    super(db, {
+      ...options,
+      limits: { ...relaySessionLimits(), eagerPeers: 0, ...options.limits },
+    })
     const { retentionMs = DEFAULT_RETENTION_MS } = options
     if (!(typeof retentionMs === 'number' && retentionMs > 0)) {
       throw new RelayError('RELAY_INVALID_INPUT', 'retentionMs must be a positive number')

@@ -11,7 +11,7 @@ import { connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { encodeBlock, Feed, signPair } from '@picostack/kernel'
+import { encodeBlock, Feed, signPair, toHex } from '@picostack/kernel'
 import type { Plug } from '@picostack/net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // The modem's local HyperDHT testnet (127.0.0.1 only, guarded), shared rather than copied.
@@ -280,6 +280,26 @@ describe('RelayKernel', () => {
     expect((await refusal(relay.dispatch(fork, true))).code).toMatch(/^(STORE|REPO)_/)
     expect(relay.blocks.state).toBe(2)
     await relay.close()
+  })
+
+  it('carries a block only to the clients that did not get it directly', async () => {
+    const relay = new RelayKernel()
+    const [alice, bob, carol] = await Promise.all([
+      bootedNoteKernel(),
+      bootedNoteKernel(),
+      bootedNoteKernel(),
+    ])
+    await relay.boot()
+    for (const client of [alice, bob, carol]) client.spawnWire()(relay.spawnWire())
+    alice.spawnWire()(bob.spawnWire()) // alice and bob link directly; carol cannot
+    await until(() => relay.peers.length === 3 && alice.peers.length === 2, 5000)
+    await alice.note('hello')
+    await until(() => bob.notes.state.length === 1 && carol.notes.state.length === 1, 5000)
+    await new Promise((resolve) => setTimeout(resolve, 100)) // any late push would show
+    const sentTo = (kernel: NoteKernel) =>
+      relay.peers.find((peer) => peer.id === toHex(kernel.nodeId))!.stats.blocksSent
+    expect({ bob: sentTo(bob), carol: sentTo(carol) }).toEqual({ bob: 0, carol: 1 })
+    await Promise.all([alice, bob, carol, relay].map((kernel) => kernel.close()))
   })
 
   it('rejects a retentionMs that is not positive', () => {

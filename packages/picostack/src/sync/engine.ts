@@ -131,7 +131,8 @@ export class SyncEngine implements SessionHost {
     this.nodeId = this.randomBytes(NODE_ID_BYTES)
     this.limits = { ...DEFAULT_SYNC_LIMITS, ...options.limits }
     for (const [name, value] of Object.entries(this.limits)) {
-      if (!Number.isFinite(value) || value <= 0) {
+      // eagerPeers may be 0: relayed changes are then only announced (a relay's choice).
+      if (!Number.isFinite(value) || value < 0 || (value === 0 && name !== 'eagerPeers')) {
         throw new KernelError('KERNEL_INVALID_INPUT', `limit ${name} must be a positive number`)
       }
       if (name.endsWith('Ms') && value > MAX_TIMER_MS) {

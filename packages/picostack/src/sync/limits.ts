@@ -65,7 +65,8 @@ export interface SyncLimits {
   /**
    * Peers a kernel pushes a relayed change to at once (default 1, preferring direct links);
    * the others get a `have` and ask with `want` if they lack it. Blocks made here go to
-   * every peer at once.
+   * every peer at once. 0 (the only limit that may be 0): relayed changes are only
+   * announced, so their bytes go only to peers that lack them (what `@picostack/relay` does).
    */
   eagerPeers: number
   /**
