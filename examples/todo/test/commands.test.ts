@@ -111,7 +111,11 @@ describe('commands', () => {
       const first = new TodoKernel(dir)
       await first.boot()
       const ids: string[] = []
-      for (let i = 0; i < LIST_PAGE + 20; i++) ids.push(await first.addTask(`task ${i}`))
+      for (let i = 0; i < LIST_PAGE + 20; i++) {
+        ids.push(await first.addTask(`task ${i}`))
+        // One task per millisecond: tasks of the same millisecond list by id, not by creation.
+        for (const at = Date.now(); Date.now() === at; ) await new Promise((r) => setTimeout(r, 1))
+      }
       await first.close()
 
       const again = new TodoKernel(dir)
