@@ -1,6 +1,7 @@
 import { Feed, signPair, toHex } from '@picostack/feed'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
+import type { SyncLimits } from '../src/index.ts'
 import { CounterKernel, until } from './helpers.ts'
 
 /**
@@ -90,30 +91,13 @@ test('random pairs of repos (shared, disjoint, behind, forked chains) reconcile 
   )
 }, 120_000)
 
-test('past the per-message caps a pass stops, says where, and the next pass resumes there', async () => {
-  const small = { listItems: 2, maxRanges: 16, maxItems: 4 }
-  const a = new CounterKernel(undefined, { limits: small })
-  const b = new CounterKernel(undefined, { limits: small })
-  await Promise.all([a.boot(), b.boot()])
-  const { sk } = signPair()
-  for (let n = 0; n < 400; n++) {
-    const feed = new Feed()
-    feed.append(CounterKernel.encodeBlock('count', { n }), sk)
-    await a.dispatch(feed)
-    if (n % 3 !== 0) await b.dispatch(feed) // b lacks a third, spread over the whole trie
-  }
-  a.spawnWire()(b.spawnWire())
-  await until(() => b.tally.blocks === 400, 20_000)
-  expect(b.tally).toEqual(a.tally)
-  expect(a.peers[0]!.stats.passes).toBeGreaterThan(1)
-  await Promise.all([a.close(), b.close()])
-}, 60_000)
-
-test('an answer never carries more tags and heads than maxItems, however many ranges differ', async () => {
-  // Room for 4096 ranges but 8 items: a message of many small lists must stop at 8 tags.
-  const narrow = { listItems: 2, maxItems: 8 }
-  const a = new CounterKernel(undefined, { limits: narrow })
-  const b = new CounterKernel(undefined, { limits: narrow })
+/**
+ * Two booted kernels with `limits`: `a` holds 400 one-block chains, `b` all but a third of
+ * them (spread over the whole trie); then they connect.
+ */
+async function behindByAThird(limits: Partial<SyncLimits>): Promise<[CounterKernel, CounterKernel]> {
+  const a = new CounterKernel(undefined, { limits })
+  const b = new CounterKernel(undefined, { limits })
   await Promise.all([a.boot(), b.boot()])
   const { sk } = signPair()
   for (let n = 0; n < 400; n++) {
@@ -125,6 +109,18 @@ test('an answer never carries more tags and heads than maxItems, however many ra
   a.spawnWire()(b.spawnWire())
   await until(() => b.tally.blocks === 400, 20_000)
   expect(b.tally).toEqual(a.tally)
+  return [a, b]
+}
+
+test('past the per-message caps a pass stops, says where, and the next pass resumes there', async () => {
+  const [a, b] = await behindByAThird({ listItems: 2, maxRanges: 16, maxItems: 4 })
+  expect(a.peers[0]!.stats.passes).toBeGreaterThan(1)
+  await Promise.all([a.close(), b.close()])
+}, 60_000)
+
+test('an answer never carries more tags and heads than maxItems, however many ranges differ', async () => {
+  // Room for 4096 ranges but 8 items: a message of many small lists must stop at 8 tags.
+  const [a, b] = await behindByAThird({ listItems: 2, maxItems: 8 })
   // Neither side refused a message of the other's (KERNEL_TOO_LARGE before the cap held).
   expect([...a.peers[0]!.stats.errors, ...b.peers[0]!.stats.errors]).toEqual([])
   await Promise.all([a.close(), b.close()])
