@@ -143,8 +143,14 @@ describe('todo-web direct links in Chromium', () => {
     const page1 = await openPage()
     const page2 = await openPage()
 
-    // Introduced by the relay, each links directly to the two others.
-    await until(() => node.links.value.filter((l) => l.state === 'direct').length === 2)
+    // Introduced by the relay, each links directly to the two others (under a loaded CI
+    // machine a negotiation can take a while; a timeout says what each link was doing).
+    await until(
+      () => node.links.value.filter((l) => l.state === 'direct').length === 2,
+      45_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; node links: ${JSON.stringify(node.links.value)}`)
+    })
     const pageIds = node.links.value.map((l) => l.id).sort()
     await until(async () => (await directIds(page1)).length === 2)
     await until(async () => (await directIds(page2)).length === 2)
