@@ -1,58 +1,29 @@
-import {
-  Block,
-  bytesEqual,
-  DEFAULT_LIMITS,
-  Feed,
-  FeedError,
-  type FeedLike,
-  fromHex,
-  keyBytes,
-  type PublicKey,
-  SIG_BYTES,
-} from '@picostack/feed'
+import { Block, type Feed, type FeedLike, type PublicKey } from '@picostack/feed'
 import { type ChainSummary, type ListChainsOptions, listChains, summaryOf } from './chains.ts'
-import type { LevelDatabase } from './database.ts'
-import { RepoError, RepoPartialWriteError } from './errors.ts'
 import {
-  type AuthoredEntry,
-  authoredKey,
-  authoredPrefix,
-  blockKey,
-  type ChainRecord,
-  chainIdOfOwnedKey,
-  chainKey,
-  chainNoKey,
-  decodeAuthored,
-  decodeChain,
-  decodePlacement,
-  decodeU64,
-  encodeAuthored,
-  MAX_DEPTH,
-  MAX_HEIGHT,
-  NS,
-  ownedPrefix,
-  type Placement,
-  partialKey,
-  placementKey,
-  plain,
-  prefixEnd,
-  registryPrefix,
-} from './layout.ts'
+  authorBytes,
+  checkEvictions,
+  checkLimit,
+  checkOps,
+  checkPlacement,
+  checkWrites,
+  idBytes,
+  invalid,
+  toFeed,
+} from './check.ts'
+import { RepoContext, VIEW } from './context.ts'
+import type { LevelDatabase } from './database.ts'
+import { RepoError, type RepoPartialWriteError } from './errors.ts'
+import { evictPrefixIn, evictWith, rollbackIn } from './evict.ts'
+import { MAX_DEPTH, placementKey, registryPrefix } from './layout.ts'
 import { Mutex } from './mutex.ts'
-import { nibblePrefix, RangeIndex } from './range-index.ts'
+import { nibblePrefix } from './range-index.ts'
+import * as read from './read.ts'
 import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
+import { registryHost } from './registry-host.ts'
 import type { RangeFingerprint } from './trie-node.ts'
 import { firstKeyless, verifyBlocks } from './verify.ts'
-import { mapKey, SEQ_KEY, WriteSet } from './write-set.ts'
-
-/** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
-const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
-/** Blocks are read back with the largest body the feed format allows. */
-const READ_LIMITS = { ...DEFAULT_LIMITS, maxBodyBytes: 256 * 1024 * 1024 - 100 }
-/** Blocks per write batch during a merge (each block is whole inside one batch). */
-const GROUP_BLOCKS = 1024
-/** Chain ids remembered by chain number (the cache starts over when full). */
-const CHAIN_ID_CACHE = 4096
+import { type WriteRun, write } from './write-path.ts'
 
 /**
  * Decides whether a fork, or an append by someone other than the chain's owner, may be
@@ -106,84 +77,7 @@ export interface RepoOptions {
   strategy?: MergeStrategy
 }
 
-type Step = 'written' | 'held' | 'evicted' | 'stop'
-
-interface StepContext extends PlacementOptions {
-  strategy: MergeStrategy
-  /** Ids of blocks found to lie in an evicted prefix (their children are skipped too). */
-  evicted: Set<string>
-}
-
 const refuseAll: MergeStrategy = () => false
-
-function invalid(message: string, cause?: unknown): RepoError {
-  return new RepoError('REPO_INVALID_INPUT', message, cause === undefined ? undefined : { cause })
-}
-
-function corrupt(message: string, cause?: unknown): RepoError {
-  return new RepoError('REPO_CORRUPT', message, cause === undefined ? undefined : { cause })
-}
-
-function idBytes(id: unknown, what: string): Uint8Array {
-  if (!(id instanceof Uint8Array) || id.length !== SIG_BYTES) {
-    throw invalid(`${what} must be a ${SIG_BYTES}-byte Uint8Array`)
-  }
-  return id
-}
-
-function authorBytes(author: PublicKey): Uint8Array {
-  try {
-    return keyBytes(author, 'author')
-  } catch (cause) {
-    throw invalid('author must be 32 bytes or 64 hex characters', cause)
-  }
-}
-
-/** A stored block (trusted: not verified again). */
-function storedBlock(value: Uint8Array): Block {
-  try {
-    return new Block(plain(value), 0, READ_LIMITS)
-  } catch (cause) {
-    throw corrupt('stored block does not decode', cause)
-  }
-}
-
-/** A feed of stored blocks in chain order (links checked, signatures trusted). */
-function storedFeed(blocks: Block[]): Feed {
-  let bytes = 4
-  for (const block of blocks) bytes += block.blockSize
-  try {
-    return Feed.from(blocks, {
-      verify: false,
-      limits: { ...READ_LIMITS, maxFeedBytes: Math.max(bytes, DEFAULT_LIMITS.maxFeedBytes) },
-    })
-  } catch (cause) {
-    throw corrupt('stored blocks do not link', cause)
-  }
-}
-
-function checkOps(ops: unknown): RegistryOp[] {
-  if (ops === undefined) return []
-  if (!Array.isArray(ops)) throw invalid('ops must be an array of registry operations')
-  for (const op of ops as RegistryOp[]) {
-    const key = op?.key
-    if (!(key instanceof Uint8Array) || key.length < 2 || key[0] !== NS.registry) {
-      throw invalid('ops must be built by registry.putOp / registry.delOp')
-    }
-    if (op.type === 'put' ? !(op.value instanceof Uint8Array) : op.type !== 'del') {
-      throw invalid('a registry op is { type: "put", key, value } or { type: "del", key }')
-    }
-  }
-  return ops as RegistryOp[]
-}
-
-function checkPlacement(options: PlacementOptions): void {
-  if (options.chainId !== undefined) idBytes(options.chainId, 'chainId')
-  const { height } = options
-  if (height !== undefined && !(Number.isInteger(height) && height >= 1 && height <= MAX_HEIGHT)) {
-    throw invalid(`height must be an integer from 1 to ${MAX_HEIGHT}`)
-  }
-}
 
 /**
  * A persistent block store on one abstract-level database (classic-level, browser-level,
@@ -200,16 +94,8 @@ export class Repo {
   readonly #root: Registry
   readonly #host: RegistryHost
   #closing: Promise<void> | undefined
-  #seq: number | undefined
-  /**
-   * Ids of blocks that started partial chains (loaded with the write sequence; may hold
-   * ids already evicted). Only such a block can be held while its parent is a chain head.
-   */
-  #partialStarts = new Set<string>()
-  /** Chain ids by chain number, as read (a number never names another chain). */
-  #chainIds = new Map<number, Uint8Array>()
-  /** The reconciliation index (its nodes are written in the batches of {@link Repo.#flush}). */
-  readonly #index: RangeIndex
+  /** The database, index and state the read, write and eviction paths share. */
+  readonly #ctx: RepoContext
 
   /**
    * @param db - any abstract-level database; its default encodings do not matter
@@ -221,22 +107,13 @@ export class Repo {
       throw invalid('db must be an abstract-level database')
     }
     this.db = db
-    this.#index = new RangeIndex(db)
+    this.#ctx = new RepoContext(db)
     this.#strategy = options.strategy ?? refuseAll
-    this.#host = {
-      get: async (key) => {
-        this.#assertOpen()
-        const value = await this.db.get(key, VIEW)
-        return value === undefined ? undefined : plain(value)
-      },
-      write: (ops) => this.batch(ops),
-      entries: (gte, lt, limit, reverse) => this.#entries(gte, lt, limit, reverse === true),
-      getMany: async (keys) => {
-        this.#assertOpen()
-        const values = await this.db.getMany(keys, VIEW)
-        return values.map((value) => (value === undefined ? undefined : plain(value)))
-      },
-    }
+    this.#host = registryHost(
+      this.#ctx,
+      () => this.#assertOpen(),
+      (ops) => this.batch(ops),
+    )
     this.#root = new Registry(this.#host, registryPrefix(''))
   }
 
@@ -244,304 +121,9 @@ export class Repo {
     if (this.#closing) throw new RepoError('REPO_CLOSED', 'the repo is closed')
   }
 
-  async *#entries(
-    gte: Uint8Array,
-    lt: Uint8Array,
-    limit: number,
-    reverse: boolean,
-  ): AsyncIterable<[Uint8Array, Uint8Array]> {
-    this.#assertOpen()
-    for await (const [key, value] of this.db.iterator({ gte, lt, limit, reverse, ...VIEW })) {
-      yield [plain(key), plain(value)]
-    }
-  }
-
-  async #get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const value = await this.db.get(key, VIEW)
-    return value === undefined ? undefined : plain(value)
-  }
-
-  /**
-   * A write set that starts at the stored write sequence (read once per repo, with the
-   * partial starts, after the reconciliation index is checked or built).
-   */
-  async #writeSet(): Promise<WriteSet> {
-    if (this.#seq === undefined) {
-      await this.#index.ensure()
-      const stored = await this.#get(SEQ_KEY)
-      const prefix = Uint8Array.of(NS.partial)
-      for await (const key of this.db.keys({
-        gte: prefix,
-        lt: prefixEnd(prefix),
-        keyEncoding: 'view',
-      })) {
-        this.#partialStarts.add(mapKey(plain(key).subarray(1)))
-      }
-      this.#seq = stored === undefined ? 0 : decodeU64(stored)
-    }
-    return new WriteSet(this.#seq)
-  }
-
-  /** Writes `ws` and the index nodes its item changes move, in one batch. */
-  async #flush(ws: WriteSet): Promise<void> {
-    if (ws.empty) return
-    const blocks = ws.appended
-    const { ops, items } = ws.drain()
-    const written = await this.#index.stage(items, ops)
-    this.#seq = ws.seq
-    await this.db.batch(ops, VIEW)
-    written()
-    ws.committed = blocks
-  }
-
   /** Resolves once the reconciliation index is usable (built under the write lock if needed). */
   async #indexReady(): Promise<void> {
-    if (!this.#index.ready) await this.#mutex.run(() => this.#index.ensure())
-  }
-
-  async #placement(id: Uint8Array, ws?: WriteSet): Promise<Placement | undefined> {
-    const pending = ws?.placement(id)
-    if (pending) return pending
-    const value = await this.#get(placementKey(id))
-    return value === undefined ? undefined : decodePlacement(value)
-  }
-
-  async #chain(chainId: Uint8Array, ws?: WriteSet): Promise<ChainRecord | undefined> {
-    const cached = ws?.chains.get(mapKey(chainId))
-    if (cached !== undefined) return cached ?? undefined
-    const value = await this.#get(chainKey(chainId))
-    if (value === undefined) return undefined
-    const chain = decodeChain(chainId.slice(), value)
-    this.#rememberChainId(chain.chainNo, chainId.slice())
-    ws?.cacheChain(chain)
-    return chain
-  }
-
-  /** The chain id (64 B) of chain number `chainNo`. */
-  async #chainIdOf(chainNo: number): Promise<Uint8Array> {
-    const known = this.#chainIds.get(chainNo)
-    if (known) return known
-    const chainId = await this.#get(chainNoKey(chainNo))
-    if (chainId?.length !== SIG_BYTES) throw corrupt('a placement names a missing chain')
-    this.#rememberChainId(chainNo, chainId.slice())
-    return chainId
-  }
-
-  #rememberChainId(chainNo: number, chainId: Uint8Array): void {
-    if (this.#chainIds.size >= CHAIN_ID_CACHE) this.#chainIds.clear()
-    this.#chainIds.set(chainNo, chainId)
-  }
-
-  /** The chain a placement names. */
-  async #placedChain(placement: Placement, ws: WriteSet): Promise<ChainRecord> {
-    const cached = ws.chainsByNo.get(placement.chainNo)
-    const chain =
-      cached !== undefined
-        ? cached
-        : await this.#chain(await this.#chainIdOf(placement.chainNo), ws)
-    if (chain?.chainNo !== placement.chainNo) throw corrupt('a placement names a missing chain')
-    return chain
-  }
-
-  /** The id of the block at `height` of `chain`. */
-  async #idAt(chain: ChainRecord, height: number): Promise<Uint8Array> {
-    const value = await this.#get(blockKey(chain.chainNo, height))
-    if (value === undefined) throw corrupt(`chain lacks its block at height ${height}`)
-    return value.slice(0, SIG_BYTES)
-  }
-
-  /** The newest chain `author` owns (most recently started). */
-  async #newestOwned(author: Uint8Array): Promise<ChainRecord | undefined> {
-    const prefix = ownedPrefix(author)
-    const keys = this.db.keys({
-      gte: prefix,
-      lt: prefixEnd(prefix),
-      reverse: true,
-      limit: 1,
-      keyEncoding: 'view',
-    })
-    for await (const key of keys) return this.#chain(chainIdOfOwnedKey(plain(key)).slice())
-    return undefined
-  }
-
-  /** A chain given by its id (64 B or 128 hex) or by its owner (headOf). */
-  async #resolveChain(chainOrAuthor: Uint8Array | PublicKey, ws: WriteSet): Promise<ChainRecord> {
-    let chain: ChainRecord | undefined
-    if (chainOrAuthor instanceof Uint8Array && chainOrAuthor.length === SIG_BYTES) {
-      chain = await this.#chain(chainOrAuthor, ws)
-    } else if (typeof chainOrAuthor === 'string' && chainOrAuthor.length === 2 * SIG_BYTES) {
-      let chainId: Uint8Array
-      try {
-        chainId = fromHex(chainOrAuthor)
-      } catch (cause) {
-        throw invalid('chain id must be 128 hex characters', cause)
-      }
-      chain = await this.#chain(chainId, ws)
-    } else {
-      const owned = await this.#newestOwned(authorBytes(chainOrAuthor))
-      chain = owned && (await this.#chain(owned.chainId, ws))
-    }
-    if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
-    return chain
-  }
-
-  /**
-   * Decides where `block` goes and adds it to `ws`, asking the strategy when required.
-   * `isHeld` is asked only when the block could be held: a block whose parent is its chain's
-   * head is new, unless it started a partial chain (then it is that chain's first block).
-   */
-  async #step(
-    block: Block,
-    ws: WriteSet,
-    ctx: StepContext,
-    isHeld: () => Promise<boolean>,
-  ): Promise<Step> {
-    const id = block.sig
-    if (block.genesis) {
-      // A chain under this id: the genesis is held, or was evicted (or never held), or the
-      // chain was only claimed (a partial chain): the genuine genesis replaces the claim.
-      const chain = await this.#chain(id, ws)
-      if (chain?.claimed) {
-        await this.#evictAfter(ws, chain, 0)
-        // Written now, so that the blocks after the genesis are placed against the disk
-        // without the claimed chain (some of them may have been in it).
-        await this.#flush(ws)
-      } else if (chain) return (await isHeld()) ? 'held' : this.#skipEvicted(id, ctx)
-      ws.startChain(block, id, 1, true)
-      return 'written'
-    }
-    const parent = await this.#placement(block.psig, ws)
-    if (!parent) {
-      if (await isHeld()) return 'held'
-      if (ctx.evicted.has(mapKey(block.psig)) || (await this.#chain(block.psig, ws))) {
-        return this.#skipEvicted(id, ctx)
-      }
-      if (ctx.chainId && !(await this.#chain(ctx.chainId, ws))) {
-        // A block with a parent is never at height 1 (the genesis is): that claim says
-        // nothing, as if no height were given (a sender whose own height is unknown).
-        const known = ctx.height !== undefined && ctx.height > 1
-        ws.startChain(block, ctx.chainId, known ? ctx.height! : 1, known)
-        this.#partialStarts.add(mapKey(id))
-        return 'written'
-      }
-      return 'stop'
-    }
-    const chain = await this.#placedChain(parent, ws)
-    const fastForward = parent.height === chain.headHeight
-    if ((!fastForward || this.#partialStarts.has(mapKey(id))) && (await isHeld())) return 'held'
-    if (fastForward && bytesEqual(block.key!, chain.author)) {
-      ws.append(chain, block)
-      return 'written'
-    }
-    // A fork or a foreign append: the strategy sees the repo with everything before it.
-    await this.#flush(ws)
-    if (!(await ctx.strategy(block, this))) return 'stop'
-    if (!fastForward) await this.#evictAfter(ws, chain, parent.height)
-    ws.append(chain, block)
-    return 'written'
-  }
-
-  /**
-   * True when `block` is the owner's fast-forward of the chain the last block went to: what
-   * {@link Repo.#step} would write, decided without a read or an await (the merge hot path).
-   */
-  #extendsTip(block: Block, ws: WriteSet): boolean {
-    const tip = ws.tip
-    return (
-      tip !== undefined &&
-      !block.genesis &&
-      bytesEqual(block.psig, tip.headId) &&
-      bytesEqual(block.key!, tip.author) &&
-      (this.#partialStarts.size === 0 || !this.#partialStarts.has(mapKey(block.sig)))
-    )
-  }
-
-  /** Adds the removal of one stored block (and its partial-start record) to `ws`. */
-  #evictBlock(
-    ws: WriteSet,
-    key: Uint8Array,
-    value: Uint8Array,
-    authors: Map<string, Uint8Array>,
-  ): Block {
-    const block = storedBlock(value)
-    ws.ops.push({ type: 'del', key }, { type: 'del', key: placementKey(block.sig) })
-    if (this.#partialStarts.has(mapKey(block.sig))) {
-      ws.ops.push({ type: 'del', key: partialKey(block.sig) })
-    }
-    authors.set(mapKey(block.key!), block.key!)
-    return block
-  }
-
-  #skipEvicted(id: Uint8Array, ctx: StepContext): Step {
-    ctx.evicted.add(mapKey(id))
-    return 'evicted'
-  }
-
-  /**
-   * Adds to `ws` the removal of `chain`'s blocks above `height` (the whole chain when
-   * `height` is below its first block) and moves the chain head and authored tags.
-   * @returns the removed blocks, newest first
-   */
-  async #evictAfter(ws: WriteSet, chain: ChainRecord, height: number): Promise<Block[]> {
-    const { chainId, chainNo } = chain
-    const evicted: Block[] = []
-    const authors = new Map<string, Uint8Array>()
-    const range = {
-      gt: blockKey(chainNo, height),
-      lte: blockKey(chainNo, chain.headHeight),
-      reverse: true,
-      ...VIEW,
-    }
-    for await (const [key, value] of this.db.iterator(range)) {
-      evicted.push(this.#evictBlock(ws, plain(key), value, authors))
-    }
-    if (height < chain.firstHeight) {
-      ws.dropChain(chain)
-      for (const author of authors.values()) {
-        ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
-      }
-      return evicted
-    }
-    chain.headHeight = height
-    chain.headId = await this.#idAt(chain, height)
-    ws.markChain(chain)
-    // Authors whose newest block in this chain was removed get their newest remaining one.
-    const moved = new Map<string, Uint8Array>()
-    for (const [key, author] of authors) {
-      const value = await this.#get(authoredKey(author, chainId))
-      if (value === undefined || decodeAuthored(value).height > height) moved.set(key, author)
-    }
-    if (moved.size > 0) {
-      const below = {
-        gte: blockKey(chainNo, chain.firstHeight),
-        lte: blockKey(chainNo, height),
-        reverse: true,
-        ...VIEW,
-      }
-      for await (const value of this.db.values(below)) {
-        const block = storedBlock(value)
-        const author = moved.get(mapKey(block.key!))
-        if (!author) continue
-        const placement = await this.#placement(block.sig)
-        if (!placement) throw corrupt('a stored block has no placement')
-        const entry: AuthoredEntry = {
-          seq: placement.seq,
-          height: placement.height,
-          id: block.sig.slice(),
-        }
-        ws.ops.push({
-          type: 'put',
-          key: authoredKey(author, chainId),
-          value: encodeAuthored(entry),
-        })
-        moved.delete(mapKey(author))
-        if (moved.size === 0) break
-      }
-    }
-    for (const author of moved.values()) {
-      ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
-    }
-    return evicted
+    if (!this.#ctx.index.ready) await this.#mutex.run(() => this.#ctx.index.ensure())
   }
 
   /**
@@ -573,12 +155,8 @@ export class Repo {
     for (const block of blocks) {
       if (!block.key) throw new RepoError('REPO_UNVERIFIED', 'a block has no author header')
     }
-    const ctx: StepContext = {
-      ...options,
-      strategy: strategy ?? this.#strategy,
-      evicted: new Set(),
-    }
-    return this.#mutex.run(() => this.#write(blocks, undefined, ctx))
+    const run = this.#run(options, strategy)
+    return this.#mutex.run(() => write(this.#ctx, blocks, undefined, run))
   }
 
   /**
@@ -624,81 +202,24 @@ export class Repo {
     this.#assertOpen()
     if (!Array.isArray(writes)) throw invalid('writeBlocks expects an array of { block, ops? }')
     checkPlacement(options)
-    const blocks: Block[] = []
-    const ops: RegistryOp[][] = []
-    for (const write of writes as BlockWrite[]) {
-      if (!(write?.block instanceof Block)) throw invalid('writeBlocks expects { block: Block }')
-      blocks.push(write.block)
-      ops.push(checkOps(write.ops))
-    }
+    const { blocks, ops } = checkWrites(writes)
     const bad = options.verified === true ? firstKeyless(blocks) : await verifyBlocks(blocks)
     if (bad < blocks.length) {
       throw new RepoError('REPO_UNVERIFIED', `block ${bad} does not verify under its author key`)
     }
-    const ctx: StepContext = {
+    const run = this.#run(options, options.strategy)
+    return this.#mutex.run(() => write(this.#ctx, blocks, ops, run))
+  }
+
+  /** One write call's placement and strategy (default: the repo's), bound to this repo. */
+  #run(options: PlacementOptions, strategy: MergeStrategy | undefined): WriteRun {
+    const decide = strategy ?? this.#strategy
+    return {
       chainId: options.chainId,
       height: options.height,
-      strategy: options.strategy ?? this.#strategy,
+      strategy: (block) => decide(block, this),
       evicted: new Set(),
     }
-    return this.#mutex.run(() => this.#write(blocks, ops, ctx))
-  }
-
-  /**
-   * Writes `blocks` in order in batches of up to {@link GROUP_BLOCKS}. With `ops` (one list
-   * per block: {@link Repo.writeBlocks}) the run stops at the first block not written and
-   * returns how many were; without (a {@link Repo.merge}), held and evicted-prefix blocks
-   * are skipped and the count is of blocks written.
-   * @throws REPO_PARTIAL_WRITE when it fails after one of its batches was written
-   */
-  async #write(
-    blocks: readonly Block[],
-    ops: RegistryOp[][] | undefined,
-    ctx: StepContext,
-  ): Promise<number> {
-    const ws = await this.#writeSet()
-    try {
-      return await this.#writeGroups(blocks, ops, ctx, ws)
-    } catch (cause) {
-      // Every batch is atomic, so what is on disk is exactly the batches written before.
-      if (ws.committed === undefined) throw cause
-      throw new RepoPartialWriteError(ws.committed, { cause })
-    }
-  }
-
-  /** The body of {@link Repo.#write}, on its write set. */
-  async #writeGroups(
-    blocks: readonly Block[],
-    ops: RegistryOp[][] | undefined,
-    ctx: StepContext,
-    ws: WriteSet,
-  ): Promise<number> {
-    let written = 0
-    for (let start = 0; start < blocks.length; start += GROUP_BLOCKS) {
-      const end = Math.min(blocks.length, start + GROUP_BLOCKS)
-      // Which blocks of the group are held, read at once when the first one needs it.
-      let held: Promise<boolean[]> | undefined
-      const heldIn = () =>
-        (held ??= this.db.hasMany(
-          blocks.slice(start, end).map((b) => placementKey(b.sig)),
-          VIEW,
-        ))
-      for (let i = start; i < end; i++) {
-        const block = blocks[i]!
-        let step: Step = 'written'
-        if (this.#extendsTip(block, ws)) ws.append(ws.tip!, block, true)
-        else step = await this.#step(block, ws, ctx, async () => (await heldIn())[i - start]!)
-        if (step === 'written') {
-          written++
-          if (ops) ws.addRegistryOps(ops[i]!)
-        } else if (step === 'stop' || ops) {
-          await this.#flush(ws)
-          return written
-        }
-      }
-      await this.#flush(ws)
-    }
-    return written
   }
 
   /**
@@ -720,11 +241,7 @@ export class Repo {
    */
   async readBlock(id: Uint8Array): Promise<Block | undefined> {
     this.#assertOpen()
-    const placement = await this.#placement(idBytes(id, 'id'))
-    if (!placement) return undefined
-    const value = await this.#get(blockKey(placement.chainNo, placement.height))
-    if (value === undefined) throw corrupt('a placement points at no block')
-    return storedBlock(value)
+    return read.readBlock(this.#ctx, idBytes(id, 'id'))
   }
 
   /**
@@ -744,8 +261,7 @@ export class Repo {
    */
   async chainOf(id: Uint8Array): Promise<Uint8Array | undefined> {
     this.#assertOpen()
-    const placement = await this.#placement(idBytes(id, 'id'))
-    return placement && (await this.#chainIdOf(placement.chainNo)).slice()
+    return read.chainOf(this.#ctx, idBytes(id, 'id'))
   }
 
   /**
@@ -756,7 +272,7 @@ export class Repo {
    */
   async headOf(author: PublicKey): Promise<Uint8Array | undefined> {
     this.#assertOpen()
-    return (await this.#newestOwned(authorBytes(author)))?.headId
+    return (await read.newestOwned(this.#ctx, authorBytes(author)))?.headId
   }
 
   /**
@@ -767,13 +283,7 @@ export class Repo {
    */
   async latestOf(author: PublicKey): Promise<Uint8Array | undefined> {
     this.#assertOpen()
-    const prefix = authoredPrefix(authorBytes(author))
-    let latest: AuthoredEntry | undefined
-    for await (const value of this.db.values({ gte: prefix, lt: prefixEnd(prefix), ...VIEW })) {
-      const entry = decodeAuthored(plain(value))
-      if (!latest || entry.seq > latest.seq) latest = entry
-    }
-    return latest?.id
+    return read.latestOf(this.#ctx, authorBytes(author))
   }
 
   /**
@@ -800,32 +310,10 @@ export class Repo {
     limitOrStop?: number | ((block: Block) => boolean),
   ): Promise<Feed | undefined> {
     this.#assertOpen()
-    let limit = -1
-    if (typeof limitOrStop === 'number') {
-      if (!(Number.isInteger(limitOrStop) && limitOrStop >= 1)) {
-        throw invalid('limit must be a positive integer')
-      }
-      limit = limitOrStop
-    } else if (limitOrStop !== undefined && typeof limitOrStop !== 'function') {
-      throw invalid('loadFeed takes a limit or a stop function')
-    }
-    const placement = await this.#placement(idBytes(headId, 'headId'))
-    if (!placement) return undefined
+    const limit = checkLimit(limitOrStop)
+    const headBytes = idBytes(headId, 'headId')
     const stop = typeof limitOrStop === 'function' ? limitOrStop : undefined
-    const blocks: Block[] = []
-    const range = {
-      gte: blockKey(placement.chainNo, 0),
-      lte: blockKey(placement.chainNo, placement.height),
-      reverse: true,
-      limit,
-      ...VIEW,
-    }
-    for await (const value of this.db.values(range)) {
-      const block = storedBlock(value)
-      if (stop?.(block)) break
-      blocks.push(block)
-    }
-    return storedFeed(blocks.reverse())
+    return read.loadFeed(this.#ctx, headBytes, limit, stop)
   }
 
   /**
@@ -836,13 +324,7 @@ export class Repo {
    */
   async resolveFeed(anyId: Uint8Array): Promise<Feed | undefined> {
     this.#assertOpen()
-    const placement = await this.#placement(idBytes(anyId, 'id'))
-    if (!placement) return undefined
-    const { chainNo } = placement
-    const range = { gte: blockKey(chainNo, 0), lte: blockKey(chainNo, MAX_HEIGHT), ...VIEW }
-    const blocks: Block[] = []
-    for await (const value of this.db.values(range)) blocks.push(storedBlock(value))
-    return storedFeed(blocks)
+    return read.resolveFeed(this.#ctx, idBytes(anyId, 'id'))
   }
 
   /**
@@ -851,16 +333,7 @@ export class Repo {
    */
   async listFeeds(): Promise<ChainSummary[]> {
     this.#assertOpen()
-    const prefix = Uint8Array.of(NS.chain)
-    const out: ChainSummary[] = []
-    for await (const [key, value] of this.db.iterator({
-      gte: prefix,
-      lt: prefixEnd(prefix),
-      ...VIEW,
-    })) {
-      out.push(summaryOf(decodeChain(plain(key).slice(1), plain(value))))
-    }
-    return out
+    return read.listFeeds(this.#ctx)
   }
 
   /**
@@ -878,7 +351,7 @@ export class Repo {
    */
   async summary(chainId: Uint8Array): Promise<ChainSummary | undefined> {
     this.#assertOpen()
-    const chain = await this.#chain(idBytes(chainId, 'chainId'))
+    const chain = await this.#ctx.chain(idBytes(chainId, 'chainId'))
     return chain && summaryOf(chain)
   }
 
@@ -909,7 +382,7 @@ export class Repo {
     this.#assertOpen()
     nibblePrefix(prefix, MAX_DEPTH)
     await this.#indexReady()
-    return this.#index.fingerprint(prefix)
+    return this.#ctx.index.fingerprint(prefix)
   }
 
   /**
@@ -924,7 +397,7 @@ export class Repo {
     this.#assertOpen()
     nibblePrefix(prefix, MAX_DEPTH - 1)
     await this.#indexReady()
-    return this.#index.children(prefix)
+    return this.#ctx.index.children(prefix)
   }
 
   /**
@@ -946,22 +419,9 @@ export class Repo {
     this.#assertOpen()
     if (stopAt !== undefined) idBytes(stopAt, 'stopAt')
     const ops = checkOps(options.ops)
-    return this.#mutex.run(async () => {
-      const ws = await this.#writeSet()
-      const chain = await this.#resolveChain(chainOrAuthor, ws)
-      let height = chain.firstHeight - 1
-      if (stopAt) {
-        const placement = await this.#placement(stopAt)
-        if (!placement || placement.chainNo !== chain.chainNo) {
-          throw new RepoError('REPO_NOT_FOUND', 'stopAt is not a block of that chain')
-        }
-        height = placement.height
-      }
-      const evicted = await this.#evictAfter(ws, chain, height)
-      ws.ops.push(...ops)
-      await this.#flush(ws)
-      return evicted
-    })
+    return this.#mutex.run(() =>
+      evictWith(this.#ctx, ops, (ws) => rollbackIn(this.#ctx, ws, chainOrAuthor, stopAt)),
+    )
   }
 
   /**
@@ -983,13 +443,9 @@ export class Repo {
     idBytes(chainId, 'chainId')
     idBytes(lastId, 'lastId')
     const ops = checkOps(options.ops)
-    return this.#mutex.run(async () => {
-      const ws = await this.#writeSet()
-      const evicted = await this.#evictPrefixIn(ws, chainId, lastId)
-      ws.ops.push(...ops)
-      await this.#flush(ws)
-      return evicted
-    })
+    return this.#mutex.run(() =>
+      evictWith(this.#ctx, ops, (ws) => evictPrefixIn(this.#ctx, ws, chainId, lastId)),
+    )
   }
 
   /**
@@ -1009,64 +465,17 @@ export class Repo {
     options: { ops?: RegistryOp[] } = {},
   ): Promise<number[]> {
     this.#assertOpen()
-    if (!Array.isArray(evictions)) throw invalid('evictPrefixes expects an array')
-    const chains = new Set<string>()
-    for (const eviction of evictions) {
-      chains.add(mapKey(idBytes(eviction?.chainId, 'chainId')))
-      idBytes(eviction.lastId, 'lastId')
-    }
-    if (chains.size !== evictions.length) throw invalid('a chain is named twice')
+    checkEvictions(evictions)
     const ops = checkOps(options.ops)
-    return this.#mutex.run(async () => {
-      const ws = await this.#writeSet()
-      const counts: number[] = []
-      for (const { chainId, lastId } of evictions) {
-        counts.push((await this.#evictPrefixIn(ws, chainId, lastId)).length)
-      }
-      ws.ops.push(...ops)
-      await this.#flush(ws)
-      return counts
-    })
-  }
-
-  /** Adds to `ws` the eviction of `chainId`'s blocks up to `lastId` (oldest first). */
-  async #evictPrefixIn(ws: WriteSet, chainId: Uint8Array, lastId: Uint8Array): Promise<Block[]> {
-    const chain = await this.#chain(chainId, ws)
-    if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
-    const last = await this.#placement(lastId)
-    if (!last || last.chainNo !== chain.chainNo) {
-      throw new RepoError('REPO_NOT_FOUND', 'lastId is not a block of that chain')
-    }
-    if (last.height >= chain.headHeight) {
-      return (await this.#evictAfter(ws, chain, chain.firstHeight - 1)).reverse()
-    }
-    return this.#evictBelow(ws, chain, last.height)
-  }
-
-  /** Adds to `ws` the removal of `chain`'s blocks up to `height` (below its head). */
-  async #evictBelow(ws: WriteSet, chain: ChainRecord, height: number): Promise<Block[]> {
-    const { chainId, chainNo } = chain
-    const evicted: Block[] = []
-    const authors = new Map<string, Uint8Array>()
-    const range = {
-      gte: blockKey(chainNo, chain.firstHeight),
-      lte: blockKey(chainNo, height),
-      ...VIEW,
-    }
-    for await (const [key, value] of this.db.iterator(range)) {
-      evicted.push(this.#evictBlock(ws, plain(key), value, authors))
-    }
-    // An author whose newest block here was evicted has no block left in this chain.
-    for (const author of authors.values()) {
-      const value = await this.#get(authoredKey(author, chainId))
-      if (value !== undefined && decodeAuthored(value).height <= height) {
-        ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
-      }
-    }
-    chain.firstHeight = height + 1
-    chain.firstId = await this.#idAt(chain, height + 1)
-    ws.markChain(chain)
-    return evicted
+    return this.#mutex.run(() =>
+      evictWith(this.#ctx, ops, async (ws) => {
+        const counts: number[] = []
+        for (const { chainId, lastId } of evictions) {
+          counts.push((await evictPrefixIn(this.#ctx, ws, chainId, lastId)).length)
+        }
+        return counts
+      }),
+    )
   }
 
   /**
@@ -1104,22 +513,5 @@ export class Repo {
   close(): Promise<void> {
     this.#closing ??= this.#mutex.idle().then(() => this.db.close())
     return this.#closing
-  }
-}
-
-/**
- * `input` as a verified feed (a Feed instance is used as is).
- * @throws REPO_UNVERIFIED when a signature does not verify
- * @throws REPO_INVALID_INPUT when it does not decode or link
- */
-function toFeed(input: FeedLike): Feed {
-  if (input instanceof Feed) return input
-  try {
-    return Feed.from(input)
-  } catch (cause) {
-    if (cause instanceof FeedError && cause.code === 'FEED_SIGNATURE') {
-      throw new RepoError('REPO_UNVERIFIED', 'a block fails verification', { cause })
-    }
-    throw invalid('not a feed', cause)
   }
 }

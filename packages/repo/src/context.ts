@@ -1,0 +1,160 @@
+import { Block, DEFAULT_LIMITS, Feed, SIG_BYTES } from '@picostack/feed'
+import { corrupt } from './check.ts'
+import type { LevelDatabase } from './database.ts'
+import {
+  blockKey,
+  type ChainRecord,
+  chainKey,
+  chainNoKey,
+  decodeChain,
+  decodePlacement,
+  decodeU64,
+  NS,
+  type Placement,
+  placementKey,
+  plain,
+  prefixEnd,
+} from './layout.ts'
+import { RangeIndex } from './range-index.ts'
+import { mapKey, SEQ_KEY, WriteSet } from './write-set.ts'
+
+/** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
+export const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
+/** Blocks are read back with the largest body the feed format allows. */
+const READ_LIMITS = { ...DEFAULT_LIMITS, maxBodyBytes: 256 * 1024 * 1024 - 100 }
+/** Chain ids remembered by chain number (the cache starts over when full). */
+const CHAIN_ID_CACHE = 4096
+
+/** A stored block (trusted: not verified again). */
+export function storedBlock(value: Uint8Array): Block {
+  try {
+    return new Block(plain(value), 0, READ_LIMITS)
+  } catch (cause) {
+    throw corrupt('stored block does not decode', cause)
+  }
+}
+
+/** A feed of stored blocks in chain order (links checked, signatures trusted). */
+export function storedFeed(blocks: Block[]): Feed {
+  let bytes = 4
+  for (const block of blocks) bytes += block.blockSize
+  try {
+    return Feed.from(blocks, {
+      verify: false,
+      limits: { ...READ_LIMITS, maxFeedBytes: Math.max(bytes, DEFAULT_LIMITS.maxFeedBytes) },
+    })
+  } catch (cause) {
+    throw corrupt('stored blocks do not link', cause)
+  }
+}
+
+/**
+ * What the read, write and eviction paths of one Repo share: its database, reconciliation
+ * index and the state read once per repo (write sequence, partial starts, chain id cache),
+ * with the small reads they all make. Callers hold the repo's write lock to write.
+ */
+export class RepoContext {
+  readonly db: LevelDatabase
+  /** The reconciliation index (its nodes are written in the batches of {@link RepoContext.flush}). */
+  readonly index: RangeIndex
+  #seq: number | undefined
+  /**
+   * Ids of blocks that started partial chains (loaded with the write sequence; may hold
+   * ids already evicted). Only such a block can be held while its parent is a chain head.
+   */
+  readonly partialStarts = new Set<string>()
+  /** Chain ids by chain number, as read (a number never names another chain). */
+  readonly #chainIds = new Map<number, Uint8Array>()
+
+  constructor(db: LevelDatabase) {
+    this.db = db
+    this.index = new RangeIndex(db)
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const value = await this.db.get(key, VIEW)
+    return value === undefined ? undefined : plain(value)
+  }
+
+  /**
+   * A write set that starts at the stored write sequence (read once per repo, with the
+   * partial starts, after the reconciliation index is checked or built).
+   */
+  async writeSet(): Promise<WriteSet> {
+    if (this.#seq === undefined) {
+      await this.index.ensure()
+      const stored = await this.get(SEQ_KEY)
+      const prefix = Uint8Array.of(NS.partial)
+      for await (const key of this.db.keys({
+        gte: prefix,
+        lt: prefixEnd(prefix),
+        keyEncoding: 'view',
+      })) {
+        this.partialStarts.add(mapKey(plain(key).subarray(1)))
+      }
+      this.#seq = stored === undefined ? 0 : decodeU64(stored)
+    }
+    return new WriteSet(this.#seq)
+  }
+
+  /** Writes `ws` and the index nodes its item changes move, in one batch. */
+  async flush(ws: WriteSet): Promise<void> {
+    if (ws.empty) return
+    const blocks = ws.appended
+    const { ops, items } = ws.drain()
+    const written = await this.index.stage(items, ops)
+    this.#seq = ws.seq
+    await this.db.batch(ops, VIEW)
+    written()
+    ws.committed = blocks
+  }
+
+  async placement(id: Uint8Array, ws?: WriteSet): Promise<Placement | undefined> {
+    const pending = ws?.placement(id)
+    if (pending) return pending
+    const value = await this.get(placementKey(id))
+    return value === undefined ? undefined : decodePlacement(value)
+  }
+
+  async chain(chainId: Uint8Array, ws?: WriteSet): Promise<ChainRecord | undefined> {
+    const cached = ws?.chains.get(mapKey(chainId))
+    if (cached !== undefined) return cached ?? undefined
+    const value = await this.get(chainKey(chainId))
+    if (value === undefined) return undefined
+    const chain = decodeChain(chainId.slice(), value)
+    this.#rememberChainId(chain.chainNo, chainId.slice())
+    ws?.cacheChain(chain)
+    return chain
+  }
+
+  /** The chain id (64 B) of chain number `chainNo`. */
+  async chainIdOf(chainNo: number): Promise<Uint8Array> {
+    const known = this.#chainIds.get(chainNo)
+    if (known) return known
+    const chainId = await this.get(chainNoKey(chainNo))
+    if (chainId?.length !== SIG_BYTES) throw corrupt('a placement names a missing chain')
+    this.#rememberChainId(chainNo, chainId.slice())
+    return chainId
+  }
+
+  #rememberChainId(chainNo: number, chainId: Uint8Array): void {
+    if (this.#chainIds.size >= CHAIN_ID_CACHE) this.#chainIds.clear()
+    this.#chainIds.set(chainNo, chainId)
+  }
+
+  /** The chain a placement names. */
+  async placedChain(placement: Placement, ws: WriteSet): Promise<ChainRecord> {
+    const cached = ws.chainsByNo.get(placement.chainNo)
+    const chain =
+      cached !== undefined ? cached : await this.chain(await this.chainIdOf(placement.chainNo), ws)
+    if (chain?.chainNo !== placement.chainNo) throw corrupt('a placement names a missing chain')
+    return chain
+  }
+
+  /** The id of the block at `height` of `chain`. */
+  async idAt(chain: ChainRecord, height: number): Promise<Uint8Array> {
+    const value = await this.get(blockKey(chain.chainNo, height))
+    if (value === undefined) throw corrupt(`chain lacks its block at height ${height}`)
+    return value.slice(0, SIG_BYTES)
+  }
+}

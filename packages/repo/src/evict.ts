@@ -1,0 +1,195 @@
+import type { Block, PublicKey } from '@picostack/feed'
+import { corrupt } from './check.ts'
+import { type RepoContext, storedBlock, VIEW } from './context.ts'
+import { RepoError } from './errors.ts'
+import {
+  type AuthoredEntry,
+  authoredKey,
+  blockKey,
+  type ChainRecord,
+  decodeAuthored,
+  encodeAuthored,
+  partialKey,
+  placementKey,
+  plain,
+} from './layout.ts'
+import { resolveChain } from './read.ts'
+import type { RegistryOp } from './registry.ts'
+import { mapKey, type WriteSet } from './write-set.ts'
+
+// Eviction: removing a chain's newest blocks (rollback, forks, a claimed chain replaced) or
+// its oldest (evictPrefix), moving the chain and authored tags in the same write set.
+
+/** Runs `evict` on a new write set, then writes it with `ops` in one atomic batch. */
+export async function evictWith<T>(
+  ctx: RepoContext,
+  ops: RegistryOp[],
+  evict: (ws: WriteSet) => Promise<T>,
+): Promise<T> {
+  const ws = await ctx.writeSet()
+  const result = await evict(ws)
+  ws.ops.push(...ops)
+  await ctx.flush(ws)
+  return result
+}
+
+/**
+ * Adds to `ws` the eviction of a chain's blocks after `stopAt` (the whole chain without it).
+ * @returns the evicted blocks, newest first
+ */
+export async function rollbackIn(
+  ctx: RepoContext,
+  ws: WriteSet,
+  chainOrAuthor: Uint8Array | PublicKey,
+  stopAt: Uint8Array | undefined,
+): Promise<Block[]> {
+  const chain = await resolveChain(ctx, chainOrAuthor, ws)
+  let height = chain.firstHeight - 1
+  if (stopAt) {
+    const placement = await ctx.placement(stopAt)
+    if (!placement || placement.chainNo !== chain.chainNo) {
+      throw new RepoError('REPO_NOT_FOUND', 'stopAt is not a block of that chain')
+    }
+    height = placement.height
+  }
+  return evictAfter(ctx, ws, chain, height)
+}
+
+/** Adds to `ws` the eviction of `chainId`'s blocks up to `lastId` (oldest first). */
+export async function evictPrefixIn(
+  ctx: RepoContext,
+  ws: WriteSet,
+  chainId: Uint8Array,
+  lastId: Uint8Array,
+): Promise<Block[]> {
+  const chain = await ctx.chain(chainId, ws)
+  if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
+  const last = await ctx.placement(lastId)
+  if (!last || last.chainNo !== chain.chainNo) {
+    throw new RepoError('REPO_NOT_FOUND', 'lastId is not a block of that chain')
+  }
+  if (last.height >= chain.headHeight) {
+    return (await evictAfter(ctx, ws, chain, chain.firstHeight - 1)).reverse()
+  }
+  return evictBelow(ctx, ws, chain, last.height)
+}
+
+/** Adds to `ws` the removal of `chain`'s blocks up to `height` (below its head). */
+async function evictBelow(
+  ctx: RepoContext,
+  ws: WriteSet,
+  chain: ChainRecord,
+  height: number,
+): Promise<Block[]> {
+  const { chainId, chainNo } = chain
+  const evicted: Block[] = []
+  const authors = new Map<string, Uint8Array>()
+  const range = {
+    gte: blockKey(chainNo, chain.firstHeight),
+    lte: blockKey(chainNo, height),
+    ...VIEW,
+  }
+  for await (const [key, value] of ctx.db.iterator(range)) {
+    evicted.push(evictBlock(ctx, ws, plain(key), value, authors))
+  }
+  // An author whose newest block here was evicted has no block left in this chain.
+  for (const author of authors.values()) {
+    const value = await ctx.get(authoredKey(author, chainId))
+    if (value !== undefined && decodeAuthored(value).height <= height) {
+      ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
+    }
+  }
+  chain.firstHeight = height + 1
+  chain.firstId = await ctx.idAt(chain, height + 1)
+  ws.markChain(chain)
+  return evicted
+}
+
+/** Adds the removal of one stored block (and its partial-start record) to `ws`. */
+function evictBlock(
+  ctx: RepoContext,
+  ws: WriteSet,
+  key: Uint8Array,
+  value: Uint8Array,
+  authors: Map<string, Uint8Array>,
+): Block {
+  const block = storedBlock(value)
+  ws.ops.push({ type: 'del', key }, { type: 'del', key: placementKey(block.sig) })
+  if (ctx.partialStarts.has(mapKey(block.sig))) {
+    ws.ops.push({ type: 'del', key: partialKey(block.sig) })
+  }
+  authors.set(mapKey(block.key!), block.key!)
+  return block
+}
+
+/**
+ * Adds to `ws` the removal of `chain`'s blocks above `height` (the whole chain when
+ * `height` is below its first block) and moves the chain head and authored tags.
+ * @returns the removed blocks, newest first
+ */
+export async function evictAfter(
+  ctx: RepoContext,
+  ws: WriteSet,
+  chain: ChainRecord,
+  height: number,
+): Promise<Block[]> {
+  const { chainId, chainNo } = chain
+  const evicted: Block[] = []
+  const authors = new Map<string, Uint8Array>()
+  const range = {
+    gt: blockKey(chainNo, height),
+    lte: blockKey(chainNo, chain.headHeight),
+    reverse: true,
+    ...VIEW,
+  }
+  for await (const [key, value] of ctx.db.iterator(range)) {
+    evicted.push(evictBlock(ctx, ws, plain(key), value, authors))
+  }
+  if (height < chain.firstHeight) {
+    ws.dropChain(chain)
+    for (const author of authors.values()) {
+      ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
+    }
+    return evicted
+  }
+  chain.headHeight = height
+  chain.headId = await ctx.idAt(chain, height)
+  ws.markChain(chain)
+  // Authors whose newest block in this chain was removed get their newest remaining one.
+  const moved = new Map<string, Uint8Array>()
+  for (const [key, author] of authors) {
+    const value = await ctx.get(authoredKey(author, chainId))
+    if (value === undefined || decodeAuthored(value).height > height) moved.set(key, author)
+  }
+  if (moved.size > 0) {
+    const below = {
+      gte: blockKey(chainNo, chain.firstHeight),
+      lte: blockKey(chainNo, height),
+      reverse: true,
+      ...VIEW,
+    }
+    for await (const value of ctx.db.values(below)) {
+      const block = storedBlock(value)
+      const author = moved.get(mapKey(block.key!))
+      if (!author) continue
+      const placement = await ctx.placement(block.sig)
+      if (!placement) throw corrupt('a stored block has no placement')
+      const entry: AuthoredEntry = {
+        seq: placement.seq,
+        height: placement.height,
+        id: block.sig.slice(),
+      }
+      ws.ops.push({
+        type: 'put',
+        key: authoredKey(author, chainId),
+        value: encodeAuthored(entry),
+      })
+      moved.delete(mapKey(author))
+      if (moved.size === 0) break
+    }
+  }
+  for (const author of moved.values()) {
+    ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
+  }
+  return evicted
+}

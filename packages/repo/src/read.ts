@@ -1,0 +1,146 @@
+import { type Block, type Feed, fromHex, type PublicKey, SIG_BYTES } from '@picostack/feed'
+import { type ChainSummary, summaryOf } from './chains.ts'
+import { authorBytes, corrupt, invalid } from './check.ts'
+import { type RepoContext, storedBlock, storedFeed, VIEW } from './context.ts'
+import { RepoError } from './errors.ts'
+import {
+  type AuthoredEntry,
+  authoredPrefix,
+  blockKey,
+  type ChainRecord,
+  chainIdOfOwnedKey,
+  decodeAuthored,
+  decodeChain,
+  MAX_HEIGHT,
+  NS,
+  ownedPrefix,
+  plain,
+  prefixEnd,
+} from './layout.ts'
+import type { WriteSet } from './write-set.ts'
+
+// The read path of Repo: arguments arrive checked (ids 64 B, authors as bytes).
+
+/** The newest chain `author` owns (most recently started). */
+export async function newestOwned(
+  ctx: RepoContext,
+  author: Uint8Array,
+): Promise<ChainRecord | undefined> {
+  const prefix = ownedPrefix(author)
+  const keys = ctx.db.keys({
+    gte: prefix,
+    lt: prefixEnd(prefix),
+    reverse: true,
+    limit: 1,
+    keyEncoding: 'view',
+  })
+  for await (const key of keys) return ctx.chain(chainIdOfOwnedKey(plain(key)).slice())
+  return undefined
+}
+
+/** A chain given by its id (64 B or 128 hex) or by its owner (headOf). */
+export async function resolveChain(
+  ctx: RepoContext,
+  chainOrAuthor: Uint8Array | PublicKey,
+  ws: WriteSet,
+): Promise<ChainRecord> {
+  let chain: ChainRecord | undefined
+  if (chainOrAuthor instanceof Uint8Array && chainOrAuthor.length === SIG_BYTES) {
+    chain = await ctx.chain(chainOrAuthor, ws)
+  } else if (typeof chainOrAuthor === 'string' && chainOrAuthor.length === 2 * SIG_BYTES) {
+    let chainId: Uint8Array
+    try {
+      chainId = fromHex(chainOrAuthor)
+    } catch (cause) {
+      throw invalid('chain id must be 128 hex characters', cause)
+    }
+    chain = await ctx.chain(chainId, ws)
+  } else {
+    const owned = await newestOwned(ctx, authorBytes(chainOrAuthor))
+    chain = owned && (await ctx.chain(owned.chainId, ws))
+  }
+  if (!chain) throw new RepoError('REPO_UNKNOWN_CHAIN', 'no such chain')
+  return chain
+}
+
+/** The stored block `id`, or `undefined`. */
+export async function readBlock(ctx: RepoContext, id: Uint8Array): Promise<Block | undefined> {
+  const placement = await ctx.placement(id)
+  if (!placement) return undefined
+  const value = await ctx.get(blockKey(placement.chainNo, placement.height))
+  if (value === undefined) throw corrupt('a placement points at no block')
+  return storedBlock(value)
+}
+
+/** The chain id (64 B) of stored block `id`, or `undefined`. */
+export async function chainOf(ctx: RepoContext, id: Uint8Array): Promise<Uint8Array | undefined> {
+  const placement = await ctx.placement(id)
+  return placement && (await ctx.chainIdOf(placement.chainNo)).slice()
+}
+
+/** The id (64 B) of `author`'s most recently written block still stored, or `undefined`. */
+export async function latestOf(
+  ctx: RepoContext,
+  author: Uint8Array,
+): Promise<Uint8Array | undefined> {
+  const prefix = authoredPrefix(author)
+  let latest: AuthoredEntry | undefined
+  for await (const value of ctx.db.values({ gte: prefix, lt: prefixEnd(prefix), ...VIEW })) {
+    const entry = decodeAuthored(plain(value))
+    if (!latest || entry.seq > latest.seq) latest = entry
+  }
+  return latest?.id
+}
+
+/**
+ * The stored blocks from `headId` backwards in chain order: the newest `limit` (-1: all),
+ * or until `stop` returns true. `undefined` when `headId` is not stored.
+ */
+export async function loadFeed(
+  ctx: RepoContext,
+  headId: Uint8Array,
+  limit: number,
+  stop: ((block: Block) => boolean) | undefined,
+): Promise<Feed | undefined> {
+  const placement = await ctx.placement(headId)
+  if (!placement) return undefined
+  const blocks: Block[] = []
+  const range = {
+    gte: blockKey(placement.chainNo, 0),
+    lte: blockKey(placement.chainNo, placement.height),
+    reverse: true,
+    limit,
+    ...VIEW,
+  }
+  for await (const value of ctx.db.values(range)) {
+    const block = storedBlock(value)
+    if (stop?.(block)) break
+    blocks.push(block)
+  }
+  return storedFeed(blocks.reverse())
+}
+
+/** The whole stored chain that holds block `anyId`, or `undefined`. */
+export async function resolveFeed(ctx: RepoContext, anyId: Uint8Array): Promise<Feed | undefined> {
+  const placement = await ctx.placement(anyId)
+  if (!placement) return undefined
+  const { chainNo } = placement
+  const range = { gte: blockKey(chainNo, 0), lte: blockKey(chainNo, MAX_HEIGHT), ...VIEW }
+  const blocks: Block[] = []
+  for await (const value of ctx.db.values(range)) blocks.push(storedBlock(value))
+  return storedFeed(blocks)
+}
+
+/** One summary per stored chain, ascending by chain id bytes. */
+export async function listFeeds(ctx: RepoContext): Promise<ChainSummary[]> {
+  const prefix = Uint8Array.of(NS.chain)
+  const out: ChainSummary[] = []
+  for await (const [key, value] of ctx.db.iterator({
+    gte: prefix,
+    lt: prefixEnd(prefix),
+    ...VIEW,
+  })) {
+    out.push(summaryOf(decodeChain(plain(key).slice(1), plain(value))))
+  }
+  return out
+}
