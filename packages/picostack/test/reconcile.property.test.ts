@@ -95,7 +95,9 @@ test('random pairs of repos (shared, disjoint, behind, forked chains) reconcile 
  * Two booted kernels with `limits`: `a` holds 400 one-block chains, `b` all but a third of
  * them (spread over the whole trie); then they connect.
  */
-async function behindByAThird(limits: Partial<SyncLimits>): Promise<[CounterKernel, CounterKernel]> {
+async function behindByAThird(
+  limits: Partial<SyncLimits>,
+): Promise<[CounterKernel, CounterKernel]> {
   const a = new CounterKernel(undefined, { limits })
   const b = new CounterKernel(undefined, { limits })
   await Promise.all([a.boot(), b.boot()])
