@@ -82,16 +82,10 @@ async function evictBelow(
   height: number,
 ): Promise<Block[]> {
   const { chainId, chainNo } = chain
-  const evicted: Block[] = []
-  const authors = new Map<string, Uint8Array>()
-  const range = {
+  const { evicted, authors } = await evictRange(ctx, ws, {
     gte: blockKey(chainNo, chain.firstHeight),
     lte: blockKey(chainNo, height),
-    ...VIEW,
-  }
-  for await (const [key, value] of ctx.db.iterator(range)) {
-    evicted.push(evictBlock(ctx, ws, plain(key), value, authors))
-  }
+  })
   // An author whose newest block here was evicted has no block left in this chain.
   for (const author of authors.values()) {
     const value = await ctx.get(authoredKey(author, chainId))
@@ -103,6 +97,23 @@ async function evictBelow(
   chain.firstId = await ctx.idAt(chain, height + 1)
   ws.markChain(chain)
   return evicted
+}
+
+/**
+ * Adds to `ws` the removal of the stored blocks whose keys are in `range`, in its order.
+ * @returns the removed blocks and their authors (by hex key)
+ */
+async function evictRange(
+  ctx: RepoContext,
+  ws: WriteSet,
+  range: { gt?: Uint8Array; gte?: Uint8Array; lte: Uint8Array; reverse?: boolean },
+): Promise<{ evicted: Block[]; authors: Map<string, Uint8Array> }> {
+  const evicted: Block[] = []
+  const authors = new Map<string, Uint8Array>()
+  for await (const [key, value] of ctx.db.iterator({ ...range, ...VIEW })) {
+    evicted.push(evictBlock(ctx, ws, plain(key), value, authors))
+  }
+  return { evicted, authors }
 }
 
 /** Adds the removal of one stored block (and its partial-start record) to `ws`. */
@@ -134,17 +145,11 @@ export async function evictAfter(
   height: number,
 ): Promise<Block[]> {
   const { chainId, chainNo } = chain
-  const evicted: Block[] = []
-  const authors = new Map<string, Uint8Array>()
-  const range = {
+  const { evicted, authors } = await evictRange(ctx, ws, {
     gt: blockKey(chainNo, height),
     lte: blockKey(chainNo, chain.headHeight),
     reverse: true,
-    ...VIEW,
-  }
-  for await (const [key, value] of ctx.db.iterator(range)) {
-    evicted.push(evictBlock(ctx, ws, plain(key), value, authors))
-  }
+  })
   if (height < chain.firstHeight) {
     ws.dropChain(chain)
     for (const author of authors.values()) {
