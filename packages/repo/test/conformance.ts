@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type MergeStrategy, Repo, RepoError, RepoPartialWriteError } from '../src/index.ts'
 import { NS } from '../src/layout.ts'
 import { INDEX_KEY } from '../src/range-index.ts'
+import { spyBatches } from './batch-spy.ts'
 import { bodies, chain, type Db, dump, keyCount, pair, utf8 } from './helpers.ts'
 import { integrityProblems } from './integrity.ts'
 
@@ -176,17 +177,12 @@ export function conformance(factory: DbFactory): void {
           block,
           ops: [reg.putOp(`n${i}`, utf8(String(i)))],
         }))
-        let batches = 0
-        const batch = db.batch.bind(db)
-        db.batch = ((...args: Parameters<typeof batch>) => {
-          batches++
-          return batch(...args)
-        }) as typeof db.batch
+        const batches = spyBatches(db)
         // Bob's first block is a foreign append the default strategy refuses: it and what
         // follows are not written, nor are their ops.
         expect(await repo.writeBlocks(writes)).toBe(6)
-        expect(batches).toBe(1)
-        db.batch = batch
+        expect(batches.count).toBe(1)
+        batches.restore()
         expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(alice))
         for (let i = 0; i < 8; i++) {
           expect(await reg.get(`n${i}`)).toEqual(i < 6 ? utf8(String(i)) : undefined)
@@ -246,23 +242,18 @@ export function conformance(factory: DbFactory): void {
           block,
           ops: [reg.putOp(`n${i}`, utf8(String(i))), reg.putOp('last', utf8(String(i)))],
         }))
-        const batch = db.batch.bind(db)
-        const failing = (fail: number) => {
-          let batches = 0
-          db.batch = ((...args: Parameters<typeof batch>) => {
-            if (++batches !== fail) return batch(...args)
-            return Promise.reject(new DOMException('the quota is exceeded', 'QuotaExceededError'))
-          }) as typeof db.batch
-        }
+        const quota = new DOMException('the quota is exceeded', 'QuotaExceededError')
+        const failing = (fail: number) => spyBatches(db, (n) => (n === fail ? quota : undefined))
         // The first batch fails: nothing is written, and the failure itself is thrown.
-        failing(1)
+        let spy = failing(1)
         const first = await repo.writeBlocks(writes, { verified: true }).catch((err) => err)
         expect(first).toBeInstanceOf(DOMException)
         expect(await keyCount(db)).toBe(0)
         // The second fails: the first 1024 writes and their ops stay, nothing after them.
-        failing(2)
+        spy.restore()
+        spy = failing(2)
         const second = await repo.writeBlocks(writes, { verified: true }).catch((err) => err)
-        db.batch = batch
+        spy.restore()
         expect(second).toBeInstanceOf(RepoPartialWriteError)
         expect(second.code).toBe('REPO_PARTIAL_WRITE')
         expect(second.written).toBe(1024)
@@ -276,9 +267,9 @@ export function conformance(factory: DbFactory): void {
         expect(await repo.writeBlocks(writes.slice(1024))).toBe(76)
         expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(feed))
         const other = chain('bob', bodies('b', 1030))
-        failing(2)
+        spy = failing(2)
         const merged = await repo.merge(other).catch((err) => err)
-        db.batch = batch
+        spy.restore()
         expect(merged.code).toBe('REPO_PARTIAL_WRITE')
         expect(ids(await repo.loadHead(pair('bob').pk))).toEqual(ids(other).slice(0, 1024))
         expect(await repo.merge(other)).toBe(6)
@@ -534,18 +525,14 @@ export function conformance(factory: DbFactory): void {
           'REPO_INVALID_INPUT',
         )
         // A failing batch writes nothing either.
-        const batch = db.batch.bind(db)
-        let batches = 0
-        db.batch = (() => Promise.reject(new Error('disk'))) as typeof db.batch
+        const failing = spyBatches(db, () => new Error('disk'))
         expect(await repo.evictPrefixes([a, b], { ops }).catch((err) => err.message)).toBe('disk')
-        db.batch = ((...args: Parameters<typeof batch>) => {
-          batches++
-          return batch(...args)
-        }) as typeof db.batch
+        failing.restore()
+        const batches = spyBatches(db)
         expect(await dump(db)).toEqual(before)
         expect(await repo.evictPrefixes([a, b], { ops })).toEqual([2, 4])
-        expect(batches).toBe(1)
-        db.batch = batch
+        expect(batches.count).toBe(1)
+        batches.restore()
         expect(await reg.get('gc')).toEqual(utf8('done'))
         expect(await repo.summary(a.chainId)).toMatchObject({
           firstId: alice.block(2)!.sig,

@@ -13,6 +13,7 @@ import { expect, it } from 'vitest'
 import { Repo } from '../src/index.ts'
 import { NS, prefixEnd } from '../src/layout.ts'
 import { INDEX_KEY } from '../src/range-index.ts'
+import { spyBatches } from './batch-spy.ts'
 import { chain, pair } from './helpers.ts'
 import { integrityProblems } from './integrity.ts'
 import { type RefItem, refChildren, refItem, refNodes, refRange } from './reference-trie.ts'
@@ -164,12 +165,11 @@ it('the index equals the reference after any sequence of writes', async () => {
         const db = new MemoryLevel({ storeEncoding: 'view' })
         // A database whose next batch can be made to fail (a full disk, a quota).
         let failNext = false
-        const batch = db.batch.bind(db)
-        db.batch = ((...args: Parameters<typeof batch>) => {
-          if (!failNext) return batch(...args)
+        spyBatches(db, () => {
+          if (!failNext) return undefined
           failNext = false
-          return Promise.reject(new Error('quota exceeded'))
-        }) as typeof db.batch
+          return new Error('quota exceeded')
+        })
         let repo = new Repo(db)
         const genesisFeeds: Feed[] = []
         let n = 0

@@ -1,6 +1,8 @@
 import { toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
+// The repo's batch spy, shared rather than copied.
+import { spyBatches } from '../../repo/test/batch-spy.ts'
 import { type ComputeContext, Memory, Store, type StoreError } from '../src/index.ts'
 import { Author, FakeClock, heldIds, memoryDb } from './helpers.ts'
 
@@ -207,15 +209,10 @@ describe('gc cost', () => {
       const feed = new Author().append('notes', { id: `n${i}`, text: 'x', ttl: t1 - T0 }, T0)
       await store.dispatch(feed, { loud: true })
     }
-    let batches = 0
-    const batch = db.batch.bind(db)
-    db.batch = ((...args: Parameters<typeof batch>) => {
-      batches++
-      return batch(...args)
-    }) as typeof db.batch
+    const batches = spyBatches(db)
     expect((await store.gc(t1)).expired).toBe(1000)
-    db.batch = batch
-    expect(batches).toBeLessThanOrEqual(2) // the timers and state forgotten, then the blocks
+    batches.restore()
+    expect(batches.count).toBeLessThanOrEqual(2) // the timers and state forgotten, then the blocks
     expect(await notes.count()).toBe(0)
     expect(await store.repo.listFeeds()).toEqual([])
     await store.close()
