@@ -144,3 +144,31 @@ test('a sync limit must be positive; only eagerPeers may be 0 (relayed changes o
   }
   expect(() => new CounterKernel(undefined, { limits: { eagerPeers: 0 } })).not.toThrow()
 })
+
+test('a peer announcing chains it never sends holds at most a quarter of the wants: an honest announcement is still asked for', async () => {
+  const alice = await boot(new CounterKernel(undefined, { limits: { maxWants: 16 } }))
+  const open = async (nodeId: Uint8Array) => {
+    const peer = new HostilePeer(alice.spawnWire())
+    await peer.hello(undefined, nodeId)
+    await peer.send(
+      encodeMessage({
+        type: 'ranges',
+        start: true,
+        entries: [
+          { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
+        ],
+        resume: undefined,
+      }),
+    )
+    return peer
+  }
+  const wants = (peer: HostilePeer) => peer.received.filter((m) => m.type === 'want').length
+  const evil = await open(INITIATOR_ID)
+  await evil.send(encodeMessage({ type: 'have', heads: randomHeads(16) }))
+  await until(() => wants(evil) === 4)
+  const honest = await open(Uint8Array.of(...new Uint8Array(15), 1))
+  await honest.send(encodeMessage({ type: 'have', heads: randomHeads(1) }))
+  await until(() => wants(honest) === 1)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(wants(evil)).toBe(4) // a quarter of maxWants, within wantRetryMs
+})

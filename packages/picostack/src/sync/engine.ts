@@ -118,8 +118,12 @@ export class SyncEngine implements SessionHost {
   /** Wires spawned and not closed yet (sessions, handshaken or not), in total and per address. */
   #slots = 0
   readonly #perAddress = new Map<string, number>()
-  /** Announced chains (hex) asked for with `want`: the height asked for and when (ms). */
-  readonly #wants = new Map<string, { height: number; at: number }>()
+  /**
+   * Announced chains (hex) asked for with `want`: the height asked for, when (ms), and the
+   * session whose announcement it was; how many each session holds.
+   */
+  readonly #wants = new Map<string, { height: number; at: number; by: Session }>()
+  readonly #wantsBy = new Map<Session, number>()
 
   constructor(
     private readonly app: SyncApp,
@@ -252,19 +256,34 @@ export class SyncEngine implements SessionHost {
     }
   }
 
-  claimWant(chainKey: string, height: number): boolean {
+  claimWant(chainKey: string, height: number, by: Session): boolean {
     const now = this.clock.now()
     const asked = this.#wants.get(chainKey)
     if (asked && asked.height >= height && now - asked.at < this.limits.wantRetryMs) return false
     // Insertion order is age order: the expired ones go first.
     for (const [key, { at }] of this.#wants) {
       if (now - at < this.limits.wantRetryMs) break
-      this.#wants.delete(key)
+      this.#forgetWant(key)
     }
     if (!asked && this.#wants.size >= this.limits.maxWants) return false // the next have asks
-    this.#wants.delete(chainKey) // re-inserted last: the youngest
-    this.#wants.set(chainKey, { height, at: now })
+    // One peer's announcements take at most a quarter of the table, so a peer announcing
+    // thousands of chains it never sends cannot crowd out what honest peers announce.
+    const share = Math.max(1, this.limits.maxWants >> 2)
+    if (asked?.by !== by && (this.#wantsBy.get(by) ?? 0) >= share) return false
+    this.#forgetWant(chainKey) // re-inserted last: the youngest
+    this.#wants.set(chainKey, { height, at: now, by })
+    this.#wantsBy.set(by, (this.#wantsBy.get(by) ?? 0) + 1)
     return true
+  }
+
+  /** Drops the want of chain `chainKey` (hex), if any, from the table and its session's count. */
+  #forgetWant(chainKey: string): void {
+    const asked = this.#wants.get(chainKey)
+    if (!asked) return
+    this.#wants.delete(chainKey)
+    const left = (this.#wantsBy.get(asked.by) ?? 1) - 1
+    if (left > 0) this.#wantsBy.set(asked.by, left)
+    else this.#wantsBy.delete(asked.by)
   }
 
   async ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number> {
@@ -275,7 +294,7 @@ export class SyncEngine implements SessionHost {
       verified: true,
     })
     if (merged.length === 0) return 0
-    this.#wants.delete(toHex(mergedInto ?? chainId))
+    this.#forgetWant(toHex(mergedInto ?? chainId))
     this.announce(mergedInto ?? chainId, source)
     return merged.length
   }

@@ -76,7 +76,8 @@ export interface SyncLimits {
   wantRetryMs: number
   /**
    * Most chains a peer may have asked for with `want` that wait to be sent (default 4096).
-   * Past it: `KERNEL_FLOOD`.
+   * Past it: `KERNEL_FLOOD`. Also the most announced chains this kernel asks for at once,
+   * a quarter of them for one peer's announcements (past it: not asked, until `wantRetryMs`).
    */
   maxWants: number
   /** Most bytes in a query or its answer payload (default 64 KiB). */

@@ -32,11 +32,12 @@ export interface SessionHost extends OutboxHost {
    */
   ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number>
   /**
-   * A peer announced chain `chainKey` (hex) at `height`: true when this session should ask
-   * for it (no other session asked for it at that height within `wantRetryMs`, and fewer
-   * than `maxWants` announced chains are being asked for).
+   * Session `by`'s peer announced chain `chainKey` (hex) at `height`: true when it should
+   * ask for it (no other session asked for it at that height within `wantRetryMs`, fewer
+   * than `maxWants` announced chains are being asked for, and fewer than a quarter of them
+   * for this session's announcements).
    */
-  claimWant(chainKey: string, height: number): boolean
+  claimWant(chainKey: string, height: number, by: Session): boolean
   /** Called when the remote's hello arrived: an error refuses the session (duplicate, self). */
   admit(session: Session): KernelError | undefined
   /** Answers a query from `session`'s peer. */
@@ -431,7 +432,7 @@ export class Session {
       // Remembered only for chains we hold (what a peer announces costs nothing otherwise).
       if (mine) this.#outbox.learn(chainKey, head.headId, head.height)
       if (mine && (await source.chainOf(head.headId))) continue // held already
-      if (!this.host.claimWant(chainKey, head.height)) continue
+      if (!this.host.claimWant(chainKey, head.height, this)) continue
       this.#post({
         type: 'want',
         chainId: head.chainId,
