@@ -147,7 +147,7 @@ test('a sync limit must be positive; only eagerPeers may be 0 (relayed changes o
 
 test('a peer announcing chains it never sends holds at most a quarter of the wants: an honest announcement is still asked for', async () => {
   const alice = await boot(new CounterKernel(undefined, { limits: { maxWants: 16 } }))
-  const open = async (nodeId: Uint8Array) => {
+  const open = async (nodeId: typeof INITIATOR_ID) => {
     const peer = new HostilePeer(alice.spawnWire())
     await peer.hello(undefined, nodeId)
     await peer.send(
