@@ -177,8 +177,9 @@ describe('todo-web direct links in Chromium', () => {
     }
     await mkdir(join(root, 'test-artifacts'), { recursive: true })
     await page1.screenshot({ path: join(root, 'test-artifacts', 'todo-web-failed-link.png') })
+    // Each offering side tries twice more (linkRetries, 2 s then 4 s apart) before it rests.
     const walledFailures = () => walled!.links.value.map((l) => l.failure?.code)
-    await until(() => walledFailures().join() === 'NET_TIMEOUT,NET_TIMEOUT,NET_TIMEOUT')
+    await until(() => walledFailures().join() === 'NET_TIMEOUT,NET_TIMEOUT,NET_TIMEOUT', 45_000)
     await walled.addTask('from the firewalled peer, via the relay')
     await task(page1, 'from the firewalled peer, via the relay').waitFor()
     await task(page2, 'from the firewalled peer, via the relay').waitFor()

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { firewalled } from '../../net/test/rtc-firewall.ts'
-import { type KernelError, SimpleKernel } from '../src/index.ts'
+import { type KernelError, type SignalLimits, SimpleKernel } from '../src/index.ts'
 import type { CounterKernel } from './helpers.ts'
 import { bootKernel, LOOPBACK_SIGNAL, NodeRTCPeerConnection, until } from './signal-helpers.ts'
 
@@ -83,16 +83,18 @@ describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () 
   }, 30_000)
 
   /**
-   * Alice behind a firewall that passes no packet (no candidate pair forms, ever; she gives
-   * up after 1 s), bob on the loopback (he would wait 15 s), both joined to an introducer.
+   * Alice behind a firewall that passes no packet (no candidate pair forms, ever, or for her
+   * first `walledConnections`; she gives up after 1 s), bob on the loopback (he would wait
+   * 15 s), both joined to an introducer; no retries unless `limits` asks for them.
    * `seen(kernel)` is every state `kernel` listed for the other, in order, after the
    * `relayed` the answering side shows until the offer comes.
    */
-  async function firewalledPair(limits: { failedLinkRetryMs?: number } = {}) {
+  async function firewalledPair(limits: Partial<SignalLimits> = {}, walledConnections = Infinity) {
+    limits = { linkRetries: 0, ...limits }
     const introducer = await bootKernel(false)
     const alice = await bootKernel(true, {
       signal: {
-        RTCPeerConnection: firewalled(NodeRTCPeerConnection),
+        RTCPeerConnection: firewalled(NodeRTCPeerConnection, walledConnections),
         limits: { connectTimeoutMs: 1000, ...limits },
       },
     })
@@ -186,6 +188,26 @@ describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () 
       alice.links.value.find((l) => l.id === Buffer.from(bob.nodeId).toString('hex'))?.failure
         ?.code,
     ).toBe('NET_TIMEOUT')
+  }, 30_000)
+
+  it('a link that fails on the way is tried again by the offering side, linkRetries times', async () => {
+    const { alice, bob, seen } = await firewalledPair({ linkRetries: 2, linkRetryDelayMs: 50 })
+    const tries = ['connecting', 'failed', 'connecting', 'failed', 'connecting', 'failed']
+    await until(() => seen(alice).length === 6 && seen(bob).length === 6, 15_000)
+    await new Promise((resolve) => setTimeout(resolve, 1500)) // past another try's 1 s
+    expect(seen(alice)).toEqual(tries)
+    expect(seen(bob)).toEqual(tries)
+  }, 30_000)
+
+  it('a path that fails once links on the retry', async () => {
+    const { alice, bob, seen, hex } = await firewalledPair(
+      { linkRetries: 1, linkRetryDelayMs: 50 },
+      1,
+    )
+    await until(() => seen(alice).at(-1) === 'direct' && seen(bob).at(-1) === 'direct', 15_000)
+    expect(seen(alice)).toEqual(['connecting', 'failed', 'connecting', 'direct'])
+    expect(seen(bob)).toEqual(['connecting', 'failed', 'connecting', 'direct'])
+    expect(alice.peers.map((p) => p.id)).toContain(hex(bob))
   }, 30_000)
 })
 

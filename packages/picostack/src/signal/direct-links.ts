@@ -25,8 +25,9 @@ export type LinkState =
   | 'direct'
   /**
    * The last try of a direct link failed (`failure` says why); the peer is reached through
-   * the introducer, as `relayed`. Tried again when introduced again after
-   * `failedLinkRetryMs`, or when the peer offers.
+   * the introducer, as `relayed`. A failure on the way is tried again by the offering side
+   * (`linkRetries` times, after `linkRetryDelayMs`, doubling); past them the peer is tried
+   * again when introduced again after `failedLinkRetryMs`, or when it offers.
    */
   | 'failed'
 
@@ -83,7 +84,11 @@ interface Link {
   readonly id: string
   readonly via: Peer
   readonly rtc: RtcPeer
+  /** Tries of this peer that failed in a row before this one. */
+  readonly tries: number
   state: 'connecting' | 'direct'
+  /** The code the peer refused this try with, if it did. */
+  refusedWith?: string
 }
 
 /** A failed try, kept while an introducer lists the peer. */
@@ -92,6 +97,8 @@ interface Failed {
   readonly failure: LinkFailure
   /** When it failed (clock ms). */
   readonly at: number
+  /** Tries that failed in a row, this one included. */
+  readonly tries: number
 }
 
 /** The failure a link that closed before it opened ends with. */
@@ -103,13 +110,15 @@ function failureOf(reason: Error | undefined): LinkFailure {
   }
 }
 
-/** Failures we tell the peer about (it may wait longer than us); not the ones it caused. */
-const TOLD_FAILURES: ReadonlySet<string> = new Set([
+/** Failures on the way: the path, not a peer's choice; worth another try (`linkRetries`). */
+const TRANSIENT_FAILURES: ReadonlySet<string> = new Set([
   'NET_TIMEOUT',
   'NET_ICE_FAILED',
   'NET_DISCONNECTED',
-  'NET_MALFORMED',
 ])
+
+/** Failures we tell the peer about (it may wait longer than us); not the ones it caused. */
+const TOLD_FAILURES: ReadonlySet<string> = new Set([...TRANSIENT_FAILURES, 'NET_MALFORMED'])
 
 function refused(code: KernelErrorCode | NetErrorCode): RtcEnvelope {
   return { type: 'refused', code }
@@ -122,7 +131,8 @@ function refused(code: KernelErrorCode | NetErrorCode): RtcEnvelope {
  * `maxDirectLinks`; past them the offer is answered `refused` with `KERNEL_TOO_MANY_LINKS`),
  * and runs a sync session over each open link. A link that does not open ends `failed`
  * with a typed {@link LinkFailure} (the peer is told, with `refused` and the code, so it
- * stops waiting too); the peer stays reached through the introducer.
+ * stops waiting too); the peer stays reached through the introducer, and the offering side
+ * tries again after a failure on the way (`linkRetries`, `linkRetryDelayMs`).
  */
 export class DirectLinks {
   readonly #links = new Map<string, Link>()
@@ -130,6 +140,8 @@ export class DirectLinks {
   readonly #introduced = new Map<Peer, string[]>()
   /** Failed tries by peer id, pruned to the peers some introducer still lists. */
   readonly #failed = new Map<string, Failed>()
+  /** Pending retries (clock timer handles) by peer id; each has a `#failed` entry. */
+  readonly #retries = new Map<string, unknown>()
   readonly #view = new Writable<DirectLink[]>([])
   readonly #selfId: string
   #closed = false
@@ -159,8 +171,10 @@ export class DirectLinks {
     this.#introduced.set(via, ids)
     const retryBefore = this.clock.now() - this.limits.failedLinkRetryMs
     for (const id of ids) {
-      if (id < this.#selfId || (this.#failed.get(id)?.at ?? -Infinity) > retryBefore) continue
-      if (this.#mayConnect(id, via) === undefined) this.#open(id, via, true)
+      const failed = this.#failed.get(id)
+      if (id < this.#selfId || (failed?.at ?? -Infinity) > retryBefore) continue
+      // Past its retries, a failed peer costs one try per failedLinkRetryMs.
+      if (this.#mayConnect(id, via) === undefined) this.#open(id, via, true, failed?.tries)
     }
     this.#publish()
   }
@@ -187,6 +201,7 @@ export class DirectLinks {
     }
     if (!link || link.via !== via) return
     if (rtc.type === 'refused') {
+      link.refusedWith = rtc.code
       link.rtc.close(new KernelError('KERNEL_REMOTE_ERROR', `link refused: ${rtc.code}`))
       return
     }
@@ -207,6 +222,8 @@ export class DirectLinks {
   /** Closes every link. */
   close(): void {
     this.#closed = true
+    for (const handle of this.#retries.values()) this.clock.clearTimeout(handle)
+    this.#retries.clear()
     for (const link of [...this.#links.values()]) link.rtc.close()
     this.#introduced.clear()
     this.#failed.clear()
@@ -237,8 +254,11 @@ export class DirectLinks {
     return undefined
   }
 
-  /** Starts a link; `undefined` when our own WebRTC stack refuses (not the peer's fault). */
-  #open(id: string, via: Peer, initiator: boolean): Link | undefined {
+  /**
+   * Starts a link (`tries`: failed tries of the peer in a row before it); `undefined` when
+   * our own WebRTC stack refuses (not the peer's fault).
+   */
+  #open(id: string, via: Peer, initiator: boolean, tries = 0): Link | undefined {
     const to = fromHex(id)
     let rtc: RtcPeer
     try {
@@ -253,9 +273,9 @@ export class DirectLinks {
     } catch {
       return undefined
     }
-    const link: Link = { id, via, rtc, state: 'connecting' }
+    const link: Link = { id, via, rtc, tries, state: 'connecting' }
     this.#links.set(id, link)
-    this.#failed.delete(id)
+    this.#forgetFailure(id)
     rtc.opened.then(
       () => {
         link.state = 'direct'
@@ -273,14 +293,46 @@ export class DirectLinks {
       if (this.#links.get(id) === link) this.#links.delete(id)
       if (link.state === 'connecting' && !this.#closed) {
         const failure = failureOf(reason)
-        this.#failed.set(id, { via, failure, at: this.clock.now() })
+        const failed: Failed = { via, failure, at: this.clock.now(), tries: link.tries + 1 }
+        this.#failed.set(id, failed)
         if (TOLD_FAILURES.has(failure.code) && this.host.connections.value.includes(via)) {
           this.#send(via, to, refused(failure.code))
+        }
+        const onTheWay = TRANSIENT_FAILURES.has(link.refusedWith ?? failure.code)
+        if (initiator && onTheWay && failed.tries <= this.limits.linkRetries) {
+          const delayMs = this.limits.linkRetryDelayMs * 2 ** (failed.tries - 1)
+          this.#retries.set(
+            id,
+            this.clock.setTimeout(() => this.#retry(id), delayMs),
+          )
         }
       }
       this.#publish()
     })
     return link
+  }
+
+  /** A retry is due: offers again through an introducer that still lists the peer. */
+  #retry(id: string): void {
+    this.#retries.delete(id)
+    const failed = this.#failed.get(id)
+    if (!failed || this.#closed) return
+    let via: Peer | undefined
+    for (const [peer, ids] of this.#introduced) {
+      if (ids.includes(id) && (via === undefined || peer === failed.via)) via = peer
+    }
+    if (via === undefined || this.#mayConnect(id, via) !== undefined) return
+    this.#open(id, via, true, failed.tries)
+    this.#publish()
+  }
+
+  /** Drops the failure of `id` and its pending retry. */
+  #forgetFailure(id: string): void {
+    this.#failed.delete(id)
+    const handle = this.#retries.get(id)
+    if (handle === undefined) return
+    this.clock.clearTimeout(handle)
+    this.#retries.delete(id)
   }
 
   #send(via: Peer, to: Uint8Array, rtc: RtcEnvelope): void {
@@ -307,7 +359,7 @@ export class DirectLinks {
       }
     }
     // A failure outlives neither its link nor every introduction of the peer (bounded).
-    for (const id of this.#failed.keys()) if (!seen.has(id)) this.#failed.delete(id)
+    for (const id of [...this.#failed.keys()]) if (!seen.has(id)) this.#forgetFailure(id)
     this.#view.set(view)
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Bounds of signalling (docs/webrtc.md, "Limits"): what one peer can make a kernel hold,
- * forward or open. Every count is per kernel unless it says otherwise.
+ * forward or open. Every count is per kernel unless it says otherwise. Each is positive,
+ * but `linkRetries` may be 0.
  */
 export interface SignalLimits {
   /** Largest signalling message, bytes (default 16 KiB: an SDP offer is 0.5-3 KiB). */
@@ -36,6 +37,15 @@ export interface SignalLimits {
    * introduction round.
    */
   failedLinkRetryMs: number
+  /**
+   * Tries again, by the side that offers, after a link fails on the way (`NET_TIMEOUT`,
+   * `NET_ICE_FAILED`, `NET_DISCONNECTED`, or the peer's refusal with one of them), before
+   * the peer waits for `failedLinkRetryMs` (default 2; 0 turns them off). ICE checks can
+   * fail on a loaded device or a flaky network; the next try often connects.
+   */
+  linkRetries: number
+  /** Delay before the first of the `linkRetries`, ms; each next one waits twice as long (default 2 000). */
+  linkRetryDelayMs: number
 }
 
 /** The defaults of {@link SignalLimits}. */
@@ -51,4 +61,6 @@ export const DEFAULT_SIGNAL_LIMITS: Readonly<SignalLimits> = Object.freeze({
   maxDirectLinks: 32,
   connectTimeoutMs: 15_000,
   failedLinkRetryMs: 60_000,
+  linkRetries: 2,
+  linkRetryDelayMs: 2_000,
 })

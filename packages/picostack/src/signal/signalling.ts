@@ -49,8 +49,10 @@ export class Signalling {
   ) {
     this.limits = { ...DEFAULT_SIGNAL_LIMITS, ...options.limits }
     for (const [name, value] of Object.entries(this.limits)) {
-      if (!Number.isFinite(value) || value <= 0) {
-        throw new KernelError('KERNEL_INVALID_INPUT', `signal limit ${name} must be positive`)
+      const least = name === 'linkRetries' ? 0 : Number.MIN_VALUE
+      if (!Number.isFinite(value) || value < least) {
+        const what = least === 0 ? 'non-negative' : 'positive'
+        throw new KernelError('KERNEL_INVALID_INPUT', `signal limit ${name} must be ${what}`)
       }
     }
     if (
