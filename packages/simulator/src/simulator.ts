@@ -18,8 +18,11 @@ export interface SimulatorOptions<K extends SimpleKernel> {
   /** Seed of every random choice (default `'picostack'`). */
   seed?: string | number
   /**
-   * What "the same state" means for convergence: a JSON-able summary of a kernel (default:
-   * `kernel.store.state`). Compared as JSON with sorted keys.
+   * What "the same state" means for convergence: a JSON-able summary of a kernel, or a
+   * promise of one (default: `kernel.store.state`, which holds slices and collections that
+   * keep a snapshot; read a collection on disk here, e.g. `async (k) => (await
+   * k.tasks.query({ limit: 10_000 })).map(...)`). Compared as JSON with sorted keys; time
+   * does not move while it reads.
    */
   stateOf?: (kernel: K) => unknown
   /** Options every kernel gets (limits...); the simulator sets secret, clock, randomBytes. */
@@ -321,7 +324,7 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
       }
       if (this.#idle.failure) throw this.#idle.failure
       this.clock.advanceTo(end)
-      this.#sample()
+      await this.#sample()
     } finally {
       this.#running = false
     }
@@ -391,8 +394,8 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
       this.#discover()
       this.clock.setTimeout(discover, discoveryMs)
     }
-    const sample = () => {
-      this.#sample()
+    const sample = async () => {
+      await this.#sample()
       this.clock.setTimeout(sample, sampleMs)
     }
     this.clock.setTimeout(discover, discoveryMs / 2)
@@ -436,12 +439,12 @@ export class Simulator<K extends SimpleKernel = SimpleKernel> {
     }, 2 * profile.latencyMs)
   }
 
-  #sample(): void {
+  async #sample(): Promise<void> {
     const stateOf = this.#options.stateOf ?? ((kernel: K) => kernel.store.state)
     const digests = new Map<string, string>()
     for (const peer of this.#peers.values()) {
       if (!peer.running) continue
-      const d = digest(stableJson(stateOf(peer.kernel!)))
+      const d = digest(stableJson(await stateOf(peer.kernel!)))
       digests.set(peer.name, d)
       if (this.#lastDigest.get(peer.name) !== d) {
         this.#lastDigest.set(peer.name, d)

@@ -61,8 +61,8 @@ it('a 56 kbit/s link carries at most 7 000 B per virtual second, and no less whi
     expect(down[i]!.startMs).toBeGreaterThanOrEqual(down[i - 1]!.endMs - 1e-9)
   }
   const bob = sim.peer('bob').kernel!
-  expect(bob.list()).toHaveLength(TASKS)
-  expect(taskView(bob)).toEqual(taskView(sim.peer('alice').kernel!))
+  expect(await bob.tasks.count()).toBe(TASKS)
+  expect(await taskView(bob)).toEqual(await taskView(sim.peer('alice').kernel!))
   await sim.close()
 }, 60_000)
 
@@ -85,7 +85,9 @@ it('loss is retransmission: more bytes and more time, the same tasks in the end'
         .map((l) => l.t),
     )
   expect(settledMs(lossy.sim)).toBeGreaterThan(settledMs(clean.sim))
-  expect(taskView(lossy.sim.peer('bob').kernel!)).toEqual(taskView(lossy.sim.peer('alice').kernel!))
+  expect(await taskView(lossy.sim.peer('bob').kernel!)).toEqual(
+    await taskView(lossy.sim.peer('alice').kernel!),
+  )
   await clean.sim.close()
   await lossy.sim.close()
 }, 60_000)

@@ -1,13 +1,24 @@
 import { TodoKernel } from 'todo'
 import { Simulator, type SimulatorOptions } from '../src/index.ts'
 
-/** The to-do app's tasks as comparable text: id and status. */
-export const taskView = (kernel: TodoKernel) => kernel.list().map((t) => `${t.id}:${t.status}`)
+/**
+ * The to-do app's tasks as comparable text (id and status), read page by page from disk:
+ * the kernels keep no snapshot, as the app's default, so `stateOf` is async.
+ */
+export async function taskView(kernel: TodoKernel): Promise<string[]> {
+  const view: string[] = []
+  for (let query = {}; query; ) {
+    const page = await kernel.tasks.query({ ...query, limit: 100 })
+    for (const { id, value } of page.items) view.push(`${id}:${value.status}`)
+    query = page.next!
+  }
+  return view
+}
 
 /** A simulator of to-do kernels. */
 export function todoSimulator(options: Partial<SimulatorOptions<TodoKernel>> = {}) {
   return new Simulator<TodoKernel>({
-    kernel: (db, kernelOptions) => new TodoKernel(db, { ...kernelOptions, snapshot: true }), // taskView reads list()
+    kernel: (db, kernelOptions) => new TodoKernel(db, kernelOptions),
     stateOf: taskView,
     ...options,
   })

@@ -43,7 +43,7 @@ it('a crash resets its links, the other side notices a latency later; a restart 
   })
   const bob = sim.launch('bob', { links: [1, 1] })
   await sim.run({ until: 3_000 })
-  expect(bob.kernel!.tasks.hasState(id)).toBe(true)
+  expect(await bob.kernel!.tasks.get(id)).toBeDefined()
   const pk = alice.pk
   alice.crash()
   expect(alice.kernel).toBeUndefined()
@@ -55,7 +55,7 @@ it('a crash resets its links, the other side notices a latency later; a restart 
   await sim.run({ until: 8_000 })
   expect(alice.boots).toBe(2)
   expect(alice.kernel!.pk).toBe(pk)
-  expect(alice.kernel!.tasks.hasState(id)).toBe(true)
+  expect(await alice.kernel!.tasks.get(id)).toBeDefined()
   expect(bob.kernel!.peers).toHaveLength(1)
   await sim.close()
 })
