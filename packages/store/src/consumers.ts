@@ -8,6 +8,7 @@ import { StoreError } from './errors.ts'
 import {
   bindMemory,
   type Memory,
+  type ObjectChange,
   type Observer,
   type SliceHandle,
   type SliceSpec,
@@ -153,22 +154,42 @@ export class Consumers {
 
   /** After an operation: `onChange` observers per changed object, then the consumers' observers. */
   notify(changed: Iterable<Consumer>, objects?: Map<Table, Set<string>>): void {
+    this.deliver(this.notice(changed, objects))
+  }
+
+  /**
+   * What {@link Consumers.notify} tells the observers, with the values as they are now, to
+   * {@link Consumers.deliver} later (a patch of a group is told its own values, not those
+   * of the patches applied after it).
+   */
+  notice(changed: Iterable<Consumer>, objects?: Map<Table, Set<string>>): Notice {
+    const notice: Notice = { objects: [], consumers: [] }
     for (const [table, ids] of objects ?? []) {
       if (table.changeObservers.size === 0) continue
-      for (const id of ids) {
-        const change = { id, value: table.cache.get(id)?.value }
-        for (const fn of [...table.changeObservers]) {
-          try {
-            fn(change)
-          } catch {
-            // An observer's failure is its own; the store keeps going.
-          }
-        }
-      }
+      for (const id of ids) notice.objects.push([table, { id, value: table.cache.get(id)?.value }])
     }
     for (const consumer of changed) {
       if (consumer.kind === 'collection' && !consumer.snapshot) continue
-      const value = consumer.kind === 'slice' ? consumer.value : consumer.values
+      notice.consumers.push([
+        consumer,
+        consumer.kind === 'slice' ? consumer.value : consumer.values,
+      ])
+    }
+    return notice
+  }
+
+  /** Calls the observers of a {@link Notice} (those subscribed now); a failing one is skipped. */
+  deliver(notice: Notice): void {
+    for (const [table, change] of notice.objects) {
+      for (const fn of [...table.changeObservers]) {
+        try {
+          fn(change)
+        } catch {
+          // An observer's failure is its own; the store keeps going.
+        }
+      }
+    }
+    for (const [consumer, value] of notice.consumers) {
       for (const fn of [...consumer.observers]) {
         try {
           fn(value)
@@ -178,4 +199,10 @@ export class Consumers {
       }
     }
   }
+}
+
+/** The calls of one notification: each changed object's change, each changed consumer's value. */
+export interface Notice {
+  objects: [Table, ObjectChange<Payload>][]
+  consumers: [Consumer, Payload][]
 }

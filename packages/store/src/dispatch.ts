@@ -1,17 +1,20 @@
 /**
- * The dispatch pipeline: one patch (a run of blocks of one chain) from new blocks to the
- * repo. Its phases share one {@link PatchRun}: pick the blocks not held, verify their
- * signatures, place them (parent held, a partial chain, or the mempool), apply each in
- * memory (decide.ts), drop an expired tail, write the run in one repo batch (rolled back
- * from the journal where the repo refuses), then the aftermath (mempool, eviction,
- * observers, budget).
+ * The dispatch pipeline of one patch (a run of blocks of one chain), in two halves around
+ * the write that group.ts does for a group of patches. {@link prepare}: pick the blocks
+ * not held, verify their signatures, place them (parent held, a partial chain, or the
+ * mempool), apply each in memory (decide.ts), drop an expired tail, and list the writes.
+ * After the write: {@link refuse} takes back from the journal what the repo did not
+ * write, {@link discard} takes back a whole patch, {@link finish} is the aftermath
+ * (mempool, eviction, observers, budget). The phases share one {@link PatchRun}.
  */
 
-import { type Block, toHex } from '@picostack/feed'
-import type { RegistryOp } from '@picostack/repo'
-import { RepoPartialWriteError, verifyBlocks } from '@picostack/repo'
-import { enforceBudget, isQuotaExceeded, lowerBudget } from './budget.ts'
+import type { Block } from '@picostack/feed'
+import { toHex } from '@picostack/feed'
+import type { BlockWrite, RegistryOp } from '@picostack/repo'
+import { verifyBlocks } from '@picostack/repo'
+import { enforceBudget } from './budget.ts'
 import { expireTouched } from './changes.ts'
+import type { Notice } from './consumers.ts'
 import type { Postponement } from './context.ts'
 import type { Core } from './core.ts'
 import { applyBlock } from './decide.ts'
@@ -36,6 +39,13 @@ export interface Placement {
   verified: boolean
   /** This is the one retry after the disk was full. */
   retried?: boolean
+}
+
+/** One patch as dispatched: its blocks, the retries a postponed patch used, its placement. */
+export interface Patch {
+  readonly blocks: readonly Block[]
+  readonly tries: number
+  readonly placement: Placement
 }
 
 /** Why a patch stopped: the refusal and the index of the block it stopped at. */
@@ -64,16 +74,19 @@ interface Pending {
 }
 
 /** The state of one patch through the pipeline's phases. */
-interface PatchRun {
+export interface PatchRun {
+  readonly patch: Patch
   readonly now: number
-  readonly tries: number
-  readonly placement: Placement
   /** The blocks to apply (not held yet), with their ids as hex. */
   fresh: readonly Block[]
   keys: string[]
   /** A forged block's refusal (the blocks before it go on). */
   forged?: Stop
   stop?: Stop
+  /** The result of a patch that ended before its write (nothing of it to write). */
+  early?: PatchResult
+  /** The blocks wait for their parent: they go to the mempool in {@link finish}. */
+  orphan: boolean
   /** The partial chain the blocks start, if they do. */
   partial?: Uint8Array
   parentHeld?: HeldBlock
@@ -82,73 +95,70 @@ interface PatchRun {
   chainKey: string
   readonly tx: Tx
   readonly pending: Pending[]
+  /** The pending blocks with their ops, as the repo takes them (the last one carries the end ops). */
+  writes: BlockWrite[]
+  /** What the observers are told once the patch is written (the values as this patch left them). */
+  notice?: Notice
   /** Index of the first block of an expired tail (not stored). */
   trimmedFrom: number
 }
 
 /**
- * Validates and applies `blocks` (one chain); `tries`: retries a postponed patch used.
- * Returns what merged and why it stopped.
+ * The in-memory half of a patch, up to its writes: `blockKeys` are its blocks' ids as hex,
+ * `claim` the value of the claim marker of the chain its genesis starts (layout.ts, read
+ * by the caller with the held records). A failure takes back what it changed in memory.
  */
-export async function dispatchBlocks(
+export async function prepare(
   core: Core,
-  blocks: readonly Block[],
-  tries: number,
-  placement: Placement,
-): Promise<PatchResult> {
+  patch: Patch,
+  blockKeys: string[],
+  claim: Uint8Array | undefined,
+): Promise<PatchRun> {
   const run: PatchRun = {
+    patch,
     now: core.clock.now(),
-    tries,
-    placement,
     fresh: [],
     keys: [],
+    orphan: false,
     chainId: new Uint8Array(0),
     chainKey: '',
     tx: new Tx(),
     pending: [],
+    writes: [],
     trimmedFrom: 0,
   }
-  await pickFresh(core, run, blocks)
-  if (run.fresh.length === 0) return { merged: [] }
-  await verify(run)
-  if (run.fresh.length === 0) return { merged: [], stop: run.forged }
-  const waiting = await place(core, run)
-  if (waiting) return waiting
-  await applyAll(core, run)
-  await trimExpired(core, run)
-  const { written, cause } = await write(core, run)
-  if (written < run.pending.length) {
-    run.tx.undoTo(run.pending[written]!.mark)
-    for (const undone of run.pending.slice(written)) core.held.delete(undone.key)
-    if (written === 0 && isQuotaExceeded(cause) && !placement.retried && core.heldBytes > 0) {
-      // The disk is full (IndexedDB's quota): nothing was written. The budget becomes
-      // what is held now, less 10%; the lowest-ranked chains go, and the patch is tried
-      // once more.
-      lowerBudget(core)
-      await enforceBudget(core)
-      return dispatchBlocks(core, blocks, tries, { ...placement, retried: true })
-    }
-    const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
-    run.stop = {
-      code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
-      reason: cause ? `the repo refused it: ${reasonOf(cause)}` : 'the repo refused the block',
-      index: written,
-    }
+  try {
+    await pickFresh(core, run, blockKeys, claim)
+    if (run.fresh.length === 0) run.early = { merged: [] }
+    else await verify(run)
+    if (!run.early && run.fresh.length === 0) run.early = { merged: [], stop: run.forged }
+    if (!run.early) await place(core, run)
+    if (run.early) return run
+    await applyAll(core, run)
+    await trimExpired(core, run)
+    run.writes = writesOf(core, run)
+    run.notice = core.consumers.notice(run.tx.changed, run.tx.objects)
+    return run
+  } catch (cause) {
+    discard(core, run)
+    throw cause
   }
-  return aftermath(core, run, written)
 }
 
 /**
  * The blocks of the patch not held yet (after the newest held one, or before the oldest).
  * A genesis whose id names a claimed partial chain replaces that chain first.
  */
-async function pickFresh(core: Core, run: PatchRun, blocks: readonly Block[]): Promise<void> {
-  // Block ids as hex, made once per block and reused below.
-  let keys = blocks.map((b) => toHex(b.sig))
-  const first = blocks[0]
-  const claim = first?.genesis ? [claimKey(first.sig)] : []
-  let { held: heldNow, also } = await heldMany(core, keys, claim)
-  if (also[0] && (await replaceClaim(core, first!, run.placement.verified))) {
+async function pickFresh(
+  core: Core,
+  run: PatchRun,
+  blockKeys: string[],
+  claim: Uint8Array | undefined,
+): Promise<void> {
+  const { blocks } = run.patch
+  let keys = blockKeys
+  let heldNow = (await heldMany(core, keys)).held
+  if (claim && (await replaceClaim(core, blocks[0]!, run.patch.placement.verified))) {
     heldNow = (await heldMany(core, keys)).held
   }
   let lastHeld = -1
@@ -164,7 +174,7 @@ async function pickFresh(core: Core, run: PatchRun, blocks: readonly Block[]): P
     // Nothing after the newest held block: what comes before it lies in an evicted prefix.
     const end = heldNow.findIndex((held) => held !== undefined)
     fresh = blocks.slice(0, end)
-    keys = fresh.map((b) => toHex(b.sig))
+    keys = blockKeys.slice(0, end)
   }
   run.fresh = fresh
   run.keys = keys
@@ -175,7 +185,7 @@ async function pickFresh(core: Core, run: PatchRun, blocks: readonly Block[]): P
  * repo. The valid blocks before it are dispatched; it stops the patch.
  */
 async function verify(run: PatchRun): Promise<void> {
-  if (run.placement.verified) return
+  if (run.patch.placement.verified) return
   const bad = await verifyBlocks(run.fresh)
   if (bad < run.fresh.length) {
     const reason = `bad signature on block ${bad} of the patch`
@@ -187,23 +197,27 @@ async function verify(run: PatchRun): Promise<void> {
 
 /**
  * Finds the patch's chain and parent. A patch whose parent is unknown (and that starts
- * no partial chain) waits in the mempool: the result says so. Blocks waiting in the
+ * no partial chain) is to wait in the mempool: its result says so. Blocks waiting in the
  * mempool for the patch's last block join it.
  */
-async function place(core: Core, run: PatchRun): Promise<PatchResult | undefined> {
+async function place(core: Core, run: PatchRun): Promise<void> {
   const first = run.fresh[0]!
   const parentKey = first.genesis ? '' : toHex(first.psig)
   const parentHeld = parentKey ? await heldOf(core, parentKey) : undefined
   const orphan = parentKey !== '' && !parentHeld
-  const { chainId } = run.placement
+  const { chainId } = run.patch.placement
   const partial =
     orphan && chainId?.length === 64 && !(await core.repo.summary(chainId)) ? chainId : undefined
   if (orphan && !partial) {
     // Nothing unverified waits in the mempool, nor a segment that ends in a forgery.
-    if (run.forged) return { merged: [], stop: { ...run.forged, index: 0 } }
-    await core.mempool.add(run.fresh, run.now)
+    if (run.forged) {
+      run.early = { merged: [], stop: { ...run.forged, index: 0 } }
+      return
+    }
+    run.orphan = true
     const reason = 'parent unknown: waiting in the mempool'
-    return { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
+    run.early = { merged: [], stop: { code: 'STORE_POSTPONED', reason, index: 0 } }
+    return
   }
   const waiting = run.forged ? [] : core.mempool.chainAfter(run.keys[run.keys.length - 1]!)
   if (waiting.length > 0) {
@@ -219,7 +233,6 @@ async function place(core: Core, run: PatchRun): Promise<PatchResult | undefined
   // The blocks link, so they all go to the chain of the first one.
   run.chainId = parentHeld?.chainId ?? partial ?? first.sig
   run.chainKey = parentHeld?.chain ?? toHex(run.chainId)
-  return undefined
 }
 
 /** Applies the blocks in memory, one by one, until one is refused. */
@@ -279,40 +292,61 @@ async function trimExpired(core: Core, run: PatchRun): Promise<void> {
 }
 
 /**
- * The run to the repo (one batch, or one per 1024 blocks); each block whole with the ops of
- * the state it changed. `written`: how many are on disk (a prefix), also when it failed.
+ * The pending blocks as the repo writes them: each block whole with the ops of the state
+ * it changed, the last one also with the end ops and the bytes held now.
  */
-async function write(core: Core, run: PatchRun): Promise<{ written: number; cause?: unknown }> {
+function writesOf(core: Core, run: PatchRun): BlockWrite[] {
   const { pending, tx } = run
-  if (pending.length === 0) return { written: 0 }
+  if (pending.length === 0) return []
   const last = pending.length - 1
   const bytesNow = bytesOp(core)
   // A partial chain is a claim its genuine genesis may replace: marked in the same batch.
   if (run.partial) pending[0]!.ops.push(core.registry.putOp(claimKey(run.partial), EMPTY))
-  const writes = pending.map((record, i) => ({
+  return pending.map((record, i) => ({
     block: record.block,
     ops: i === last ? [...record.ops, ...tx.endOps, bytesNow] : record.ops,
   }))
-  try {
-    const written = await core.repo.writeBlocks(writes, {
-      strategy: core.strategy,
-      verified: true, // checked above, or before it entered the mempool
-      ...(run.partial ? { chainId: run.partial, height: run.placement.height } : {}),
-    })
-    return { written }
-  } catch (cause) {
-    // A run of several batches that failed part way: its first `written` blocks (with
-    // their ops) are on disk, and memory keeps exactly them.
-    return { written: cause instanceof RepoPartialWriteError ? cause.written : 0, cause }
+}
+
+/**
+ * Takes the whole patch back from memory (its journal and its held blocks): the repo wrote
+ * none of it, and it is dispatched again.
+ */
+export function discard(core: Core, run: PatchRun): void {
+  run.tx.undoTo(0)
+  for (const record of run.pending) core.held.delete(record.key)
+}
+
+/**
+ * The repo wrote only the first `written` of the patch's blocks (`cause`: why not the
+ * rest): memory is rolled back to what is on disk, and the patch stops there.
+ */
+export function refuse(core: Core, run: PatchRun, written: number, cause: unknown): void {
+  run.tx.undoTo(run.pending[written]!.mark)
+  for (const undone of run.pending.slice(written)) core.held.delete(undone.key)
+  const unverified = (cause as { code?: string } | undefined)?.code === 'REPO_UNVERIFIED'
+  run.stop = {
+    code: unverified ? 'STORE_INVALID_PATCH' : 'STORE_WRITE',
+    reason: cause ? `the repo refused it: ${reasonOf(cause)}` : 'the repo refused the block',
+    index: written,
   }
 }
 
 /**
- * After the write: heads, the mempool (what was taken from it is gone; a postponed tail
- * goes back with its retry time), eviction of dead prefixes, observers, the budget.
+ * After the write, `written` of the patch's blocks on disk: heads, the mempool (what was
+ * taken from it is gone; a postponed tail goes back with its retry time; an orphan goes
+ * in), eviction of dead prefixes, observers, and the budget when `budget` (group.ts checks
+ * it after the last patch of a group only).
  */
-async function aftermath(core: Core, run: PatchRun, written: number): Promise<PatchResult> {
+export async function finish(
+  core: Core,
+  run: PatchRun,
+  written: number,
+  budget: boolean,
+): Promise<PatchResult> {
   const { pending, tx, now } = run
+  if (run.orphan) await core.mempool.add(run.fresh, now)
+  if (run.early) return run.early
   const merged = pending.slice(0, written).map((record) => record.block)
   // A chain's newest block is the likely parent of its next patch: keep it at hand.
   if (merged.length > 0) {
@@ -324,15 +358,17 @@ async function aftermath(core: Core, run: PatchRun, written: number): Promise<Pa
   await core.mempool.remove(run.keys)
   let stop = run.stop
   const postponed = stop?.postpone
+  const { tries } = run.patch
   if (stop && postponed) {
-    if (run.tries < postponed.retries) {
+    if (tries < postponed.retries) {
       // Expired links before the postponed block wait with it: it needs them as parents.
       const from = Math.min(run.trimmedFrom, stop.index)
-      await core.mempool.add(run.fresh.slice(from), now, run.tries + 1, now + postponed.ms)
+      await core.mempool.add(run.fresh.slice(from), now, tries + 1, now + postponed.ms)
     } else {
       stop = { ...stop, code: 'STORE_REJECTED', reason: `gave up: ${postponed.reason}` }
     }
   }
+  let notice = run.notice
   if (merged.length < pending.length) {
     // The repo refused a block: memory was rolled back to what is on disk; what is due
     // there is forgotten the usual way.
@@ -340,13 +376,14 @@ async function aftermath(core: Core, run: PatchRun, written: number): Promise<Pa
     await collect(core, now, gcTx)
     for (const [k, id] of gcTx.released) tx.released.set(k, id)
     for (const consumer of gcTx.changed) tx.changed.add(consumer)
+    notice = undefined // the values changed since prepare: told as they are now
   }
   // Links (expired blocks kept for later live ones) at the start of a chain go at once.
   for (const record of pending.slice(0, merged.length)) {
     if (record.held.refs === 0) tx.released.set(record.held.chain, record.held.chainId)
   }
   await evict(core, tx.released)
-  core.consumers.notify(tx.changed, tx.objects)
-  if (core.heldBytes > core.maxRepoBytes) await enforceBudget(core)
+  core.consumers.deliver(notice ?? core.consumers.notice(tx.changed, tx.objects))
+  if (budget && core.heldBytes > core.maxRepoBytes) await enforceBudget(core)
   return { merged, stop, chainId: merged.length > 0 ? run.chainId : undefined }
 }

@@ -7,9 +7,10 @@ import { systemClock } from './clock.ts'
 import { Consumers } from './consumers.ts'
 import type { Payload } from './context.ts'
 import { type Core, trimCaches } from './core.ts'
-import { dispatchBlocks } from './dispatch.ts'
+import type { Patch } from './dispatch.ts'
 import { StoreError } from './errors.ts'
 import { collect, evict } from './forget.ts'
+import { dispatchBlocks, dispatchGroup } from './group.ts'
 import { heldMany } from './held.ts'
 import { Lock } from './lock.ts'
 import type { Memory, Observer, SliceHandle, SliceSpec, StoreHost } from './memory.ts'
@@ -42,6 +43,15 @@ export {
 // biome-ignore lint/suspicious/noExplicitAny: a memory class of any value type
 export type MemoryClass = new (store: Store, name: string) => Memory<any>
 
+/** Patches one lock turn takes at most (group.ts writes them in groups of whole blocks). */
+const MAX_QUEUED_PATCHES = 256
+
+/** A patch waiting for the store's lock, with its caller's promise. */
+interface Queued extends Patch {
+  resolve(result: DispatchResult): void
+  reject(error: unknown): void
+}
+
 /**
  * The state engine: turns blocks into application state (slices and collections), decides
  * which blocks are valid (input consensus), keeps state a function of the blocks held
@@ -53,7 +63,9 @@ export type MemoryClass = new (store: Store, name: string) => Memory<any>
  * reads no object and no block.
  *
  * All operations of one store run one at a time (a lock per store instance); two stores
- * never wait for each other. This class is the lifecycle and the entry points; the work
+ * never wait for each other. Patches dispatched while the store is busy wait together and
+ * are applied in one lock turn, as groups with one repo write each (group.ts), in call
+ * order, each with the result it would have alone. This class is the lifecycle and the entry points; the work
  * is done by the modules (dispatch.ts, forget.ts, replay.ts, ...) acting on one shared core (core.ts).
  */
 export class Store implements StoreHost {
@@ -64,6 +76,8 @@ export class Store implements StoreHost {
   readonly #core: Core
   readonly #lock = new Lock()
   readonly #timer: ExpiryTimer
+  /** The patches the next lock turn applies, while more may join them (in call order). */
+  #queued: Queued[] | undefined
   #loaded = false
   #closed = false
 
@@ -167,8 +181,12 @@ export class Store implements StoreHost {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Runs `task` under this store's lock, then trims the caches and re-arms the timer. */
+  /**
+   * Runs `task` under this store's lock, then trims the caches and re-arms the timer.
+   * Patches dispatched after this call queue behind it.
+   */
   #locked<T>(task: () => Promise<T>): Promise<T> {
+    this.#queued = undefined
     return this.#lock.run(async () => {
       if (this.#closed) throw new StoreError('STORE_CLOSED', 'the store is closed')
       try {
@@ -271,19 +289,39 @@ export class Store implements StoreHost {
       return Promise.resolve({ merged: [], chainId: undefined, refusal })
     }
     const verified = options.verified === true && patch instanceof Feed
-    return this.#locked(async () => {
-      this.#assertReady()
-      const { merged, stop, chainId } = await dispatchBlocks(this.#core, blocks, 0, {
-        chainId: options.chainId,
-        height: options.height,
-        verified,
-      })
-      return {
+    const placement = { chainId: options.chainId, height: options.height, verified }
+    return new Promise((resolve, reject) => {
+      let queued = this.#queued
+      if (!queued || queued.length >= MAX_QUEUED_PATCHES) {
+        const turn: Queued[] = []
+        queued = turn
+        this.#locked(() => this.#applyQueued(turn)).catch((error) => {
+          for (const waiting of turn) waiting.reject(error)
+        })
+        this.#queued = turn
+      }
+      queued.push({ blocks, tries: 0, placement, resolve, reject })
+    })
+  }
+
+  /** One lock turn's patches (`turn`, no longer joined once it runs), as groups. */
+  async #applyQueued(turn: Queued[]): Promise<void> {
+    if (this.#queued === turn) this.#queued = undefined
+    this.#assertReady()
+    const outcomes = await dispatchGroup(this.#core, turn)
+    for (const [i, outcome] of outcomes.entries()) {
+      const waiting = turn[i]!
+      if ('error' in outcome) {
+        waiting.reject(outcome.error)
+        continue
+      }
+      const { merged, stop, chainId } = outcome.result
+      waiting.resolve({
         merged,
         chainId: merged.length > 0 ? chainId : undefined,
         refusal: stop && { code: stop.code, reason: stop.reason },
-      }
-    })
+      })
+    }
   }
 
   // ---------------------------------------------------------------- forgetting

@@ -84,6 +84,8 @@ const step = fc.oneof(
     ttl: fc.integer({ min: 1, max: 3000 }),
   }),
   fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }),
+  // Several patches dispatched at once: the store applies them as one group (group.ts).
+  fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 6 }) }),
   fc.record({ kind: fc.constant('resend' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
   fc.record({ kind: fc.constant('restart' as const) }),
@@ -151,6 +153,10 @@ describe.each([
               const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
               delivered.push(patch!)
               await store.dispatch(patch!)
+            } else if (s.kind === 'burst') {
+              const patches = undelivered.splice(0, s.count)
+              delivered.push(...patches)
+              await Promise.all(patches.map((patch) => store.dispatch(patch)))
             } else if (s.kind === 'resend' && delivered.length > 0) {
               await store.dispatch(delivered[s.pick % delivered.length]!)
             } else if (s.kind === 'advance') {
@@ -178,14 +184,16 @@ describe.each([
             expect(bytes).toBeLessThanOrEqual(limits.maxRepoBytes)
           }
 
-          // A fresh store receives each held chain as one patch (partial chains with their id).
+          // A fresh store receives each held chain as one patch (partial chains with their
+          // id), all dispatched at once.
           const fresh = open(clock)
           await fresh.load()
           const held = await chainsOf(store)
+          const feeds: [Feed, Uint8Array][] = []
           for (const summary of await store.repo.listFeeds()) {
-            const feed = await store.repo.loadFeed(summary.headId)
-            await fresh.dispatch(feed!, { chainId: summary.chainId })
+            feeds.push([(await store.repo.loadFeed(summary.headId))!, summary.chainId])
           }
+          await Promise.all(feeds.map(([feed, chainId]) => fresh.dispatch(feed, { chainId })))
           expect(JSON.parse(JSON.stringify(fresh.state))).toEqual(
             JSON.parse(JSON.stringify(store.state)),
           )
