@@ -28,10 +28,13 @@ export class PatchIn {
 
   /**
    * A patch whose segments were parsed into `feeds` and whose first `verified` blocks
-   * verify. Segments are handled in order; a refused one throws (the ones before it stay
-   * merged).
+   * verify. Segments are handled in order; a refused one (a protocol fault or a forgery)
+   * throws, the ones before it stay merged and nothing after it is ingested. A run of
+   * consecutive genesis segments that name their chain and verify whole is ingested
+   * together (the store applies them as one group, in order): when the store fails one of
+   * them, the first failure throws once the whole run has settled.
    * @returns blocks merged and the wants to send once the patch is acknowledged
-   * @throws KERNEL_PROTOCOL, FEED_SIGNATURE (a refused segment)
+   * @throws KERNEL_PROTOCOL, FEED_SIGNATURE (a refused segment); the store's error
    */
   async receive(
     patch: Patch,
@@ -41,10 +44,21 @@ export class PatchIn {
     let accepted = 0
     let checked = verified
     const wants: Want[] = []
-    for (const [i, segment] of patch.segments.entries()) {
-      const feed = feeds[i]!
-      accepted += await this.#segment(segment, feed, checked, wants)
-      checked -= feed.length
+    const { segments } = patch
+    for (let i = 0; i < segments.length; ) {
+      const together: Promise<number>[] = []
+      for (; i < segments.length && clean(segments[i]!, feeds[i]!, checked); i++) {
+        together.push(this.#segment(segments[i]!, feeds[i]!, checked, wants))
+        checked -= feeds[i]!.length
+      }
+      for (const outcome of await Promise.allSettled(together)) {
+        if (outcome.status === 'rejected') throw outcome.reason
+        accepted += outcome.value
+      }
+      if (i === segments.length) break
+      accepted += await this.#segment(segments[i]!, feeds[i]!, checked, wants)
+      checked -= feeds[i]!.length
+      i++
     }
     return { accepted, wants }
   }
@@ -92,4 +106,16 @@ export class PatchIn {
     }
     return accepted
   }
+}
+
+/**
+ * True for a genesis segment that names its own chain and whose blocks all verify (the
+ * first `verified` of what is left do): it passes every check without a read, so it can
+ * be ingested together with its neighbours of the same kind.
+ */
+function clean(segment: Segment, feed: Feed, verified: number): boolean {
+  const first = feed.first
+  return (
+    first?.genesis === true && bytesEqual(first.sig, segment.chainId) && verified >= feed.length
+  )
 }
