@@ -70,7 +70,7 @@ test('more than maxWants chains waiting are refused with KERNEL_FLOOD; wants for
   await evil.send(
     encodeMessage({
       type: 'ranges',
-      start: true,
+      salt: new Uint8Array(16),
       entries: [
         { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
       ],
@@ -153,7 +153,7 @@ test('a peer announcing chains it never sends holds at most a quarter of the wan
     await peer.send(
       encodeMessage({
         type: 'ranges',
-        start: true,
+        salt: new Uint8Array(16),
         entries: [
           { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
         ],

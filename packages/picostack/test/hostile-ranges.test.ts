@@ -3,7 +3,9 @@ import { afterEach, expect, test } from 'vitest'
 import {
   encodeMessage,
   type FingerprintEntry,
+  type ItemsEntry,
   type KernelError,
+  type LacksEntry,
   type RangeEntry,
   type Ranges,
 } from '../src/index.ts'
@@ -37,12 +39,21 @@ const random = (n: number) => crypto.getRandomValues(new Uint8Array(n))
 
 /** A fingerprint entry with a made-up count and fingerprint. */
 function lie(prefix: Uint8Array): FingerprintEntry {
-  return { kind: 'fingerprint', prefix, count: 1_000_000, fingerprint: random(32) }
+  return { kind: 'fingerprint', prefix, count: 1_000_000, fingerprint: random(8) }
 }
 
+/** A `ranges` message; `start`: it opens a pass (with a random salt). */
 function ranges(entries: RangeEntry[], start = false): Uint8Array {
-  return encodeMessage({ type: 'ranges', start, entries, resume: undefined })
+  return encodeMessage({
+    type: 'ranges',
+    salt: start ? random(16) : undefined,
+    entries,
+    resume: undefined,
+  })
 }
+
+/** A compact head of item `index`: a height and head part that name no block. */
+const head = (index: number) => ({ index, height: 5, head: random(4) })
 
 const rangesOf = (peer: HostilePeer) =>
   peer.received.filter((m): m is Ranges => m.type === 'ranges')
@@ -138,11 +149,54 @@ test('an item list longer than listItems is KERNEL_TOO_LARGE; a message past max
   const list = (n: number, nibble: number): RangeEntry => ({
     kind: 'items',
     prefix: Uint8Array.of(nibble),
-    tags: random(16 * n),
+    tags: random(8 * n),
+    genesis: new Uint8Array(0),
   })
   await evil.send(ranges([list(5, 0)])) // one list of 5
   await evil.send(ranges([list(4, 0), list(4, 1), list(1, 2)])) // 9 items in one message
   expect(evil.errors).toEqual(['KERNEL_TOO_LARGE', 'KERNEL_TOO_LARGE'])
+})
+
+test('lacks answers with compact heads past the list, or a bitmap not fitting it, are KERNEL_PROTOCOL', async () => {
+  const alice = await holding(10) // under listItems: a differing root is listed
+  const bad: LacksEntry[] = [
+    // A head of item 10 of a list of 10.
+    { kind: 'lacks', prefix: new Uint8Array(0), lack: new Uint8Array(2), heads: [head(10)] },
+    // A bitmap of 3 bytes for 10 items.
+    { kind: 'lacks', prefix: new Uint8Array(0), lack: new Uint8Array(3), heads: [] },
+  ]
+  for (const [i, entry] of bad.entries()) {
+    const evil = new HostilePeer(alice.spawnWire())
+    const nodeId = RESPONDER_ID.slice()
+    nodeId[15] = i
+    await evil.hello(undefined, nodeId)
+    await until(() => rangesOf(evil).length === 1) // alice's root
+    await evil.send(ranges([lie(new Uint8Array(0))])) // it differs: alice lists her 10
+    await until(() => rangesOf(evil).length === 2)
+    const [list] = rangesOf(evil)[1]!.entries
+    expect(list).toMatchObject({ kind: 'items', tags: new Uint8Array(0) })
+    expect((list as ItemsEntry).genesis).toHaveLength(40) // one-block chains: 4 B each
+    await evil.send(ranges([entry]))
+    await until(() => evil.errors.length === 1)
+    expect(evil.errors).toEqual(['KERNEL_PROTOCOL'])
+  }
+  // A well-formed answer to the same list is taken (a head of item 9, which alice holds).
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, RESPONDER_ID)
+  await until(() => rangesOf(evil).length === 1)
+  await evil.send(ranges([lie(new Uint8Array(0))]))
+  await until(() => rangesOf(evil).length === 2)
+  const good: LacksEntry = {
+    kind: 'lacks',
+    prefix: new Uint8Array(0),
+    lack: Uint8Array.of(0x80, 0),
+    heads: [head(9)],
+  }
+  await evil.send(ranges([good]))
+  // Item 0 lacked: alice pushes it; item 9 at a head she cannot place: she asks with want.
+  await until(() => evil.received.some((m) => m.type === 'want'))
+  await until(() => evil.received.some((m) => m.type === 'patch'))
+  expect(evil.errors).toEqual([])
 })
 
 test('60 sessions that open passes and never answer grow the heap by < 64 MiB', async () => {

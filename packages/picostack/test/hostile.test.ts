@@ -34,7 +34,12 @@ test('each kind of bad message gets its typed error; the 10th disconnects; state
   const good = countFeed([5, 6])
   const chainId = good.first!.sig
 
-  const root = encodeMessage({ type: 'ranges', start: true, entries: [], resume: undefined })
+  const root = encodeMessage({
+    type: 'ranges',
+    salt: new Uint8Array(16),
+    entries: [],
+    resume: undefined,
+  })
   await evil.send(root) // before hello
   await evil.send(Uint8Array.of(0xff, 0x00, 0x13)) // not CBOR
   expect(evil.errors).toEqual(['KERNEL_PROTOCOL', 'KERNEL_PROTOCOL'])

@@ -1,3 +1,4 @@
+import { Feed, signPair } from '@picostack/feed'
 import { encode } from 'cborg'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
@@ -10,9 +11,24 @@ import {
   type RangeEntry,
 } from '../src/index.ts'
 
+const PIC0 = [0x50, 0x49, 0x43, 0x30]
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
 const height = fc.integer({ min: 1, max: MAX_HEIGHT })
 const head = fc.record({ chainId: bytes(64), headId: bytes(64), height })
+/** Lacks heads, ascending by index (what a decoder accepts). */
+const compactHeads = fc
+  .uniqueArray(fc.integer({ min: 0, max: 47 }), { maxLength: 2 })
+  .chain((indices) =>
+    fc.tuple(
+      ...indices
+        .sort((a, b) => a - b)
+        .map((index) => fc.record({ index: fc.constant(index), height, head: bytes(4) })),
+    ),
+  )
+/** A segment's feed: `PIC0`, then any bytes. */
+const feedBytes = fc
+  .uint8Array({ maxLength: 300 })
+  .map((blocks) => Uint8Array.from([0x50, 0x49, 0x43, 0x30, ...blocks]))
 
 /** Range entries under distinct two-nibble prefixes, ascending (what a decoder accepts). */
 const rangeEntries: fc.Arbitrary<RangeEntry[]> = fc
@@ -34,18 +50,33 @@ const rangeEntries: fc.Arbitrary<RangeEntry[]> = fc
               kind: fc.constant('fingerprint' as const),
               prefix: fc.constant(prefix),
               count: fc.integer({ min: 1, max: MAX_HEIGHT }),
-              fingerprint: bytes(32),
+              fingerprint: bytes(8),
             }),
-            fc.record({
-              kind: fc.constant('items' as const),
-              prefix: fc.constant(prefix),
-              tags: fc.integer({ min: 1, max: 4 }).chain((n) => bytes(16 * n)),
-            }),
+            fc
+              .uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 4 })
+              .chain((parts) =>
+                fc
+                  .tuple(bytes(4 * parts.length), fc.nat({ max: parts.length }))
+                  .map(([heads, later]): RangeEntry => {
+                    // The first `later` items have a head part, the rest are at their genesis.
+                    const tags = new Uint8Array(8 * later)
+                    const genesis = new Uint8Array(4 * (parts.length - later))
+                    for (const [i, part] of parts.entries()) {
+                      if (i < later) {
+                        new DataView(tags.buffer).setUint32(8 * i, part)
+                        tags.set(heads.subarray(4 * i, 4 * i + 4), 8 * i + 4)
+                      } else {
+                        new DataView(genesis.buffer).setUint32(4 * (i - later), part)
+                      }
+                    }
+                    return { kind: 'items', prefix, tags, genesis }
+                  }),
+              ),
             fc.record({
               kind: fc.constant('lacks' as const),
               prefix: fc.constant(prefix),
               lack: fc.uint8Array({ maxLength: 2 }),
-              heads: fc.array(head, { maxLength: 2 }),
+              heads: compactHeads,
             }),
           )
         }),
@@ -61,7 +92,7 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   }),
   fc.record({
     type: fc.constant('ranges' as const),
-    start: fc.boolean(),
+    salt: fc.option(bytes(16), { nil: undefined }),
     entries: rangeEntries,
     resume: fc.option(
       fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => b.map((x) => x & 15)),
@@ -74,10 +105,10 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   }),
   fc.record({
     type: fc.constant('patch' as const),
-    segments: fc.array(
-      fc.record({ chainId: bytes(64), height, feed: fc.uint8Array({ maxLength: 300 }) }),
-      { minLength: 1, maxLength: 4 },
-    ),
+    segments: fc.array(fc.record({ chainId: bytes(64), height, feed: feedBytes }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
   }),
   fc.record({
     type: fc.constant('want' as const),
@@ -139,11 +170,16 @@ test('size limits of ranges, haves and queries', () => {
     fingerprint: undefined,
   })
   const ranges = (entries: RangeEntry[]) =>
-    encodeMessage({ type: 'ranges', start: false, entries, resume: undefined })
+    encodeMessage({ type: 'ranges', salt: undefined, entries, resume: undefined })
   expect(() => decodeMessage(ranges([fp(1), fp(2), fp(3)]), small)).toThrow(
     expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
   )
-  const tags = { kind: 'items' as const, prefix: Uint8Array.of(4), tags: new Uint8Array(48) }
+  const tags = {
+    kind: 'items' as const,
+    prefix: Uint8Array.of(4),
+    tags: new Uint8Array(8),
+    genesis: new Uint8Array(8),
+  }
   expect(() => decodeMessage(ranges([tags]), small)).toThrow(
     expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
   )
@@ -178,10 +214,11 @@ test('exact bytes of a patch of two chains; segment limits', () => {
   })
   const patch = encodeMessage({
     type: 'patch',
-    segments: [segment(0xaa, 1, [0x50, 0x49]), segment(0xbb, 300, [])],
+    segments: [segment(0xaa, 1, [...PIC0, 0x01, 0x02]), segment(0xbb, 300, PIC0)],
   })
+  // Each segment's blocks without PIC0; the first block of the first is not its chain id.
   expect(Buffer.from(patch).toString('hex')).toBe(
-    `82038283${'5840'}${'aa'.repeat(64)}01425049` + `83${'5840'}${'bb'.repeat(64)}19012c40`,
+    `82038283${'5840'}${'aa'.repeat(64)}01420102` + `83${'5840'}${'bb'.repeat(64)}19012c40`,
   )
   const limits = { maxPatchChains: 1, maxQueryBytes: 2 }
   expect(() => decodeMessage(patch, limits)).toThrow(
@@ -193,18 +230,36 @@ test('exact bytes of a patch of two chains; segment limits', () => {
   )
 })
 
-test('ranges out of order, overlapping, with bad nibbles or a wrong fingerprint shape are KERNEL_PROTOCOL', () => {
+test('ranges out of order, overlapping, with bad nibbles, a wrong fingerprint, tag, head or salt shape are KERNEL_PROTOCOL', () => {
   const fp = (prefix: number[]) => [0, Uint8Array.from(prefix), 0]
-  const raw = (entries: unknown[]) => encode([11, false, entries, new Uint8Array(0)])
+  const raw = (entries: unknown[], salt: unknown = new Uint8Array(0)) =>
+    encode([11, salt, entries, new Uint8Array(0)])
+  const tag = (part: number) => Uint8Array.of(0, 0, 0, part, 9, 9, 9, 9)
+  const none = new Uint8Array(0)
+  const lacks = (heads: unknown[]) => [[2, Uint8Array.of(1), Uint8Array.of(0), heads]]
   for (const entries of [
     [fp([2]), fp([1])], // descending
     [fp([1]), fp([1])], // repeated
     [fp([1]), fp([1, 3])], // overlapping
     [fp([16])], // not a nibble
     [[0, Uint8Array.of(1), 1]], // count 1 without a fingerprint
-    [[0, Uint8Array.of(1), 0, new Uint8Array(32)]], // count 0 with one
-    [[1, Uint8Array.of(1), new Uint8Array(15)]], // tags not a multiple of 16 B
-    [[1, Uint8Array.of(1), new Uint8Array(0)]], // no tags
+    [[0, Uint8Array.of(1), 0, new Uint8Array(8)]], // count 0 with one
+    [[0, Uint8Array.of(1), 1, new Uint8Array(32)]], // a fingerprint not of 8 B
+    [[1, Uint8Array.of(1), new Uint8Array(15), none]], // tags not a multiple of 8 B
+    [[1, Uint8Array.of(1), none, new Uint8Array(6)]], // genesis tags not a multiple of 4 B
+    [[1, Uint8Array.of(1), none, none]], // no tags
+    [[1, Uint8Array.of(1), tag(1)]], // no genesis tags (an array of 3)
+    [[1, Uint8Array.of(1), Uint8Array.from([...tag(1), ...tag(2), ...tag(1)]), none]], // a chain part twice
+    [[1, Uint8Array.of(1), tag(1), Uint8Array.of(0, 0, 0, 1)]], // twice across the two lists
+    lacks([
+      [1, 5, new Uint8Array(4)],
+      [1, 6, new Uint8Array(4)],
+    ]), // head indices not ascending
+    lacks([[1, 5, new Uint8Array(8)]]), // a head part not of 4 B
+    lacks([[1, 0, new Uint8Array(4)]]), // height 0
+    lacks([[-1, 5, new Uint8Array(4)]]), // a negative index
+    lacks([[1, 5]]), // a head of 2 items
+    lacks([[new Uint8Array(64), new Uint8Array(64), 5]]), // a full head (the old layout)
     [[3, Uint8Array.of(1), 0]], // unknown kind
     [fp(Array.from({ length: 129 }, () => 0))], // deeper than a chain id
   ]) {
@@ -212,39 +267,112 @@ test('ranges out of order, overlapping, with bad nibbles or a wrong fingerprint 
       expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
     )
   }
+  for (const salt of [new Uint8Array(8), true, 0]) {
+    expect(() => decodeMessage(raw([], salt), DEFAULT_SYNC_LIMITS)).toThrow(
+      expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
+    )
+  }
 })
 
-test('exact bytes of a ranges message and of a genesis segment (no chain id repeated)', () => {
-  const ranges = encodeMessage({
+test('exact bytes of ranges messages (docs/protocol.md) and of a genesis segment (no chain id repeated)', () => {
+  const opening = encodeMessage({
     type: 'ranges',
-    start: true,
+    salt: new Uint8Array(16).fill(0x55),
     entries: [
       { kind: 'fingerprint', prefix: Uint8Array.of(0xa), count: 0, fingerprint: undefined },
       {
         kind: 'fingerprint',
         prefix: Uint8Array.of(0xb),
         count: 300,
-        fingerprint: new Uint8Array(32).fill(0xcc),
+        fingerprint: new Uint8Array(8).fill(0xcc),
       },
     ],
     resume: undefined,
   })
-  expect(Buffer.from(ranges).toString('hex')).toBe(
-    `840bf582` + `8300410a00` + `8400410b19012c5820${'cc'.repeat(32)}` + `40`,
+  expect(Buffer.from(opening).toString('hex')).toBe(
+    `840b50${'55'.repeat(16)}82` + `8300410a00` + `8400410b19012c48${'cc'.repeat(8)}` + `40`,
   )
-  // A segment whose first block is its chain's genesis: [feed] alone.
+  expect(opening.length).toBe(42)
+  // A list of range b 3: an item with a head after its genesis, and a one-block chain.
+  const list = encodeMessage({
+    type: 'ranges',
+    salt: undefined,
+    entries: [
+      {
+        kind: 'items',
+        prefix: Uint8Array.of(0xb, 0x3),
+        tags: new Uint8Array(8).fill(0xdd),
+        genesis: new Uint8Array(4).fill(0xee),
+      },
+    ],
+    resume: undefined,
+  })
+  expect(Buffer.from(list).toString('hex')).toBe(
+    `840b4081` + `8401420b03` + `48${'dd'.repeat(8)}` + `44${'ee'.repeat(4)}` + `40`,
+  )
+  expect(list.length).toBe(24)
+  // Its answer: the second item lacked, the first's chain held with another head, at 300.
+  const answer = encodeMessage({
+    type: 'ranges',
+    salt: undefined,
+    entries: [
+      {
+        kind: 'lacks',
+        prefix: Uint8Array.of(0xb, 0x3),
+        lack: Uint8Array.of(0x40),
+        heads: [{ index: 0, height: 300, head: new Uint8Array(4).fill(0xee) }],
+      },
+    ],
+    resume: undefined,
+  })
+  expect(Buffer.from(answer).toString('hex')).toBe(
+    `840b4081` + `8402420b034140` + `81` + `830019012c44${'ee'.repeat(4)}` + `40`,
+  )
+  expect(answer.length).toBe(23)
+  // A segment whose first block is its chain's genesis: its blocks alone, without PIC0.
   const feed = new Uint8Array(4 + 64 + 2)
-  feed.set([0x50, 0x49, 0x43, 0x30])
+  feed.set(PIC0)
   feed.fill(0xdd, 4, 68)
   const patch = encodeMessage({
     type: 'patch',
     segments: [{ chainId: feed.slice(4, 68), height: 1, feed }],
   })
   expect(Buffer.from(patch).toString('hex')).toBe(
-    `82038181${'5846'}${Buffer.from(feed).toString('hex')}`,
+    `820381${'5842'}${Buffer.from(feed.subarray(4)).toString('hex')}`,
   )
   expect(decodeMessage(patch, DEFAULT_SYNC_LIMITS)).toEqual({
     type: 'patch',
     segments: [{ chainId: feed.slice(4, 68), height: 1, feed }],
   })
+})
+
+test("a segment at height 2 that extends its genesis is its blocks in an array: its chain id is the first block's parent", () => {
+  const { sk } = signPair()
+  const chain = new Feed()
+  chain.append('genesis', sk)
+  chain.append('second', sk)
+  const feed = chain.slice(1).buffer // PIC0, then the second block
+  const chainId = chain.first!.sig
+  const patch = encodeMessage({ type: 'patch', segments: [{ chainId, height: 2, feed }] })
+  const blocks = Buffer.from(encode(feed.subarray(4))).toString('hex') // without PIC0
+  expect(Buffer.from(patch).toString('hex')).toBe(`82038181${blocks}`)
+  expect(decodeMessage(patch, DEFAULT_SYNC_LIMITS)).toEqual({
+    type: 'patch',
+    segments: [{ chainId, height: 2, feed }],
+  })
+  // Elsewhere (another height, or a parent that is not the chain id) the chain id is sent.
+  for (const segment of [
+    { chainId, height: 3, feed },
+    { chainId: new Uint8Array(64), height: 2, feed },
+  ]) {
+    const full = encodeMessage({ type: 'patch', segments: [segment] })
+    expect(full.length).toBe(patch.length + 67) // chain id (66 B) and height (1 B)
+    expect(decodeMessage(full, DEFAULT_SYNC_LIMITS)).toEqual({ type: 'patch', segments: [segment] })
+  }
+  // The short form holding a genesis, or no block at all, is KERNEL_PROTOCOL.
+  for (const blocks of [chain.slice(0, 1).buffer.subarray(4), Uint8Array.of(1, 2, 3)]) {
+    expect(() => decodeMessage(encode([3, [[blocks]]]), DEFAULT_SYNC_LIMITS)).toThrow(
+      expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
+    )
+  }
 })

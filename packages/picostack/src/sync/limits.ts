@@ -34,25 +34,27 @@ export interface SyncLimits {
   /** Most chains (segments) in one patch (default 512). */
   maxPatchChains: number
   /**
-   * Most entries in one `ranges` message (default 4096, about 160 KiB of fingerprints).
+   * Most entries in one `ranges` message (default 4096, about 70 KiB of fingerprints).
    * At least 16 (a split). Past it: `KERNEL_TOO_LARGE`; a sender drops what does not fit
    * and says where it stopped (`resume`).
    */
   maxRanges: number
   /**
-   * Most item tags and heads in one `ranges` or `have` message (default 16 384, 256 KiB of
-   * tags). At least `listItems`. Past it: `KERNEL_TOO_LARGE`.
+   * Most item tags and heads in one `ranges` or `have` message (default 16 384, at most
+   * 128 KiB of tags). At least `listItems`. Past it: `KERNEL_TOO_LARGE`.
    */
   maxItems: number
   /**
    * A differing range where the sender holds at most this many items is listed as item
-   * tags (16 B each) rather than split into its 16 children (default 48: a list of 48 tags
-   * costs about what a split's 16 fingerprint entries of ~45 B do).
+   * tags (8 B each, 4 B for a one-block chain) rather than split into its 16 children
+   * (default 48: a list of 48 tags costs about what a split's 16 fingerprint entries of
+   * ~17 B do).
    */
   listItems: number
   /**
    * Reconciliation work a peer may cause in one session, in range entries, item tags and
-   * heads received, plus 4 per item this kernel holds (default 65 536: a liar whose every
+   * heads received and chains read to find the items of a short list in a range we hold
+   * many more of, plus 4 per item this kernel holds (default 65 536: a liar whose every
    * fingerprint differs costs at most what a version 1 summary of `maxRemoteChains` did,
    * plus four passes over what we hold). Past it: `KERNEL_MISBEHAVING`, destroyed.
    */

@@ -4,9 +4,11 @@
  *
  * ```
  * hello   = [1, version, nodeId(16 B), nonce(8 B)]
- * patch   = [3, [[chainId(64 B), height, feed bytes] | [feed bytes], ...]]   request: ack or
- *           error; one segment per chain (consecutive blocks, height of the first); the short
- *           form is a segment that starts with its chain's genesis (chain id = its signature)
+ * patch   = [3, [[chainId(64 B), height, blocks] | blocks | [blocks], ...]]   request: ack
+ *           or error; one segment per chain (consecutive blocks, height of the first; a feed
+ *           without its `PIC0`); two short forms: the blocks alone start with their chain's
+ *           genesis (chain id = its signature), `[blocks]` at height 2 (chain id = the first
+ *           block's parent, the genesis)
  * want    = [4, chainId(64 B), height, headId(64 B or empty)]   "I hold this chain up to headId"
  * ack     = [5, accepted]                              reply to a patch
  * error   = [6, code(text), reason(text)]
@@ -14,11 +16,12 @@
  * answer  = [8, payload bytes]
  * ping    = [9]                                        keepalive, one-way
  * signal  = [10, payload bytes]                        signalling (src/signal), one-way
- * ranges  = [11, start(bool), [range entry, ...], resume(nibbles, or 0 B)]   reconciliation
+ * ranges  = [11, salt(16 B, or 0 B), [range entry, ...], resume(nibbles, or 0 B)]   reconciliation
  * have    = [12, [[chainId(64 B), headId(64 B), height], ...]]   announced heads, one-way
  * ```
  * (Type 2 was version 1's summary; it is not used.)
  */
+import { Block, bytesEqual, MAGIC } from '@picostack/feed'
 import { decode, encode } from 'cborg'
 import { KernelError } from '../errors.ts'
 import { DEFAULT_SYNC_LIMITS, NODE_ID_BYTES, NONCE_BYTES } from './limits.ts'
@@ -29,6 +32,7 @@ import {
   type RangeEntry,
   rangeEntryValue,
 } from './ranges.ts'
+import { SALT_BYTES } from './salted-hash.ts'
 
 export type { ChainHead } from './ranges.ts'
 
@@ -165,8 +169,11 @@ export interface SyncSignal {
 export interface Ranges {
   /** Message type. */
   type: 'ranges'
-  /** True on the first message of a pass (its entries answer nothing). */
-  start: boolean
+  /**
+   * The pass's salt ({@link SALT_BYTES}), exactly on the first message of a pass (its
+   * entries answer nothing); `undefined` on the others.
+   */
+  salt: Uint8Array | undefined
   /** At most `maxRanges` entries, `maxItems` tags and heads together. */
   entries: RangeEntry[]
   /**
@@ -228,7 +235,7 @@ export function encodeMessage(message: Message): Uint8Array {
     case 'ranges':
       return encode([
         MessageType.ranges,
-        message.start,
+        message.salt ?? EMPTY,
         message.entries.map(rangeEntryValue),
         message.resume ?? EMPTY,
       ])
@@ -238,20 +245,39 @@ export function encodeMessage(message: Message): Uint8Array {
 }
 
 /** Bytes of `PIC0` before a feed's first block. */
-const MAGIC_BYTES = 4
+const MAGIC_BYTES = MAGIC.length
 /** Bytes of a block id (its signature), the first bytes of a block. */
 const ID_BYTES = 64
 
 /**
- * A segment's array: the short form `[feed]` when its first block is its chain's genesis
- * (at height 1, whose signature is the chain id: sending the id again would repeat 64 B).
+ * A segment on the wire: its feed's blocks without `PIC0` (every segment's feed starts with
+ * it), alone when the first block is its chain's genesis (at height 1, whose signature is
+ * the chain id: sending the id again would repeat 64 B), `[blocks]` at height 2 when the
+ * first block's parent is the chain id (the genesis), else `[chainId, height, blocks]`.
  */
-function segmentValue(s: Segment): unknown[] {
-  const first = s.feed.subarray(MAGIC_BYTES, MAGIC_BYTES + ID_BYTES)
-  if (s.height === 1 && first.length === ID_BYTES && first.every((b, i) => b === s.chainId[i])) {
-    return [s.feed]
+function segmentValue(s: Segment): unknown {
+  const blocks = s.feed.subarray(MAGIC_BYTES)
+  if (s.height === 1 && bytesEqual(blocks.subarray(0, ID_BYTES), s.chainId)) return blocks
+  if (s.height !== 2) return [s.chainId, s.height, blocks]
+  const parent = firstBlock(blocks)?.psig
+  return parent && bytesEqual(parent, s.chainId) ? [blocks] : [s.chainId, s.height, blocks]
+}
+
+/** The first block of `blocks`, or `undefined` when they do not start with one. */
+function firstBlock(blocks: Uint8Array): Block | undefined {
+  try {
+    return new Block(blocks)
+  } catch {
+    return undefined
   }
-  return [s.chainId, s.height, s.feed]
+}
+
+/** A segment's feed: `PIC0`, then the blocks received. */
+function feedOf(blocks: Uint8Array): Uint8Array {
+  const feed = new Uint8Array(MAGIC_BYTES + blocks.length)
+  feed.set(MAGIC)
+  feed.set(blocks, MAGIC_BYTES)
+  return feed
 }
 
 function fail(what: string): never {
@@ -329,17 +355,23 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
         )
       }
       const segments = list.map((entry: unknown) => {
-        if (Array.isArray(entry) && entry.length === 1) {
+        if (entry instanceof Uint8Array) {
           // The short form: the chain id is the first block's id, which must be a genesis.
-          const feed = bytes(entry[0], undefined, 'feed')
-          if (feed.length < MAGIC_BYTES + ID_BYTES) fail('a short segment must hold a block')
-          return { chainId: feed.slice(MAGIC_BYTES, MAGIC_BYTES + ID_BYTES), height: 1, feed }
+          if (entry.length < ID_BYTES) fail('a short segment must hold a block')
+          return { chainId: entry.slice(0, ID_BYTES), height: 1, feed: feedOf(entry) }
         }
-        const [chainId, height, feed] = fields(entry, 3, 'patch segment')
+        if (Array.isArray(entry) && entry.length === 1) {
+          // At height 2: the chain id is the first block's parent (its genesis).
+          const blocks = bytes(entry[0], undefined, 'segment blocks')
+          const first = firstBlock(blocks)
+          if (!first || first.genesis) fail('a height 2 segment must start with a child block')
+          return { chainId: first.psig.slice(), height: 2, feed: feedOf(blocks) }
+        }
+        const [chainId, height, blocks] = fields(entry, 3, 'patch segment')
         return {
           chainId: bytes(chainId, 64, 'chain id'),
           height: count(height, 'height', 1),
-          feed: bytes(feed, undefined, 'feed'),
+          feed: feedOf(bytes(blocks, undefined, 'segment blocks')),
         }
       })
       return { type: 'patch', segments }
@@ -388,14 +420,22 @@ export function decodeMessage(data: Uint8Array, limits: DecodeLimits): Message {
       return { type: 'signal', payload: bytes(payload, undefined, 'signal payload') }
     }
     case MessageType.ranges: {
-      const [, start, list, resume] = fields(value, 4, 'ranges')
-      if (typeof start !== 'boolean') fail('ranges start must be a boolean')
+      const [, saltValue, list, resume] = fields(value, 4, 'ranges')
+      const salt = bytes(saltValue, undefined, 'ranges salt')
+      if (salt.length !== 0 && salt.length !== SALT_BYTES) {
+        fail(`a ranges salt must be ${SALT_BYTES} or 0 bytes`)
+      }
       const entries = decodeRangeEntries(list, {
         maxRanges: limits.maxRanges ?? DEFAULT_SYNC_LIMITS.maxRanges,
         maxItems: limits.maxItems ?? DEFAULT_SYNC_LIMITS.maxItems,
       })
       const at = prefixOf(resume)
-      return { type: 'ranges', start, entries, resume: at.length === 0 ? undefined : at }
+      return {
+        type: 'ranges',
+        salt: salt.length === 0 ? undefined : salt,
+        entries,
+        resume: at.length === 0 ? undefined : at,
+      }
     }
     case MessageType.have: {
       const [, list] = fields(value, 2, 'have')

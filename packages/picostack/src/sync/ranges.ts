@@ -5,17 +5,27 @@
  * small, and answered with what the receiver lacks.
  *
  * ```
- * fingerprint = [0, prefix, count] | [0, prefix, count, fingerprint(32 B)]   count 0 | >= 1
- * items       = [1, prefix, tags(16 B each, >= 1)]
- * lacks       = [2, prefix, lack(bitmap), [[chainId(64 B), headId(64 B), height], ...]]
+ * fingerprint = [0, prefix, count] | [0, prefix, count, fingerprint(8 B)]   count 0 | >= 1
+ * items       = [1, prefix, tags(8 B each), genesisTags(4 B each)]   1 or more in all
+ * lacks       = [2, prefix, lack(bitmap), [[index, height, head(4 B)], ...]]
  * ```
+ * Fingerprints, tags and heads are salted with the pass's salt (`salted-hash.ts`).
  */
+import { toHex } from '@picostack/feed'
 import { KernelError } from '../errors.ts'
 
-/** Bytes of a range fingerprint (SHA-256). */
-export const FINGERPRINT_BYTES = 32
-/** Bytes of an item tag: the chain id's first 8 bytes, then the item digest's first 8. */
-export const TAG_BYTES = 16
+/**
+ * Bytes of a range fingerprint on the wire: the first 8 of SHA-256(salt || the range's
+ * 32-byte fingerprint).
+ */
+export const FINGERPRINT_BYTES = 8
+/**
+ * Bytes of each part of an item tag: the first 4 of SHA-256(salt || chain id), then the
+ * first 4 of SHA-256(salt || head id); a lacks head carries the head part of its head.
+ */
+export const TAG_PART_BYTES = 4
+/** Bytes of an item tag: its chain part, then its head part ({@link TAG_PART_BYTES} each). */
+export const TAG_BYTES = 2 * TAG_PART_BYTES
 /** Deepest prefix: a whole chain id (64 B) in nibbles. */
 export const MAX_PREFIX_NIBBLES = 128
 
@@ -37,7 +47,7 @@ export interface FingerprintEntry {
   prefix: Uint8Array
   /** Items (proven chains) the sender holds in the range. */
   count: number
-  /** 32 B; absent exactly when `count` is 0. */
+  /** {@link FINGERPRINT_BYTES}, salted; absent exactly when `count` is 0. */
   fingerprint: Uint8Array | undefined
 }
 
@@ -47,8 +57,17 @@ export interface ItemsEntry {
   kind: 'items'
   /** Nibbles (each 0..15), 0 to 128 of them. */
   prefix: Uint8Array
-  /** {@link TAG_BYTES} per item, in ascending chain id order; at least one. */
+  /**
+   * {@link TAG_BYTES} per item whose head is not its genesis (chain part, head part), in
+   * ascending chain id order; items `0 .. n - 1`.
+   */
   tags: Uint8Array
+  /**
+   * {@link TAG_PART_BYTES} per item whose head is its genesis (a one-block chain, whose
+   * head id is its chain id): the chain part alone, in ascending chain id order; the items
+   * after those of `tags`. At least one item in all; no two with the same chain part.
+   */
+  genesis: Uint8Array
 }
 
 /** The answer to an {@link ItemsEntry}: which of its items the sender lacks, and its other heads. */
@@ -59,8 +78,12 @@ export interface LacksEntry {
   prefix: Uint8Array
   /** Bit i (of byte i >> 3, most significant first) set: the sender holds nothing of tag i's chain. */
   lack: Uint8Array
-  /** The sender's heads of the listed chains whose digests differ from the tags'. */
-  heads: ChainHead[]
+  /**
+   * The sender's heads of the listed chains whose head differs from the tag's, ascending by
+   * `index` (the tag's position in the list): the head's height and the head part of its
+   * salted tag ({@link TAG_PART_BYTES}). The lister knows the chain from `index`.
+   */
+  heads: { index: number; height: number; head: Uint8Array }[]
 }
 
 /** One entry of a `ranges` message. */
@@ -92,13 +115,13 @@ export function rangeEntryValue(entry: RangeEntry): unknown[] {
         ? [RangeKind.fingerprint, entry.prefix, 0]
         : [RangeKind.fingerprint, entry.prefix, entry.count, entry.fingerprint]
     case 'items':
-      return [RangeKind.items, entry.prefix, entry.tags]
+      return [RangeKind.items, entry.prefix, entry.tags, entry.genesis]
     case 'lacks':
       return [
         RangeKind.lacks,
         entry.prefix,
         entry.lack,
-        entry.heads.map((h) => [h.chainId, h.headId, h.height]),
+        entry.heads.map((h) => [h.index, h.height, h.head]),
       ]
   }
 }
@@ -147,8 +170,8 @@ export function isInside(inner: Uint8Array, outer: Uint8Array): boolean {
 /**
  * Decodes a `ranges` message's entries: shapes, strictly ascending non-overlapping
  * prefixes, and the per-message caps.
- * @throws KERNEL_PROTOCOL for a bad shape, an empty tag list, a lack bitmap of the wrong
- *   length, or prefixes out of order or overlapping
+ * @throws KERNEL_PROTOCOL for a bad shape, an empty tag list, two tags of a list with the
+ *   same chain part, heads not ascending by index, or prefixes out of order or overlapping
  * @throws KERNEL_TOO_LARGE past `maxRanges` entries or `maxItems` tags and heads
  */
 export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): RangeEntry[] {
@@ -184,14 +207,20 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
         break
       }
       case RangeKind.items: {
-        if (value.length !== 3) fail('an items entry must be an array of 3')
+        if (value.length !== 4) fail('an items entry must be an array of 4')
         const tags = bytesOf(value[2], 'item tags')
-        if (tags.length === 0 || tags.length % TAG_BYTES !== 0) {
-          fail(`item tags must be a non-empty multiple of ${TAG_BYTES} bytes`)
+        const genesis = bytesOf(value[3], 'genesis item tags')
+        if (tags.length % TAG_BYTES !== 0 || genesis.length % TAG_PART_BYTES !== 0) {
+          fail(`item tags must be multiples of ${TAG_BYTES} and ${TAG_PART_BYTES} bytes`)
         }
-        items += tags.length / TAG_BYTES
+        const n = tags.length / TAG_BYTES + genesis.length / TAG_PART_BYTES
+        if (n === 0) fail('an items entry lists at least one item')
+        items += n
         tooMany()
-        entries.push({ kind: 'items', prefix, tags })
+        if (!distinctChainParts(tags, genesis)) {
+          fail('two item tags of a list with the same chain part')
+        }
+        entries.push({ kind: 'items', prefix, tags, genesis })
         break
       }
       case RangeKind.lacks: {
@@ -201,12 +230,16 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
         if (!Array.isArray(list)) fail('lacks heads must be an array')
         items += list.length
         tooMany()
+        let last = -1
         const heads = list.map((head: unknown) => {
           if (!Array.isArray(head) || head.length !== 3) fail('a head must be an array of 3')
+          const index = countOf(head[0], 'head index', 0)
+          if (index <= last) fail('lacks heads must ascend by index')
+          last = index
           return {
-            chainId: bytesOf(head[0], 'chain id', 64),
-            headId: bytesOf(head[1], 'head id', 64),
-            height: countOf(head[2], 'height', 1),
+            index,
+            height: countOf(head[1], 'height', 1),
+            head: bytesOf(head[2], 'head part', TAG_PART_BYTES),
           }
         })
         entries.push({ kind: 'lacks', prefix, lack, heads })
@@ -217,4 +250,30 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
     }
   }
   return entries
+}
+
+/**
+ * True when no two items of a list share their chain part: `tags` (chain part, head part)
+ * and `genesis` (chain part alone), `part` bytes a part.
+ */
+export function distinctChainParts(
+  tags: Uint8Array,
+  genesis: Uint8Array,
+  part = TAG_PART_BYTES,
+): boolean {
+  const seen = new Set<string>()
+  const parts = [
+    ...Array.from({ length: tags.length / (2 * part) }, (_, i) =>
+      tags.subarray(2 * part * i, 2 * part * i + part),
+    ),
+    ...Array.from({ length: genesis.length / part }, (_, i) =>
+      genesis.subarray(part * i, part * (i + 1)),
+    ),
+  ]
+  for (const bytes of parts) {
+    const key = toHex(bytes)
+    if (seen.has(key)) return false
+    seen.add(key)
+  }
+  return true
 }

@@ -1,20 +1,24 @@
 import { bytesEqual, toHex } from '@picostack/feed'
 import type { ChainSummary } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
-import type { ChainSource, RangeFingerprint } from './chain-source.ts'
+import type { ChainSource } from './chain-source.ts'
 import type { SyncLimits } from './limits.ts'
 import type { Ranges } from './messages.ts'
+import { PassTags } from './pass-tags.ts'
 import {
   type ChainHead,
   comparePrefixes,
+  distinctChainParts,
   type FingerprintEntry,
   type ItemsEntry,
   isInside,
   type LacksEntry,
   MAX_PREFIX_NIBBLES,
   type RangeEntry,
-  TAG_BYTES,
+  TAG_PART_BYTES,
 } from './ranges.ts'
+import { SALT_BYTES } from './salted-hash.ts'
+import { Siblings } from './siblings.ts'
 
 /** What the reconciliation of one session does with what it learns. */
 export interface ReconcileLink {
@@ -24,6 +28,8 @@ export interface ReconcileLink {
   readonly limits: SyncLimits
   /** True once the session closed. */
   isClosed(): boolean
+  /** `n` random bytes (a pass's salt). */
+  randomBytes(n: number): Uint8Array
   /** Sends a `ranges` message. */
   send(message: Ranges): void
   /** The peer holds no item in `prefix` (or none but `except`, 8-byte id heads in hex): send it all. */
@@ -43,34 +49,6 @@ interface OpenRange {
   entry: FingerprintEntry | ItemsEntry
 }
 
-/** Bytes of a chain id's head that a tag carries (and of the head id's). */
-const TAG_ID_BYTES = TAG_BYTES / 2
-
-/** The nibbles of `bytes` (two per byte, high first). */
-function nibbles(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length * 2)
-  for (const [i, byte] of bytes.entries()) {
-    out[2 * i] = byte >> 4
-    out[2 * i + 1] = byte & 15
-  }
-  return out
-}
-
-/** The tag of a chain: its id's first 8 bytes, then its head id's first 8. */
-function tagOf(chain: ChainSummary, out: Uint8Array, at: number): void {
-  out.set(chain.chainId.subarray(0, TAG_ID_BYTES), at)
-  out.set(chain.headId.subarray(0, TAG_ID_BYTES), at + TAG_ID_BYTES)
-}
-
-/** The `i`th tag of `tags`: its chain id part and head id part. */
-function tagAt(tags: Uint8Array, i: number): { id: Uint8Array; head: Uint8Array } {
-  const at = i * TAG_BYTES
-  return {
-    id: tags.subarray(at, at + TAG_ID_BYTES),
-    head: tags.subarray(at + TAG_ID_BYTES, at + TAG_BYTES),
-  }
-}
-
 /** `prefix` followed by `nibble`. */
 function child(prefix: Uint8Array, nibble: number): Uint8Array {
   const out = new Uint8Array(prefix.length + 1)
@@ -88,53 +66,58 @@ function earliest(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Ar
   return a.length <= b.length ? a : b // one contains the other: the wider
 }
 
-/** Tags and heads an entry carries (what `maxItems` counts). */
-function itemsOf(entry: RangeEntry): number {
-  if (entry.kind === 'items') return entry.tags.length / TAG_BYTES
-  return entry.kind === 'lacks' ? entry.heads.length : 0
-}
-
 /** True for an entry its receiver answers (a non-empty fingerprint, or items). */
 function asksAnswer(entry: RangeEntry): boolean {
   return entry.kind === 'items' || (entry.kind === 'fingerprint' && entry.count > 0)
 }
 
-/** Most bytes an entry adds to a message: a split (16 fingerprints) or a list of tags. */
-const FINGERPRINT_ENTRY_BYTES = 48
+/**
+ * Most bytes a fingerprint entry adds to a message (kind, a prefix of a few nibbles, count,
+ * 8-byte fingerprint: about 17 B and the prefix).
+ */
+const FINGERPRINT_ENTRY_BYTES = 24
 /**
  * Newest blocks of a chain searched for the head a peer's item tag names (one read): a
  * peer that far behind gets the blocks after its head at once, without a head and a `want`
  * going back and forth.
  */
 const HEAD_SEARCH_BLOCKS = 16
-
-/** Most bytes one head adds to a lacks entry. */
-const HEAD_BYTES = 140
+/** Most bytes one head adds to a lacks entry (array, index, height, 4-byte head part). */
+const HEAD_BYTES = 16
+/** Chains read per page when a range we hold many more of than the peer listed is searched. */
+const SCAN_PAGE = 1024
 
 /**
  * Range-based set reconciliation for one session (docs/protocol.md, "Reconciliation";
  * Meyer, "Range-Based Set Reconciliation", 2022) over the canonical 16-ary trie of the
- * repo's reconciliation index: the initiator opens a pass with the root's count and
- * fingerprint; each side answers every range of the other's last message: equal ranges
- * are dropped, a range the peer holds nothing of is pushed whole, a range we hold nothing
- * of is answered with count 0, a small differing range is listed as item tags (answered
- * with what the receiver lacks and its other heads), a large one is split into its 16
- * children. Memory: the ranges of our last message only. Work: bounded per session
- * (`maxReconcileWork`), past it the peer is `KERNEL_MISBEHAVING`.
+ * repo's reconciliation index: the initiator opens a pass with a fresh salt and the root's
+ * count and (salted) fingerprint; each side answers every range of the other's last
+ * message: equal ranges are dropped, a range the peer holds nothing of is pushed whole, a
+ * range we hold nothing of is answered with count 0, a small differing range is listed as
+ * salted item tags (answered with what the receiver lacks and its other heads), a large one
+ * is split into its 16 children. Memory: the ranges of our last message only. Work: bounded
+ * per session (`maxReconcileWork`), past it the peer is `KERNEL_MISBEHAVING`.
  */
 export class Reconciler {
   /** Ranges of our last message the peer may answer, ascending. */
   #open: OpenRange[] = []
   /** Where this pass must resume (the earliest entry either side dropped), if anywhere. */
   #resume: Uint8Array | undefined
+  /** The salted values of the current pass (none before the first). */
+  #tags: PassTags | undefined
   /** Work the peer caused so far, and the most it may (set on first use). */
   #work = 0
   #maxWork: number | undefined
 
-  /** @param initiator - true on the side that opens passes (the smaller node id) */
+  /**
+   * @param initiator - true on the side that opens passes (the smaller node id)
+   * @param tagPartBytes - bytes of each tag part: the protocol's {@link TAG_PART_BYTES};
+   *   tests force tag collisions with 1 (both sides must agree)
+   */
   constructor(
     private readonly link: ReconcileLink,
     readonly initiator: boolean,
+    private readonly tagPartBytes = TAG_PART_BYTES,
   ) {}
 
   /** The initiator opens the first pass (the responder waits for it). */
@@ -143,16 +126,19 @@ export class Reconciler {
   }
 
   /**
-   * Opens a pass: the root, or from `resume` on, the ranges covering every id at or after
-   * it (`resume` itself, then the later siblings of each of its ancestors').
+   * Opens a pass under a fresh salt: the root, or from `resume` on, the ranges covering
+   * every id at or after it (`resume` itself, then the later siblings of each of its
+   * ancestors').
    */
   async #openPass(resume: Uint8Array | undefined): Promise<void> {
     const { source } = this.link
     this.#resume = undefined
+    const tags = new PassTags(this.link.randomBytes(SALT_BYTES), this.tagPartBytes)
+    this.#tags = tags
     const entries: FingerprintEntry[] = []
     if (!resume) {
       const root = await source.rangeFingerprint(new Uint8Array(0))
-      entries.push(fingerprintEntry(new Uint8Array(0), root.count, root.fingerprint))
+      entries.push(await tags.entry(new Uint8Array(0), root))
     } else {
       for (let depth = resume.length; depth >= 1; depth--) {
         const parent = resume.subarray(0, depth - 1)
@@ -162,8 +148,7 @@ export class Reconciler {
           nibble < 16;
           nibble++
         ) {
-          const { count, fingerprint } = children[nibble]!
-          entries.push(fingerprintEntry(child(parent, nibble), count, fingerprint))
+          entries.push(await tags.entry(child(parent, nibble), children[nibble]!))
         }
       }
     }
@@ -176,7 +161,7 @@ export class Reconciler {
       .filter((e) => e.count > 0 || e.prefix.length === 0)
       .map((entry) => ({ prefix: entry.prefix, entry }))
     // The responder learns where this pass resumes: it then ends the pass with a message.
-    this.link.send({ type: 'ranges', start: true, entries, resume: this.#resume })
+    this.link.send({ type: 'ranges', salt: tags.salt, entries, resume: this.#resume })
   }
 
   /** Counts work the peer caused; past the session's budget the peer is misbehaving. */
@@ -197,16 +182,30 @@ export class Reconciler {
   /**
    * A `ranges` message from the peer: every entry must answer a range of our last message
    * (or open a pass, on the responder). Answers it.
-   * @throws KERNEL_PROTOCOL for an entry outside our open ranges, a start on the initiator,
-   *   a lacks entry that does not fit the items it answers
+   * @throws KERNEL_PROTOCOL for an entry outside our open ranges, a pass opened by the
+   *   responder, a lacks entry that does not fit the items it answers
+   * @throws KERNEL_TOO_LARGE for a list of more than `listItems` tags
    * @throws KERNEL_MISBEHAVING past the session's work budget
    */
   async receive(message: Ranges): Promise<void> {
     const { limits } = this.link
+    let answered: OpenRange[] = []
+    if (message.salt) {
+      if (this.initiator) throw new KernelError('KERNEL_PROTOCOL', 'a pass opened by the responder')
+      if (message.entries.some((e) => e.kind !== 'fingerprint')) {
+        throw new KernelError('KERNEL_PROTOCOL', 'a pass opens with fingerprints only')
+      }
+      this.#tags = new PassTags(message.salt, this.tagPartBytes)
+      this.#resume = undefined
+    } else {
+      answered = this.#match(message.entries, this.#open)
+    }
+    // Entries only answer what we opened in a pass (or open one): `tags` is set where read.
+    const tags = this.#tags
     let units = message.entries.length
     for (const e of message.entries) {
       if (e.kind === 'items') {
-        const n = e.tags.length / TAG_BYTES
+        const n = tags!.count(e)
         if (n > limits.listItems) {
           throw new KernelError(
             'KERNEL_TOO_LARGE',
@@ -218,16 +217,6 @@ export class Reconciler {
       if (e.kind === 'lacks') units += e.heads.length
     }
     await this.#charge(Math.max(1, units))
-    let answered: OpenRange[] = []
-    if (message.start) {
-      if (this.initiator) throw new KernelError('KERNEL_PROTOCOL', 'a pass opened by the responder')
-      if (message.entries.some((e) => e.kind !== 'fingerprint')) {
-        throw new KernelError('KERNEL_PROTOCOL', 'a pass opens with fingerprints only')
-      }
-      this.#resume = undefined
-    } else {
-      answered = this.#match(message.entries, this.#open)
-    }
     this.#open = []
     this.#resume = earliest(this.#resume, message.resume)
     const out: RangeEntry[] = []
@@ -240,15 +229,19 @@ export class Reconciler {
     for (const [i, entry] of message.entries.entries()) {
       if (this.link.isClosed()) return
       if (entry.kind === 'lacks') {
-        await this.#onLacks(entry, answered[i]!.entry as ItemsEntry)
+        await this.#onLacks(tags!, entry, answered[i]!.entry as ItemsEntry)
         continue
       }
+      const listed = entry.kind === 'items' ? tags!.count(entry) : 0
       const worst =
         entry.kind === 'items'
-          ? (entry.tags.length / TAG_BYTES) * HEAD_BYTES + HEAD_BYTES
-          : Math.max(16 * FINGERPRINT_ENTRY_BYTES, limits.listItems * TAG_BYTES + HEAD_BYTES)
+          ? listed * HEAD_BYTES + listed + FINGERPRINT_ENTRY_BYTES
+          : Math.max(
+              16 * FINGERPRINT_ENTRY_BYTES,
+              limits.listItems * tags!.tagBytes + FINGERPRINT_ENTRY_BYTES,
+            )
       // The most tags and heads this entry's answer adds: a list, or a head per listed item.
-      const worstItems = entry.kind === 'items' ? entry.tags.length / TAG_BYTES : limits.listItems
+      const worstItems = entry.kind === 'items' ? listed : limits.listItems
       if (
         out.length + 16 > limits.maxRanges ||
         bytes + worst > maxBytes ||
@@ -260,22 +253,22 @@ export class Reconciler {
       const before = out.length
       bytes +=
         entry.kind === 'fingerprint'
-          ? await this.#compare(entry, out, next, siblings)
-          : await this.#answerItems(entry, out)
-      for (let j = before; j < out.length; j++) items += itemsOf(out[j]!)
+          ? await this.#compare(tags!, entry, out, next, siblings)
+          : await this.#answerItems(tags!, entry, out)
+      for (let j = before; j < out.length; j++) items += itemsOf(tags!, out[j]!)
     }
     if (this.link.isClosed()) return
     this.#resume = earliest(this.#resume, resume)
     this.#open = next
     if (next.length > 0) {
-      this.link.send({ type: 'ranges', start: false, entries: out, resume })
+      this.link.send({ type: 'ranges', salt: undefined, entries: out, resume })
       return
     }
     // The pass ends. A message that asked for no answer ended it on the peer's side: nothing
     // more goes back. Otherwise ours ends it, and tells the initiator where to resume.
-    const ended = !message.start && !message.entries.some(asksAnswer)
+    const ended = !message.salt && !message.entries.some(asksAnswer)
     if (!ended && (out.length > 0 || (!this.initiator && this.#resume))) {
-      this.link.send({ type: 'ranges', start: false, entries: out, resume: this.#resume })
+      this.link.send({ type: 'ranges', salt: undefined, entries: out, resume: this.#resume })
     }
     if (this.initiator && this.#resume) await this.#openPass(this.#resume)
   }
@@ -313,6 +306,7 @@ export class Reconciler {
    * @returns about the bytes added to `out`
    */
   async #compare(
+    tags: PassTags,
     entry: FingerprintEntry,
     out: RangeEntry[],
     next: OpenRange[],
@@ -321,10 +315,12 @@ export class Reconciler {
     const { source, limits } = this.link
     const { prefix } = entry
     const mine = await siblings.of(prefix)
+    const ours = await tags.entry(prefix, mine)
     if (
       mine.count === entry.count &&
+      ours.fingerprint &&
       entry.fingerprint &&
-      bytesEqual(mine.fingerprint, entry.fingerprint)
+      bytesEqual(ours.fingerprint, entry.fingerprint)
     ) {
       return 0 // agreed
     }
@@ -333,7 +329,7 @@ export class Reconciler {
       if ((await source.listChains({ prefix, limit: 1 })).length > 0) this.link.pushRange(prefix)
       if (prefix.length > 0 || this.initiator) return 0
       // Two repos without items: the initiator learns it too (and sends its partial chains).
-      out.push(fingerprintEntry(prefix, 0, mine.fingerprint))
+      out.push(ours)
       return FINGERPRINT_ENTRY_BYTES
     }
     if (entry.count === 0) {
@@ -341,27 +337,30 @@ export class Reconciler {
       return 0
     }
     if (mine.count === 0) {
-      out.push(fingerprintEntry(prefix, 0, mine.fingerprint)) // the peer pushes it all
+      out.push(ours) // the peer pushes it all
       return FINGERPRINT_ENTRY_BYTES
     }
     if (mine.count <= limits.listItems || prefix.length === MAX_PREFIX_NIBBLES) {
       const chains = await source.listChains({ prefix, limit: limits.listItems, proven: true })
       if (chains.length === 0) {
-        out.push(fingerprintEntry(prefix, 0, mine.fingerprint))
+        out.push({ kind: 'fingerprint', prefix, count: 0, fingerprint: undefined })
         return FINGERPRINT_ENTRY_BYTES
       }
-      const tags = new Uint8Array(chains.length * TAG_BYTES)
-      for (const [i, chain] of chains.entries()) tagOf(chain, tags, i * TAG_BYTES)
-      const items: ItemsEntry = { kind: 'items', prefix, tags }
-      out.push(items)
-      next.push({ prefix, entry: items })
-      return tags.length + FINGERPRINT_ENTRY_BYTES
+      const list = await tags.listOf(chains)
+      // Two of our chains whose chain parts collide under this salt are split apart instead.
+      const distinct = distinctChainParts(list.tags, list.genesis, tags.part)
+      if (distinct || prefix.length === MAX_PREFIX_NIBBLES) {
+        const items: ItemsEntry = { kind: 'items', prefix, ...list }
+        out.push(items)
+        next.push({ prefix, entry: items })
+        return list.tags.length + list.genesis.length + FINGERPRINT_ENTRY_BYTES
+      }
     }
     const children = await source.rangeChildren(prefix)
-    for (const [nibble, { count, fingerprint }] of children.entries()) {
-      const split = fingerprintEntry(child(prefix, nibble), count, fingerprint)
+    for (const [nibble, range] of children.entries()) {
+      const split = await tags.entry(child(prefix, nibble), range)
       out.push(split)
-      if (count > 0) next.push({ prefix: split.prefix, entry: split })
+      if (split.count > 0) next.push({ prefix: split.prefix, entry: split })
     }
     return 16 * FINGERPRINT_ENTRY_BYTES
   }
@@ -371,40 +370,44 @@ export class Reconciler {
    * which of its items we lack and our heads where they differ.
    * @returns about the bytes added to `out`
    */
-  async #answerItems(entry: ItemsEntry, out: RangeEntry[]): Promise<number> {
+  async #answerItems(tags: PassTags, entry: ItemsEntry, out: RangeEntry[]): Promise<number> {
     const { source, limits } = this.link
-    const { prefix, tags } = entry
-    const n = tags.length / TAG_BYTES
+    const { prefix } = entry
+    const n = tags.count(entry)
     const lack = new Uint8Array(Math.ceil(n / 8))
-    const heads: ChainHead[] = []
+    const heads: LacksEntry['heads'] = []
     const page = await source.listChains({ prefix, limit: n + limits.listItems, proven: true })
     const whole = page.length < n + limits.listItems // we hold no more in the range than these
-    const matched = new Set<string>()
+    const listed = new Set<string>()
+    for (let i = 0; i < n; i++) listed.add(tags.chainKey(entry, i))
+    const mine = whole ? await tags.byChainPart(page) : await this.#findListed(tags, prefix, listed)
+    const matched = new Set<string>() // 8-byte id heads (hex) of our chains the peer listed
     for (let i = 0; i < n; i++) {
-      const tag = tagAt(tags, i)
-      const depth = Math.min(prefix.length, 2 * TAG_ID_BYTES)
-      if (!isInside(nibbles(tag.id).subarray(0, depth), prefix.subarray(0, depth))) {
-        throw new KernelError('KERNEL_PROTOCOL', 'an item tag outside its range')
-      }
-      const chain = whole
-        ? page.find((c) => bytesEqual(c.chainId.subarray(0, TAG_ID_BYTES), tag.id))
-        : (await source.listChains({ prefix: nibbles(tag.id), limit: 1, proven: true }))[0]
+      const chain = mine.get(tags.chainKey(entry, i))
       if (!chain) {
         lack[i >> 3]! |= 0x80 >> (i & 7)
         continue
       }
-      matched.add(toHex(tag.id))
-      if (bytesEqual(chain.headId.subarray(0, TAG_ID_BYTES), tag.head)) continue
-      const behind = await this.#findHead(chain, tag.head)
+      matched.add(toHex(chain.chainId.subarray(0, 8)))
+      const atGenesis = bytesEqual(chain.headId, chain.chainId)
+      const theirs = tags.headAt(entry, i)
+      if (!theirs) {
+        // The peer holds the genesis alone: we send what follows, if anything does.
+        if (!atGenesis)
+          this.link.learn({ chainId: chain.chainId, headId: chain.chainId, height: 1 })
+        continue
+      }
+      const head = await tags.headParts([chain.headId])
+      if (bytesEqual(head, theirs)) continue
+      const behind = atGenesis ? undefined : await this.#findHead(tags, chain, theirs)
       if (behind)
         this.link.learn(behind) // the peer is behind: we send what follows its head
-      else heads.push({ chainId: chain.chainId, headId: chain.headId, height: chain.height })
+      else heads.push({ index: i, height: chain.height, head })
     }
     // What we hold in the range that the peer did not list, it lacks.
     if (whole) {
       for (const chain of page) {
-        if (!matched.has(toHex(chain.chainId.subarray(0, TAG_ID_BYTES))))
-          this.link.lacks(chain.chainId)
+        if (!matched.has(toHex(chain.chainId.subarray(0, 8)))) this.link.lacks(chain.chainId)
       }
     } else {
       this.link.pushRange(prefix, matched)
@@ -417,82 +420,112 @@ export class Reconciler {
   }
 
   /**
-   * The peer's head of `chain`, when it is one of our newest {@link HEAD_SEARCH_BLOCKS}
-   * blocks whose id starts with `tag` (8 B): the peer is behind us by that much.
+   * Our chains in `prefix` whose chain parts are among `listed` (hex keys), found by paging
+   * through the range (we hold many more there than the peer listed): each chain read is
+   * work the peer caused.
    */
-  async #findHead(chain: ChainSummary, tag: Uint8Array): Promise<ChainHead | undefined> {
+  async #findListed(
+    tags: PassTags,
+    prefix: Uint8Array,
+    listed: ReadonlySet<string>,
+  ): Promise<Map<string, ChainSummary>> {
+    const found = new Map<string, ChainSummary>()
+    let after: Uint8Array | undefined
+    for (;;) {
+      const page = await this.link.source.listChains({
+        prefix,
+        limit: SCAN_PAGE,
+        proven: true,
+        ...(after ? { after } : {}),
+      })
+      await this.#charge(page.length)
+      for (const [key, chain] of await tags.byChainPart(page)) {
+        if (listed.has(key) && !found.has(key)) found.set(key, chain)
+      }
+      if (page.length < SCAN_PAGE || found.size === listed.size) return found
+      after = page[page.length - 1]!.chainId
+    }
+  }
+
+  /**
+   * The peer's head of `chain`, when it is one of our newest {@link HEAD_SEARCH_BLOCKS}
+   * blocks whose head part is `part`: the peer is behind us by that much.
+   */
+  async #findHead(
+    tags: PassTags,
+    chain: ChainSummary,
+    part: Uint8Array,
+  ): Promise<ChainHead | undefined> {
     const feed = await this.link.source.loadFeed(chain.headId, HEAD_SEARCH_BLOCKS)
     const blocks = feed?.blocks ?? []
+    const parts = await tags.headParts(blocks.map((block) => block.sig))
     for (let i = blocks.length - 2; i >= 0; i--) {
-      const id = blocks[i]!.sig
-      if (!bytesEqual(id.subarray(0, TAG_ID_BYTES), tag)) continue
-      return { chainId: chain.chainId, headId: id, height: chain.height - (blocks.length - 1 - i) }
+      if (!bytesEqual(parts.subarray(i * tags.part, (i + 1) * tags.part), part)) continue
+      const height = chain.height - (blocks.length - 1 - i)
+      return { chainId: chain.chainId, headId: blocks[i]!.sig, height }
     }
     return undefined
   }
 
-  /** The peer's answer to items we listed: push what it lacks, compare where heads differ. */
-  async #onLacks(entry: LacksEntry, listed: ItemsEntry): Promise<void> {
-    const { source } = this.link
-    const n = listed.tags.length / TAG_BYTES
+  /**
+   * The peer's answer to items we listed: push what it lacks; for each of its heads, the
+   * block of ours at its height when its head part matches (the peer is behind: we send
+   * what follows), else a `want` from our head (it is ahead, or forked).
+   * @throws KERNEL_PROTOCOL for a bitmap that does not fit the list, or a head of a tag
+   *   not listed
+   */
+  async #onLacks(tags: PassTags, entry: LacksEntry, listed: ItemsEntry): Promise<void> {
+    const { source, limits } = this.link
+    const n = tags.count(listed)
     if (entry.lack.length !== Math.ceil(n / 8)) {
       throw new KernelError(
         'KERNEL_PROTOCOL',
         `a lack bitmap for ${n} items must be ${Math.ceil(n / 8)} bytes`,
       )
     }
+    for (const head of entry.heads) {
+      if (head.index >= n || head.head.length !== tags.part) {
+        throw new KernelError('KERNEL_PROTOCOL', 'a head of a chain that was not listed')
+      }
+    }
+    // The listed chains, found again by their chain parts (the range may have changed since).
+    const page = await source.listChains({
+      prefix: listed.prefix,
+      limit: n + limits.listItems,
+      proven: true,
+    })
+    const mine = await tags.byChainPart(page)
     for (let i = 0; i < n; i++) {
       if ((entry.lack[i >> 3]! & (0x80 >> (i & 7))) === 0) continue
-      const [chain] = await source.listChains({
-        prefix: nibbles(tagAt(listed.tags, i).id),
-        limit: 1,
-        proven: true,
-      })
+      const chain = mine.get(tags.chainKey(listed, i))
       if (chain) this.link.lacks(chain.chainId)
     }
     for (const head of entry.heads) {
-      const id = head.chainId.subarray(0, TAG_ID_BYTES)
-      let listedHere = false
-      for (let i = 0; i < n && !listedHere; i++)
-        listedHere = bytesEqual(tagAt(listed.tags, i).id, id)
-      if (!listedHere)
-        throw new KernelError('KERNEL_PROTOCOL', 'a head of a chain that was not listed')
-      const mine = await source.summary(head.chainId)
-      if (!mine) continue
-      this.link.learn(head)
-      const holder = await source.chainOf(head.headId)
-      if (!holder || !bytesEqual(holder, head.chainId)) this.link.want(mine) // the peer is ahead (or forked)
+      const chain = mine.get(tags.chainKey(listed, head.index))
+      if (!chain) continue
+      const theirs = await this.#resolveHead(tags, chain, head)
+      if (theirs) this.link.learn(theirs)
+      else this.link.want(chain) // the peer is ahead (or forked, or far behind our oldest block)
     }
+  }
+
+  /** The full head a lacks head names, when it is a block of `chain` we hold (the peer is behind). */
+  async #resolveHead(
+    tags: PassTags,
+    chain: ChainSummary,
+    head: LacksEntry['heads'][number],
+  ): Promise<ChainHead | undefined> {
+    const behind = chain.height - head.height
+    if (behind <= 0 || behind >= chain.length) return undefined
+    const feed = await this.link.source.loadFeed(chain.headId, behind + 1)
+    const block = feed?.length === behind + 1 ? feed.blocks[0] : undefined
+    if (!block || !bytesEqual(await tags.headParts([block.sig]), head.head)) return undefined
+    return { chainId: chain.chainId, headId: block.sig, height: head.height }
   }
 }
 
-/**
- * Our count and fingerprint of ranges, read a parent's 16 children at a time: a message
- * answering a split names all 16, and one read serves them (the last parent read is kept).
- */
-class Siblings {
-  #parent: Uint8Array | undefined
-  #children: RangeFingerprint[] = []
-
-  constructor(private readonly source: ChainSource) {}
-
-  /** Count and fingerprint of `prefix`. */
-  async of(prefix: Uint8Array): Promise<RangeFingerprint> {
-    if (prefix.length === 0) return this.source.rangeFingerprint(prefix)
-    const parent = prefix.subarray(0, prefix.length - 1)
-    if (!this.#parent || !bytesEqual(this.#parent, parent)) {
-      this.#children = await this.source.rangeChildren(parent)
-      this.#parent = parent
-    }
-    return this.#children[prefix[prefix.length - 1]!]!
-  }
-}
-
-/** A fingerprint entry (the fingerprint left out for a count of 0). */
-function fingerprintEntry(
-  prefix: Uint8Array,
-  count: number,
-  fingerprint: Uint8Array,
-): FingerprintEntry {
-  return { kind: 'fingerprint', prefix, count, fingerprint: count === 0 ? undefined : fingerprint }
+/** Tags and heads an entry carries (what `maxItems` counts). */
+function itemsOf(tags: PassTags, entry: RangeEntry): number {
+  if (entry.kind === 'items') return tags.count(entry)
+  return entry.kind === 'lacks' ? entry.heads.length : 0
 }

@@ -304,7 +304,7 @@ export class Session {
         case 'ranges':
           if (!this.#reconciler) return // refused: the session is closing
           this.stats.rangeMessages++
-          if (message.start) this.stats.passes++
+          if (message.salt) this.stats.passes++
           return await this.#reconciler.receive(message)
         case 'have':
           return await this.#onHave(message)
@@ -395,9 +395,10 @@ export class Session {
         source: this.host.source,
         limits: this.host.limits,
         isClosed: () => this.#closed,
+        randomBytes: (n) => this.host.randomBytes(n),
         send: (message) => {
           this.stats.rangeMessages++
-          if (message.start) this.stats.passes++
+          if (message.salt) this.stats.passes++
           this.#post(message)
         },
         pushRange: (prefix, except) => outbox.pushRange(prefix, except),
