@@ -106,13 +106,16 @@ export interface PatchRun {
 /**
  * The in-memory half of a patch, up to its writes: `blockKeys` are its blocks' ids as hex,
  * `claim` the value of the claim marker of the chain its genesis starts (layout.ts, read
- * by the caller with the held records). A failure takes back what it changed in memory.
+ * by the caller with the held records), `unwritten` the blocks applied before it and not
+ * written yet (the patches before it in its group), by id as hex: a parent may be one. A
+ * failure takes back what it changed in memory.
  */
 export async function prepare(
   core: Core,
   patch: Patch,
   blockKeys: string[],
   claim: Uint8Array | undefined,
+  unwritten: ReadonlyMap<string, Block>,
 ): Promise<PatchRun> {
   const run: PatchRun = {
     patch,
@@ -132,7 +135,7 @@ export async function prepare(
     if (run.fresh.length === 0) run.early = { merged: [] }
     else await verify(run)
     if (!run.early && run.fresh.length === 0) run.early = { merged: [], stop: run.forged }
-    if (!run.early) await place(core, run)
+    if (!run.early) await place(core, run, unwritten)
     if (run.early) return run
     await applyAll(core, run)
     await trimExpired(core, run)
@@ -200,7 +203,11 @@ async function verify(run: PatchRun): Promise<void> {
  * no partial chain) is to wait in the mempool: its result says so. Blocks waiting in the
  * mempool for the patch's last block join it.
  */
-async function place(core: Core, run: PatchRun): Promise<void> {
+async function place(
+  core: Core,
+  run: PatchRun,
+  unwritten: ReadonlyMap<string, Block>,
+): Promise<void> {
   const first = run.fresh[0]!
   const parentKey = first.genesis ? '' : toHex(first.psig)
   const parentHeld = parentKey ? await heldOf(core, parentKey) : undefined
@@ -225,7 +232,7 @@ async function place(core: Core, run: PatchRun): Promise<void> {
     run.keys = [...run.keys, ...waiting.map((b) => toHex(b.sig))]
   }
   const head = parentHeld ? core.heads.get(parentHeld.chain) : undefined
-  const cached = head && toHex(head.sig) === parentKey ? head : undefined
+  const cached = head && toHex(head.sig) === parentKey ? head : unwritten.get(parentKey)
   run.parentBlock =
     !parentKey || partial ? undefined : (cached ?? (await core.repo.readBlock(first.psig)))
   run.partial = partial

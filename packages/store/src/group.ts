@@ -96,12 +96,13 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
     return [{ error }]
   }
   const members: PatchRun[] = []
+  const unwritten = new Map<string, Block>() // the members' blocks, by id as hex
   for (const [i, patch] of candidates.entries()) {
     // Replacing a claimed chain writes (and may replay) at once: before it, nothing pending.
     if (i > 0 && claims[i]) break
     let run: PatchRun
     try {
-      run = await prepare(core, patch, keys[i]!, claims[i])
+      run = await prepare(core, patch, keys[i]!, claims[i], unwritten)
     } catch (error) {
       if (members.length === 0) return [{ error }]
       break // tried again first in the next group
@@ -111,6 +112,7 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
       break
     }
     members.push(run)
+    for (const record of run.pending) unwritten.set(record.key, record.block)
     const endOnly = run.writes.length === 0 && run.tx.endOps.length > 0
     if (run.orphan || run.partial || endOnly || core.heldBytes > core.maxRepoBytes) break
   }

@@ -11,20 +11,24 @@ import {
 } from '../src/index.ts'
 import { Author, FakeClock, heldIds, memoryDb } from './helpers.ts'
 
-/** One object per chain: the sum of its blocks' `n`; a negative `n` is refused. */
+/**
+ * One object per chain: the sum of its blocks' `n`; a negative `n` is refused, and so is a
+ * block whose parent the context does not give (every parent here is held).
+ */
 class Sums extends Memory<number> {
   override initialValue = 0
   override idOf({ CHAIN }: { CHAIN: string }) {
     return CHAIN
   }
-  compute(value: number, { payload, reject }: ComputeContext<number>) {
+  compute(value: number, { payload, reject, genesis, parentBlock }: ComputeContext<number>) {
     if (payload.n < 0) return reject('negative')
+    if (!genesis && !parentBlock) return reject('no parent block')
     return value + payload.n
   }
 }
 
 /**
- * A store on `db` with a `total` slice and a `sums` collection over `add` blocks; `calls`
+ * A store on `db` with a `total` slice and an `add` collection over `add` blocks; `calls`
  * records every observer call (slice values and collection changes), in order.
  */
 async function open(db = memoryDb()) {
@@ -36,10 +40,10 @@ async function open(db = memoryDb()) {
     filter: ({ type, payload }) => type !== 'add' || (payload.n === 13 ? 'unlucky' : undefined),
     reducer: ({ state, payload }) => state + payload.n,
   })
-  const sums = store.register('sums', Sums)
+  const sums = store.register('add', Sums)
   await store.load()
   store.on('total', (value) => calls.push(['total', value]))
-  sums.onChange(({ id, value }) => calls.push(['sums', id.slice(0, 8), value]))
+  sums.onChange(({ id, value }) => calls.push(['add', id.slice(0, 8), value]))
   return { db, store, calls }
 }
 
