@@ -376,3 +376,49 @@ test("a segment at height 2 that extends its genesis is its blocks in an array: 
     )
   }
 })
+
+test('the 16 children of a parent travel as one split entry and decode to the 16 again', () => {
+  const children = (parent: number[]): RangeEntry[] =>
+    Array.from({ length: 16 }, (_, nibble) =>
+      nibble % 2 === 0
+        ? {
+            kind: 'fingerprint',
+            prefix: Uint8Array.of(...parent, nibble),
+            count: 0,
+            fingerprint: undefined,
+          }
+        : {
+            kind: 'fingerprint',
+            prefix: Uint8Array.of(...parent, nibble),
+            count: 24,
+            fingerprint: new Uint8Array(8).fill(nibble),
+          },
+    )
+  const entries = [...children([1]), ...children([2, 3]).slice(0, 15)] // a full run, a partial one
+  const message = { type: 'ranges' as const, salt: undefined, entries, resume: undefined }
+  const bytes = encodeMessage(message)
+  expect(decodeMessage(bytes, DEFAULT_SYNC_LIMITS)).toEqual(message)
+  // [3, parent 1, 16 counts, the 8 fingerprints of counts > 0]: 95 B instead of 176.
+  const counts = Array.from({ length: 16 }, (_, n) => (n % 2 === 0 ? '00' : '1818')).join('')
+  const fps = [1, 3, 5, 7, 9, 11, 13, 15].map((n) => n.toString(16).padStart(2, '0').repeat(8))
+  const split = `84034101` + `90${counts}` + `5840${fps.join('')}`
+  expect(Buffer.from(bytes).toString('hex').startsWith(`840b4090${split}`)).toBe(true)
+  expect(split.length / 2).toBe(95)
+  // 16 entries count 16 against maxRanges.
+  expect(() => decodeMessage(bytes, { ...DEFAULT_SYNC_LIMITS, maxRanges: 30 })).toThrow(
+    expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),
+  )
+  const raw = (split: unknown[]) => encode([11, new Uint8Array(0), [split], new Uint8Array(0)])
+  const zeros = Array.from({ length: 16 }, () => 0)
+  for (const bad of [
+    [3, new Uint8Array(0), zeros.slice(1), new Uint8Array(0)], // 15 counts
+    [3, new Uint8Array(0), [1, ...zeros.slice(1)], new Uint8Array(0)], // a count without its fingerprint
+    [3, new Uint8Array(0), zeros, new Uint8Array(8)], // a fingerprint without a count
+    [3, new Uint8Array(0), zeros], // an array of 3
+    [3, new Uint8Array(128), zeros, new Uint8Array(0)], // children deeper than a chain id
+  ]) {
+    expect(() => decodeMessage(raw(bad), DEFAULT_SYNC_LIMITS)).toThrow(
+      expect.objectContaining({ code: 'KERNEL_PROTOCOL' }),
+    )
+  }
+})

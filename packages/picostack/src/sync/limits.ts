@@ -34,7 +34,8 @@ export interface SyncLimits {
   /** Most chains (segments) in one patch (default 512). */
   maxPatchChains: number
   /**
-   * Most entries in one `ranges` message (default 4096, about 70 KiB of fingerprints).
+   * Most entries in one `ranges` message, a split counting 16 (default 4096, about 45 KiB
+   * of fingerprints in splits).
    * At least 16 (a split). Past it: `KERNEL_TOO_LARGE`; a sender drops what does not fit
    * and says where it stopped (`resume`).
    */
@@ -47,8 +48,7 @@ export interface SyncLimits {
   /**
    * A differing range where the sender holds at most this many items is listed as item
    * tags (8 B each, 4 B for a one-block chain) rather than split into its 16 children
-   * (default 48: a list of 48 tags costs about what a split's 16 fingerprint entries of
-   * ~17 B do).
+   * (default 48: a list of 48 tags costs about what a split of ~170 B does).
    */
   listItems: number
   /**

@@ -30,7 +30,7 @@ import {
   decodeRangeEntries,
   prefixOf,
   type RangeEntry,
-  rangeEntryValue,
+  rangeEntriesValue,
 } from './ranges.ts'
 import { SALT_BYTES } from './salted-hash.ts'
 
@@ -236,7 +236,7 @@ export function encodeMessage(message: Message): Uint8Array {
       return encode([
         MessageType.ranges,
         message.salt ?? EMPTY,
-        message.entries.map(rangeEntryValue),
+        rangeEntriesValue(message.entries),
         message.resume ?? EMPTY,
       ])
     case 'have':

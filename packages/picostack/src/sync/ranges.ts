@@ -8,7 +8,10 @@
  * fingerprint = [0, prefix, count] | [0, prefix, count, fingerprint(8 B)]   count 0 | >= 1
  * items       = [1, prefix, tags(8 B each), genesisTags(4 B each)]   1 or more in all
  * lacks       = [2, prefix, lack(bitmap), [[index, height, head(4 B)], ...]]
+ * split       = [3, parent, [count, x16], fingerprints(8 B per count > 0)]   the 16 children
  * ```
+ * A split is the short form of 16 fingerprint entries, `parent||0` .. `parent||15`; decoded,
+ * it is those 16 entries again.
  * Fingerprints, tags and heads are salted with the pass's salt (`salted-hash.ts`).
  */
 import { toHex } from '@picostack/feed'
@@ -97,6 +100,8 @@ export const RangeKind = {
   items: 1,
   /** {@link LacksEntry} */
   lacks: 2,
+  /** 16 {@link FingerprintEntry}s of one parent's children, on the wire only. */
+  split: 3,
 } as const
 
 /** Limits the range decoder enforces. */
@@ -107,8 +112,55 @@ export interface RangeDecodeLimits {
   maxItems: number
 }
 
+/**
+ * Encodes a message's entries as CBOR-ready arrays: each run of the 16 fingerprint entries
+ * of one parent's children, in order, as one split entry; every other entry as itself.
+ */
+export function rangeEntriesValue(entries: readonly RangeEntry[]): unknown[] {
+  const out: unknown[] = []
+  for (let i = 0; i < entries.length; ) {
+    const children = childrenAt(entries, i)
+    if (children) {
+      const parent = children[0]!.prefix.subarray(0, -1)
+      const counts = children.map((c) => c.count)
+      const fingerprints = new Uint8Array(FINGERPRINT_BYTES * counts.filter((c) => c > 0).length)
+      let at = 0
+      for (const { fingerprint } of children) {
+        if (!fingerprint) continue
+        fingerprints.set(fingerprint, at)
+        at += FINGERPRINT_BYTES
+      }
+      out.push([RangeKind.split, parent, counts, fingerprints])
+      i += 16
+    } else {
+      out.push(rangeEntryValue(entries[i]!))
+      i++
+    }
+  }
+  return out
+}
+
+/** The 16 fingerprint entries `p||0` .. `p||15` starting at `entries[i]`, if they do. */
+function childrenAt(entries: readonly RangeEntry[], i: number): FingerprintEntry[] | undefined {
+  const first = entries[i]
+  if (first?.kind !== 'fingerprint' || first.prefix.length === 0 || i + 16 > entries.length) {
+    return undefined
+  }
+  const depth = first.prefix.length
+  const parent = first.prefix.subarray(0, depth - 1)
+  const run = entries.slice(i, i + 16)
+  for (const [nibble, entry] of run.entries()) {
+    const { prefix } = entry
+    if (entry.kind !== 'fingerprint' || prefix.length !== depth || prefix[depth - 1] !== nibble) {
+      return undefined
+    }
+    if (!isInside(prefix, parent)) return undefined
+  }
+  return run as FingerprintEntry[]
+}
+
 /** Encodes one entry as the CBOR-ready array. */
-export function rangeEntryValue(entry: RangeEntry): unknown[] {
+function rangeEntryValue(entry: RangeEntry): unknown[] {
   switch (entry.kind) {
     case 'fingerprint':
       return entry.count === 0
@@ -172,7 +224,8 @@ export function isInside(inner: Uint8Array, outer: Uint8Array): boolean {
  * prefixes, and the per-message caps.
  * @throws KERNEL_PROTOCOL for a bad shape, an empty tag list, two tags of a list with the
  *   same chain part, heads not ascending by index, or prefixes out of order or overlapping
- * @throws KERNEL_TOO_LARGE past `maxRanges` entries or `maxItems` tags and heads
+ * @throws KERNEL_TOO_LARGE past `maxRanges` entries (a split counting 16) or `maxItems`
+ *   tags and heads
  */
 export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): RangeEntry[] {
   if (!Array.isArray(list)) fail('ranges entries must be an array')
@@ -223,6 +276,28 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
         entries.push({ kind: 'items', prefix, tags, genesis })
         break
       }
+      case RangeKind.split: {
+        if (value.length !== 4) fail('a split entry must be an array of 4')
+        if (prefix.length >= MAX_PREFIX_NIBBLES) fail('a split of a whole chain id')
+        const counts = value[2]
+        if (!Array.isArray(counts) || counts.length !== 16) fail('a split carries 16 counts')
+        const fingerprints = bytesOf(value[3], 'split fingerprints')
+        let at = 0
+        for (const [nibble, raw] of counts.entries()) {
+          const count = countOf(raw, 'range count', 0)
+          const fingerprint =
+            count === 0 ? undefined : fingerprints.subarray(at, (at += FINGERPRINT_BYTES))
+          if (fingerprint && fingerprint.length !== FINGERPRINT_BYTES) {
+            fail('a split carries a fingerprint per count > 0')
+          }
+          const child = new Uint8Array(prefix.length + 1)
+          child.set(prefix)
+          child[prefix.length] = nibble
+          entries.push({ kind: 'fingerprint', prefix: child, count, fingerprint })
+        }
+        if (at !== fingerprints.length) fail('a split carries a fingerprint per count > 0')
+        break
+      }
       case RangeKind.lacks: {
         if (value.length !== 4) fail('a lacks entry must be an array of 4')
         const lack = bytesOf(value[2], 'lack bitmap')
@@ -248,6 +323,9 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
       default:
         fail(`unknown range entry kind ${String(value[0])}`)
     }
+  }
+  if (entries.length > limits.maxRanges) {
+    throw new KernelError('KERNEL_TOO_LARGE', `over ${limits.maxRanges} ranges`)
   }
   return entries
 }

@@ -2,6 +2,7 @@ import { bytesEqual, toHex } from '@picostack/feed'
 import type { ChainSummary } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
 import type { ChainSource } from './chain-source.ts'
+import { headAtHeight, recentHead } from './heads.ts'
 import type { SyncLimits } from './limits.ts'
 import type { Ranges } from './messages.ts'
 import { PassTags } from './pass-tags.ts'
@@ -76,12 +77,6 @@ function asksAnswer(entry: RangeEntry): boolean {
  * 8-byte fingerprint: about 17 B and the prefix).
  */
 const FINGERPRINT_ENTRY_BYTES = 24
-/**
- * Newest blocks of a chain searched for the head a peer's item tag names (one read): a
- * peer that far behind gets the blocks after its head at once, without a head and a `want`
- * going back and forth.
- */
-const HEAD_SEARCH_BLOCKS = 16
 /** Most bytes one head adds to a lacks entry (array, index, height, 4-byte head part). */
 const HEAD_BYTES = 16
 /** Chains read per page when a range we hold many more of than the peer listed is searched. */
@@ -232,16 +227,19 @@ export class Reconciler {
         await this.#onLacks(tags!, entry, answered[i]!.entry as ItemsEntry)
         continue
       }
+      // The most bytes, tags and heads this entry's answer adds: a head per listed item; for
+      // a fingerprint, our list of the range (our count, when it is small) or a split.
       const listed = entry.kind === 'items' ? tags!.count(entry) : 0
+      const held = entry.kind === 'fingerprint' ? (await siblings.of(entry.prefix)).count : 0
+      const lists = entry.kind === 'fingerprint' && held <= limits.listItems
       const worst =
         entry.kind === 'items'
           ? listed * HEAD_BYTES + listed + FINGERPRINT_ENTRY_BYTES
           : Math.max(
               16 * FINGERPRINT_ENTRY_BYTES,
-              limits.listItems * tags!.tagBytes + FINGERPRINT_ENTRY_BYTES,
+              lists ? held * tags!.tagBytes + FINGERPRINT_ENTRY_BYTES : 0,
             )
-      // The most tags and heads this entry's answer adds: a list, or a head per listed item.
-      const worstItems = entry.kind === 'items' ? listed : limits.listItems
+      const worstItems = entry.kind === 'items' ? listed : lists ? held : 0
       if (
         out.length + 16 > limits.maxRanges ||
         bytes + worst > maxBytes ||
@@ -253,7 +251,7 @@ export class Reconciler {
       const before = out.length
       bytes +=
         entry.kind === 'fingerprint'
-          ? await this.#compare(tags!, entry, out, next, siblings)
+          ? await this.#compare(tags!, entry, out, next, siblings, limits.maxItems - items)
           : await this.#answerItems(tags!, entry, out)
       for (let j = before; j < out.length; j++) items += itemsOf(tags!, out[j]!)
     }
@@ -302,7 +300,9 @@ export class Reconciler {
   }
 
   /**
-   * Compares the peer's count and fingerprint of a range with ours, and answers.
+   * Compares the peer's count and fingerprint of a range with ours, and answers (a list of
+   * at most `room` items: a longer one, found when the range grew since its count was
+   * read, is split instead).
    * @returns about the bytes added to `out`
    */
   async #compare(
@@ -311,6 +311,7 @@ export class Reconciler {
     out: RangeEntry[],
     next: OpenRange[],
     siblings: Siblings,
+    room: number,
   ): Promise<number> {
     const { source, limits } = this.link
     const { prefix } = entry
@@ -349,7 +350,7 @@ export class Reconciler {
       const list = await tags.listOf(chains)
       // Two of our chains whose chain parts collide under this salt are split apart instead.
       const distinct = distinctChainParts(list.tags, list.genesis, tags.part)
-      if (distinct || prefix.length === MAX_PREFIX_NIBBLES) {
+      if ((distinct || prefix.length === MAX_PREFIX_NIBBLES) && chains.length <= room) {
         const items: ItemsEntry = { kind: 'items', prefix, ...list }
         out.push(items)
         next.push({ prefix, entry: items })
@@ -399,7 +400,7 @@ export class Reconciler {
       }
       const head = await tags.headParts([chain.headId])
       if (bytesEqual(head, theirs)) continue
-      const behind = atGenesis ? undefined : await this.#findHead(tags, chain, theirs)
+      const behind = atGenesis ? undefined : await recentHead(this.link.source, tags, chain, theirs)
       if (behind)
         this.link.learn(behind) // the peer is behind: we send what follows its head
       else heads.push({ index: i, height: chain.height, head })
@@ -448,26 +449,6 @@ export class Reconciler {
   }
 
   /**
-   * The peer's head of `chain`, when it is one of our newest {@link HEAD_SEARCH_BLOCKS}
-   * blocks whose head part is `part`: the peer is behind us by that much.
-   */
-  async #findHead(
-    tags: PassTags,
-    chain: ChainSummary,
-    part: Uint8Array,
-  ): Promise<ChainHead | undefined> {
-    const feed = await this.link.source.loadFeed(chain.headId, HEAD_SEARCH_BLOCKS)
-    const blocks = feed?.blocks ?? []
-    const parts = await tags.headParts(blocks.map((block) => block.sig))
-    for (let i = blocks.length - 2; i >= 0; i--) {
-      if (!bytesEqual(parts.subarray(i * tags.part, (i + 1) * tags.part), part)) continue
-      const height = chain.height - (blocks.length - 1 - i)
-      return { chainId: chain.chainId, headId: blocks[i]!.sig, height }
-    }
-    return undefined
-  }
-
-  /**
    * The peer's answer to items we listed: push what it lacks; for each of its heads, the
    * block of ours at its height when its head part matches (the peer is behind: we send
    * what follows), else a `want` from our head (it is ahead, or forked).
@@ -503,24 +484,10 @@ export class Reconciler {
     for (const head of entry.heads) {
       const chain = mine.get(tags.chainKey(listed, head.index))
       if (!chain) continue
-      const theirs = await this.#resolveHead(tags, chain, head)
+      const theirs = await headAtHeight(this.link.source, tags, chain, head)
       if (theirs) this.link.learn(theirs)
       else this.link.want(chain) // the peer is ahead (or forked, or far behind our oldest block)
     }
-  }
-
-  /** The full head a lacks head names, when it is a block of `chain` we hold (the peer is behind). */
-  async #resolveHead(
-    tags: PassTags,
-    chain: ChainSummary,
-    head: LacksEntry['heads'][number],
-  ): Promise<ChainHead | undefined> {
-    const behind = chain.height - head.height
-    if (behind <= 0 || behind >= chain.length) return undefined
-    const feed = await this.link.source.loadFeed(chain.headId, behind + 1)
-    const block = feed?.length === behind + 1 ? feed.blocks[0] : undefined
-    if (!block || !bytesEqual(await tags.headParts([block.sig]), head.head)) return undefined
-    return { chainId: chain.chainId, headId: block.sig, height: head.height }
   }
 }
 
