@@ -219,6 +219,26 @@ export function isInside(inner: Uint8Array, outer: Uint8Array): boolean {
   return inner.length >= outer.length && comparePrefixes(inner, outer) === 0
 }
 
+/** `prefix` followed by `nibble`. */
+export function child(prefix: Uint8Array, nibble: number): Uint8Array {
+  const out = new Uint8Array(prefix.length + 1)
+  out.set(prefix)
+  out[prefix.length] = nibble
+  return out
+}
+
+/** The smaller of two resume points (undefined: none). */
+export function earliest(
+  a: Uint8Array | undefined,
+  b: Uint8Array | undefined,
+): Uint8Array | undefined {
+  if (!a) return b
+  if (!b) return a
+  const order = comparePrefixes(a, b)
+  if (order !== 0) return order < 0 ? a : b
+  return a.length <= b.length ? a : b // one contains the other: the wider
+}
+
 /**
  * Decodes a `ranges` message's entries: shapes, strictly ascending non-overlapping
  * prefixes, and the per-message caps.
@@ -290,10 +310,7 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
           if (fingerprint && fingerprint.length !== FINGERPRINT_BYTES) {
             fail('a split carries a fingerprint per count > 0')
           }
-          const child = new Uint8Array(prefix.length + 1)
-          child.set(prefix)
-          child[prefix.length] = nibble
-          entries.push({ kind: 'fingerprint', prefix: child, count, fingerprint })
+          entries.push({ kind: 'fingerprint', prefix: child(prefix, nibble), count, fingerprint })
         }
         if (at !== fingerprints.length) fail('a split carries a fingerprint per count > 0')
         break

@@ -8,8 +8,10 @@ import type { Ranges } from './messages.ts'
 import { PassTags } from './pass-tags.ts'
 import {
   type ChainHead,
+  child,
   comparePrefixes,
   distinctChainParts,
+  earliest,
   type FingerprintEntry,
   type ItemsEntry,
   isInside,
@@ -48,23 +50,6 @@ interface OpenRange {
   prefix: Uint8Array
   /** The entry we sent: a fingerprint (answer: split, items, count 0) or items (answer: lacks). */
   entry: FingerprintEntry | ItemsEntry
-}
-
-/** `prefix` followed by `nibble`. */
-function child(prefix: Uint8Array, nibble: number): Uint8Array {
-  const out = new Uint8Array(prefix.length + 1)
-  out.set(prefix)
-  out[prefix.length] = nibble
-  return out
-}
-
-/** The smaller of two resume points (undefined: none). */
-function earliest(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
-  if (!a) return b
-  if (!b) return a
-  const order = comparePrefixes(a, b)
-  if (order !== 0) return order < 0 ? a : b
-  return a.length <= b.length ? a : b // one contains the other: the wider
 }
 
 /** True for an entry its receiver answers (a non-empty fingerprint, or items). */
@@ -219,6 +204,7 @@ export class Reconciler {
     const maxBytes = limits.maxMessageBytes >> 1
     let bytes = 0
     let items = 0 // tags and heads in `out` (the peer refuses past maxItems)
+    let asked = 0 // our items in the small ranges `out` asks about: about what the peer lists
     let resume: Uint8Array | undefined
     const siblings = new Siblings(this.link.source)
     for (const [i, entry] of message.entries.entries()) {
@@ -248,11 +234,22 @@ export class Reconciler {
         resume = entry.prefix // this entry and the rest wait for the next pass
         break
       }
-      const before = out.length
-      bytes +=
+      const [before, opened] = [out.length, next.length]
+      const added =
         entry.kind === 'fingerprint'
           ? await this.#compare(tags!, entry, out, next, siblings, limits.maxItems - items)
           : await this.#answerItems(tags!, entry, out)
+      // A split whose small children the peer could not list in one answer with the ones
+      // before it waits for the next pass (a split has no other effect to undo).
+      const asks = smallRanges(next.slice(opened), limits.listItems)
+      if (asked > 0 && asked + asks > limits.maxItems) {
+        out.length = before
+        next.length = opened
+        resume = entry.prefix
+        break
+      }
+      asked += asks
+      bytes += added
       for (let j = before; j < out.length; j++) items += itemsOf(tags!, out[j]!)
     }
     if (this.link.isClosed()) return
@@ -489,6 +486,15 @@ export class Reconciler {
       else this.link.want(chain) // the peer is ahead (or forked, or far behind our oldest block)
     }
   }
+}
+
+/** Our items in the open fingerprint ranges of at most `listItems` (the peer lists those). */
+function smallRanges(open: readonly OpenRange[], listItems: number): number {
+  let sum = 0
+  for (const { entry } of open) {
+    if (entry.kind === 'fingerprint' && entry.count <= listItems) sum += entry.count
+  }
+  return sum
 }
 
 /** Tags and heads an entry carries (what `maxItems` counts). */
