@@ -80,13 +80,14 @@ function pair(a: CounterKernel, b: CounterKernel, tagPartBytes: number) {
   }
 }
 
-/**
- * `a` and `b` holding 80 one-block chains each, 40 of them shared, and 10 chains of 3 blocks,
- * `b` a block behind on each; the same chains on every run (one fixed author: Ed25519
- * signatures, the chain ids, are deterministic; a fixed date).
- */
+/** The date of every block here: with one fixed author, the same chain ids on every run. */
 const DATE = Date.UTC(2026, 0, 1)
 
+/**
+ * `a` and `b` holding 80 one-block chains each, 40 of them shared, and 10 chains of 3 blocks,
+ * `b` a block behind on each; the same chains on every run (Ed25519 signatures, the chain
+ * ids, are deterministic).
+ */
 async function differing(): Promise<[CounterKernel, CounterKernel]> {
   const [a, b] = [await kernel(), await kernel()]
   const sk = '07'.repeat(32)
