@@ -276,21 +276,26 @@ async function applyAll(core: Core, run: PatchRun): Promise<void> {
   run.stop ??= run.forged
 }
 
-/** Objects already expired go; trailing blocks that back nothing arrived expired: not stored. */
+/**
+ * Objects already expired go. Trailing blocks that back nothing then arrived expired: they
+ * are not stored, and what they changed is taken back from the journal (with what expired
+ * on their account: an update that arrived expired does not forget the object its stored
+ * blocks made), so the state is the one the stored blocks give; then again for the rest.
+ */
 async function trimExpired(core: Core, run: PatchRun): Promise<void> {
   const { tx, pending } = run
   tx.ops = tx.endOps
-  await expireTouched(core, tx, run.now)
+  const endMark = tx.endOps.length
   run.trimmedFrom = pending.length
-  while (pending.length > 0 && pending[pending.length - 1]!.held.refs === 0) {
-    const dropped = pending.pop()!
-    core.held.delete(dropped.key)
-    const size = dropped.block.blockSize
-    core.heldBytes -= size
-    tx.journal.push(() => {
-      core.heldBytes += size // its hold is taken back again if the journal unwinds
-    })
-    run.trimmedFrom = pending.length
+  for (;;) {
+    await expireTouched(core, tx, run.now)
+    let from = pending.length
+    while (from > 0 && pending[from - 1]!.held.refs === 0) from--
+    if (from === pending.length) break
+    tx.undoTo(pending[from]!.mark) // the expiry pass is journaled after every block
+    tx.endOps.length = endMark
+    for (const dropped of pending.splice(from)) core.held.delete(dropped.key)
+    run.trimmedFrom = from
   }
   if (!run.stop && run.trimmedFrom < run.fresh.length) {
     const reason = 'the block is already expired'

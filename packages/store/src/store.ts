@@ -65,8 +65,9 @@ interface Queued extends Patch {
  * All operations of one store run one at a time (a lock per store instance); two stores
  * never wait for each other. Patches dispatched while the store is busy wait together and
  * are applied in one lock turn, as groups with one repo write each (group.ts), in call
- * order, each with the result it would have alone. This class is the lifecycle and the entry points; the work
- * is done by the modules (dispatch.ts, forget.ts, replay.ts, ...) acting on one shared core (core.ts).
+ * order, each with the result it would have alone. This class is the lifecycle and the
+ * entry points; the work is done by the modules (dispatch.ts, group.ts, forget.ts,
+ * replay.ts, ...) acting on one shared core (core.ts).
  */
 export class Store implements StoreHost {
   /** The repo holding the blocks and the store's registry (`registry('store')`). */

@@ -231,3 +231,33 @@ describe.each([
     if (limits.maxRepoBytes !== undefined) expect(overBudget).toBeGreaterThan(15) // about 33 of 60
   })
 })
+
+describe('central invariant, a found case', () => {
+  it('an update that arrives expired is not stored and does not forget the object its stored blocks made', async () => {
+    // Shrunk from the property: a live ping, a live item, then an update of it that
+    // arrives expired. It was dropped, yet the item went: a store fed the held blocks had it.
+    const clock = new FakeClock(1_000_000)
+    const store = open(clock)
+    await store.load()
+    const author = new Author()
+    const patches = [
+      author.append('ping', { n: 0, ttl: 2 }, clock.now()),
+      author.append('item', { n: 1, ttl: 2 }, clock.now()),
+      author.append('item', { n: 2, ttl: 1 }, clock.now()),
+    ]
+    await clock.advanceTo(clock.now() + 1, store)
+    const codes = []
+    for (const patch of patches) codes.push((await store.apply(patch)).refusal?.code)
+    expect(codes).toEqual([undefined, undefined, 'STORE_EXPIRED'])
+    const chainKey = toHex(patches[0]!.first!.sig)
+    expect(store.state.item).toEqual({ [chainKey]: { n: 1, expiresAt: 1_000_002 } })
+    const fresh = open(clock)
+    await fresh.load()
+    for (const summary of await store.repo.listFeeds()) {
+      await fresh.dispatch((await store.repo.loadFeed(summary.headId))!)
+    }
+    expect(fresh.state).toEqual(store.state)
+    await clock.advanceTo(1_000_002, store)
+    expect(store.state.item).toEqual({})
+  })
+})
