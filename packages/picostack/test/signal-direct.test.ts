@@ -199,16 +199,17 @@ describe('direct links through an introducer (node-datachannel, 127.0.0.1)', () 
     expect(seen(bob)).toEqual(tries)
   }, 30_000)
 
-  it('a path that fails once links on the retry', async () => {
-    const { alice, bob, seen, hex } = await firewalledPair(
-      { linkRetries: 1, linkRetryDelayMs: 50 },
-      1,
-    )
-    await until(() => seen(alice).at(-1) === 'direct' && seen(bob).at(-1) === 'direct', 15_000)
-    expect(seen(alice)).toEqual(['connecting', 'failed', 'connecting', 'direct'])
-    expect(seen(bob)).toEqual(['connecting', 'failed', 'connecting', 'direct'])
-    expect(alice.peers.map((p) => p.id)).toContain(hex(bob))
-  }, 30_000)
+  it('a path that fails once links on a retry', async () => {
+    // On a loaded machine an unwalled try can also run out of time: alice waits 2 s per
+    // try and has three retries; her first try always fails.
+    const limits = { linkRetries: 3, linkRetryDelayMs: 50, connectTimeoutMs: 2000 }
+    const { alice, bob, seen, hex } = await firewalledPair(limits, 1)
+    await until(() => seen(alice).at(-1) === 'direct' && seen(bob).at(-1) === 'direct', 25_000)
+    for (const kernel of [alice, bob]) {
+      expect(seen(kernel).slice(0, 3)).toEqual(['connecting', 'failed', 'connecting'])
+    }
+    await until(() => alice.peers.some((p) => p.id === hex(bob))) // its session's hello
+  }, 40_000)
 })
 
 describe('ICE configuration', () => {

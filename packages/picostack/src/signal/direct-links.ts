@@ -110,15 +110,20 @@ function failureOf(reason: Error | undefined): LinkFailure {
   }
 }
 
-/** Failures on the way: the path, not a peer's choice; worth another try (`linkRetries`). */
+/**
+ * Failures on the way, not a peer's choice: worth another try (`linkRetries`). A refused
+ * description is among them: node-datachannel was seen to refuse a valid answer on a
+ * loaded machine, and a broken peer costs only the bounded retries.
+ */
 const TRANSIENT_FAILURES: ReadonlySet<string> = new Set([
   'NET_TIMEOUT',
   'NET_ICE_FAILED',
   'NET_DISCONNECTED',
+  'NET_MALFORMED',
 ])
 
 /** Failures we tell the peer about (it may wait longer than us); not the ones it caused. */
-const TOLD_FAILURES: ReadonlySet<string> = new Set([...TRANSIENT_FAILURES, 'NET_MALFORMED'])
+const TOLD_FAILURES = TRANSIENT_FAILURES
 
 function refused(code: KernelErrorCode | NetErrorCode): RtcEnvelope {
   return { type: 'refused', code }

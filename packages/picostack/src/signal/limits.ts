@@ -39,7 +39,8 @@ export interface SignalLimits {
   failedLinkRetryMs: number
   /**
    * Tries again, by the side that offers, after a link fails on the way (`NET_TIMEOUT`,
-   * `NET_ICE_FAILED`, `NET_DISCONNECTED`, or the peer's refusal with one of them), before
+   * `NET_ICE_FAILED`, `NET_DISCONNECTED`, `NET_MALFORMED`, or the peer's refusal with one
+   * of them), before
    * the peer waits for `failedLinkRetryMs` (default 2; 0 turns them off). ICE checks can
    * fail on a loaded device or a flaky network; the next try often connects.
    */
