@@ -6,6 +6,8 @@ import {
   DEFAULT_SYNC_LIMITS,
   decodeMessage,
   encodeMessage,
+  HAVE_OVERHEAD_BYTES,
+  MAX_HAVE_HEAD_BYTES,
   MAX_HEIGHT,
   type Message,
   type RangeEntry,
@@ -154,6 +156,16 @@ test('exact bytes of a hello', () => {
     nonce: new Uint8Array(8).fill(0xbb),
   })
   expect(Buffer.from(hello).toString('hex')).toBe(`84010250${'aa'.repeat(16)}48${'bb'.repeat(8)}`)
+})
+
+test('a have of as many tallest heads as the outbox packs fits in maxMessageBytes', () => {
+  const { maxMessageBytes } = DEFAULT_SYNC_LIMITS
+  const head = { chainId: new Uint8Array(64), headId: new Uint8Array(64), height: MAX_HEIGHT }
+  const fit = Math.floor((maxMessageBytes - HAVE_OVERHEAD_BYTES) / MAX_HAVE_HEAD_BYTES)
+  const have = encodeMessage({ type: 'have', heads: new Array(fit).fill(head) })
+  expect(have.length).toBeLessThanOrEqual(maxMessageBytes)
+  expect(have.length).toBeGreaterThan(maxMessageBytes - 2 * MAX_HAVE_HEAD_BYTES) // the bound is tight
+  expect(fit).toBeLessThan(DEFAULT_SYNC_LIMITS.maxItems) // maxItems alone would not fit
 })
 
 test('size limits of ranges, haves and queries', () => {

@@ -183,6 +183,15 @@ export interface Ranges {
   resume: Uint8Array | undefined
 }
 
+/**
+ * Most bytes one head takes in a `have` message: a 3-item CBOR array (1 B), two 64-B byte
+ * strings (2 B of header each) and a height of up to 5 B.
+ */
+export const MAX_HAVE_HEAD_BYTES = 1 + 2 * (2 + 64) + 5
+
+/** Bytes of a `have` message besides its heads, at most (type, array headers). */
+export const HAVE_OVERHEAD_BYTES = 8
+
 /** "I now hold these heads": new blocks announced lazily (the peer sends `want` if it lacks them). */
 export interface Have {
   /** Message type. */

@@ -4,7 +4,14 @@ import type { Clock } from '@picostack/store'
 import { KernelError } from '../errors.ts'
 import type { ChainSource } from './chain-source.ts'
 import type { SyncLimits } from './limits.ts'
-import type { ChainHead, Message, Patch, Segment } from './messages.ts'
+import {
+  type ChainHead,
+  HAVE_OVERHEAD_BYTES,
+  MAX_HAVE_HEAD_BYTES,
+  type Message,
+  type Patch,
+  type Segment,
+} from './messages.ts'
 import { isInside } from './ranges.ts'
 import { RemoteHeads } from './remote-heads.ts'
 import { TokenBucket } from './token-bucket.ts'
@@ -264,7 +271,7 @@ export class Outbox {
     const single = chain.length === 1 && chain.height === 1 // a one-block chain: its block is about a have
     if (mode === 'announce' || (mode === 'push' && !known && !single)) {
       this.#haves.push({ chainId: chain.chainId, headId: chain.headId, height: chain.height })
-      if (this.#haves.length >= this.host.limits.maxItems) await this.#flushHaves()
+      if (this.#haves.length >= this.#maxHaves()) await this.#flushHaves()
       return
     }
     let feed: Feed | undefined
@@ -283,6 +290,16 @@ export class Outbox {
     }
     if (!feed || feed.length === 0) return
     await this.#sendBlocks(chain.chainId, chain.height - feed.length + 1, feed.blocks)
+  }
+
+  /**
+   * Most heads in one `have`: `maxItems`, and no more than fit in `maxMessageBytes` (the
+   * default 16,384 heads would take 2.2 MB, over the default 1 MiB).
+   */
+  #maxHaves(): number {
+    const { maxItems, maxMessageBytes } = this.host.limits
+    const fit = Math.floor((maxMessageBytes - HAVE_OVERHEAD_BYTES) / MAX_HAVE_HEAD_BYTES)
+    return Math.max(1, Math.min(maxItems, fit))
   }
 
   async #flushHaves(): Promise<void> {
