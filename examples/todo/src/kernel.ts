@@ -132,9 +132,9 @@ export class Tasks extends Memory<Task> {
     task: Task | undefined,
     ctx: TaskContext,
   ): Task | ReturnType<TaskContext['reject'] | TaskContext['delete']> {
-    const { AUTHOR, date } = ctx
+    const { AUTHOR, date, now } = ctx
     const op = ctx.payload as TaskOp
-    if (date > Date.now() + MAX_CLOCK_SKEW_MS) return ctx.reject(REJECT.fromFuture)
+    if (date > now + MAX_CLOCK_SKEW_MS) return ctx.reject(REJECT.fromFuture)
     if (op?.op === 'create') {
       // Only a chain's first block creates its task: not a later block, and not a block
       // whose parent we do not hold (no parentBlock either, but ctx.genesis is false).

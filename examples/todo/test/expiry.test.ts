@@ -92,10 +92,10 @@ describe('expiry across peers', () => {
     expect(await has(carolAgain.kernel, id)).toBe(false)
     await until(async () => !(await onDisk(carolAgain.kernel, id)))
 
-    // dave comes back with a clock an hour behind: for him the task is live, and he offers
-    // it; nobody else takes it back.
+    // dave comes back with a clock an hour behind (his blocks' dates and his store alike):
+    // for him the task is live, and he offers it; nobody else takes it back.
     const slow = { now: () => Date.now() - LAG_MS, setTimeout, clearTimeout }
-    const daveAgain = await connect('dave', { store: { clock: slow } })
+    const daveAgain = await connect('dave', { clock: slow })
     expect(await has(daveAgain.kernel, id)).toBe(true)
     expect(await onDisk(daveAgain.kernel, id)).toBe(true)
     const others = [alice, bob, carolAgain]

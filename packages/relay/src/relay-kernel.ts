@@ -94,8 +94,7 @@ export class RelayKernel extends SimpleKernel {
     this.blocks = this.store.register<number>({
       name: 'blocks',
       initialValue: 0,
-      filter: ({ date }) =>
-        date > Date.now() + MAX_CLOCK_SKEW_MS ? RELAY_REJECT.fromFuture : false,
+      filter: ({ date, now }) => (date > now + MAX_CLOCK_SKEW_MS ? RELAY_REJECT.fromFuture : false),
       reducer: ({ state }) => state + 1,
       expiresAt: ({ date }) => date + retentionMs,
     })

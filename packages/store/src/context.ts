@@ -88,6 +88,13 @@ export interface BlockContext<S = unknown> {
   payload: Payload
   /** Decoded date, ms since the epoch (the author's clock; never the arrival time). */
   date: number
+  /**
+   * This store's time as it decides, ms since the epoch: its `clock` (a simulator's
+   * virtual time), never `Date.now()` behind its back. A block is decided again at later
+   * times (restart, reload), so a rule using it should only ever accept more as time
+   * passes, e.g. "not dated more than a minute after now".
+   */
+  now: number
   /** The block author's public key, lowercase hex (64 chars). */
   AUTHOR: string
   /** Id of the block's chain (its genesis signature), lowercase hex (128 chars). */

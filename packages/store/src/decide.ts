@@ -241,7 +241,7 @@ export async function applyBlock(core: Core, step: BlockStep): Promise<Verdict> 
   } catch (cause) {
     return { kind: 'stop', code: 'STORE_DECODE', reason: reasonOf(cause) }
   }
-  const base = baseContext(block, step.parentBlock, body, held.chain)
+  const base = baseContext(block, step.parentBlock, body, held.chain, now)
   const run: BlockRun = { base, held, tx, now, signals: [] }
   const commits: (() => void | Promise<void>)[] = []
   let expired = false
@@ -297,7 +297,7 @@ export async function recompute(core: Core, slice: SliceState, tx: Tx): Promise<
           const body = decodeWith(core, block)
           const parentBlock = block.genesis ? undefined : await core.repo.readBlock(block.psig)
           const chain = (await heldOf(core, entry.blockKey))?.chain ?? ''
-          const base = baseContext(block, parentBlock, body, chain)
+          const base = baseContext(block, parentBlock, body, chain, core.clock.now())
           const judged = await judgeSlice(core, slice, value, base, [])
           if (judged.kind === 'value') {
             value = judged.next

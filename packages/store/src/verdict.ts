@@ -27,7 +27,7 @@ export const DELETION = new Deletion()
 /** The consumer-independent part of a block's context. */
 export type BaseContext = Pick<
   BlockContext,
-  'block' | 'parentBlock' | 'genesis' | 'type' | 'payload' | 'date' | 'AUTHOR' | 'CHAIN'
+  'block' | 'parentBlock' | 'genesis' | 'type' | 'payload' | 'date' | 'now' | 'AUTHOR' | 'CHAIN'
 >
 
 /** A context with the reject/postpone call its hook made, if any. */
@@ -99,12 +99,13 @@ function authorHex(key: Uint8Array): string {
   return lastAuthor.hex
 }
 
-/** The consumer-independent context of `block` (of chain `chain`, hex). */
+/** The consumer-independent context of `block` (of chain `chain`, hex), decided at `now` (ms). */
 export function baseContext(
   block: Block,
   parentBlock: Block | undefined,
   body: DecodedBody,
   chain: string,
+  now: number,
 ): BaseContext {
   return {
     block,
@@ -113,6 +114,7 @@ export function baseContext(
     type: body.type,
     payload: body.payload,
     date: body.date,
+    now,
     AUTHOR: block.key ? authorHex(block.key) : '',
     CHAIN: chain,
   }

@@ -2,16 +2,20 @@ import { describe, expect, it } from 'vitest'
 import { decodeBlock, Store, StoreError } from '../src/index.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
-/** The clock slice of the picostack README (the facade example), with the store's clock instead of Date.now(). */
+/**
+ * The clock slice of the picostack README (the facade example): `ctx.now` is the store's
+ * clock (here 1000 ms after the epoch, so a tick at 5000 is from the future; by Date.now()
+ * it would not be).
+ */
 function clockStore(clock: FakeClock): Store {
   const store = new Store(memoryDb(), { clock })
   store.register({
     name: 'clock',
     initialValue: 0,
-    filter({ block }) {
+    filter({ block, now }) {
       const { type, time } = decodeBlock(block.body)
       if (type !== 'tick') return true
-      if (time > clock.now()) return 'TimestampFromFuture'
+      if (time > now) return 'TimestampFromFuture'
     },
     reducer({ block }) {
       return decodeBlock(block.body).time
