@@ -59,3 +59,15 @@ it('a crash resets its links, the other side notices a latency later; a restart 
   expect(bob.kernel!.peers).toHaveLength(1)
   await sim.close()
 })
+
+it('virtual time after the real date: rules compare with the store clock, so tasks are not "from the future"', async () => {
+  const sim = todoSimulator({ seed: 'future', startMs: Date.UTC(2040, 0, 1) })
+  let id = ''
+  sim.launch('alice', { links: [1, 1] }, async (peer) => {
+    if (peer.boots === 1) id = await peer.kernel!.addTask('made in 2040')
+  })
+  const bob = sim.launch('bob', { links: [1, 1] })
+  await sim.run({ until: 3_000 })
+  expect((await bob.kernel!.tasks.get(id))?.title).toBe('made in 2040')
+  await sim.close()
+})
