@@ -1,3 +1,4 @@
+export { addressScope } from './address-scope.ts'
 export { isNetError, NetError, type NetErrorCode } from './errors.ts'
 export {
   DEFAULT_MAX_FRAME_BYTES,

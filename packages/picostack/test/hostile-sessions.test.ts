@@ -71,6 +71,18 @@ test('past maxSessions a wire is refused with KERNEL_TOO_MANY_SESSIONS; the peer
   await until(() => alice.peers.length === 1 && bob.peers.length === 1)
 })
 
+test('maxSessionsPerAddress counts an IPv6 /64 as one address: a host cannot dodge it by changing addresses', async () => {
+  const alice = await boot(new Recording(undefined, { limits: { maxSessionsPerAddress: 2 } }))
+  const plugs = ['2001:db8:0:1::a', '2001:db8:0:1::b', '2001:db8:0:1:1:2:3:4'].map((address) =>
+    alice.spawnWire({ address }),
+  )
+  const other = alice.spawnWire({ address: '2001:db8:0:2::a' }) // another /64
+  for (const plug of [...plugs, other]) plug.open(() => {})
+  expect(codeOf(await plugs[2]!.closed)).toBe('KERNEL_TOO_MANY_SESSIONS')
+  expect(plugs[0]!.isClosed || plugs[1]!.isClosed || other.isClosed).toBe(false)
+  for (const plug of [...plugs, other]) plug.destroy()
+})
+
 test('1,000 wires that never say hello: 64 sessions held, the rest refused, all gone after the handshake timeout', async () => {
   const clock = new FakeClock()
   const alice = await boot(new Recording(undefined, { clock }))

@@ -12,8 +12,10 @@ export interface RelayLimits {
   maxConnections: number
   /**
    * Most connections at once from one IP address (default 16), counted like
-   * `maxConnections`. When full, a new client from that address takes the slot of the
-   * address's connection idle longest; when none is idle: HTTP 503.
+   * `maxConnections`; an IPv6 address counts by its /64 (`addressScope`, @picostack/net),
+   * since one host may use any address of its prefix. When full, a new client from that
+   * address takes the slot of the address's connection idle longest; when none is idle:
+   * HTTP 503.
    */
   maxConnectionsPerIp: number
   /**

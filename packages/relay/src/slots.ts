@@ -3,6 +3,7 @@
  * the connection idle longest, never one that is busy or still upgrading. So idle sockets
  * cannot lock honest clients out, in total or behind one address (a NAT, a campus).
  */
+import { addressScope } from '@picostack/net'
 import type { RelayLimits } from './limits.ts'
 
 /** A connection holding a slot, as {@link Slots} sees it. */
@@ -59,7 +60,8 @@ export class Slots<T extends SlotHolder> {
    */
   admit(holder: T): Admission<T> {
     let evicted: T | undefined
-    const sameIp = this.#byIp.get(holder.ip)
+    const scope = addressScope(holder.ip)
+    const sameIp = this.#byIp.get(scope)
     if (sameIp && sameIp.size >= this.limits.maxConnectionsPerIp) {
       evicted = this.#idlest(sameIp)
       if (!evicted) return { admitted: false, refusal: 'MAX_CONNECTIONS_PER_IP' }
@@ -72,18 +74,19 @@ export class Slots<T extends SlotHolder> {
       this.release(evicted)
     }
     this.#all.add(holder)
-    const mine = this.#byIp.get(holder.ip) ?? new Set<T>()
+    const mine = this.#byIp.get(scope) ?? new Set<T>()
     mine.add(holder)
-    this.#byIp.set(holder.ip, mine)
+    this.#byIp.set(scope, mine)
     return { admitted: true, evicted }
   }
 
   /** Frees `holder`'s slot; a no-op when it holds none (so it may run twice). */
   release(holder: T): void {
     if (!this.#all.delete(holder)) return
-    const mine = this.#byIp.get(holder.ip)
+    const scope = addressScope(holder.ip)
+    const mine = this.#byIp.get(scope)
     mine?.delete(holder)
-    if (mine?.size === 0) this.#byIp.delete(holder.ip)
+    if (mine?.size === 0) this.#byIp.delete(scope)
   }
 
   /** The holder of `among` silent longest, if it has been silent `idleAfterMs` at least. */

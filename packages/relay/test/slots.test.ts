@@ -89,3 +89,21 @@ describe('Slots', () => {
     )
   })
 })
+
+describe('Slots by address scope', () => {
+  it('counts an IPv6 /64 as one address, and an IPv4-mapped address as its IPv4', () => {
+    const slots = new Slots<Holder>({ ...LIMITS, maxConnections: 100 }, () => 0)
+    const busy = (ip: string): Holder => ({ ip, lastMessageAt: 0 })
+    for (let i = 1; i <= LIMITS.maxConnectionsPerIp; i++) {
+      expect(slots.admit(busy(`2001:db8:0:1::${i}`)).admitted).toBe(true)
+    }
+    expect(slots.admit(busy('2001:db8:0:1:ffff::9'))).toEqual({
+      admitted: false,
+      refusal: 'MAX_CONNECTIONS_PER_IP',
+    })
+    expect(slots.admit(busy('2001:db8:0:2::1')).admitted).toBe(true) // another /64
+    for (let i = 0; i < 2; i++) expect(slots.admit(busy('10.0.0.9')).admitted).toBe(true)
+    expect(slots.admit(busy('::ffff:10.0.0.9')).admitted).toBe(true)
+    expect(slots.admit(busy('::ffff:10.0.0.9')).admitted).toBe(false) // the same host, 4th
+  })
+})

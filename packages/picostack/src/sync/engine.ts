@@ -1,5 +1,5 @@
 import { bytesEqual, type Feed, toHex } from '@picostack/feed'
-import { Hub, type Plug, type WireOptions } from '@picostack/net'
+import { addressScope, Hub, type Plug, type WireOptions } from '@picostack/net'
 import type { Repo } from '@picostack/repo'
 import type { Clock, Store } from '@picostack/store'
 import { KernelError } from '../errors.ts'
@@ -187,14 +187,16 @@ export class SyncEngine implements SessionHost {
    */
   spawnWire({ address }: SpawnOptions = {}): Plug {
     const { maxSessions, maxSessionsPerAddress, handshakeTimeoutMs } = this.limits
-    const sharing = address === undefined ? 0 : (this.#perAddress.get(address) ?? 0)
+    // Counted by scope: an IPv6 address by its /64, an IPv4-mapped one as IPv4.
+    const scope = address === undefined ? undefined : addressScope(address)
+    const sharing = scope === undefined ? 0 : (this.#perAddress.get(scope) ?? 0)
     const refusal =
       this.#slots >= maxSessions
         ? new KernelError('KERNEL_TOO_MANY_SESSIONS', `already ${maxSessions} sessions`)
         : sharing >= maxSessionsPerAddress
           ? new KernelError(
               'KERNEL_TOO_MANY_SESSIONS',
-              `already ${maxSessionsPerAddress} sessions from ${address}`,
+              `already ${maxSessionsPerAddress} sessions from ${scope}`,
             )
           : undefined
     let session: Session | undefined
@@ -205,7 +207,7 @@ export class SyncEngine implements SessionHost {
     })
     if (refusal) return plug
     this.#slots++
-    if (address !== undefined) this.#perAddress.set(address, sharing + 1)
+    if (scope !== undefined) this.#perAddress.set(scope, sharing + 1)
     const timer = this.clock.setTimeout(() => {
       if (session?.remote) return
       const reason = new KernelError(
@@ -217,10 +219,10 @@ export class SyncEngine implements SessionHost {
     plug.closed.then(() => {
       this.clock.clearTimeout(timer)
       this.#slots--
-      if (address === undefined) return
-      const left = (this.#perAddress.get(address) ?? 1) - 1
-      if (left === 0) this.#perAddress.delete(address)
-      else this.#perAddress.set(address, left)
+      if (scope === undefined) return
+      const left = (this.#perAddress.get(scope) ?? 1) - 1
+      if (left === 0) this.#perAddress.delete(scope)
+      else this.#perAddress.set(scope, left)
     })
     return plug
   }

@@ -115,6 +115,8 @@ export interface SyncLimits {
    * Most sessions at once per `address` given to `spawnWire({ address })` (default 8), so
    * one remote host cannot take every slot. Node ids are chosen by the peer, so they cannot
    * be the key; an address is what the transport knows (an IP address, a relay client).
+   * Counted by `addressScope` (@picostack/net): an IPv6 address by its /64, since one host
+   * may use any address of its prefix.
    */
   maxSessionsPerAddress: number
   /**
