@@ -83,6 +83,9 @@ export async function collect(core: Core, now: number, tx: Tx): Promise<number> 
 /** Dead blocks evicted per repo batch at most (a batch holds them and their ops in memory). */
 const EVICT_BATCH_BLOCKS = 4096
 
+/** Chains whose dead prefix is read at once during an eviction (bounds what is held). */
+const DEAD_READS_AT_ONCE = 32
+
 /** The dead prefix of one chain, waiting for its batch. */
 interface DeadPrefix {
   chainKey: string
@@ -101,29 +104,42 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
   let group: DeadPrefix[] = []
   let ops: RegistryOp[] = []
   let blocks = 0
-  for (const [chainKey, chainId] of [...chains]) {
-    const dead: HeldBlock[] = []
-    const prefix = chainPrefix(chainId)
-    for await (const [, id] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-      const held = await heldOf(core, toHex(id))
-      if (held && held.refs > 0) break
-      if (held) dead.push(held)
-    }
-    ops.push(core.registry.delOp(releasedKey(chainId)))
-    if (dead.length > 0) {
-      for (const held of dead) ops.push(...unholdOps(core, held))
-      group.push({ chainKey, chainId, dead })
-      blocks += dead.length
-    }
-    if (blocks >= EVICT_BATCH_BLOCKS) {
-      evicted += await evictGroup(core, group, ops)
-      group = []
-      ops = []
-      blocks = 0
+  const all = [...chains]
+  for (let start = 0; start < all.length; start += DEAD_READS_AT_ONCE) {
+    const window = all.slice(start, start + DEAD_READS_AT_ONCE)
+    // Read-only until the batch below: the window's chains are read side by side (each is
+    // a range read and a few gets, on the database's thread pool), then grouped in order.
+    const deads = await Promise.all(window.map(([, chainId]) => deadPrefix(core, chainId)))
+    for (const [i, [chainKey, chainId]] of window.entries()) {
+      const dead = deads[i]!
+      ops.push(core.registry.delOp(releasedKey(chainId)))
+      if (dead.length > 0) {
+        for (const held of dead) ops.push(...unholdOps(core, held))
+        group.push({ chainKey, chainId, dead })
+        blocks += dead.length
+      }
+      if (blocks >= EVICT_BATCH_BLOCKS) {
+        evicted += await evictGroup(core, group, ops)
+        group = []
+        ops = []
+        blocks = 0
+      }
     }
   }
   if (ops.length > 0) evicted += await evictGroup(core, group, ops)
   return evicted
+}
+
+/** The held blocks of `chainId` that back nothing, oldest first, up to its first live one. */
+async function deadPrefix(core: Core, chainId: Uint8Array): Promise<HeldBlock[]> {
+  const dead: HeldBlock[] = []
+  const prefix = chainPrefix(chainId)
+  for await (const [, id] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+    const held = await heldOf(core, toHex(id))
+    if (held && held.refs > 0) break
+    if (held) dead.push(held)
+  }
+  return dead
 }
 
 /** Writes the evictions of `group` and `ops` in one batch; returns the blocks evicted. */
