@@ -55,6 +55,31 @@ export async function rollbackIn(
   return evictAfter(ctx, ws, chain, height)
 }
 
+/** Chains of one `evictPrefixes` call evicted side by side (their reads overlap). */
+const EVICTIONS_AT_ONCE = 32
+
+/**
+ * Adds to `ws` the eviction of each chain's blocks up to its `lastId` (Repo.evictPrefixes).
+ * The chains must be distinct (the caller checks): their evictions then read and touch
+ * distinct keys, so a window of them runs side by side on the database's thread pool.
+ * @returns the blocks evicted per chain, in the order given
+ */
+export async function evictPrefixesIn(
+  ctx: RepoContext,
+  ws: WriteSet,
+  evictions: readonly { chainId: Uint8Array; lastId: Uint8Array }[],
+): Promise<number[]> {
+  const counts: number[] = []
+  for (let at = 0; at < evictions.length; at += EVICTIONS_AT_ONCE) {
+    const window = evictions.slice(at, at + EVICTIONS_AT_ONCE)
+    const evicted = await Promise.all(
+      window.map(({ chainId, lastId }) => evictPrefixIn(ctx, ws, chainId, lastId)),
+    )
+    for (const blocks of evicted) counts.push(blocks.length)
+  }
+  return counts
+}
+
 /** Adds to `ws` the eviction of `chainId`'s blocks up to `lastId` (oldest first). */
 export async function evictPrefixIn(
   ctx: RepoContext,

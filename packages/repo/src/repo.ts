@@ -14,7 +14,7 @@ import {
 import { RepoContext, VIEW } from './context.ts'
 import type { LevelDatabase } from './database.ts'
 import { RepoError, type RepoPartialWriteError } from './errors.ts'
-import { evictPrefixIn, evictWith, rollbackIn } from './evict.ts'
+import { evictPrefixesIn, evictPrefixIn, evictWith, rollbackIn } from './evict.ts'
 import { MAX_DEPTH, placementKey, registryPrefix } from './layout.ts'
 import { Mutex } from './mutex.ts'
 import { nibblePrefix } from './range-index.ts'
@@ -468,13 +468,7 @@ export class Repo {
     checkEvictions(evictions)
     const ops = checkOps(options.ops)
     return this.#mutex.run(() =>
-      evictWith(this.#ctx, ops, async (ws) => {
-        const counts: number[] = []
-        for (const { chainId, lastId } of evictions) {
-          counts.push((await evictPrefixIn(this.#ctx, ws, chainId, lastId)).length)
-        }
-        return counts
-      }),
+      evictWith(this.#ctx, ops, (ws) => evictPrefixesIn(this.#ctx, ws, evictions)),
     )
   }
 
