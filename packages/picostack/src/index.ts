@@ -161,10 +161,13 @@ export {
   FINGERPRINT_BYTES,
   type FingerprintEntry,
   type ItemsEntry,
+  type LackedHead,
   type LacksEntry,
   MAX_PREFIX_NIBBLES,
   type RangeEntry,
   RangeKind,
   TAG_BYTES,
+  TAG_PART_BYTES,
 } from './sync/ranges.ts'
+export { SALT_BYTES } from './sync/salted-hash.ts'
 export type { SessionStats } from './sync/session.ts'

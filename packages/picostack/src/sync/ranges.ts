@@ -86,7 +86,17 @@ export interface LacksEntry {
    * `index` (the tag's position in the list): the head's height and the head part of its
    * salted tag ({@link TAG_PART_BYTES}). The lister knows the chain from `index`.
    */
-  heads: { index: number; height: number; head: Uint8Array }[]
+  heads: LackedHead[]
+}
+
+/** One head of a {@link LacksEntry}: the sender's head of a listed chain whose head differs. */
+export interface LackedHead {
+  /** The tag's position in the items entry answered (names the chain). */
+  index: number
+  /** Height of the sender's head in that chain. */
+  height: number
+  /** The head part of the head's salted tag ({@link TAG_PART_BYTES}, 4 B). */
+  head: Uint8Array
 }
 
 /** One entry of a `ranges` message. */
