@@ -29,7 +29,10 @@ const nodeHash = (globalThis as { process?: Process }).process?.getBuiltinModule
   'node:crypto',
 )?.hash
 
-/** SHA-256 of `data` (32 B, a plain Uint8Array). */
+/**
+ * SHA-256 (FIPS 180-4) of `data` (32 B, a plain Uint8Array): `node:crypto` where there is
+ * one, else `@noble/hashes`. Also what the sync layer's salted tags hash with.
+ */
 export const sha256: (data: Uint8Array) => Uint8Array = nodeHash
   ? (data) => {
       const out = nodeHash('sha256', data, 'buffer')

@@ -1,6 +1,7 @@
 export type { ChainSummary, ListChainsOptions } from './chains.ts'
 export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
 export { RepoError, type RepoErrorCode, RepoPartialWriteError } from './errors.ts'
+export { sha256 } from './fingerprint.ts'
 export {
   Registry,
   type RegistryHost,

@@ -24,7 +24,7 @@ export async function recentHead(
 ): Promise<ChainHead | undefined> {
   const feed = await source.loadFeed(chain.headId, HEAD_SEARCH_BLOCKS)
   const blocks = feed?.blocks ?? []
-  const parts = await tags.headParts(blocks.map((block) => block.sig))
+  const parts = tags.headParts(blocks.map((block) => block.sig))
   for (let i = blocks.length - 2; i >= 0; i--) {
     if (!bytesEqual(parts.subarray(i * tags.part, (i + 1) * tags.part), part)) continue
     const height = chain.height - (blocks.length - 1 - i)
@@ -48,6 +48,6 @@ export async function headAtHeight(
   if (behind <= 0 || behind >= chain.length) return undefined
   const feed = await source.loadFeed(chain.headId, behind + 1)
   const block = feed?.length === behind + 1 ? feed.blocks[0] : undefined
-  if (!block || !bytesEqual(await tags.headParts([block.sig]), head.head)) return undefined
+  if (!block || !bytesEqual(tags.headParts([block.sig]), head.head)) return undefined
   return { chainId: chain.chainId, headId: block.sig, height: head.height }
 }

@@ -31,14 +31,14 @@ export class PassTags {
   }
 
   /** The range fingerprint (32 B) as sent in this pass ({@link FINGERPRINT_BYTES}). */
-  fingerprint(fingerprint: Uint8Array): Promise<Uint8Array> {
+  fingerprint(fingerprint: Uint8Array): Uint8Array {
     return saltedHashes(this.salt, [fingerprint], FINGERPRINT_BYTES)
   }
 
   /** A range's fingerprint entry as sent in this pass (no fingerprint for count 0). */
-  async entry(prefix: Uint8Array, range: RangeFingerprint): Promise<FingerprintEntry> {
+  entry(prefix: Uint8Array, range: RangeFingerprint): FingerprintEntry {
     const { count } = range
-    const fingerprint = count === 0 ? undefined : await this.fingerprint(range.fingerprint)
+    const fingerprint = count === 0 ? undefined : this.fingerprint(range.fingerprint)
     return { kind: 'fingerprint', prefix, count, fingerprint }
   }
 
@@ -46,21 +46,21 @@ export class PassTags {
    * The list of `chains` (ascending by id): the tags of those whose head is not their
    * genesis, then the chain parts of those whose head is.
    */
-  async listOf(chains: readonly ChainSummary[]): Promise<Pick<ItemsEntry, 'tags' | 'genesis'>> {
+  listOf(chains: readonly ChainSummary[]): Pick<ItemsEntry, 'tags' | 'genesis'> {
     const later = chains.filter((c) => !bytesEqual(c.headId, c.chainId))
     const ones = chains.filter((c) => bytesEqual(c.headId, c.chainId))
-    const ids = await saltedHashes(
+    const ids = saltedHashes(
       this.salt,
       later.map((c) => c.chainId),
       this.part,
     )
-    const heads = await this.headParts(later.map((c) => c.headId))
+    const heads = this.headParts(later.map((c) => c.headId))
     const tags = new Uint8Array(later.length * this.tagBytes)
     for (let i = 0; i < later.length; i++) {
       tags.set(ids.subarray(i * this.part, (i + 1) * this.part), i * this.tagBytes)
       tags.set(heads.subarray(i * this.part, (i + 1) * this.part), i * this.tagBytes + this.part)
     }
-    const genesis = await saltedHashes(
+    const genesis = saltedHashes(
       this.salt,
       ones.map((c) => c.chainId),
       this.part,
@@ -69,7 +69,7 @@ export class PassTags {
   }
 
   /** The head parts of block ids `ids` (64 B each), one after the other. */
-  headParts(ids: readonly Uint8Array[]): Promise<Uint8Array> {
+  headParts(ids: readonly Uint8Array[]): Uint8Array {
     return saltedHashes(this.salt, ids, this.part)
   }
 
@@ -93,8 +93,8 @@ export class PassTags {
   }
 
   /** `chains` by the hex key of their chain part (a later chain of an equal part is dropped). */
-  async byChainPart(chains: readonly ChainSummary[]): Promise<Map<string, ChainSummary>> {
-    const parts = await saltedHashes(
+  byChainPart(chains: readonly ChainSummary[]): Map<string, ChainSummary> {
+    const parts = saltedHashes(
       this.salt,
       chains.map((c) => c.chainId),
       this.part,

@@ -118,7 +118,7 @@ export class Reconciler {
     const entries: FingerprintEntry[] = []
     if (!resume) {
       const root = await source.rangeFingerprint(new Uint8Array(0))
-      entries.push(await tags.entry(new Uint8Array(0), root))
+      entries.push(tags.entry(new Uint8Array(0), root))
     } else {
       for (let depth = resume.length; depth >= 1; depth--) {
         const parent = resume.subarray(0, depth - 1)
@@ -128,7 +128,7 @@ export class Reconciler {
           nibble < 16;
           nibble++
         ) {
-          entries.push(await tags.entry(child(parent, nibble), children[nibble]!))
+          entries.push(tags.entry(child(parent, nibble), children[nibble]!))
         }
       }
     }
@@ -313,7 +313,7 @@ export class Reconciler {
     const { source, limits } = this.link
     const { prefix } = entry
     const mine = await siblings.of(prefix)
-    const ours = await tags.entry(prefix, mine)
+    const ours = tags.entry(prefix, mine)
     if (
       mine.count === entry.count &&
       ours.fingerprint &&
@@ -344,7 +344,7 @@ export class Reconciler {
         out.push({ kind: 'fingerprint', prefix, count: 0, fingerprint: undefined })
         return FINGERPRINT_ENTRY_BYTES
       }
-      const list = await tags.listOf(chains)
+      const list = tags.listOf(chains)
       // Two of our chains whose chain parts collide under this salt are split apart instead.
       const distinct = distinctChainParts(list.tags, list.genesis, tags.part)
       if ((distinct || prefix.length === MAX_PREFIX_NIBBLES) && chains.length <= room) {
@@ -356,7 +356,7 @@ export class Reconciler {
     }
     const children = await source.rangeChildren(prefix)
     for (const [nibble, range] of children.entries()) {
-      const split = await tags.entry(child(prefix, nibble), range)
+      const split = tags.entry(child(prefix, nibble), range)
       out.push(split)
       if (split.count > 0) next.push({ prefix: split.prefix, entry: split })
     }
@@ -378,7 +378,7 @@ export class Reconciler {
     const whole = page.length < n + limits.listItems // we hold no more in the range than these
     const listed = new Set<string>()
     for (let i = 0; i < n; i++) listed.add(tags.chainKey(entry, i))
-    const mine = whole ? await tags.byChainPart(page) : await this.#findListed(tags, prefix, listed)
+    const mine = whole ? tags.byChainPart(page) : await this.#findListed(tags, prefix, listed)
     const matched = new Set<string>() // 8-byte id heads (hex) of our chains the peer listed
     for (let i = 0; i < n; i++) {
       const chain = mine.get(tags.chainKey(entry, i))
@@ -395,7 +395,7 @@ export class Reconciler {
           this.link.learn({ chainId: chain.chainId, headId: chain.chainId, height: 1 })
         continue
       }
-      const head = await tags.headParts([chain.headId])
+      const head = tags.headParts([chain.headId])
       if (bytesEqual(head, theirs)) continue
       const behind = atGenesis ? undefined : await recentHead(this.link.source, tags, chain, theirs)
       if (behind)
@@ -437,7 +437,7 @@ export class Reconciler {
         ...(after ? { after } : {}),
       })
       await this.#charge(page.length)
-      for (const [key, chain] of await tags.byChainPart(page)) {
+      for (const [key, chain] of tags.byChainPart(page)) {
         if (listed.has(key) && !found.has(key)) found.set(key, chain)
       }
       if (page.length < SCAN_PAGE || found.size === listed.size) return found
@@ -472,7 +472,7 @@ export class Reconciler {
       limit: n + limits.listItems,
       proven: true,
     })
-    const mine = await tags.byChainPart(page)
+    const mine = tags.byChainPart(page)
     for (let i = 0; i < n; i++) {
       if ((entry.lack[i >> 3]! & (0x80 >> (i & 7))) === 0) continue
       const chain = mine.get(tags.chainKey(listed, i))
