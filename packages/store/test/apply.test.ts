@@ -2,7 +2,7 @@ import { Feed } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
 import { Memory, Store } from '../src/index.ts'
-import { Author, FakeClock, memoryDb } from './helpers.ts'
+import { Author, FakeClock, forge, memoryDb } from './helpers.ts'
 
 /** A store with one `sum` slice over `add` blocks; `db.batch` calls are counted. */
 async function setup() {
@@ -30,15 +30,6 @@ async function setup() {
 function adds(author: Author, ns: number[]): Feed {
   for (const [i, n] of ns.entries()) author.append('add', { n }, i + 1)
   return author.feed
-}
-
-/** `feed`'s bytes with the body of block `index` changed (its signature no longer holds). */
-function forge(feed: Feed, index: number): Uint8Array {
-  const bytes = feed.buffer.slice()
-  let end = 4
-  for (let i = 0; i <= index; i++) end += feed.block(i)!.blockSize
-  bytes[end - 1]! ^= 1
-  return bytes
 }
 
 describe('apply and batched writes', () => {

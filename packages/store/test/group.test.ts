@@ -9,7 +9,7 @@ import {
   Memory,
   Store,
 } from '../src/index.ts'
-import { Author, FakeClock, heldIds, memoryDb } from './helpers.ts'
+import { Author, FakeClock, forge, heldIds, memoryDb } from './helpers.ts'
 
 /**
  * One object per chain: the sum of its blocks' `n`; a negative `n` is refused, and so is a
@@ -54,15 +54,6 @@ function said(result: DispatchResult) {
     chainId: result.chainId && toHex(result.chainId),
     code: result.refusal?.code,
   }
-}
-
-/** `feed`'s bytes with the body of block `index` changed (its signature no longer holds). */
-function forge(feed: Feed, index: number): Uint8Array {
-  const bytes = feed.buffer.slice()
-  let end = 4
-  for (let i = 0; i <= index; i++) end += feed.block(i)!.blockSize
-  bytes[end - 1]! ^= 1
-  return bytes
 }
 
 /** A one-block chain of a new author: `add n`. */

@@ -100,3 +100,12 @@ export async function heldIds(store: Store): Promise<string[]> {
   }
   return out.sort()
 }
+
+/** `feed`'s bytes with the body of block `index` changed (its signature no longer holds). */
+export function forge(feed: Feed, index: number): Uint8Array {
+  const bytes = feed.buffer.slice()
+  let end = 4
+  for (let i = 0; i <= index; i++) end += feed.block(i)!.blockSize
+  bytes[end - 1]! ^= 1
+  return bytes
+}

@@ -122,9 +122,6 @@ const TRANSIENT_FAILURES: ReadonlySet<string> = new Set([
   'NET_MALFORMED',
 ])
 
-/** Failures we tell the peer about (it may wait longer than us); not the ones it caused. */
-const TOLD_FAILURES = TRANSIENT_FAILURES
-
 function refused(code: KernelErrorCode | NetErrorCode): RtcEnvelope {
   return { type: 'refused', code }
 }
@@ -300,7 +297,8 @@ export class DirectLinks {
         const failure = failureOf(reason)
         const failed: Failed = { via, failure, at: this.clock.now(), tries: link.tries + 1 }
         this.#failed.set(id, failed)
-        if (TOLD_FAILURES.has(failure.code) && this.host.connections.value.includes(via)) {
+        // Told to the peer (it may wait longer than us); not what it caused itself.
+        if (TRANSIENT_FAILURES.has(failure.code) && this.host.connections.value.includes(via)) {
           this.#send(via, to, refused(failure.code))
         }
         const onTheWay = TRANSIENT_FAILURES.has(link.refusedWith ?? failure.code)
