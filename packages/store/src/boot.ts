@@ -22,13 +22,14 @@ import {
 import type { SliceState } from './tables.ts'
 
 /**
- * Reads what memory holds; returns the chains whose dead prefix still waits to go, and
- * whether the registry is in the layout before this one (`legacy`: replay it).
+ * Reads what memory holds; returns the chains whose dead prefix still waits to go.
+ * @throws STORE_LAYOUT when the registry is in another layout (read first: nothing else is)
  */
-export async function readRegistry(
-  core: Core,
-): Promise<{ released: Map<string, Uint8Array>; legacy: boolean }> {
+export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>> {
   const { registry } = core
+  const meter = meterFrom(await registry.get(METER_KEY))
+  core.heldBytes = meter.heldBytes
+  core.nextSeq = meter.nextSeq
   const { slices, tables, root } = core.consumers
   async function* values(range: { gte: Uint8Array; lt: Uint8Array }) {
     for await (const [, value] of registry.entries(range)) yield value
@@ -61,13 +62,10 @@ export async function readRegistry(
     }
   }
   await readNextTimer(core)
-  const meter = meterFrom(await registry.get(METER_KEY))
-  core.heldBytes = meter.heldBytes
-  core.nextSeq = meter.nextSeq
   const released = new Map<string, Uint8Array>()
   for await (const [k] of registry.entries(tagRange(TAG.released))) {
     const chainId = k.slice(1)
     released.set(toHex(chainId), chainId)
   }
-  return { released, legacy: meter.nextSeq === 0 }
+  return released
 }

@@ -6,7 +6,7 @@
 import type { Payload, Signal } from './context.ts'
 import type { Core } from './core.ts'
 import { addRef, dropRef, heldOf } from './held.ts'
-import { key, objectKey, orderEntryKey, seqKey, TAG, tombstoneKey } from './layout.ts'
+import { backingKey, key, objectKey, orderEntryKey, seqKey, TAG, tombstoneKey } from './layout.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
 import {
   entryValue,
@@ -154,7 +154,7 @@ export function setObject(core: Core, table: Table, change: ObjectWrite, held: H
   if (addsBlock) {
     entry.blocks.add(held.key)
     addRef(core, held, tx, [name, id])
-    tx.ops.push(core.registry.putOp(key(TAG.backing, name, id, held.id), EMPTY))
+    tx.ops.push(core.registry.putOp(backingKey(name, id, held.id, held.key), EMPTY))
   }
   if (!existed) {
     table.count++
@@ -232,7 +232,7 @@ export async function forgetObject(core: Core, table: Table, id: string, tx: Tx)
     const held = await heldOf(core, blockKey)
     if (!held) continue
     dropRef(core, held, tx, [name, id])
-    tx.ops.push(core.registry.delOp(key(TAG.backing, name, id, held.id)))
+    tx.ops.push(core.registry.delOp(backingKey(name, id, held.id, held.key)))
   }
   delTimer(core, { kind: 'o', name, id, at: entry.expiresAt }, tx)
   tx.ops.push(core.registry.delOp(objectKey(name, id)))
@@ -256,7 +256,7 @@ export function setTombstone(
     if (previous === undefined) table.tombstones.delete(id)
     else table.tombstones.set(id, previous)
   })
-  tx.ops.push(core.registry.putOp(tombstoneKey(name, id), tombstoneValue(name, id, tombstone)))
+  tx.ops.push(core.registry.putOp(tombstoneKey(name, id), tombstoneValue(tombstone)))
   addTimer(core, { kind: 'd', name, id, at: expiresAt }, tx)
   addRef(core, held, tx, [name, id])
   tx.changed.add(table)

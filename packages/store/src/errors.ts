@@ -16,6 +16,7 @@ import { PicoError } from '@picostack/feed'
  * | `STORE_NOT_LOADED` | `dispatch`, `gc` or `reload` before `load()` |
  * | `STORE_CLOSED` | the store was closed |
  * | `STORE_WRITE` | the repo refused a block the store had accepted (merge strategy, fork) |
+ * | `STORE_LAYOUT` | `load()`: the registry was written in another layout of the store's keys (an older store; `src/layout.ts`) |
  */
 export type StoreErrorCode =
   | 'STORE_REJECTED'
@@ -29,6 +30,7 @@ export type StoreErrorCode =
   | 'STORE_NOT_LOADED'
   | 'STORE_CLOSED'
   | 'STORE_WRITE'
+  | 'STORE_LAYOUT'
 
 /**
  * Error thrown by `@picostack/store`; see {@link StoreErrorCode}. A rejected block carries

@@ -19,7 +19,7 @@ import {
   tagRange,
 } from './layout.ts'
 import { objectOf, prefetchObjects, tombstoneOf } from './objects.ts'
-import { type HeldBlock, type StoreTimer, timerFrom } from './records.ts'
+import { chainBlockOf, type HeldBlock, type StoreTimer, timerFrom } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** Reads the earliest persisted timer into `core.nextTimerAt`. */
@@ -134,8 +134,8 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
 async function deadPrefix(core: Core, chainId: Uint8Array): Promise<HeldBlock[]> {
   const dead: HeldBlock[] = []
   const prefix = chainPrefix(chainId)
-  for await (const [, id] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-    const held = await heldOf(core, toHex(id))
+  for await (const [, value] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+    const held = await heldOf(core, toHex(chainBlockOf(chainId, value)))
     if (held && held.refs > 0) break
     if (held) dead.push(held)
   }

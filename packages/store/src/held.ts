@@ -7,7 +7,7 @@ import { type Block, fromHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import type { Core } from './core.ts'
 import { chainBlockKey, heldKey, releasedKey, TAG } from './layout.ts'
-import { type HeldBlock, heldFrom, heldValue, meterValue } from './records.ts'
+import { chainBlockValue, type HeldBlock, heldFrom, heldValue, meterValue } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** Registry key of the bytes of the held blocks and the next accept seq. */
@@ -72,7 +72,8 @@ export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
   tx.journal.push(() => {
     core.heldBytes -= block.blockSize
   })
-  tx.ops.push(bytesOp(core), core.registry.putOp(chainBlockKey(held.chainId, held.seq), held.id))
+  const place = chainBlockKey(held.chainId, held.seq)
+  tx.ops.push(bytesOp(core), core.registry.putOp(place, chainBlockValue(held.chainId, held.id)))
   heldChanged(core, held, tx)
 }
 

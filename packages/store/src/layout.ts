@@ -1,31 +1,52 @@
 /**
  * Keys of the store's registry (`repo.registry('store')`): the one place the store's
- * on-disk layout is written down. Every key starts with a tag byte; names and ids in the
- * middle of a key are length-prefixed (u16) so no id can collide with another; an id or
- * order key at the end of a key is its raw UTF-8 bytes, so keys sort by it. Values are
- * CBOR unless said otherwise. Everything a block changes is written in the same atomic
- * batch as the block. `load()` reads only `s`, `e`, `i`, `n`, `r`, `z` and the first `t`
- * key (and `o` of collections that keep a snapshot, `Memory.snapshot`).
+ * on-disk layout is written down (layout {@link LAYOUT}, recorded in `z`). Every key starts
+ * with a tag byte; names and ids in the middle of a key are length-prefixed (u16) so no id
+ * can collide with another; an id or order key at the end of a key is its raw UTF-8
+ * bytes, so keys sort by it (`o` and `x`: the query API's id order). Values are CBOR
+ * unless said otherwise. Everything a block changes is written in the same atomic batch
+ * as the block. `load()` reads only `z`, `s`, `e`, `i`, `n`, `r` and the first `t` key
+ * (and `o` of collections that keep a snapshot, `Memory.snapshot`).
+ *
+ * Compact ids. Where no order depends on it, an object id is written compactly: in a key
+ * ({@link idPart}) a lowercase-hex id of even length is the byte 0xff (never a byte of
+ * UTF-8) then its raw bytes, any other id its UTF-8, length-prefixed either way; in a value
+ * ({@link idValue}) a CBOR byte string or a text string alike. Ids are mostly hex (block
+ * and chain ids, keys: 128 or 64 characters), so this halves them. Where the id is the
+ * hex of the block id the key or record is about (an object made by its block, `idOf`
+ * returning the block's id or the chain id of a genesis), it is left out: the `b` key
+ * ends after the id, the `h` record has `null` for it. Likewise a genesis's `h` record has
+ * `null` for its chain id, and its `c` value is empty (the chain id is the block id).
+ * Object numbers (an id written once, referred to by number) were weighed: the number's
+ * own record (number -> collection, id) costs about what they save, and a read more.
  *
  * | tag | key | value |
  * |---|---|---|
  * | `s` | slice name | `[name, slice state]` |
  * | `e` | slice name, seq (u64) | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
  * | `o` | collection, then the object id's UTF-8 bytes | `[value, expiresAt, orderKeys, indexKeys]` |
- * | `d` | collection, object id | `[collection, id, blockId, expiresAt]` (a tombstone: the object was deleted by block `blockId`, which backs it; blocks of the id back nothing until `expiresAt`) |
+ * | `d` | collection, object id (compact) | `[blockId, expiresAt]` (a tombstone: the object was deleted by block `blockId`, which backs it; blocks of the id back nothing until `expiresAt`) |
  * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
  * | `n` | collection | live objects (a number) |
- * | `b` | collection, object id, block id (64 B) | empty (the block backs the object) |
- * | `i` | collection, index key | `[collection, index key, blockId, object id]` (`ctx.index`) |
- * | `t` | at (u64), kind, name, id | empty, or the exact time when it is not a whole number of ms in 0 .. 2^53 - 1 (a persisted expiry timer; only the earliest is armed) |
- * | `h` | block id (64 B) | `[seq, chainId, refs, [[collection, object id], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
- * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks, oldest first |
+ * | `b` | collection, object id (compact), block id (64 B; none when the id is the block id's hex) | empty (the block backs the object) |
+ * | `i` | collection, index key | `[collection, index key, blockId, object id (compact)]` (`ctx.index`) |
+ * | `t` | at (u64), kind (1 B: `o`, `e` or `d`), name, id (compact) | empty, or the exact time when it is not a whole number of ms in 0 .. 2^53 - 1 (a persisted expiry timer; only the earliest is armed) |
+ * | `h` | block id (64 B) | `[seq, chainId or null (a genesis: the block id), refs, [[collection, object id (compact) or null (the block id's hex)], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
+ * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw), or empty for the genesis (its id is the chain id): the chain's held blocks, oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key, so a genesis costs no repo lookup) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
- * | `z` | (none) | `[bytes of the held blocks (the storage budget's measure), accept seq of the next block]` |
+ * | `z` | (none) | `[bytes of the held blocks (the storage budget's measure), accept seq of the next block, layout]` |
+ *
+ * A registry in another layout (an older store wrote it: its `z` lacks the layout number,
+ * or has another) is refused at `load()` with `STORE_LAYOUT`; nothing of it is read or
+ * changed. For a to-do task (one object per one-block chain, a 128-character id), the
+ * store's keys come to about 1,010 B, of which the object's `o` record is half.
  */
-import { utf8 } from '@picostack/feed'
+import { fromHex, toHex, utf8 } from '@picostack/feed'
+
+/** The layout this store writes and reads, recorded in the `z` record. */
+export const LAYOUT = 3
 
 export const TAG = {
   slice: 0x73,
@@ -78,6 +99,61 @@ export function key(tag: number, ...parts: (string | Uint8Array)[]): Uint8Array 
   return out
 }
 
+/** Marks an id part written as raw bytes: 0xff never occurs in UTF-8. */
+const RAW_ID = 0xff
+
+/** True when `id` is lowercase hex of even length (it round-trips through its bytes). */
+export function isLowerHex(id: string): boolean {
+  if (id.length % 2 !== 0) return false
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i)
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
+  }
+  return true
+}
+
+/**
+ * A compact id key part (u16 length first): a lowercase-hex id of even length as 0xff and
+ * its raw bytes, any other id as its UTF-8.
+ */
+export function idPart(id: string): Uint8Array {
+  const bytes = isLowerHex(id) ? hexBytes(id) : utf8(id)
+  const out = new Uint8Array(2 + bytes.length)
+  out[0] = bytes.length >> 8
+  out[1] = bytes.length & 0xff
+  out.set(bytes, 2)
+  return out
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(1 + hex.length / 2)
+  out[0] = RAW_ID
+  out.set(fromHex(hex), 1)
+  return out
+}
+
+/** The id of a part's bytes (without its length), as {@link idPart} wrote it. */
+export function idOfPart(bytes: Uint8Array): string {
+  return bytes[0] === RAW_ID ? toHex(bytes.subarray(1)) : textDecoder.decode(bytes)
+}
+
+const textDecoder = new TextDecoder()
+
+/**
+ * The length-prefixed parts of `k` from byte `at` on, at most `count` of them: each
+ * part's bytes (a view) and, last, the bytes after them.
+ */
+export function readParts(k: Uint8Array, at: number, count: number): Uint8Array[] {
+  const parts: Uint8Array[] = []
+  while (parts.length < count && at + 2 <= k.length) {
+    const length = (k[at]! << 8) | k[at + 1]!
+    parts.push(k.subarray(at + 2, at + 2 + length))
+    at += 2 + length
+  }
+  parts.push(k.subarray(at))
+  return parts
+}
+
 /** A u64 big-endian key part, so keys sort by number (timers by time, blocks by seq). */
 export function seqPart(n: number): Uint8Array {
   return u64(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))))
@@ -103,7 +179,31 @@ export function objectKey(name: string, id: string): Uint8Array {
 
 /** Key of the tombstone of object `id` of collection `name`. */
 export function tombstoneKey(name: string, id: string): Uint8Array {
-  return key(TAG.tombstone, name, id)
+  return key(TAG.tombstone, name, idPart(id))
+}
+
+/** Prefix of the `b` keys of object `id` of collection `name`. */
+export function backingPrefix(name: string, id: string): Uint8Array {
+  return key(TAG.backing, name, idPart(id))
+}
+
+/**
+ * `b` key: block `blockId` (64 B, `blockKey` its hex) backs object `id` of collection
+ * `name`; the block id is left out when the object id is its hex.
+ */
+export function backingKey(
+  name: string,
+  id: string,
+  blockId: Uint8Array,
+  blockKey: string,
+): Uint8Array {
+  const prefix = backingPrefix(name, id)
+  return id === blockKey ? prefix : concatBytes(prefix, blockId)
+}
+
+/** The hex id of the block a `b` key names, from what follows its prefix. */
+export function backingBlockOf(id: string, suffix: Uint8Array): string {
+  return suffix.length === 0 ? id : toHex(suffix)
 }
 
 /** Key of object `id` under `orderKey` in order `order` of collection `name`. */

@@ -2,10 +2,9 @@
  * Objects and tombstones of a collection, read through the table's caches (where the
  * operation's changes are) from their `o`, `b` and `d` records.
  */
-import { toHex } from '@picostack/feed'
 import type { Core } from './core.ts'
 import { heldMany } from './held.ts'
-import { key, objectKey, prefixTop, TAG, tombstoneKey } from './layout.ts'
+import { backingBlockOf, backingPrefix, objectKey, prefixTop, tombstoneKey } from './layout.ts'
 import { type ObjectEntry, objectFrom, type Tombstone, tombstoneFrom } from './records.ts'
 import type { Table } from './tables.ts'
 
@@ -21,9 +20,9 @@ export async function readObject(
   if (!value) return undefined
   const { value: object, expiresAt, orderKeys, indexKeys } = objectFrom(value)
   const blocks = new Set<string>()
-  const prefix = key(TAG.backing, name, id)
+  const prefix = backingPrefix(name, id)
   for await (const [k] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-    blocks.add(toHex(k.subarray(prefix.length)))
+    blocks.add(backingBlockOf(id, k.subarray(prefix.length)))
   }
   return { value: object, blocks, expiresAt, orderKeys, indexKeys }
 }

@@ -32,8 +32,8 @@ export interface StoreOptions {
    * Storage budget: most bytes of held blocks (default: no limit). When a write takes the
    * store over it, whole chains, and the state they back, are dropped lowest rank first
    * (`rank`), down to 90% of it. The registry keys describing the state come on top
-   * (see layout.ts: about 1.5 KB per block before the database compresses it for a
-   * to-do task, most of it the 128-character object id that several keys repeat).
+   * (see layout.ts: about 1 KB per block before the database compresses it for a to-do
+   * task, half of it the object's own record).
    */
   maxRepoBytes?: number
   /**

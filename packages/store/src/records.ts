@@ -2,10 +2,21 @@
  * The values of the store's registry keys (the table in layout.ts): one encoder and one
  * decoder per record, so the tuple layouts and their casts live in one place.
  */
-import { toHex } from '@picostack/feed'
+import { bytesEqual, fromHex, toHex } from '@picostack/feed'
 import { decode, encode } from 'cborg'
 import type { Payload, Signal } from './context.ts'
-import { key, seqPart, TAG } from './layout.ts'
+import { StoreError } from './errors.ts'
+import { idOfPart, idPart, isLowerHex, key, LAYOUT, readParts, seqPart, TAG } from './layout.ts'
+
+/** An object id in a CBOR value, compact (layout.ts): a lowercase-hex id as its bytes. */
+export function idValue(id: string): string | Uint8Array {
+  return isLowerHex(id) ? fromHex(id) : id
+}
+
+/** The object id {@link idValue} wrote. */
+export function idFromValue(value: string | Uint8Array): string {
+  return typeof value === 'string' ? value : toHex(value)
+}
 
 /** A held block: its `h` record (how much live state it backs) and where it is. */
 export interface HeldBlock {
@@ -74,7 +85,8 @@ export interface StoreTimer {
 
 /** `t` key of a timer: sorted by time. */
 export function timerKey(timer: StoreTimer): Uint8Array {
-  return key(TAG.timer, seqPart(timer.at), timer.kind, timer.name, timer.id)
+  const kind = Uint8Array.of(timer.kind.charCodeAt(0))
+  return key(TAG.timer, seqPart(timer.at), kind, timer.name, idPart(timer.id))
 }
 
 /**
@@ -88,56 +100,75 @@ export function timerValue(timer: StoreTimer): Uint8Array {
 
 const EMPTY = new Uint8Array(0)
 
-/** A timer from its `t` key (`tag | at u64 | kind | name | id`, the strings length-prefixed) and value. */
+/** A timer from its `t` key (`tag | at u64 | kind | name | id`, both length-prefixed) and value. */
 export function timerFrom(k: Uint8Array, value: Uint8Array): StoreTimer {
   const view = new DataView(k.buffer, k.byteOffset, k.byteLength)
   const at =
     value.length > 0
       ? (decode(value) as number)
       : view.getUint32(1) * 0x1_0000_0000 + view.getUint32(5)
-  const parts: string[] = []
-  for (let offset = 9; offset < k.length && parts.length < 3; ) {
-    const length = view.getUint16(offset)
-    parts.push(textDecoder.decode(k.subarray(offset + 2, offset + 2 + length)))
-    offset += 2 + length
-  }
-  const [kind, name, id] = parts as [StoreTimer['kind'], string, string]
-  return { kind, name, id, at }
+  const kind = String.fromCharCode(k[9]!) as StoreTimer['kind']
+  const [name, id] = readParts(k, 10, 2) as [Uint8Array, Uint8Array]
+  return { kind, name: textDecoder.decode(name), id: idOfPart(id), at }
 }
 
 const textDecoder = new TextDecoder()
 
-/** `h` value: `[seq, chainId, refs, objects, size]`. */
+/**
+ * `h` value: `[seq, chainId, refs, objects, size]`, the chain id `null` for a genesis and
+ * an object id `null` when it is the block id's hex (layout.ts).
+ */
 export function heldValue(held: HeldBlock): Uint8Array {
-  return encode([held.seq, held.chainId, held.refs, held.objects, held.size])
+  const chainId = held.chain === held.key ? null : held.chainId
+  const objects = held.objects.map(([name, id]) => [name, id === held.key ? null : idValue(id)])
+  return encode([held.seq, chainId, held.refs, objects, held.size])
 }
 
 /** A held block from its `h` record (`blockKey`: its id as hex). */
 export function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): HeldBlock {
   const [seq, chainId, refs, objects, size] = decode(value) as [
     number,
-    Uint8Array,
+    Uint8Array | null,
     number,
-    [string, string][],
-    number | undefined,
+    [string, string | Uint8Array | null][],
+    number,
   ]
-  return { id, key: blockKey, chain: toHex(chainId), chainId, seq, refs, objects, size: size ?? 0 }
+  return {
+    id,
+    key: blockKey,
+    chain: chainId ? toHex(chainId) : blockKey,
+    chainId: chainId ?? id,
+    seq,
+    refs,
+    objects: objects.map(([name, object]) => [name, object ? idFromValue(object) : blockKey]),
+    size,
+  }
 }
 
-/** `d` value: `[collection, id, blockId, expiresAt]`. */
-export function tombstoneValue(name: string, id: string, tombstone: Tombstone): Uint8Array {
-  return encode([name, id, tombstone.blockId, tombstone.expiresAt])
+/** `c` value of block `blockId` in chain `chainId`: empty for the genesis (the same id). */
+export function chainBlockValue(chainId: Uint8Array, blockId: Uint8Array): Uint8Array {
+  return bytesEqual(chainId, blockId) ? EMPTY : blockId
+}
+
+/** The block id (64 B) a `c` value of chain `chainId` names. */
+export function chainBlockOf(chainId: Uint8Array, value: Uint8Array): Uint8Array {
+  return value.length === 0 ? chainId : value
+}
+
+/** `d` value: `[blockId, expiresAt]` (the collection and id are the key's). */
+export function tombstoneValue(tombstone: Tombstone): Uint8Array {
+  return encode([tombstone.blockId, tombstone.expiresAt])
 }
 
 export function tombstoneFrom(value: Uint8Array): Tombstone {
-  const [, , blockId, expiresAt] = decode(value) as [string, string, Uint8Array, number]
+  const [blockId, expiresAt] = decode(value) as [Uint8Array, number]
   return { blockId, blockKey: toHex(blockId), expiresAt }
 }
 
-/** The collection and object id a `d` value names. */
-export function tombstoneOwner(value: Uint8Array): { name: string; id: string } {
-  const [name, id] = decode(value) as [string, string]
-  return { name, id }
+/** The collection and object id a `d` key names. */
+export function tombstoneOwner(k: Uint8Array): { name: string; id: string } {
+  const [name, id] = readParts(k, 1, 2) as [Uint8Array, Uint8Array]
+  return { name: textDecoder.decode(name), id: idOfPart(id) }
 }
 
 /** `o` value: `[value, expiresAt, orderKeys, indexKeys]` (the collection and id are the key's). */
@@ -187,9 +218,9 @@ export function sliceFrom(value: Uint8Array): { name: string; state: Payload } {
   return { name, state }
 }
 
-/** `i` value: `[collection, index key, blockId, object id]`. */
+/** `i` value: `[collection, index key, blockId, object id (compact)]`. */
 export function indexValue(name: string, indexKey: string, blockId: Uint8Array, id: string) {
-  return encode([name, indexKey, blockId, id])
+  return encode([name, indexKey, blockId, idValue(id)])
 }
 
 export function indexFrom(value: Uint8Array): {
@@ -198,25 +229,36 @@ export function indexFrom(value: Uint8Array): {
   blockId: Uint8Array
   id: string
 } {
-  const [name, indexKey, blockId, id] = decode(value) as [string, string, Uint8Array, string]
-  return { name, indexKey, blockId, id }
+  const [name, indexKey, blockId, id] = decode(value) as [
+    string,
+    string,
+    Uint8Array,
+    string | Uint8Array,
+  ]
+  return { name, indexKey, blockId, id: idFromValue(id) }
 }
 
-/** `z` value: `[bytes of the held blocks, accept seq of the next block]`. */
+/** `z` value: `[bytes of the held blocks, accept seq of the next block, layout]`. */
 export function meterValue(heldBytes: number, nextSeq: number): Uint8Array {
-  return encode([heldBytes, nextSeq])
+  return encode([heldBytes, nextSeq, LAYOUT])
 }
 
 /**
- * The `z` record. In the layout before this one it was the bytes alone (and values such
- * as `o` and `t` were longer): then `nextSeq` is 0, and `load()` rebuilds every derived
- * key with a replay.
+ * The `z` record (none in a new registry).
+ * @throws STORE_LAYOUT when it is not of layout {@link LAYOUT}: an older store wrote the
+ *   registry (its `z` was the bytes alone, then `[bytes, next seq]`)
  */
 export function meterFrom(value: Uint8Array | undefined): { heldBytes: number; nextSeq: number } {
   if (!value) return { heldBytes: 0, nextSeq: 1 }
-  const meter = decode(value) as [number, number] | number
-  if (typeof meter === 'number') return { heldBytes: meter, nextSeq: 0 }
-  const [heldBytes, nextSeq] = meter
+  const meter = decode(value) as unknown
+  const layout = Array.isArray(meter) ? meter[2] : undefined
+  if (layout !== LAYOUT) {
+    throw new StoreError(
+      'STORE_LAYOUT',
+      `the store's registry is in ${typeof layout === 'number' ? `layout ${layout}` : 'an older layout'}, this store reads layout ${LAYOUT} only: open it with the version that wrote it, or start from an empty database`,
+    )
+  }
+  const [heldBytes, nextSeq] = meter as [number, number]
   return { heldBytes, nextSeq }
 }
 

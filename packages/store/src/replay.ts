@@ -13,7 +13,14 @@ import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
 import { chainPrefix, claimKey, heldKey, prefixTop, releasedKey, TAG, tagRange } from './layout.ts'
 import { cloneValue } from './memory.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
-import { type HeldBlock, heldFrom, heldValue, tombstoneFrom, tombstoneOwner } from './records.ts'
+import {
+  chainBlockOf,
+  type HeldBlock,
+  heldFrom,
+  heldValue,
+  tombstoneFrom,
+  tombstoneOwner,
+} from './records.ts'
 import { Tx } from './tx.ts'
 
 /**
@@ -46,8 +53,8 @@ export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolea
   const chainKey = toHex(chainId)
   const dropped = new Map<string, HeldBlock>()
   const prefix = chainPrefix(chainId)
-  for await (const [, id] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-    const held = await heldOf(core, toHex(id))
+  for await (const [, value] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+    const held = await heldOf(core, toHex(chainBlockOf(chainId, value)))
     if (held) dropped.set(held.key, held)
   }
   const tx = new Tx()
@@ -94,12 +101,8 @@ export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolea
   return replayNeeded
 }
 
-/** Tag of the accept records of the layout before this one (their seq is in `h` now). */
-const LEGACY_ACCEPTED = 0x61
-
 /** Tags of every key derived from the held blocks (a replay writes them anew). */
 const DERIVED = [
-  LEGACY_ACCEPTED,
   TAG.slice,
   TAG.entry,
   TAG.object,
@@ -140,8 +143,8 @@ export async function replay(core: Core): Promise<void> {
   }
   // Tombstones stay (the deleted objects' blocks may be gone); each delete block backs
   // its own again when it is replayed.
-  for await (const [, value] of core.registry.entries(tagRange(TAG.tombstone))) {
-    const { name, id } = tombstoneOwner(value)
+  for await (const [k, value] of core.registry.entries(tagRange(TAG.tombstone))) {
+    const { name, id } = tombstoneOwner(k)
     tables.get(name)?.tombstones.set(id, tombstoneFrom(value))
   }
   core.held.clear()

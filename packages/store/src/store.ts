@@ -215,19 +215,20 @@ export class Store implements StoreHost {
    * (no object and no block is read, except the values of collections that keep a
    * snapshot), forgets what expired while the store was closed, and arms the expiry timer.
    * Calling it again does nothing.
-   * @throws STORE_CLOSED after close; REPO_* when the repo fails
+   * @throws STORE_CLOSED after close; STORE_LAYOUT when an older store wrote the registry
+   *   (another layout of its keys, layout.ts: nothing is read or changed); REPO_* when the
+   *   repo fails
    */
   load(): Promise<void> {
     return this.#locked(async () => {
       if (this.#loaded) return
       const core = this.#core
-      const { released, legacy } = await readRegistry(core)
+      const released = await readRegistry(core)
       await core.mempool.load()
       const waiting = [...core.mempool.keys()]
       const { held } = await heldMany(core, waiting)
       await core.mempool.remove(waiting.filter((_, i) => held[i]))
       this.#loaded = true
-      if (legacy) await replay(core) // every derived key rewritten in this layout
       const tx = new Tx()
       for (const [chain, chainId] of released) tx.released.set(chain, chainId)
       await collect(core, core.clock.now(), tx)

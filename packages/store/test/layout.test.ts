@@ -1,52 +1,152 @@
+import { utf8 } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { decode, encode } from 'cborg'
 import { describe, expect, it } from 'vitest'
 import { type ComputeContext, Memory, Store } from '../src/index.ts'
+import { concatBytes, tombstoneKey } from '../src/layout.ts'
+import { timerFrom, timerKey, tombstoneOwner } from '../src/records.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
-class Notes extends Memory<{ text: string } | undefined> {
-  override idOf({ payload }: { payload: { id: string } }) {
-    return payload.id
+type Note = { text: string; until: number }
+
+/** Notes: id `payload.id`, else the block's own id; `payload.del` deletes. */
+class Notes extends Memory<Note | undefined> {
+  override idOf({ payload, block }: { payload: { id?: string }; block: { sig: Uint8Array } }) {
+    return payload.id ?? block.sig
   }
-  compute(_: unknown, { payload }: ComputeContext<{ text: string } | undefined>) {
-    return { text: payload.text as string }
+  compute(note: Note | undefined, ctx: ComputeContext<Note | undefined>) {
+    if (ctx.payload.del) return ctx.delete()
+    return { text: ctx.payload.text as string, until: note?.until ?? (ctx.payload.until as number) }
+  }
+  override expiresAt(note: Note | undefined) {
+    return note?.until ?? 0
   }
 }
 
-describe('on-disk layout', () => {
-  it('a registry in the layout before this one (z a bare number, accept records) is replayed into this one at load', async () => {
-    const db = memoryDb()
-    const clock = new FakeClock()
-    let store = new Store(new Repo(db), { clock })
-    let notes = store.register('notes', Notes)
-    await store.load()
-    const author = new Author()
-    await store.dispatch(author.append('notes', { id: 'a', text: 'one' }, clock.now()), {
-      loud: true,
-    })
-    await store.dispatch(author.append('notes', { id: 'b', text: 'two' }, clock.now()), {
-      loud: true,
-    })
-    const registry = store.repo.registry('store')
-    const z = Uint8Array.of(0x7a)
-    const [bytes] = decode((await registry.get(z))!) as [number, number]
-    // What the previous layout wrote: the bytes alone under `z`, an `a` key per block.
-    await store.repo.batch([
-      registry.putOp(z, encode(bytes)),
-      registry.putOp(Uint8Array.of(0x61, 0, 0, 0, 0, 0, 0, 0, 1), encode([1])),
-    ])
-    await store.close()
+const u16 = (n: number) => Uint8Array.of(n >> 8, n & 0xff)
+const u64 = (n: number) => {
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(n))
+  return out
+}
+const tag = (t: string) => utf8(t)
+const part = (bytes: Uint8Array) => concatBytes(u16(bytes.length), bytes)
+const NOTES = part(utf8('notes'))
+const RAW = Uint8Array.of(0xff)
 
-    store = new Store(new Repo(db), { clock })
-    notes = store.register('notes', Notes)
+/** Every registry key of the store, with its value, by key as hex. */
+async function registryOf(store: Store): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>()
+  for await (const [k, v] of store.repo.registry('store').entries()) {
+    out.set(Buffer.from(k).toString('hex'), v.slice())
+  }
+  return out
+}
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+
+describe('on-disk layout', () => {
+  it('a compact id part round-trips every id, and no two ids share one', () => {
+    const ids = [
+      '',
+      'ab',
+      'AB',
+      'abc',
+      '00ff',
+      'ff',
+      '\u00ff',
+      'é',
+      'x'.repeat(300),
+      'a'.repeat(128),
+    ]
+    const keys = new Set<string>()
+    for (const id of ids) {
+      const k = tombstoneKey('notes', id)
+      keys.add(hex(k))
+      expect(tombstoneOwner(k)).toEqual({ name: 'notes', id })
+      const timer = { at: 5, kind: 'd' as const, name: 'notes', id }
+      expect(timerFrom(timerKey(timer), new Uint8Array(0))).toEqual(timer)
+    }
+    expect(keys.size).toBe(ids.length)
+    expect(tombstoneKey('n', 'ab')).toEqual(Uint8Array.of(0x64, 0, 1, 0x6e, 0, 2, 0xff, 0xab))
+    expect(tombstoneKey('n', 'AB')).toEqual(Uint8Array.of(0x64, 0, 1, 0x6e, 0, 2, 0x41, 0x42))
+  })
+
+  it('writes compact ids: a hex id as its bytes, left out where it is the block id; a genesis names no chain', async () => {
+    const clock = new FakeClock()
+    const store = new Store(new Repo(memoryDb()), { clock })
+    store.register('notes', Notes)
     await store.load()
-    expect(store.state.notes).toEqual({ a: { text: 'one' }, b: { text: 'two' } })
-    expect(decode((await registry.get(z))!)).toEqual([bytes, 3]) // two blocks held: seq 3 next
-    expect(await registry.get(Uint8Array.of(0x61, 0, 0, 0, 0, 0, 0, 0, 1))).toBeUndefined()
-    await store.dispatch(author.append('notes', { id: 'a', text: 'three' }, clock.now()), {
-      loud: true,
-    })
-    expect(await notes.get('a')).toEqual({ text: 'three' })
+    const until = clock.now() + 60_000
+    const author = new Author()
+    const genesis = author.append('notes', { text: 'own', until }, clock.now()).last!
+    await store.dispatch(author.feed.slice(-1), { loud: true })
+    const next = author.append('notes', { id: 'a', text: 'named', until }, clock.now()).last!
+    await store.dispatch(author.feed.slice(-1), { loud: true })
+    const g = genesis.sig
+    const own = hex(g)
+    const registry = await registryOf(store)
+    const empty = new Uint8Array(0)
+    // The genesis: its object's id is its own id (hex), so `b` ends after the id, `h`
+    // names neither its chain nor the object's id, and its `c` value is empty.
+    expect(registry.get(hex(concatBytes(tag('b'), NOTES, part(concatBytes(RAW, g)))))).toEqual(
+      empty,
+    )
+    expect(decode(registry.get(hex(concatBytes(tag('h'), g)))!)).toEqual([
+      1,
+      null,
+      1,
+      [['notes', null]],
+      genesis.blockSize,
+    ])
+    expect(registry.get(hex(concatBytes(tag('c'), g, u64(1))))).toEqual(empty)
+    const ownTimer = concatBytes(tag('t'), u64(until), tag('o'), NOTES, part(concatBytes(RAW, g)))
+    expect(registry.get(hex(ownTimer))).toEqual(empty)
+    // The `o` key keeps the id's UTF-8 (keys sort by id).
+    const ownObject = decode(registry.get(hex(concatBytes(tag('o'), NOTES, utf8(own))))!)
+    expect(ownObject).toEqual([{ text: 'own', until }, until, {}, []])
+    // The second block: a text id in full, its chain and its own id in `h` and `c`.
+    const s = next.sig
+    expect(registry.get(hex(concatBytes(tag('b'), NOTES, part(utf8('a')), s)))).toEqual(empty)
+    expect(decode(registry.get(hex(concatBytes(tag('h'), s)))!)).toEqual([
+      2,
+      g,
+      1,
+      [['notes', 'a']],
+      next.blockSize,
+    ])
+    expect(registry.get(hex(concatBytes(tag('c'), g, u64(2))))).toEqual(s)
+    expect(decode(registry.get(hex(tag('z')))!)).toEqual([genesis.blockSize + next.blockSize, 3, 3])
+    // A delete: the tombstone's key has the compact id, its value the block and expiry.
+    const del = author.append('notes', { id: own, del: true }, clock.now()).last!
+    await store.dispatch(author.feed.slice(-1), { loud: true })
+    const grave = (await registryOf(store)).get(
+      hex(concatBytes(tag('d'), NOTES, part(concatBytes(RAW, g)))),
+    )
+    expect(decode(grave!)).toEqual([del.sig, until])
     await store.close()
+  })
+
+  it('a registry an older store wrote is refused at load with STORE_LAYOUT, and left as it is', async () => {
+    for (const older of [encode(1234), encode([1234, 3])]) {
+      const db = memoryDb()
+      const clock = new FakeClock()
+      let store = new Store(new Repo(db), { clock })
+      store.register('notes', Notes)
+      await store.load()
+      const author = new Author()
+      await store.dispatch(author.append('notes', { id: 'a', text: 'one', until: 1e15 }, 1), {
+        loud: true,
+      })
+      const registry = store.repo.registry('store')
+      await store.repo.batch([registry.putOp(Uint8Array.of(0x7a), older)])
+      const before = await registryOf(store)
+      await store.close()
+
+      store = new Store(new Repo(db), { clock })
+      store.register('notes', Notes)
+      await expect(store.load()).rejects.toMatchObject({ code: 'STORE_LAYOUT' })
+      expect(await registryOf(store)).toEqual(before)
+      await store.close()
+    }
   })
 })
