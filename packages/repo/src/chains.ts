@@ -5,8 +5,9 @@
 import { SIG_BYTES } from '@picostack/feed'
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
-import { type ChainRecord, chainKey, chainRange, decodeChain, MAX_DEPTH, plain } from './layout.ts'
+import { chainKey, chainRange, MAX_DEPTH, plain } from './layout.ts'
 import { nibblePrefix } from './range-index.ts'
+import { type ChainRecord, decodeChain } from './records.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 /** Largest page of {@link listChains}. */

@@ -3,19 +3,23 @@ import { corrupt } from './check.ts'
 import type { LevelDatabase } from './database.ts'
 import {
   blockKey,
-  type ChainRecord,
   chainKey,
   chainNoKey,
-  decodeChain,
-  decodePlacement,
-  decodeU64,
+  LAYOUT_KEY,
+  LAYOUT_VERSION,
   NS,
-  type Placement,
   placementKey,
   plain,
   prefixEnd,
 } from './layout.ts'
 import { RangeIndex } from './range-index.ts'
+import {
+  type ChainRecord,
+  decodeChain,
+  decodePlacement,
+  decodeU64,
+  type Placement,
+} from './records.ts'
 import { mapKey, SEQ_KEY, WriteSet } from './write-set.ts'
 
 /** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
@@ -65,6 +69,9 @@ export class RepoContext {
   readonly partialStarts = new Set<string>()
   /** Chain ids by chain number, as read (a number never names another chain). */
   readonly #chainIds = new Map<number, Uint8Array>()
+  #opened: Promise<void> | undefined
+  /** The layout key is still to be written (a database nothing was written to). */
+  #layoutPending = false
 
   constructor(db: LevelDatabase) {
     this.db = db
@@ -77,12 +84,40 @@ export class RepoContext {
   }
 
   /**
+   * Checks the database's key layout (once): a database blocks were written to without
+   * the layout key is of layout 1, and one of another version is not ours either; then
+   * checks or builds the reconciliation index. Call with the repo's write lock held.
+   * @throws REPO_CORRUPT for a database of another key layout (nothing is migrated)
+   */
+  open(): Promise<void> {
+    this.#opened ??= this.#open().catch((err: unknown) => {
+      this.#opened = undefined
+      throw err
+    })
+    return this.#opened
+  }
+
+  async #open(): Promise<void> {
+    const [seq, layout] = await this.db.getMany([SEQ_KEY, LAYOUT_KEY], VIEW)
+    if (layout === undefined) {
+      if (seq !== undefined) {
+        throw corrupt(`key layout 1 (no layout key): this repo reads layout ${LAYOUT_VERSION} only`)
+      }
+      this.#layoutPending = true
+    } else if (layout.length !== 1 || layout[0] !== LAYOUT_VERSION) {
+      throw corrupt(`key layout ${layout[0]}: this repo reads layout ${LAYOUT_VERSION} only`)
+    }
+    await this.index.ensure()
+  }
+
+  /**
    * A write set that starts at the stored write sequence (read once per repo, with the
-   * partial starts, after the reconciliation index is checked or built).
+   * partial starts, after the layout and the reconciliation index are checked).
+   * @throws REPO_CORRUPT for a database of another key layout
    */
   async writeSet(): Promise<WriteSet> {
     if (this.#seq === undefined) {
-      await this.index.ensure()
+      await this.open()
       const stored = await this.get(SEQ_KEY)
       const prefix = Uint8Array.of(NS.partial)
       for await (const key of this.db.keys({
@@ -103,8 +138,11 @@ export class RepoContext {
     const blocks = ws.appended
     const { ops, items } = ws.drain()
     const written = await this.index.stage(items, ops)
+    const layout = this.#layoutPending
+    if (layout) ops.push({ type: 'put', key: LAYOUT_KEY, value: Uint8Array.of(LAYOUT_VERSION) })
     this.#seq = ws.seq
     await this.db.batch(ops, VIEW)
+    if (layout) this.#layoutPending = false
     written()
     ws.committed = blocks
   }
@@ -151,8 +189,8 @@ export class RepoContext {
     return chain
   }
 
-  /** The id of the block at `height` of `chain`. */
-  async idAt(chain: ChainRecord, height: number): Promise<Uint8Array> {
+  /** The id of the block at `height` of chain number `chain.chainNo`. */
+  async idAt(chain: Pick<ChainRecord, 'chainNo'>, height: number): Promise<Uint8Array> {
     const value = await this.get(blockKey(chain.chainNo, height))
     if (value === undefined) throw corrupt(`chain lacks its block at height ${height}`)
     return value.slice(0, SIG_BYTES)

@@ -1,19 +1,10 @@
-import type { Block, PublicKey } from '@picostack/feed'
+import { type Block, bytesEqual, type PublicKey } from '@picostack/feed'
 import { corrupt } from './check.ts'
 import { type RepoContext, storedBlock, VIEW } from './context.ts'
 import { RepoError } from './errors.ts'
-import {
-  type AuthoredEntry,
-  authoredKey,
-  blockKey,
-  type ChainRecord,
-  decodeAuthored,
-  encodeAuthored,
-  partialKey,
-  placementKey,
-  plain,
-} from './layout.ts'
+import { authoredKey, blockKey, ownedKey, partialKey, placementKey, plain } from './layout.ts'
 import { resolveChain } from './read.ts'
+import { type AuthoredEntry, type ChainRecord, decodeAuthored, encodeAuthored } from './records.ts'
 import type { RegistryOp } from './registry.ts'
 import { mapKey, type WriteSet } from './write-set.ts'
 
@@ -53,6 +44,32 @@ export async function rollbackIn(
     height = placement.height
   }
   return evictAfter(ctx, ws, chain, height)
+}
+
+/** The key of `author`'s tag in `chain`: the owned key for its owner, else an authored key. */
+function tagKey(chain: ChainRecord, author: Uint8Array): Uint8Array {
+  return bytesEqual(author, chain.author)
+    ? ownedKey(author, chain.chainNo)
+    : authoredKey(author, chain.chainNo)
+}
+
+/** `author`'s newest block in `chain` as stored, or `undefined`. */
+async function storedTag(
+  ctx: RepoContext,
+  chain: ChainRecord,
+  author: Uint8Array,
+): Promise<AuthoredEntry | undefined> {
+  const value = await ctx.get(tagKey(chain, author))
+  return value === undefined ? undefined : decodeAuthored(chain.chainNo, value)
+}
+
+/** Adds to `ws` that `author` has no block left in `chain` (its owner keeps an empty owned key). */
+function dropTag(ws: WriteSet, chain: ChainRecord, author: Uint8Array): void {
+  ws.ops.push(
+    bytesEqual(author, chain.author)
+      ? { type: 'put', key: ownedKey(author, chain.chainNo), value: new Uint8Array(0) }
+      : { type: 'del', key: authoredKey(author, chain.chainNo) },
+  )
 }
 
 /** Chains of one `evictPrefixes` call evicted side by side (their reads overlap). */
@@ -106,17 +123,15 @@ async function evictBelow(
   chain: ChainRecord,
   height: number,
 ): Promise<Block[]> {
-  const { chainId, chainNo } = chain
+  const { chainNo } = chain
   const { evicted, authors } = await evictRange(ctx, ws, {
     gte: blockKey(chainNo, chain.firstHeight),
     lte: blockKey(chainNo, height),
   })
   // An author whose newest block here was evicted has no block left in this chain.
   for (const author of authors.values()) {
-    const value = await ctx.get(authoredKey(author, chainId))
-    if (value !== undefined && decodeAuthored(value).height <= height) {
-      ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
-    }
+    const tag = await storedTag(ctx, chain, author)
+    if (tag !== undefined && tag.height <= height) dropTag(ws, chain, author)
   }
   chain.firstHeight = height + 1
   chain.firstId = await ctx.idAt(chain, height + 1)
@@ -169,7 +184,7 @@ export async function evictAfter(
   chain: ChainRecord,
   height: number,
 ): Promise<Block[]> {
-  const { chainId, chainNo } = chain
+  const { chainNo } = chain
   const { evicted, authors } = await evictRange(ctx, ws, {
     gt: blockKey(chainNo, height),
     lte: blockKey(chainNo, chain.headHeight),
@@ -178,7 +193,7 @@ export async function evictAfter(
   if (height < chain.firstHeight) {
     ws.dropChain(chain)
     for (const author of authors.values()) {
-      ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
+      if (!bytesEqual(author, chain.author)) dropTag(ws, chain, author)
     }
     return evicted
   }
@@ -188,8 +203,8 @@ export async function evictAfter(
   // Authors whose newest block in this chain was removed get their newest remaining one.
   const moved = new Map<string, Uint8Array>()
   for (const [key, author] of authors) {
-    const value = await ctx.get(authoredKey(author, chainId))
-    if (value === undefined || decodeAuthored(value).height > height) moved.set(key, author)
+    const tag = await storedTag(ctx, chain, author)
+    if (tag === undefined || tag.height > height) moved.set(key, author)
   }
   if (moved.size > 0) {
     const below = {
@@ -204,22 +219,15 @@ export async function evictAfter(
       if (!author) continue
       const placement = await ctx.placement(block.sig)
       if (!placement) throw corrupt('a stored block has no placement')
-      const entry: AuthoredEntry = {
-        seq: placement.seq,
-        height: placement.height,
-        id: block.sig.slice(),
-      }
       ws.ops.push({
         type: 'put',
-        key: authoredKey(author, chainId),
-        value: encodeAuthored(entry),
+        key: tagKey(chain, author),
+        value: encodeAuthored(chainNo, placement),
       })
       moved.delete(mapKey(author))
       if (moved.size === 0) break
     }
   }
-  for (const author of moved.values()) {
-    ws.ops.push({ type: 'del', key: authoredKey(author, chainId) })
-  }
+  for (const author of moved.values()) dropTag(ws, chain, author)
   return evicted
 }

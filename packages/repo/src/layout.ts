@@ -3,10 +3,8 @@
  * and written with `'view'` encodings. The table is in README.md ("Key layout").
  */
 import { SIG_BYTES, utf8, varintEncode, varintLength } from '@picostack/feed'
-import { RepoError } from './errors.ts'
+import { AUTHOR_BYTES } from './records.ts'
 
-/** Bytes of an Ed25519 public key. */
-export const AUTHOR_BYTES = 32
 /** Largest height a chain position can take (heights are stored as u32). */
 export const MAX_HEIGHT = 0xffff_ffff
 
@@ -18,11 +16,14 @@ export const NS = {
   block: 0x02,
   /** `0x03 | chain id` -> chain record. */
   chain: 0x03,
-  /** `0x04 | owner | chain number u64 | chain id` -> empty: chains an author owns, oldest first. */
+  /**
+   * `0x04 | owner | chain number u64` -> the owner's newest block in it: chains an author
+   * owns, oldest first.
+   */
   owned: 0x04,
-  /** `0x05 | author | chain id` -> the author's newest block in that chain. */
+  /** `0x05 | author | chain number u64` -> the newest block in it of an author who does not own it. */
   authored: 0x05,
-  /** `0x06 | name` -> repo metadata (write sequence counter). */
+  /** `0x06 | name` -> repo metadata (write sequence counter, layout and index versions). */
   meta: 0x06,
   /** `0x07 | varint(name length) | name | key` -> registry value. */
   registry: 0x07,
@@ -91,46 +92,6 @@ export function chainRange(prefix: Uint8Array): [gte: Uint8Array, lt: Uint8Array
   return [gte, prefixEnd(gte.subarray(0, 1 + (prefix.length >> 1)))]
 }
 
-/** Where a stored block sits: its chain, its height in it, and when it was written. */
-export interface Placement {
-  /** The chain's number ({@link ChainRecord.chainNo}). */
-  chainNo: number
-  height: number
-  /** Repo-wide write sequence number of the block (orders "most recently written"). */
-  seq: number
-}
-
-/** What the repo stores per chain. */
-export interface ChainRecord {
-  chainId: Uint8Array // 64 B
-  /** Owner: the genesis author (or the first block's author for a partial chain). */
-  author: Uint8Array // 32 B
-  headId: Uint8Array // 64 B
-  headHeight: number
-  firstId: Uint8Array // 64 B
-  firstHeight: number
-  /**
-   * Chain number: the write sequence number when the chain was started. Never reused, it
-   * orders an owner's chains and stands for the chain id in block keys and placements.
-   */
-  chainNo: number
-  /** False for a partial chain received without a height: heights count from its first block. */
-  heightKnown: boolean
-  /**
-   * True for a partial chain: started by a block whose parent was not held, under a chain
-   * id (and height) the sender claimed. Nothing proves such a chain until its genesis
-   * arrives, which then replaces it (see the package README, "Partial chains").
-   */
-  claimed: boolean
-}
-
-/** An author's newest block in one chain. */
-export interface AuthoredEntry {
-  seq: number
-  height: number
-  id: Uint8Array // 64 B
-}
-
 /* Big-endian integers written byte by byte: no DataView per key on the write path. */
 
 function writeU32(out: Uint8Array, at: number, n: number): void {
@@ -153,14 +114,8 @@ function readU64(bytes: Uint8Array, at: number): number {
   return readU32(bytes, at) * 0x1_0000_0000 + readU32(bytes, at + 4)
 }
 
-function corrupt(what: string): never {
-  throw new RepoError('REPO_CORRUPT', `malformed ${what} record`)
-}
-
 /** Bytes of a placement key. */
 export const PLACEMENT_KEY_BYTES = 1 + SIG_BYTES
-/** Bytes of a placement value. */
-export const PLACEMENT_BYTES = 20
 /** Bytes of a block key. */
 export const BLOCK_KEY_BYTES = 13
 
@@ -217,14 +172,18 @@ export function chainKey(chainId: Uint8Array): Uint8Array {
   return key
 }
 
-/** `0x04 | owner | chain number u64 | chain id` */
-export function ownedKey(owner: Uint8Array, chainNo: number, chainId: Uint8Array): Uint8Array {
-  const key = new Uint8Array(1 + AUTHOR_BYTES + 8 + SIG_BYTES)
-  key[0] = NS.owned
-  key.set(owner, 1)
+/** `namespace | author | chain number u64`: an owned or authored key (41 B). */
+function tagKey(namespace: number, author: Uint8Array, chainNo: number): Uint8Array {
+  const key = new Uint8Array(1 + AUTHOR_BYTES + 8)
+  key[0] = namespace
+  key.set(author, 1)
   writeU64(key, 1 + AUTHOR_BYTES, chainNo)
-  key.set(chainId, 1 + AUTHOR_BYTES + 8)
   return key
+}
+
+/** `0x04 | owner | chain number u64` (41 B): a chain the owner owns, and their tag in it. */
+export function ownedKey(owner: Uint8Array, chainNo: number): Uint8Array {
+  return tagKey(NS.owned, owner, chainNo)
 }
 
 /** `0x04 | owner` */
@@ -232,18 +191,14 @@ export function ownedPrefix(owner: Uint8Array): Uint8Array {
   return prefixed(NS.owned, owner)
 }
 
-/** The chain id at the end of an owned key. */
-export function chainIdOfOwnedKey(key: Uint8Array): Uint8Array {
-  return key.subarray(1 + AUTHOR_BYTES + 8)
+/** The chain number at the end of an owned or authored key. */
+export function chainNoOfTagKey(key: Uint8Array): number {
+  return readU64(key, 1 + AUTHOR_BYTES)
 }
 
-/** `0x05 | author | chain id` */
-export function authoredKey(author: Uint8Array, chainId: Uint8Array): Uint8Array {
-  const key = new Uint8Array(1 + AUTHOR_BYTES + SIG_BYTES)
-  key[0] = NS.authored
-  key.set(author, 1)
-  key.set(chainId, 1 + AUTHOR_BYTES)
-  return key
+/** `0x05 | author | chain number u64` (41 B): the tag of an author who does not own the chain. */
+export function authoredKey(author: Uint8Array, chainNo: number): Uint8Array {
+  return tagKey(NS.authored, author, chainNo)
 }
 
 /** `0x05 | author` */
@@ -255,6 +210,14 @@ export function authoredPrefix(author: Uint8Array): Uint8Array {
 export function metaKey(name: string): Uint8Array {
   return prefixed(NS.meta, utf8(name))
 }
+
+/** Meta key of the key layout version ({@link LAYOUT_VERSION}). */
+export const LAYOUT_KEY = metaKey('layout')
+/**
+ * Version of the key layout this code reads and writes (README.md, "Key layout"): 2, the
+ * compact records. Databases of layout 1 (no layout key) are not migrated.
+ */
+export const LAYOUT_VERSION = 2
 
 /** `0x07 | varint(name length) | name`: the prefix of registry `name`. */
 export function registryPrefix(name: string): Uint8Array {
@@ -292,87 +255,6 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array {
   const out = prefix.slice(0, end)
   out[end - 1]! += 1
   return out
-}
-
-/** Placement value: chain number u64 | height u32 | seq u64 = 20 B, written into `out` when given. */
-export function encodePlacement(p: Placement, out = new Uint8Array(PLACEMENT_BYTES)): Uint8Array {
-  writeU64(out, 0, p.chainNo)
-  writeU32(out, 8, p.height)
-  writeU64(out, 12, p.seq)
-  return out
-}
-
-/** @throws REPO_CORRUPT when `bytes` is not a placement value */
-export function decodePlacement(bytes: Uint8Array): Placement {
-  if (bytes.length !== PLACEMENT_BYTES) corrupt('placement')
-  return { chainNo: readU64(bytes, 0), height: readU32(bytes, 8), seq: readU64(bytes, 12) }
-}
-
-const FLAG_HEIGHT_KNOWN = 1
-const FLAG_CLAIMED = 2
-const CHAIN_RECORD_BYTES = AUTHOR_BYTES + 2 * SIG_BYTES + 4 + 4 + 8 + 1
-
-/**
- * Chain value: author | head id | first id | head height u32 | first height u32 | chain
- * number u64 | flags u8 (bit 0: height known, bit 1: claimed).
- */
-export function encodeChain(c: ChainRecord): Uint8Array {
-  const out = new Uint8Array(CHAIN_RECORD_BYTES)
-  out.set(c.author, 0)
-  out.set(c.headId, AUTHOR_BYTES)
-  out.set(c.firstId, AUTHOR_BYTES + SIG_BYTES)
-  let at = AUTHOR_BYTES + 2 * SIG_BYTES
-  writeU32(out, at, c.headHeight)
-  writeU32(out, at + 4, c.firstHeight)
-  writeU64(out, at + 8, c.chainNo)
-  at += 16
-  out[at] = (c.heightKnown ? FLAG_HEIGHT_KNOWN : 0) | (c.claimed ? FLAG_CLAIMED : 0)
-  return out
-}
-
-/** @throws REPO_CORRUPT when `bytes` is not a chain record */
-export function decodeChain(chainId: Uint8Array, bytes: Uint8Array): ChainRecord {
-  if (bytes.length !== CHAIN_RECORD_BYTES) corrupt('chain')
-  const at = AUTHOR_BYTES + 2 * SIG_BYTES
-  return {
-    chainId,
-    author: bytes.slice(0, AUTHOR_BYTES),
-    headId: bytes.slice(AUTHOR_BYTES, AUTHOR_BYTES + SIG_BYTES),
-    firstId: bytes.slice(AUTHOR_BYTES + SIG_BYTES, at),
-    headHeight: readU32(bytes, at),
-    firstHeight: readU32(bytes, at + 4),
-    chainNo: readU64(bytes, at + 8),
-    heightKnown: (bytes[at + 16]! & FLAG_HEIGHT_KNOWN) !== 0,
-    claimed: (bytes[at + 16]! & FLAG_CLAIMED) !== 0,
-  }
-}
-
-/** Authored value: seq u64 | height u32 | id (64) = 76 B. */
-export function encodeAuthored(e: AuthoredEntry): Uint8Array {
-  const out = new Uint8Array(12 + SIG_BYTES)
-  writeU64(out, 0, e.seq)
-  writeU32(out, 8, e.height)
-  out.set(e.id, 12)
-  return out
-}
-
-/** @throws REPO_CORRUPT when `bytes` is not an authored value */
-export function decodeAuthored(bytes: Uint8Array): AuthoredEntry {
-  if (bytes.length !== 12 + SIG_BYTES) corrupt('authored')
-  return { seq: readU64(bytes, 0), height: readU32(bytes, 8), id: bytes.slice(12) }
-}
-
-/** u64 value (the write sequence counter). */
-export function encodeU64(n: number): Uint8Array {
-  const out = new Uint8Array(8)
-  writeU64(out, 0, n)
-  return out
-}
-
-/** @throws REPO_CORRUPT when `bytes` is not 8 bytes */
-export function decodeU64(bytes: Uint8Array): number {
-  if (bytes.length !== 8) corrupt('counter')
-  return readU64(bytes, 0)
 }
 
 /** A plain Uint8Array view of bytes a database returned (Node Buffers included). */

@@ -10,7 +10,6 @@ import { RepoError } from './errors.ts'
 import { EMPTY_FINGERPRINT, FANOUT, itemDigest } from './fingerprint.ts'
 import {
   chainRange,
-  decodeChain,
   MAX_DEPTH,
   metaKey,
   NS,
@@ -20,6 +19,7 @@ import {
   TRIE_STORED_DEPTH,
   trieKey,
 } from './layout.ts'
+import { decodeChain } from './records.ts'
 import { buildTrie } from './trie-build.ts'
 import { ID_HEAD_BYTES, type RangeFingerprint, TrieNode } from './trie-node.ts'
 import { loadTop } from './trie-top.ts'

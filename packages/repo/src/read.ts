@@ -4,19 +4,16 @@ import { authorBytes, corrupt, invalid } from './check.ts'
 import { type RepoContext, storedBlock, storedFeed, VIEW } from './context.ts'
 import { RepoError } from './errors.ts'
 import {
-  type AuthoredEntry,
   authoredPrefix,
   blockKey,
-  type ChainRecord,
-  chainIdOfOwnedKey,
-  decodeAuthored,
-  decodeChain,
+  chainNoOfTagKey,
   MAX_HEIGHT,
   NS,
   ownedPrefix,
   plain,
   prefixEnd,
 } from './layout.ts'
+import { type ChainRecord, decodeAuthored, decodeChain } from './records.ts'
 import type { WriteSet } from './write-set.ts'
 
 // The read path of Repo: arguments arrive checked (ids 64 B, authors as bytes).
@@ -34,7 +31,7 @@ export async function newestOwned(
     limit: 1,
     keyEncoding: 'view',
   })
-  for await (const key of keys) return ctx.chain(chainIdOfOwnedKey(plain(key)).slice())
+  for await (const key of keys) return ctx.chain(await ctx.chainIdOf(chainNoOfTagKey(plain(key))))
   return undefined
 }
 
@@ -78,18 +75,32 @@ export async function chainOf(ctx: RepoContext, id: Uint8Array): Promise<Uint8Ar
   return placement && (await ctx.chainIdOf(placement.chainNo)).slice()
 }
 
-/** The id (64 B) of `author`'s most recently written block still stored, or `undefined`. */
+/**
+ * The id (64 B) of `author`'s most recently written block still stored, or `undefined`:
+ * the newest of their tags in the chains they own (`0x04`) and in others' (`0x05`), whose
+ * id is read from the block it names.
+ */
 export async function latestOf(
   ctx: RepoContext,
   author: Uint8Array,
 ): Promise<Uint8Array | undefined> {
-  const prefix = authoredPrefix(author)
-  let latest: AuthoredEntry | undefined
-  for await (const value of ctx.db.values({ gte: prefix, lt: prefixEnd(prefix), ...VIEW })) {
-    const entry = decodeAuthored(plain(value))
-    if (!latest || entry.seq > latest.seq) latest = entry
+  let chainNo = 0
+  let latest: { seq: number; height: number } | undefined
+  for (const prefix of [ownedPrefix(author), authoredPrefix(author)]) {
+    for await (const [key, value] of ctx.db.iterator({
+      gte: prefix,
+      lt: prefixEnd(prefix),
+      ...VIEW,
+    })) {
+      const no = chainNoOfTagKey(plain(key))
+      const entry = decodeAuthored(no, plain(value))
+      if (entry && (!latest || entry.seq > latest.seq)) {
+        latest = entry
+        chainNo = no
+      }
+    }
   }
-  return latest?.id
+  return latest && ctx.idAt({ chainNo }, latest.height)
 }
 
 /**

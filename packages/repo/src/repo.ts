@@ -121,9 +121,12 @@ export class Repo {
     if (this.#closing) throw new RepoError('REPO_CLOSED', 'the repo is closed')
   }
 
-  /** Resolves once the reconciliation index is usable (built under the write lock if needed). */
+  /**
+   * Resolves once the layout is checked and the reconciliation index usable (built under
+   * the write lock if needed).
+   */
   async #indexReady(): Promise<void> {
-    if (!this.#ctx.index.ready) await this.#mutex.run(() => this.#ctx.index.ensure())
+    if (!this.#ctx.index.ready) await this.#mutex.run(() => this.#ctx.open())
   }
 
   /**

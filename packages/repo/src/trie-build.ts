@@ -6,15 +6,8 @@
  */
 import type { LevelDatabase } from './database.ts'
 import { itemDigest } from './fingerprint.ts'
-import {
-  decodeChain,
-  NS,
-  nibblesOf,
-  plain,
-  prefixEnd,
-  TRIE_STORED_DEPTH,
-  trieKey,
-} from './layout.ts'
+import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH, trieKey } from './layout.ts'
+import { decodeChain } from './records.ts'
 import { TrieNode } from './trie-node.ts'
 import type { Op } from './write-set.ts'
 

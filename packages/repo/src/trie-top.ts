@@ -9,15 +9,8 @@
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
 import { FANOUT, itemDigest } from './fingerprint.ts'
-import {
-  decodeChain,
-  NS,
-  nibblesOf,
-  plain,
-  prefixEnd,
-  TRIE_STORED_DEPTH,
-  trieKey,
-} from './layout.ts'
+import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH, trieKey } from './layout.ts'
+import { decodeChain } from './records.ts'
 import { type RangeFingerprint, TrieNode } from './trie-node.ts'
 import { mapKey } from './write-set.ts'
 

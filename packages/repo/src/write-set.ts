@@ -2,26 +2,28 @@ import { type Block, bytesEqual, SIG_BYTES } from '@picostack/feed'
 import { RepoError } from './errors.ts'
 import { itemDigest } from './fingerprint.ts'
 import {
-  type AuthoredEntry,
   authoredKey,
   BLOCK_KEY_BYTES,
   blockKey,
-  type ChainRecord,
   chainKey,
   chainNoKey,
+  MAX_HEIGHT,
+  metaKey,
+  ownedKey,
+  PLACEMENT_KEY_BYTES,
+  partialKey,
+  placementKey,
+} from './layout.ts'
+import {
+  type AuthoredEntry,
+  type ChainRecord,
   encodeAuthored,
   encodeChain,
   encodePlacement,
   encodeU64,
-  MAX_HEIGHT,
-  metaKey,
-  ownedKey,
-  PLACEMENT_BYTES,
-  PLACEMENT_KEY_BYTES,
   type Placement,
-  partialKey,
-  placementKey,
-} from './layout.ts'
+  placementBytes,
+} from './records.ts'
 
 /** One database operation with byte keys and values. */
 export type Op =
@@ -42,9 +44,6 @@ export interface ItemChange {
 
 /** Meta key of the repo-wide write sequence counter. */
 export const SEQ_KEY = metaKey('seq')
-
-/** Bytes of a block's index entries beside its bytes: placement key and value, block key. */
-const ENTRY_BYTES = PLACEMENT_KEY_BYTES + PLACEMENT_BYTES + BLOCK_KEY_BYTES
 
 /** A Map key for bytes (one char per byte). */
 export function mapKey(bytes: Uint8Array): string {
@@ -143,14 +142,8 @@ export class WriteSet {
     }
     this.#wasItem.set(chain, false)
     this.cacheChain(chain)
-    this.ops.push(
-      {
-        type: 'put',
-        key: ownedKey(chain.author, chain.chainNo, chain.chainId),
-        value: new Uint8Array(0),
-      },
-      { type: 'put', key: chainNoKey(chain.chainNo), value: chain.chainId },
-    )
+    // The owned key (0x04) is the owner's tag: drain writes it, as every tag.
+    this.ops.push({ type: 'put', key: chainNoKey(chain.chainNo), value: chain.chainId })
     if (!block.genesis) {
       this.ops.push({ type: 'put', key: partialKey(block.sig), value: chain.chainId })
     }
@@ -172,11 +165,11 @@ export class WriteSet {
     // and deleted together, so a store that keeps them by reference (memory-level) pins
     // nothing beyond the block's lifetime.
     const size = block.blockSize
-    const bytes = new Uint8Array(size + ENTRY_BYTES)
+    const valueAt = size + PLACEMENT_KEY_BYTES
+    const blockKeyAt = valueAt + placementBytes(placement)
+    const bytes = new Uint8Array(blockKeyAt + BLOCK_KEY_BYTES)
     bytes.set(block.buffer)
     const id = bytes.subarray(0, SIG_BYTES)
-    const valueAt = size + PLACEMENT_KEY_BYTES
-    const blockKeyAt = valueAt + PLACEMENT_BYTES
     this.ops.push(
       {
         type: 'put',
@@ -196,7 +189,7 @@ export class WriteSet {
     chain.headId = id
     this.#dirtyChains.add(chain)
     this.tip = chain
-    const entry: AuthoredEntry = { seq: placement.seq, height, id }
+    const entry: AuthoredEntry = { seq: placement.seq, height }
     if (byOwner) {
       this.#ownerTags.set(chain, entry)
     } else {
@@ -229,7 +222,7 @@ export class WriteSet {
     this.#dirtyChains.add(chain)
   }
 
-  /** Removes `chain`'s record, its owner tag and its number. */
+  /** Removes `chain`'s record, its owned key (the owner's tag) and its number. */
   dropChain(chain: ChainRecord): void {
     this.chains.set(mapKey(chain.chainId), null)
     this.chainsByNo.set(chain.chainNo, null)
@@ -242,7 +235,7 @@ export class WriteSet {
     if (this.tip === chain) this.tip = undefined
     this.ops.push(
       { type: 'del', key: chainKey(chain.chainId) },
-      { type: 'del', key: ownedKey(chain.author, chain.chainNo, chain.chainId) },
+      { type: 'del', key: ownedKey(chain.author, chain.chainNo) },
       { type: 'del', key: chainNoKey(chain.chainNo) },
     )
   }
@@ -272,15 +265,15 @@ export class WriteSet {
     for (const [chain, entry] of this.#ownerTags) {
       ops.push({
         type: 'put',
-        key: authoredKey(chain.author, chain.chainId),
-        value: encodeAuthored(entry),
+        key: ownedKey(chain.author, chain.chainNo),
+        value: encodeAuthored(chain.chainNo, entry),
       })
     }
     for (const { author, chain, entry } of this.#foreignTags.values()) {
       ops.push({
         type: 'put',
-        key: authoredKey(author, chain.chainId),
-        value: encodeAuthored(entry),
+        key: authoredKey(author, chain.chainNo),
+        value: encodeAuthored(chain.chainNo, entry),
       })
     }
     if (this.#seqChanged) ops.push({ type: 'put', key: SEQ_KEY, value: encodeU64(this.seq) })

@@ -10,6 +10,7 @@ import { chainsAndAuthors } from './conformance/chains.ts'
 import { closeAndReopen } from './conformance/close.ts'
 import { forgetting } from './conformance/forgetting.ts'
 import { reconciliationIndex } from './conformance/index.ts'
+import { keyLayout } from './conformance/layout.ts'
 import { partialChains } from './conformance/partial.ts'
 import { registry } from './conformance/registry.ts'
 import type { DbFactory, SuiteState } from './conformance/shared.ts'
@@ -36,6 +37,7 @@ export function conformance(factory: DbFactory): void {
     writeAndRead(s)
     chainsAndAuthors(s)
     forgetting(s)
+    keyLayout(s)
     partialChains(s)
     reconciliationIndex(s)
     registry(s)

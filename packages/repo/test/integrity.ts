@@ -7,21 +7,25 @@
  */
 import { Block, bytesEqual, SIG_BYTES, toHex } from '@picostack/feed'
 import {
-  AUTHOR_BYTES,
-  type ChainRecord,
-  chainIdOfOwnedKey,
   chainNoOfBlockKey,
-  decodeAuthored,
-  decodeChain,
-  decodePlacement,
-  decodeU64,
+  chainNoOfTagKey,
   heightOfBlockKey,
+  LAYOUT_KEY,
+  LAYOUT_VERSION,
   NS,
-  type Placement,
   plain,
   TRIE_STORED_DEPTH,
 } from '../src/layout.ts'
 import { INDEX_KEY } from '../src/range-index.ts'
+import {
+  AUTHOR_BYTES,
+  type ChainRecord,
+  decodeAuthored,
+  decodeChain,
+  decodePlacement,
+  decodeU64,
+  type Placement,
+} from '../src/records.ts'
 import { TrieNode } from '../src/trie-node.ts'
 import { SEQ_KEY } from '../src/write-set.ts'
 import type { Db } from './helpers.ts'
@@ -34,8 +38,9 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   const placements = new Map<string, Placement>()
   const chains = new Map<string, ChainRecord>()
   const blocks = new Map<string, { height: number; block: Block }[]>()
-  const owned: Uint8Array[] = []
-  const authored: [Uint8Array, Uint8Array][] = []
+  /** Owned (0x04) and authored (0x05) keys with their values. */
+  const tags: [Uint8Array, Uint8Array][] = []
+  let layout: Uint8Array | undefined
   const partials: Uint8Array[] = []
   /** Chain ids by chain number (the `0x09` index). */
   const chainIds = new Map<number, string>()
@@ -67,12 +72,12 @@ export async function integrityProblems(db: Db): Promise<string[]> {
         chains.set(toHex(rest), decodeChain(rest.slice(), value))
         break
       case NS.owned:
-        owned.push(key.slice())
-        break
       case NS.authored:
-        authored.push([key.slice(), value.slice()])
+        if (key.length !== 1 + AUTHOR_BYTES + 8) problems.push('malformed tag key')
+        else tags.push([key.slice(), value.slice()])
         break
       case NS.meta:
+        if (bytesEqual(key, LAYOUT_KEY)) layout = value.slice()
         if (bytesEqual(key, SEQ_KEY)) seq = decodeU64(value)
         if (bytesEqual(key, INDEX_KEY)) indexVersion = value.slice()
         break
@@ -143,37 +148,51 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   for (const [chainId, chain] of chains) {
     if (!blocks.has(chainId)) problems.push(`chain ${chainId} holds no blocks`)
     if (chainIds.get(chain.chainNo) !== chainId) problems.push(`chain ${chainId} has no number`)
-    const hasOwner = owned.some(
-      (key) =>
-        bytesEqual(chainIdOfOwnedKey(key), chain.chainId) &&
+    const owner = tags.find(
+      ([key]) =>
+        key[0] === NS.owned &&
+        chainNoOfTagKey(key) === chain.chainNo &&
         bytesEqual(key.subarray(1, 1 + AUTHOR_BYTES), chain.author),
     )
-    if (!hasOwner) problems.push(`chain ${chainId} has no owner tag`)
+    if (!owner) problems.push(`chain ${chainId} has no owner tag`)
   }
-  for (const key of owned) {
-    if (!chains.has(toHex(chainIdOfOwnedKey(key)))) problems.push('owner tag of a missing chain')
-  }
-  for (const [key, value] of authored) {
+  for (const [key, value] of tags) {
     const author = key.subarray(1, 1 + AUTHOR_BYTES)
-    const chainId = toHex(key.subarray(1 + AUTHOR_BYTES))
-    const entry = decodeAuthored(value)
-    const list = blocks.get(chainId) ?? []
-    const mine = list.filter((b) => bytesEqual(b.block.key!, author))
+    const chainNo = chainNoOfTagKey(key)
+    const chainId = chainIds.get(chainNo)
+    const chain = chainId === undefined ? undefined : chains.get(chainId)
+    if (!chain) {
+      problems.push('tag of a missing chain')
+      continue
+    }
+    if ((key[0] === NS.owned) !== bytesEqual(author, chain.author)) {
+      problems.push(`tag ${toHex(author)}/${chainId} in the wrong namespace`)
+    }
+    const entry = decodeAuthored(chainNo, value)
+    const mine = (blocks.get(chainId!) ?? []).filter((b) => bytesEqual(b.block.key!, author))
     const newest = mine[mine.length - 1]
-    if (!newest || !bytesEqual(newest.block.sig, entry.id) || newest.height !== entry.height) {
-      problems.push(`authored tag ${toHex(author)}/${chainId} is stale`)
+    const placed = newest && placements.get(toHex(newest.block.sig))
+    if (
+      newest
+        ? entry?.height !== newest.height || entry.seq !== placed?.seq
+        : entry !== undefined || key[0] !== NS.owned
+    ) {
+      problems.push(`tag ${toHex(author)}/${chainId} is stale`)
     }
   }
   for (const [chainId, list] of blocks) {
+    const chainNo = chains.get(chainId)?.chainNo
     const authors = new Set(list.map((b) => toHex(b.block.key!)))
     for (const author of authors) {
-      const has = authored.some(
+      const has = tags.some(
         ([key]) =>
-          toHex(key.subarray(1, 1 + AUTHOR_BYTES)) === author &&
-          toHex(key.subarray(1 + AUTHOR_BYTES)) === chainId,
+          toHex(key.subarray(1, 1 + AUTHOR_BYTES)) === author && chainNoOfTagKey(key) === chainNo,
       )
       if (!has) problems.push(`author ${author} lacks a tag in ${chainId}`)
     }
+  }
+  if (seq !== undefined && (layout?.length !== 1 || layout[0] !== LAYOUT_VERSION)) {
+    problems.push('the layout key is missing')
   }
   for (const id of partials) {
     if (!placements.has(toHex(id))) problems.push(`partial start ${toHex(id)} is not held`)

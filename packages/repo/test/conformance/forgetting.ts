@@ -37,7 +37,7 @@ export function forgetting(s: SuiteState): void {
       await repo.merge(feed)
       const evicted = await repo.rollback(pair('alice').pk)
       expect(idsOf(evicted)).toEqual(ids(feed).reverse())
-      expect(await keyCount(db)).toBe(2) // the write sequence counter, the index version
+      expect(await keyCount(db)).toBe(3) // the write sequence counter, the index and layout versions
       expect(await repo.headOf(pair('alice').pk)).toBeUndefined()
       expect(await repo.latestOf(pair('alice').pk)).toBeUndefined()
       expect(await repo.listFeeds()).toEqual([])
@@ -83,7 +83,7 @@ export function forgetting(s: SuiteState): void {
       expect(await repo.summary(chainId)).toBeUndefined()
       expect(await repo.headOf(pair('alice').pk)).toBeUndefined()
       expect(await repo.latestOf(pair('alice').pk)).toBeUndefined()
-      expect(await keyCount(db)).toBe(2) // the write sequence counter, the index version
+      expect(await keyCount(db)).toBe(3) // the write sequence counter, the index and layout versions
       expect(await codeOf(repo.evictPrefix(chainId, feed.last!.sig))).toBe('REPO_UNKNOWN_CHAIN')
     })
 
