@@ -18,6 +18,8 @@ import {
   decodeChain,
   decodePlacement,
   decodeU64,
+  genesisPlacement,
+  genesisStored,
   type Placement,
 } from './records.ts'
 import { mapKey, SEQ_KEY, WriteSet } from './write-set.ts'
@@ -147,11 +149,40 @@ export class RepoContext {
     ws.committed = blocks
   }
 
+  /** Where block `id` is (pending in `ws`, or stored), or `undefined`. */
   async placement(id: Uint8Array, ws?: WriteSet): Promise<Placement | undefined> {
     const pending = ws?.placement(id)
     if (pending) return pending
-    const value = await this.get(placementKey(id))
-    return value === undefined ? undefined : decodePlacement(value)
+    return (await this.#locate(id, ws))?.placement
+  }
+
+  /**
+   * Where stored block `id` is, and for a genesis (whose placement is derived from its
+   * chain record, not stored) its chain: one read of both keys. A chain cached in `ws`
+   * stands for the stored record.
+   */
+  async #locate(
+    id: Uint8Array,
+    ws?: WriteSet,
+  ): Promise<{ placement: Placement; chain?: ChainRecord } | undefined> {
+    const cached = ws?.chains.get(mapKey(id))
+    if (cached && genesisStored(cached))
+      return { placement: genesisPlacement(cached), chain: cached }
+    const [value, record] = await this.db.getMany([placementKey(id), chainKey(id)], VIEW)
+    if (value !== undefined) return { placement: decodePlacement(plain(value)) }
+    if (record === undefined || cached !== undefined) return undefined
+    const chain = decodeChain(id.slice(), plain(record))
+    if (!genesisStored(chain)) return undefined
+    this.#rememberChainId(chain.chainNo, chain.chainId)
+    ws?.cacheChain(chain)
+    return { placement: genesisPlacement(chain), chain }
+  }
+
+  /** The chain id (64 B, a copy) of stored block `id`, or `undefined`. */
+  async chainOfBlock(id: Uint8Array): Promise<Uint8Array | undefined> {
+    const found = await this.#locate(id)
+    if (!found) return undefined
+    return (found.chain?.chainId ?? (await this.chainIdOf(found.placement.chainNo))).slice()
   }
 
   async chain(chainId: Uint8Array, ws?: WriteSet): Promise<ChainRecord | undefined> {
@@ -165,11 +196,18 @@ export class RepoContext {
     return chain
   }
 
-  /** The chain id (64 B) of chain number `chainNo`. */
+  /**
+   * The chain id (64 B) of chain number `chainNo`: its `0x09` entry, or, for a chain that
+   * never held a block past its genesis (nothing else names its number, so it has none),
+   * the id of its block at height 1.
+   * @throws REPO_CORRUPT when no chain has that number
+   */
   async chainIdOf(chainNo: number): Promise<Uint8Array> {
     const known = this.#chainIds.get(chainNo)
     if (known) return known
-    const chainId = await this.get(chainNoKey(chainNo))
+    const chainId =
+      (await this.get(chainNoKey(chainNo))) ??
+      (await this.get(blockKey(chainNo, 1)))?.subarray(0, SIG_BYTES)
     if (chainId?.length !== SIG_BYTES) throw corrupt('a placement names a missing chain')
     this.#rememberChainId(chainNo, chainId.slice())
     return chainId

@@ -165,7 +165,9 @@ function evictBlock(
   authors: Map<string, Uint8Array>,
 ): Block {
   const block = storedBlock(value)
-  ws.ops.push({ type: 'del', key }, { type: 'del', key: placementKey(block.sig) })
+  ws.ops.push({ type: 'del', key })
+  // A genesis has no placement record (its chain record stands for it).
+  if (!block.genesis) ws.ops.push({ type: 'del', key: placementKey(block.sig) })
   if (ctx.partialStarts.has(mapKey(block.sig))) {
     ws.ops.push({ type: 'del', key: partialKey(block.sig) })
   }

@@ -71,8 +71,7 @@ export async function readBlock(ctx: RepoContext, id: Uint8Array): Promise<Block
 
 /** The chain id (64 B) of stored block `id`, or `undefined`. */
 export async function chainOf(ctx: RepoContext, id: Uint8Array): Promise<Uint8Array | undefined> {
-  const placement = await ctx.placement(id)
-  return placement && (await ctx.chainIdOf(placement.chainNo)).slice()
+  return ctx.chainOfBlock(id)
 }
 
 /**

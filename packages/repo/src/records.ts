@@ -42,6 +42,19 @@ export interface ChainRecord {
   claimed: boolean
 }
 
+/**
+ * True when `chain` holds its genesis: started by it (so not claimed) and its first block
+ * not evicted. That block's placement is not stored: {@link genesisPlacement} derives it.
+ */
+export function genesisStored(chain: ChainRecord): boolean {
+  return !chain.claimed && chain.firstHeight === 1
+}
+
+/** The placement of a stored genesis: height 1, written when its chain was numbered. */
+export function genesisPlacement(chain: ChainRecord): Placement {
+  return { chainNo: chain.chainNo, height: 1, seq: chain.chainNo }
+}
+
 /** An author's newest block in one chain (its id is the first 64 B of the block there). */
 export interface AuthoredEntry {
   /** Write sequence number of the block. */

@@ -15,7 +15,7 @@ import { RepoContext, VIEW } from './context.ts'
 import type { LevelDatabase } from './database.ts'
 import { RepoError, type RepoPartialWriteError } from './errors.ts'
 import { evictPrefixesIn, evictPrefixIn, evictWith, rollbackIn } from './evict.ts'
-import { MAX_DEPTH, placementKey, registryPrefix } from './layout.ts'
+import { MAX_DEPTH, registryPrefix } from './layout.ts'
 import { Mutex } from './mutex.ts'
 import { nibblePrefix } from './range-index.ts'
 import * as read from './read.ts'
@@ -248,13 +248,14 @@ export class Repo {
   }
 
   /**
-   * True when block `id` (64 B) is stored (reads only its small index entry).
+   * True when block `id` (64 B) is stored (reads its placement and, for a genesis, its
+   * chain record, in one read).
    * @throws REPO_INVALID_INPUT when `id` is not 64 bytes
    * @throws REPO_CLOSED after {@link Repo.close}
    */
   async hasBlock(id: Uint8Array): Promise<boolean> {
     this.#assertOpen()
-    return this.db.has(placementKey(idBytes(id, 'id')), VIEW)
+    return (await this.#ctx.placement(idBytes(id, 'id'))) !== undefined
   }
 
   /**

@@ -3,6 +3,7 @@ import { type RepoContext, VIEW } from './context.ts'
 import { RepoPartialWriteError } from './errors.ts'
 import { evictAfter } from './evict.ts'
 import { placementKey } from './layout.ts'
+import { genesisStored } from './records.ts'
 import type { RegistryOp } from './registry.ts'
 import { mapKey, type WriteSet } from './write-set.ts'
 
@@ -99,15 +100,16 @@ async function step(
 ): Promise<Step> {
   const id = block.sig
   if (block.genesis) {
-    // A chain under this id: the genesis is held, or was evicted (or never held), or the
-    // chain was only claimed (a partial chain): the genuine genesis replaces the claim.
+    // A chain under this id: the genesis is held (its chain record says so: a genesis has
+    // no placement record), or was evicted (or never held), or the chain was only claimed
+    // (a partial chain): the genuine genesis replaces the claim.
     const chain = await ctx.chain(id, ws)
     if (chain?.claimed) {
       await evictAfter(ctx, ws, chain, 0)
       // Written now, so that the blocks after the genesis are placed against the disk
       // without the claimed chain (some of them may have been in it).
       await ctx.flush(ws)
-    } else if (chain) return (await isHeld()) ? 'held' : skipEvicted(id, run)
+    } else if (chain) return genesisStored(chain) ? 'held' : skipEvicted(id, run)
     ws.startChain(block, id, 1, true)
     return 'written'
   }

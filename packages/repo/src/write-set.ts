@@ -142,10 +142,13 @@ export class WriteSet {
     }
     this.#wasItem.set(chain, false)
     this.cacheChain(chain)
-    // The owned key (0x04) is the owner's tag: drain writes it, as every tag.
-    this.ops.push({ type: 'put', key: chainNoKey(chain.chainNo), value: chain.chainId })
+    // The owned key (0x04) is the owner's tag: drain writes it, as every tag. A partial
+    // chain's number is named by its first block's placement at once (a genesis has none).
     if (!block.genesis) {
-      this.ops.push({ type: 'put', key: partialKey(block.sig), value: chain.chainId })
+      this.ops.push(
+        { type: 'put', key: chainNoKey(chain.chainNo), value: chain.chainId },
+        { type: 'put', key: partialKey(block.sig), value: chain.chainId },
+      )
     }
     this.append(chain, block)
   }
@@ -170,18 +173,24 @@ export class WriteSet {
     const bytes = new Uint8Array(blockKeyAt + BLOCK_KEY_BYTES)
     bytes.set(block.buffer)
     const id = bytes.subarray(0, SIG_BYTES)
-    this.ops.push(
-      {
+    // A genesis (always its chain's first block, at height 1) has no placement record: its
+    // chain record stands for it (see `genesisPlacement`). Its chain number is named by
+    // nothing else until the chain's second block.
+    if (!block.genesis) {
+      this.ops.push({
         type: 'put',
         key: placementKey(id, bytes.subarray(size, valueAt)),
         value: encodePlacement(placement, bytes.subarray(valueAt, blockKeyAt)),
-      },
-      {
-        type: 'put',
-        key: blockKey(chain.chainNo, height, bytes.subarray(blockKeyAt)),
-        value: bytes.subarray(0, size),
-      },
-    )
+      })
+      if (height === 2 && !chain.claimed) {
+        this.ops.push({ type: 'put', key: chainNoKey(chain.chainNo), value: chain.chainId })
+      }
+    }
+    this.ops.push({
+      type: 'put',
+      key: blockKey(chain.chainNo, height, bytes.subarray(blockKeyAt)),
+      value: bytes.subarray(0, size),
+    })
     this.#pendingIds.push(id)
     this.#pending.push(placement)
     this.appended++

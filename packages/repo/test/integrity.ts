@@ -93,21 +93,26 @@ export async function integrityProblems(db: Db): Promise<string[]> {
         problems.push(`unknown namespace ${key[0]}`)
     }
   }
+  /** Chain ids by chain number, from the chain records. */
+  const idsByNo = new Map<number, string>()
+  for (const [chainId, chain] of chains) idsByNo.set(chain.chainNo, chainId)
   for (const [chainNo, list] of blocksByNo) {
-    const chainId = chainIds.get(chainNo)
-    if (chainId === undefined) problems.push(`blocks of unnumbered chain ${chainNo}`)
+    const chainId = idsByNo.get(chainNo)
+    if (chainId === undefined) problems.push(`blocks of unknown chain number ${chainNo}`)
     else blocks.set(chainId, list)
   }
   for (const [chainNo, chainId] of chainIds) {
     if (chains.get(chainId)?.chainNo !== chainNo) problems.push(`stale chain number ${chainNo}`)
   }
-  let maxSeq = -1
+  // A genesis has no placement record: it was written at its chain's number.
+  let maxSeq = Math.max(-1, ...[...chains.values()].map((c) => c.chainNo))
   for (const [id, p] of placements) {
     maxSeq = Math.max(maxSeq, p.seq)
     const found = blocksByNo.get(p.chainNo)?.find((b) => b.height === p.height)
     if (!found || toHex(found.block.sig) !== id) problems.push(`placement ${id} points nowhere`)
+    if (found?.block.genesis) problems.push(`genesis ${id} has a placement record`)
   }
-  if (placements.size > 0 && (seq === undefined || seq <= maxSeq)) {
+  if (chains.size > 0 && (seq === undefined || seq <= maxSeq)) {
     problems.push('write sequence counter is behind')
   }
   for (const [chainId, list] of blocks) {
@@ -139,15 +144,19 @@ export async function integrityProblems(db: Db): Promise<string[]> {
       }
     }
     for (const { height, block } of list) {
+      if (block.genesis) continue // checked above: no placement record
       const p = placements.get(toHex(block.sig))
-      if (!p || chainIds.get(p.chainNo) !== chainId || p.height !== height) {
+      if (!p || p.chainNo !== chain.chainNo || p.height !== height) {
         problems.push(`block at ${chainId}/${height} has no placement`)
       }
+    }
+    // A placement names the chain's number: then `0x09` resolves it.
+    if (list.some((b) => !b.block.genesis) && chainIds.get(chain.chainNo) !== chainId) {
+      problems.push(`chain ${chainId} has no number`)
     }
   }
   for (const [chainId, chain] of chains) {
     if (!blocks.has(chainId)) problems.push(`chain ${chainId} holds no blocks`)
-    if (chainIds.get(chain.chainNo) !== chainId) problems.push(`chain ${chainId} has no number`)
     const owner = tags.find(
       ([key]) =>
         key[0] === NS.owned &&
@@ -159,7 +168,7 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   for (const [key, value] of tags) {
     const author = key.subarray(1, 1 + AUTHOR_BYTES)
     const chainNo = chainNoOfTagKey(key)
-    const chainId = chainIds.get(chainNo)
+    const chainId = idsByNo.get(chainNo)
     const chain = chainId === undefined ? undefined : chains.get(chainId)
     if (!chain) {
       problems.push('tag of a missing chain')
@@ -171,10 +180,12 @@ export async function integrityProblems(db: Db): Promise<string[]> {
     const entry = decodeAuthored(chainNo, value)
     const mine = (blocks.get(chainId!) ?? []).filter((b) => bytesEqual(b.block.key!, author))
     const newest = mine[mine.length - 1]
-    const placed = newest && placements.get(toHex(newest.block.sig))
+    const placed = newest?.block.genesis
+      ? chain.chainNo
+      : newest && placements.get(toHex(newest.block.sig))?.seq
     if (
       newest
-        ? entry?.height !== newest.height || entry.seq !== placed?.seq
+        ? entry?.height !== newest.height || entry.seq !== placed
         : entry !== undefined || key[0] !== NS.owned
     ) {
       problems.push(`tag ${toHex(author)}/${chainId} is stale`)

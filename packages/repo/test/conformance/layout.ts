@@ -9,7 +9,7 @@ import { LAYOUT_KEY } from '../../src/layout.ts'
 import { decodeChain, decodePlacement } from '../../src/records.ts'
 import { SEQ_KEY } from '../../src/write-set.ts'
 import { chain, type Db, dump, pair } from '../helpers.ts'
-import { accept, codeOf, type SuiteState, same } from './shared.ts'
+import { accept, codeOf, ids, type SuiteState, same } from './shared.ts'
 
 /** `u64be(n)` in hex. */
 function u64(n: number): string {
@@ -45,26 +45,37 @@ export function keyLayout(s: SuiteState): void {
     })
     const alice = () => pair('alice').pk
 
-    it('stores a one-block chain in 5 records beside the counters, ids equal to the chain id left out', async () => {
+    it('stores a one-block chain in 3 records beside the counters: no placement, no chain number, no ids equal to the chain id', async () => {
       const feed = chain('alice', ['a0'])
       const g = feed.first!
       const id = toHex(g.sig)
       await repo.merge(feed)
       expect((await dump(db)).sort()).toEqual(
         [
-          `01${id}=000100`, // chain 0, height 1, seq 0 + 0
           `02${u64(0)}${u32(1)}=${bytesOf(g)}`,
           // flags 1 (height known) | 4 (head = chain id) | 8 (first = chain id); owner;
           // chain 0, head height 1, 0 blocks below the head
           `03${id}=0d${alice()}000100`,
           `04${alice()}${u64(0)}=0001`, // alice's newest: seq 0 + 0, height 1
-          `09${u64(0)}=${id}`,
           ...meta(1),
         ].sort(),
       )
       expect(same(await repo.headOf(pair('alice').pk), g.sig)).toBe(true)
       expect(same(await repo.latestOf(pair('alice').pk), g.sig)).toBe(true)
       expect(same(await repo.chainOf(g.sig), g.sig)).toBe(true)
+      expect(await repo.hasBlock(g.sig)).toBe(true)
+      expect(ids(await repo.resolveFeed(g.sig))).toEqual([id])
+      // Its second block, in a later write, finds its parent through the chain record.
+      const longer = chain('alice', ['a1'], feed)
+      expect(await repo.merge(longer)).toBe(1)
+      const stored = await dump(db)
+      expect(stored).toContain(`01${toHex(longer.last!.sig)}=000201`)
+      expect(stored).toContain(`09${u64(0)}=${id}`)
+      expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(longer))
+      expect(await repo.rollback(g.sig)).toHaveLength(2)
+      expect(await repo.hasBlock(g.sig)).toBe(false)
+      expect(await repo.readBlock(g.sig)).toBeUndefined()
+      expect(await repo.chainOf(g.sig)).toBeUndefined()
     })
 
     it('stores the head id of a longer chain, and a foreign author in 0x05', async () => {
@@ -73,11 +84,10 @@ export function keyLayout(s: SuiteState): void {
       const id = toHex(g.sig)
       await repo.merge(feed)
       const two = [
-        `01${id}=000100`,
         `01${toHex(a1.sig)}=000201`, // chain 0, height 2, seq 0 + 1
         `02${u64(0)}${u32(1)}=${bytesOf(g)}`,
         `02${u64(0)}${u32(2)}=${bytesOf(a1)}`,
-        `09${u64(0)}=${id}`,
+        `09${u64(0)}=${id}`, // named by a1's placement
       ]
       expect((await dump(db)).sort()).toEqual(
         [
