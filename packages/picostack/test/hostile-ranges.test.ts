@@ -9,6 +9,7 @@ import {
   type RangeEntry,
   type Ranges,
 } from '../src/index.ts'
+import { PassTags } from '../src/sync/pass-tags.ts'
 import { HEAP_BOUND_BYTES, usedBytes } from './heap.ts'
 import { CounterKernel, chainsOf, until } from './helpers.ts'
 import { HostilePeer, INITIATOR_ID, RESPONDER_ID } from './hostile-peer.ts'
@@ -128,6 +129,7 @@ test('ranges outside the ranges left open, out of order, or a pass opened by the
     prefix: Uint8Array.of(0, 0),
     lack: new Uint8Array(1),
     heads: [],
+    check: new Uint8Array(2),
   }
   await evil.send(ranges([lacks]))
   await evil.send(ranges([lie(Uint8Array.of(1, 0))]))
@@ -149,6 +151,7 @@ test('an item list longer than listItems is KERNEL_TOO_LARGE; a message past max
   const list = (n: number, nibble: number): RangeEntry => ({
     kind: 'items',
     prefix: Uint8Array.of(nibble),
+    part: 4,
     tags: random(8 * n),
     genesis: new Uint8Array(0),
   })
@@ -159,11 +162,12 @@ test('an item list longer than listItems is KERNEL_TOO_LARGE; a message past max
 
 test('lacks answers with compact heads past the list, or a bitmap not fitting it, are KERNEL_PROTOCOL', async () => {
   const alice = await holding(10) // under listItems: a differing root is listed
+  const check = new Uint8Array(2)
   const bad: LacksEntry[] = [
     // A head of item 10 of a list of 10.
-    { kind: 'lacks', prefix: new Uint8Array(0), lack: new Uint8Array(2), heads: [head(10)] },
+    { kind: 'lacks', prefix: new Uint8Array(0), lack: new Uint8Array(2), heads: [head(10)], check },
     // A bitmap of 3 bytes for 10 items.
-    { kind: 'lacks', prefix: new Uint8Array(0), lack: new Uint8Array(3), heads: [] },
+    { kind: 'lacks', prefix: new Uint8Array(0), lack: new Uint8Array(3), heads: [], check },
   ]
   for (const [i, entry] of bad.entries()) {
     const evil = new HostilePeer(alice.spawnWire())
@@ -174,29 +178,88 @@ test('lacks answers with compact heads past the list, or a bitmap not fitting it
     await evil.send(ranges([lie(new Uint8Array(0))])) // it differs: alice lists her 10
     await until(() => rangesOf(evil).length === 2)
     const [list] = rangesOf(evil)[1]!.entries
-    expect(list).toMatchObject({ kind: 'items', tags: new Uint8Array(0) })
-    expect((list as ItemsEntry).genesis).toHaveLength(40) // one-block chains: 4 B each
+    expect(list).toMatchObject({ kind: 'items', part: 2, tags: new Uint8Array(0) })
+    expect((list as ItemsEntry).genesis).toHaveLength(20) // one-block chains: 2 B each
     await evil.send(ranges([entry]))
     await until(() => evil.errors.length === 1)
     expect(evil.errors).toEqual(['KERNEL_PROTOCOL'])
   }
-  // A well-formed answer to the same list is taken (a head of item 9, which alice holds).
+  // A well-formed answer to the same list is taken (a head of item 9, which alice holds),
+  // its check that of the chains it says it holds (items 1 to 9, in list order).
   const evil = new HostilePeer(alice.spawnWire())
   await evil.hello(undefined, RESPONDER_ID)
   await until(() => rangesOf(evil).length === 1)
+  const salt = rangesOf(evil)[0]!.salt!
   await evil.send(ranges([lie(new Uint8Array(0))]))
   await until(() => rangesOf(evil).length === 2)
+  const ids = (await alice.repo.listChains({ prefix: new Uint8Array(0), limit: 10 })).map(
+    (c) => c.chainId,
+  )
   const good: LacksEntry = {
     kind: 'lacks',
     prefix: new Uint8Array(0),
     lack: Uint8Array.of(0x80, 0),
     heads: [head(9)],
+    check: new PassTags(salt).check(ids.slice(1)),
   }
   await evil.send(ranges([good]))
   // Item 0 lacked: alice pushes it; item 9 at a head she cannot place: she asks with want.
   await until(() => evil.received.some((m) => m.type === 'want'))
   await until(() => evil.received.some((m) => m.type === 'patch'))
+  expect(rangesOf(evil)).toHaveLength(2) // the check is hers: nothing to list again
   expect(evil.errors).toEqual([])
+})
+
+test("a check that is not the lister's: it lists the range again, wide, once; a short list again, or a second one, is KERNEL_PROTOCOL", async () => {
+  const alice = await holding(10)
+  const evil = new HostilePeer(alice.spawnWire())
+  await evil.hello(undefined, RESPONDER_ID)
+  await until(() => rangesOf(evil).length === 1)
+  await evil.send(ranges([lie(new Uint8Array(0))])) // it differs: alice lists her 10, short
+  await until(() => rangesOf(evil).length === 2)
+  const root = new Uint8Array(0)
+  const wrong = (): LacksEntry => ({
+    kind: 'lacks',
+    prefix: root,
+    lack: new Uint8Array(0),
+    heads: [head(3)],
+    check: random(2).map((b, i) => (i === 0 ? b ^ 0xff : b)), // not alice's (1 in 65,536)
+  })
+  await evil.send(ranges([wrong()]))
+  await until(() => rangesOf(evil).length === 3)
+  // The same 10 chains in 4-byte parts; the heads of a collided answer are not read.
+  const [again] = rangesOf(evil)[2]!.entries
+  expect(again).toMatchObject({ kind: 'items', part: 4, prefix: root, tags: new Uint8Array(0) })
+  expect((again as ItemsEntry).genesis).toHaveLength(40)
+  expect(evil.received.some((m) => m.type === 'want')).toBe(false)
+  // A wide list's wrong check is taken as it is: alice lists nothing again.
+  await evil.send(ranges([wrong()]))
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  expect(rangesOf(evil)).toHaveLength(3)
+  expect(evil.errors).toEqual([])
+  // As the receiver: bob answers the liar's short list with a lacks entry, which the liar
+  // may answer with the list again, wide, but not short, and only once.
+  const bob = await holding(10)
+  const liar = new HostilePeer(bob.spawnWire())
+  await liar.hello(undefined, RESPONDER_ID)
+  await until(() => rangesOf(liar).length === 1) // bob's root
+  const list = (part: number): ItemsEntry => ({
+    kind: 'items',
+    prefix: root,
+    part,
+    tags: new Uint8Array(0),
+    genesis: Uint8Array.from({ length: 3 * part }, (_, i) => (i % part === 0 ? i : 0)),
+  })
+  await liar.send(ranges([list(2)]))
+  await until(() => rangesOf(liar).length === 2)
+  expect(rangesOf(liar)[1]!.entries).toMatchObject([{ kind: 'lacks', prefix: root }])
+  await liar.send(ranges([list(2)])) // short again
+  await until(() => liar.errors.length === 1)
+  await liar.send(ranges([list(4)])) // wide: answered
+  await until(() => rangesOf(liar).length === 3)
+  await liar.send(ranges([list(4)])) // a second time
+  await until(() => liar.errors.length === 2)
+  expect(liar.errors).toEqual(['KERNEL_PROTOCOL', 'KERNEL_PROTOCOL'])
 })
 
 test('60 sessions that open passes and never answer grow the heap by < 64 MiB', async () => {

@@ -54,31 +54,42 @@ const rangeEntries: fc.Arbitrary<RangeEntry[]> = fc
               count: fc.integer({ min: 1, max: MAX_HEIGHT }),
               fingerprint: bytes(8),
             }),
-            fc
-              .uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 4 })
-              .chain((parts) =>
-                fc
-                  .tuple(bytes(4 * parts.length), fc.nat({ max: parts.length }))
-                  .map(([heads, later]): RangeEntry => {
-                    // The first `later` items have a head part, the rest are at their genesis.
-                    const tags = new Uint8Array(8 * later)
-                    const genesis = new Uint8Array(4 * (parts.length - later))
-                    for (const [i, part] of parts.entries()) {
-                      if (i < later) {
-                        new DataView(tags.buffer).setUint32(8 * i, part)
-                        tags.set(heads.subarray(4 * i, 4 * i + 4), 8 * i + 4)
-                      } else {
-                        new DataView(genesis.buffer).setUint32(4 * (i - later), part)
+            // Short (2-byte) or wide (4-byte) chain parts, distinct within the list.
+            fc.constantFrom(2, 4).chain((w) =>
+              fc
+                .uniqueArray(fc.integer({ min: 0, max: 2 ** (8 * w) - 1 }), {
+                  minLength: 1,
+                  maxLength: 4,
+                })
+                .chain((parts) =>
+                  fc
+                    .tuple(bytes(4 * parts.length), fc.nat({ max: parts.length }))
+                    .map(([heads, later]): RangeEntry => {
+                      // The first `later` items have a head part, the rest are at their genesis.
+                      const tags = new Uint8Array((w + 4) * later)
+                      const genesis = new Uint8Array(w * (parts.length - later))
+                      const put = (to: Uint8Array, at: number, part: number) =>
+                        w === 2
+                          ? new DataView(to.buffer).setUint16(at, part)
+                          : new DataView(to.buffer).setUint32(at, part)
+                      for (const [i, part] of parts.entries()) {
+                        if (i < later) {
+                          put(tags, (w + 4) * i, part)
+                          tags.set(heads.subarray(4 * i, 4 * i + 4), (w + 4) * i + w)
+                        } else {
+                          put(genesis, w * (i - later), part)
+                        }
                       }
-                    }
-                    return { kind: 'items', prefix, tags, genesis }
-                  }),
-              ),
+                      return { kind: 'items', prefix, part: w, tags, genesis }
+                    }),
+                ),
+            ),
             fc.record({
               kind: fc.constant('lacks' as const),
               prefix: fc.constant(prefix),
               lack: fc.uint8Array({ maxLength: 2 }),
               heads: compactHeads,
+              check: bytes(2),
             }),
           )
         }),
@@ -189,6 +200,7 @@ test('size limits of ranges, haves and queries', () => {
   const tags = {
     kind: 'items' as const,
     prefix: Uint8Array.of(4),
+    part: 4,
     tags: new Uint8Array(8),
     genesis: new Uint8Array(8),
   }
@@ -246,9 +258,10 @@ test('ranges out of order, overlapping, with bad nibbles, a wrong fingerprint, t
   const fp = (prefix: number[]) => [0, Uint8Array.from(prefix), 0]
   const raw = (entries: unknown[], salt: unknown = new Uint8Array(0)) =>
     encode([11, salt, entries, new Uint8Array(0)])
-  const tag = (part: number) => Uint8Array.of(0, 0, 0, part, 9, 9, 9, 9)
+  const tag = (part: number) => Uint8Array.of(0, part, 9, 9, 9, 9) // a short tag
   const none = new Uint8Array(0)
-  const lacks = (heads: unknown[]) => [[2, Uint8Array.of(1), Uint8Array.of(0), heads]]
+  const check = new Uint8Array(2)
+  const lacks = (heads: unknown[]) => [[2, Uint8Array.of(1), Uint8Array.of(0), check, heads]]
   for (const entries of [
     [fp([2]), fp([1])], // descending
     [fp([1]), fp([1])], // repeated
@@ -257,12 +270,18 @@ test('ranges out of order, overlapping, with bad nibbles, a wrong fingerprint, t
     [[0, Uint8Array.of(1), 1]], // count 1 without a fingerprint
     [[0, Uint8Array.of(1), 0, new Uint8Array(8)]], // count 0 with one
     [[0, Uint8Array.of(1), 1, new Uint8Array(32)]], // a fingerprint not of 8 B
-    [[1, Uint8Array.of(1), new Uint8Array(15), none]], // tags not a multiple of 8 B
-    [[1, Uint8Array.of(1), none, new Uint8Array(6)]], // genesis tags not a multiple of 4 B
+    [[1, Uint8Array.of(1), new Uint8Array(8), none]], // short tags not a multiple of 6 B
+    [[1, Uint8Array.of(1), none, new Uint8Array(3)]], // short genesis tags not a multiple of 2 B
+    [[4, Uint8Array.of(1), new Uint8Array(6), none]], // wide tags not a multiple of 8 B
+    [[4, Uint8Array.of(1), none, new Uint8Array(2)]], // wide genesis tags not a multiple of 4 B
     [[1, Uint8Array.of(1), none, none]], // no tags
     [[1, Uint8Array.of(1), tag(1)]], // no genesis tags (an array of 3)
+    [[1, Uint8Array.of(1), 2, tag(1), none]], // an array of 5 (a width field is not a layout)
     [[1, Uint8Array.of(1), Uint8Array.from([...tag(1), ...tag(2), ...tag(1)]), none]], // a chain part twice
-    [[1, Uint8Array.of(1), tag(1), Uint8Array.of(0, 0, 0, 1)]], // twice across the two lists
+    [[1, Uint8Array.of(1), tag(1), Uint8Array.of(0, 1)]], // twice across the two lists
+    [[2, Uint8Array.of(1), none]], // a lacks entry without its check
+    [[2, Uint8Array.of(1), none, new Uint8Array(4)]], // a check not of 2 B
+    lacks([]), // an empty heads array (heads are left out when there are none)
     lacks([
       [1, 5, new Uint8Array(4)],
       [1, 6, new Uint8Array(4)],
@@ -306,41 +325,53 @@ test('exact bytes of ranges messages (docs/protocol.md) and of a genesis segment
   )
   expect(opening.length).toBe(42)
   // A list of range b 3: an item with a head after its genesis, and a one-block chain.
-  const list = encodeMessage({
-    type: 'ranges',
-    salt: undefined,
-    entries: [
-      {
-        kind: 'items',
-        prefix: Uint8Array.of(0xb, 0x3),
-        tags: new Uint8Array(8).fill(0xdd),
-        genesis: new Uint8Array(4).fill(0xee),
-      },
-    ],
-    resume: undefined,
+  const items = (part: number): RangeEntry => ({
+    kind: 'items',
+    prefix: Uint8Array.of(0xb, 0x3),
+    part,
+    tags: new Uint8Array(part + 4).fill(0xdd),
+    genesis: new Uint8Array(part).fill(0xee),
   })
+  const one = (entry: RangeEntry) =>
+    encodeMessage({ type: 'ranges', salt: undefined, entries: [entry], resume: undefined })
+  const list = one(items(2))
   expect(Buffer.from(list).toString('hex')).toBe(
-    `840b4081` + `8401420b03` + `48${'dd'.repeat(8)}` + `44${'ee'.repeat(4)}` + `40`,
+    `840b4081` + `8401420b03` + `46${'dd'.repeat(6)}` + `42${'ee'.repeat(2)}` + `40`,
   )
-  expect(list.length).toBe(24)
+  expect(list.length).toBe(20)
+  // The same list wide (4-byte chain parts), kind 4.
+  const wide = one(items(4))
+  expect(Buffer.from(wide).toString('hex')).toBe(
+    `840b4081` + `8404420b03` + `48${'dd'.repeat(8)}` + `44${'ee'.repeat(4)}` + `40`,
+  )
+  expect(wide.length).toBe(24)
+  for (const bytes of [list, wide]) {
+    expect(decodeMessage(bytes, DEFAULT_SYNC_LIMITS)).toMatchObject({
+      entries: [{ part: bytes === list ? 2 : 4 }],
+    })
+  }
   // Its answer: the second item lacked, the first's chain held with another head, at 300.
-  const answer = encodeMessage({
-    type: 'ranges',
-    salt: undefined,
-    entries: [
-      {
-        kind: 'lacks',
-        prefix: Uint8Array.of(0xb, 0x3),
-        lack: Uint8Array.of(0x40),
-        heads: [{ index: 0, height: 300, head: new Uint8Array(4).fill(0xee) }],
-      },
-    ],
-    resume: undefined,
+  const answer = one({
+    kind: 'lacks',
+    prefix: Uint8Array.of(0xb, 0x3),
+    lack: Uint8Array.of(0x40),
+    check: Uint8Array.of(0x77, 0x77),
+    heads: [{ index: 0, height: 300, head: new Uint8Array(4).fill(0xee) }],
   })
   expect(Buffer.from(answer).toString('hex')).toBe(
-    `840b4081` + `8402420b034140` + `81` + `830019012c44${'ee'.repeat(4)}` + `40`,
+    `840b4081` + `8502420b034140427777` + `81` + `830019012c44${'ee'.repeat(4)}` + `40`,
   )
-  expect(answer.length).toBe(23)
+  expect(answer.length).toBe(26)
+  // An answer lacking nothing and naming no head: an empty bitmap, the check, no heads.
+  const agreed = one({
+    kind: 'lacks',
+    prefix: Uint8Array.of(0xb, 0x3),
+    lack: new Uint8Array(0),
+    check: Uint8Array.of(0x77, 0x77),
+    heads: [],
+  })
+  expect(Buffer.from(agreed).toString('hex')).toBe(`840b4081` + `8402420b0340427777` + `40`)
+  expect(agreed.length).toBe(14)
   // A segment whose first block is its chain's genesis: its blocks alone, without PIC0.
   const feed = new Uint8Array(4 + 64 + 2)
   feed.set(PIC0)

@@ -2,6 +2,7 @@ import { Feed, toHex } from '@picostack/feed'
 import { afterEach, expect, test } from 'vitest'
 import { DEFAULT_SYNC_LIMITS, type Ranges } from '../src/index.ts'
 import { repoChainSource } from '../src/sync/chain-source.ts'
+import { PROTOCOL_PARTS, type TagParts } from '../src/sync/pass-tags.ts'
 import { type ReconcileLink, Reconciler } from '../src/sync/reconcile.ts'
 import { CounterKernel, chainsOf, converged, random } from './helpers.ts'
 
@@ -29,7 +30,7 @@ async function copy(from: CounterKernel, to: CounterKernel, chainId: Uint8Array)
  * the other side; what one side finds its peer lacks (or wants) is copied once the pass is
  * over, as patches would arrive.
  */
-function pair(a: CounterKernel, b: CounterKernel, tagPartBytes: number) {
+function pair(a: CounterKernel, b: CounterKernel, parts: TagParts) {
   const next = random(14) // the passes' salts, the same on every run
   const copies: (() => Promise<void>)[] = []
   const queue: [Reconciler, Ranges][] = []
@@ -57,21 +58,24 @@ function pair(a: CounterKernel, b: CounterKernel, tagPartBytes: number) {
     new Reconciler(
       link(a, b, () => sides[1]!),
       true,
-      tagPartBytes,
+      parts,
     ),
     new Reconciler(
       link(b, a, () => sides[0]!),
       false,
-      tagPartBytes,
+      parts,
     ),
   )
   return {
+    /** The `ranges` messages sent so far. */
+    sent: [] as Ranges[],
     /** Runs one pass to its end, then what it found; resolves with the messages it took. */
     async pass(): Promise<number> {
       await sides[0]!.start()
       let messages = 0
       for (let sent = queue.shift(); sent; sent = queue.shift()) {
         messages++
+        this.sent.push(sent[1])
         await sent[0].receive(sent[1])
       }
       for (const run of copies.splice(0)) await run()
@@ -113,12 +117,12 @@ async function differing(): Promise<[CounterKernel, CounterKernel]> {
   return [a, b]
 }
 
-test('with 1-byte tag parts (collisions in every pass) a pass misses items, never takes a wrong one, and the next passes converge', async () => {
+test('with 1-byte tag parts, short and wide (collisions in every pass), a pass misses items, never takes a wrong one, and the next passes converge', async () => {
   const [a, b] = await differing()
   const before = new Set(
     [...(await chainsOf(a)), ...(await chainsOf(b))].map((c) => c.split(':')[0]),
   )
-  const sync = pair(a, b, 1)
+  const sync = pair(a, b, { short: 1, wide: 1, head: 1 })
   let passes = 0
   let missed = false
   while (!(await converged([a, b]))) {
@@ -138,9 +142,22 @@ test('with 1-byte tag parts (collisions in every pass) a pass misses items, neve
   expect(passes).toBeGreaterThan(1)
 }, 60_000)
 
-test('with the protocol tags (4-byte parts) the same repos converge in one pass of few messages', async () => {
+test('with 1-byte short chain parts the checks catch the collisions: those ranges are listed again, wide, in the same pass', async () => {
   const [a, b] = await differing()
-  const sync = pair(a, b, 4)
+  const sync = pair(a, b, { short: 1, wide: 4, head: 4 })
+  await sync.pass()
+  expect(await converged([a, b])).toBe(true)
+  expect((await a.repo.listFeeds()).length).toBe(130)
+  const lists = sync.sent.flatMap((m) => m.entries).filter((e) => e.kind === 'items')
+  // 256 chain parts: short lists collided with the peer's other chains, and went again wide.
+  const short = new Set(lists.filter((e) => e.part === 1).map((e) => toHex(e.prefix)))
+  const again = lists.filter((e) => e.part === 4 && short.has(toHex(e.prefix)))
+  expect(again.length).toBeGreaterThan(0)
+}, 60_000)
+
+test('with the protocol tags (2-byte chain parts, 4-byte wide ones and head parts) the same repos converge in one pass of few messages', async () => {
+  const [a, b] = await differing()
+  const sync = pair(a, b, PROTOCOL_PARTS)
   const messages = await sync.pass()
   expect(await converged([a, b])).toBe(true)
   expect((await a.repo.listFeeds()).length).toBe(130)

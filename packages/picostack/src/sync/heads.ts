@@ -26,7 +26,7 @@ export async function recentHead(
   const blocks = feed?.blocks ?? []
   const parts = tags.headParts(blocks.map((block) => block.sig))
   for (let i = blocks.length - 2; i >= 0; i--) {
-    if (!bytesEqual(parts.subarray(i * tags.part, (i + 1) * tags.part), part)) continue
+    if (!bytesEqual(parts.subarray(i * tags.parts.head, (i + 1) * tags.parts.head), part)) continue
     const height = chain.height - (blocks.length - 1 - i)
     return { chainId: chain.chainId, headId: blocks[i]!.sig, height }
   }

@@ -6,8 +6,10 @@
  *
  * ```
  * fingerprint = [0, prefix, count] | [0, prefix, count, fingerprint(8 B)]   count 0 | >= 1
- * items       = [1, prefix, tags(8 B each), genesisTags(4 B each)]   1 or more in all
- * lacks       = [2, prefix, lack(bitmap), [[index, height, head(4 B)], ...]]
+ * items       = [1, prefix, tags(6 B each), genesisTags(2 B each)]   1 or more in all
+ * wide items  = [4, prefix, tags(8 B each), genesisTags(4 B each)]   1 or more in all
+ * lacks       = [2, prefix, lack(bitmap, 0 B: none), check(2 B)] or
+ *               [2, prefix, lack, check, [[index, height, head(4 B)], ...]]   1 or more heads
  * split       = [3, parent, [count, x16], fingerprints(8 B per count > 0)]   the 16 children
  * ```
  * A split is the short form of 16 fingerprint entries, `parent||0` .. `parent||15`; decoded,
@@ -23,12 +25,23 @@ import { KernelError } from '../errors.ts'
  */
 export const FINGERPRINT_BYTES = 8
 /**
- * Bytes of each part of an item tag: the first 4 of SHA-256(salt || chain id), then the
- * first 4 of SHA-256(salt || head id); a lacks head carries the head part of its head.
+ * Bytes of a head part (the first 4 of SHA-256(salt || head id), in an item tag and a lacks
+ * head) and of a wide chain part (the first 4 of SHA-256(salt || chain id)).
  */
 export const TAG_PART_BYTES = 4
-/** Bytes of an item tag: its chain part, then its head part ({@link TAG_PART_BYTES} each). */
+/** Bytes of a wide item tag: its chain part, then its head part ({@link TAG_PART_BYTES} each). */
 export const TAG_BYTES = 2 * TAG_PART_BYTES
+/**
+ * Bytes of a short chain part (the first 2 of SHA-256(salt || chain id)): lists use it unless
+ * two of the lister's own chain parts collide, or the receiver's check says a listed chain
+ * part matched another chain of its own (docs/protocol.md, "Why tags").
+ */
+export const SHORT_PART_BYTES = 2
+/**
+ * Bytes of a lacks entry's check: the first 2 of SHA-256(salt || the chain ids the sender
+ * matched to the listed items it holds, in list order).
+ */
+export const CHECK_BYTES = 2
 /** Deepest prefix: a whole chain id (64 B) in nibbles. */
 export const MAX_PREFIX_NIBBLES = 128
 
@@ -61,14 +74,19 @@ export interface ItemsEntry {
   /** Nibbles (each 0..15), 0 to 128 of them. */
   prefix: Uint8Array
   /**
-   * {@link TAG_BYTES} per item whose head is not its genesis (chain part, head part), in
-   * ascending chain id order; items `0 .. n - 1`.
+   * Bytes of each chain part: `SHORT_PART_BYTES` (2, kind 1 on the wire) or
+   * {@link TAG_PART_BYTES} (4, wide: kind 4).
+   */
+  part: number
+  /**
+   * `part` + {@link TAG_PART_BYTES} bytes per item whose head is not its genesis (chain
+   * part, head part), in ascending chain id order; items `0 .. n - 1`.
    */
   tags: Uint8Array
   /**
-   * {@link TAG_PART_BYTES} per item whose head is its genesis (a one-block chain, whose
-   * head id is its chain id): the chain part alone, in ascending chain id order; the items
-   * after those of `tags`. At least one item in all; no two with the same chain part.
+   * `part` bytes per item whose head is its genesis (a one-block chain, whose head id is its
+   * chain id): the chain part alone, in ascending chain id order; the items after those of
+   * `tags`. At least one item in all; no two with the same chain part.
    */
   genesis: Uint8Array
 }
@@ -79,7 +97,10 @@ export interface LacksEntry {
   kind: 'lacks'
   /** The prefix of the items entry it answers. */
   prefix: Uint8Array
-  /** Bit i (of byte i >> 3, most significant first) set: the sender holds nothing of tag i's chain. */
+  /**
+   * Bit i (of byte i >> 3, most significant first) set: the sender holds nothing of tag i's
+   * chain; `ceil(n / 8)` bytes for `n` items, or 0 B when no bit is set.
+   */
   lack: Uint8Array
   /**
    * The sender's heads of the listed chains whose head differs from the tag's, ascending by
@@ -87,6 +108,12 @@ export interface LacksEntry {
    * salted tag ({@link TAG_PART_BYTES}). The lister knows the chain from `index`.
    */
   heads: LackedHead[]
+  /**
+   * `CHECK_BYTES` (2): the first bytes of SHA-256(salt || the chain ids of the sender's
+   * chains it took the listed items it holds for, in list order). The lister compares it
+   * with its own: another value means a chain part matched another chain (a collision).
+   */
+  check: Uint8Array
 }
 
 /** One head of a {@link LacksEntry}: the sender's head of a listed chain whose head differs. */
@@ -112,6 +139,8 @@ export const RangeKind = {
   lacks: 2,
   /** 16 {@link FingerprintEntry}s of one parent's children, on the wire only. */
   split: 3,
+  /** {@link ItemsEntry} with 4-byte (wide) chain parts. */
+  wideItems: 4,
 } as const
 
 /** Limits the range decoder enforces. */
@@ -176,15 +205,15 @@ function rangeEntryValue(entry: RangeEntry): unknown[] {
       return entry.count === 0
         ? [RangeKind.fingerprint, entry.prefix, 0]
         : [RangeKind.fingerprint, entry.prefix, entry.count, entry.fingerprint]
-    case 'items':
-      return [RangeKind.items, entry.prefix, entry.tags, entry.genesis]
-    case 'lacks':
-      return [
-        RangeKind.lacks,
-        entry.prefix,
-        entry.lack,
-        entry.heads.map((h) => [h.index, h.height, h.head]),
-      ]
+    case 'items': {
+      const kind = entry.part === TAG_PART_BYTES ? RangeKind.wideItems : RangeKind.items
+      return [kind, entry.prefix, entry.tags, entry.genesis]
+    }
+    case 'lacks': {
+      const { prefix, lack, check, heads } = entry
+      if (heads.length === 0) return [RangeKind.lacks, prefix, lack, check]
+      return [RangeKind.lacks, prefix, lack, check, heads.map((h) => [h.index, h.height, h.head])]
+    }
   }
 }
 
@@ -289,21 +318,24 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
         entries.push({ kind: 'fingerprint', prefix, count, fingerprint })
         break
       }
-      case RangeKind.items: {
+      case RangeKind.items:
+      case RangeKind.wideItems: {
         if (value.length !== 4) fail('an items entry must be an array of 4')
+        const part = value[0] === RangeKind.items ? SHORT_PART_BYTES : TAG_PART_BYTES
         const tags = bytesOf(value[2], 'item tags')
         const genesis = bytesOf(value[3], 'genesis item tags')
-        if (tags.length % TAG_BYTES !== 0 || genesis.length % TAG_PART_BYTES !== 0) {
-          fail(`item tags must be multiples of ${TAG_BYTES} and ${TAG_PART_BYTES} bytes`)
+        const tagBytes = part + TAG_PART_BYTES
+        if (tags.length % tagBytes !== 0 || genesis.length % part !== 0) {
+          fail(`item tags must be multiples of ${tagBytes} and ${part} bytes`)
         }
-        const n = tags.length / TAG_BYTES + genesis.length / TAG_PART_BYTES
+        const n = tags.length / tagBytes + genesis.length / part
         if (n === 0) fail('an items entry lists at least one item')
         items += n
         tooMany()
-        if (!distinctChainParts(tags, genesis)) {
+        if (!distinctChainParts(tags, genesis, part)) {
           fail('two item tags of a list with the same chain part')
         }
-        entries.push({ kind: 'items', prefix, tags, genesis })
+        entries.push({ kind: 'items', prefix, part, tags, genesis })
         break
       }
       case RangeKind.split: {
@@ -326,10 +358,14 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
         break
       }
       case RangeKind.lacks: {
-        if (value.length !== 4) fail('a lacks entry must be an array of 4')
+        if (value.length !== 4 && value.length !== 5)
+          fail('a lacks entry must be an array of 4 or 5')
         const lack = bytesOf(value[2], 'lack bitmap')
-        const list = value[3]
-        if (!Array.isArray(list)) fail('lacks heads must be an array')
+        const check = bytesOf(value[3], 'lacks check', CHECK_BYTES)
+        const list = value.length === 4 ? [] : value[4]
+        if (!Array.isArray(list) || (value.length === 5 && list.length === 0)) {
+          fail('lacks heads must be a non-empty array')
+        }
         items += list.length
         tooMany()
         let last = -1
@@ -344,7 +380,7 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
             head: bytesOf(head[2], 'head part', TAG_PART_BYTES),
           }
         })
-        entries.push({ kind: 'lacks', prefix, lack, heads })
+        entries.push({ kind: 'lacks', prefix, lack, heads, check })
         break
       }
       default:
@@ -358,18 +394,20 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
 }
 
 /**
- * True when no two items of a list share their chain part: `tags` (chain part, head part)
- * and `genesis` (chain part alone), `part` bytes a part.
+ * True when no two items of a list share their chain part: `tags` (chain part, head part of
+ * `head` bytes) and `genesis` (chain part alone), `part` bytes a chain part.
  */
 export function distinctChainParts(
   tags: Uint8Array,
   genesis: Uint8Array,
-  part = TAG_PART_BYTES,
+  part: number,
+  head = TAG_PART_BYTES,
 ): boolean {
   const seen = new Set<string>()
+  const stride = part + head
   const parts = [
-    ...Array.from({ length: tags.length / (2 * part) }, (_, i) =>
-      tags.subarray(2 * part * i, 2 * part * i + part),
+    ...Array.from({ length: tags.length / stride }, (_, i) =>
+      tags.subarray(stride * i, stride * i + part),
     ),
     ...Array.from({ length: genesis.length / part }, (_, i) =>
       genesis.subarray(part * i, part * (i + 1)),

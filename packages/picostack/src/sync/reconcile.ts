@@ -1,16 +1,15 @@
-import { bytesEqual, toHex } from '@picostack/feed'
+import { bytesEqual } from '@picostack/feed'
 import type { ChainSummary } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
 import type { ChainSource } from './chain-source.ts'
-import { headAtHeight, recentHead } from './heads.ts'
 import type { SyncLimits } from './limits.ts'
+import { answerItems, type ListContext, listOf, onLacks, relist } from './lists.ts'
 import type { Ranges } from './messages.ts'
-import { PassTags } from './pass-tags.ts'
+import { PassTags, PROTOCOL_PARTS, type TagParts } from './pass-tags.ts'
 import {
   type ChainHead,
   child,
   comparePrefixes,
-  distinctChainParts,
   earliest,
   type FingerprintEntry,
   type ItemsEntry,
@@ -18,7 +17,6 @@ import {
   type LacksEntry,
   MAX_PREFIX_NIBBLES,
   type RangeEntry,
-  TAG_PART_BYTES,
 } from './ranges.ts'
 import { SALT_BYTES } from './salted-hash.ts'
 import { Siblings } from './siblings.ts'
@@ -48,13 +46,22 @@ export interface ReconcileLink {
 /** A range of our last message the peer may answer. */
 interface OpenRange {
   prefix: Uint8Array
-  /** The entry we sent: a fingerprint (answer: split, items, count 0) or items (answer: lacks). */
-  entry: FingerprintEntry | ItemsEntry
+  /**
+   * The entry we sent: a fingerprint (answer: split, items, count 0), items (answer: lacks),
+   * or lacks of a short list (answer: the list again, wide, when our check shows a collision).
+   */
+  entry: FingerprintEntry | ItemsEntry | LacksEntry
 }
 
-/** True for an entry its receiver answers (a non-empty fingerprint, or items). */
-function asksAnswer(entry: RangeEntry): boolean {
-  return entry.kind === 'items' || (entry.kind === 'fingerprint' && entry.count > 0)
+/**
+ * True for an entry its receiver answers (a non-empty fingerprint, items, the lacks of a
+ * short list); `answered` is the range of ours a lacks entry answers.
+ */
+function asksAnswer(entry: RangeEntry, answered: OpenRange | undefined, parts: TagParts): boolean {
+  if (entry.kind === 'lacks') {
+    return answered?.entry.kind === 'items' && answered.entry.part < parts.wide
+  }
+  return entry.kind === 'items' || entry.count > 0
 }
 
 /**
@@ -64,8 +71,8 @@ function asksAnswer(entry: RangeEntry): boolean {
 const FINGERPRINT_ENTRY_BYTES = 24
 /** Most bytes one head adds to a lacks entry (array, index, height, 4-byte head part). */
 const HEAD_BYTES = 16
-/** Chains read per page when a range we hold many more of than the peer listed is searched. */
-const SCAN_PAGE = 1024
+/** Most bytes a lacks entry adds besides its bitmap and heads (prefix of a few nibbles, check). */
+const LACKS_ENTRY_BYTES = 24
 
 /**
  * Range-based set reconciliation for one session (docs/protocol.md, "Reconciliation";
@@ -91,13 +98,13 @@ export class Reconciler {
 
   /**
    * @param initiator - true on the side that opens passes (the smaller node id)
-   * @param tagPartBytes - bytes of each tag part: the protocol's {@link TAG_PART_BYTES};
-   *   tests force tag collisions with 1 (both sides must agree)
+   * @param parts - bytes of the tag parts: {@link PROTOCOL_PARTS}; tests force tag
+   *   collisions with narrower ones (both sides must agree)
    */
   constructor(
     private readonly link: ReconcileLink,
     readonly initiator: boolean,
-    private readonly tagPartBytes = TAG_PART_BYTES,
+    private readonly parts: TagParts = PROTOCOL_PARTS,
   ) {}
 
   /** The initiator opens the first pass (the responder waits for it). */
@@ -113,7 +120,7 @@ export class Reconciler {
   async #openPass(resume: Uint8Array | undefined): Promise<void> {
     const { source } = this.link
     this.#resume = undefined
-    const tags = new PassTags(this.link.randomBytes(SALT_BYTES), this.tagPartBytes)
+    const tags = new PassTags(this.link.randomBytes(SALT_BYTES), this.parts)
     this.#tags = tags
     const entries: FingerprintEntry[] = []
     if (!resume) {
@@ -175,7 +182,7 @@ export class Reconciler {
       if (message.entries.some((e) => e.kind !== 'fingerprint')) {
         throw new KernelError('KERNEL_PROTOCOL', 'a pass opens with fingerprints only')
       }
-      this.#tags = new PassTags(message.salt, this.tagPartBytes)
+      this.#tags = new PassTags(message.salt, this.parts)
       this.#resume = undefined
     } else {
       answered = this.#match(message.entries, this.#open)
@@ -207,10 +214,27 @@ export class Reconciler {
     let asked = 0 // our items in the small ranges `out` asks about: about what the peer lists
     let resume: Uint8Array | undefined
     const siblings = new Siblings(this.link.source)
+    const ctx: ListContext = { link: this.link, tags: tags!, charge: (u) => this.#charge(u) }
     for (const [i, entry] of message.entries.entries()) {
       if (this.link.isClosed()) return
       if (entry.kind === 'lacks') {
-        await this.#onLacks(tags!, entry, answered[i]!.entry as ItemsEntry)
+        const listed = answered[i]!.entry as ItemsEntry
+        if (!(await onLacks(ctx, entry, listed))) continue
+        // A listed chain part matched another chain of the peer's: we list the range again,
+        // wide, when there is room (else the next pass finds it, under another salt).
+        const again = listed.part < this.parts.wide ? await relist(ctx, listed.prefix) : undefined
+        const add = again ? again.tags.length + again.genesis.length + FINGERPRINT_ENTRY_BYTES : 0
+        if (
+          again &&
+          out.length + 1 <= limits.maxRanges &&
+          bytes + add <= maxBytes &&
+          items + tags!.count(again) <= limits.maxItems
+        ) {
+          out.push(again)
+          next.push({ prefix: again.prefix, entry: again })
+          bytes += add
+          items += tags!.count(again)
+        }
         continue
       }
       // The most bytes, tags and heads this entry's answer adds: a head per listed item; for
@@ -220,10 +244,10 @@ export class Reconciler {
       const lists = entry.kind === 'fingerprint' && held <= limits.listItems
       const worst =
         entry.kind === 'items'
-          ? listed * HEAD_BYTES + listed + FINGERPRINT_ENTRY_BYTES
+          ? listed * HEAD_BYTES + listed + LACKS_ENTRY_BYTES
           : Math.max(
               16 * FINGERPRINT_ENTRY_BYTES,
-              lists ? held * tags!.tagBytes + FINGERPRINT_ENTRY_BYTES : 0,
+              lists ? held * (this.parts.wide + this.parts.head) + FINGERPRINT_ENTRY_BYTES : 0,
             )
       const worstItems = entry.kind === 'items' ? listed : lists ? held : 0
       if (
@@ -238,7 +262,7 @@ export class Reconciler {
       const added =
         entry.kind === 'fingerprint'
           ? await this.#compare(tags!, entry, out, next, siblings, limits.maxItems - items)
-          : await this.#answerItems(tags!, entry, out)
+          : await this.#answerItems(ctx, entry, out, next)
       // A split whose small children the peer could not list in one answer with the ones
       // before it waits for the next pass (a split has no other effect to undo).
       const asks = smallRanges(next.slice(opened), limits.listItems)
@@ -261,7 +285,8 @@ export class Reconciler {
     }
     // The pass ends. A message that asked for no answer ended it on the peer's side: nothing
     // more goes back. Otherwise ours ends it, and tells the initiator where to resume.
-    const ended = !message.salt && !message.entries.some(asksAnswer)
+    const ended =
+      !message.salt && !message.entries.some((e, i) => asksAnswer(e, answered[i], this.parts))
     if (!ended && (out.length > 0 || (!this.initiator && this.#resume))) {
       this.link.send({ type: 'ranges', salt: undefined, entries: out, resume: this.#resume })
     }
@@ -279,12 +304,18 @@ export class Reconciler {
       // Both lists ascend: skip the open ranges wholly before this entry.
       while (at < open.length && comparePrefixes(open[at]!.prefix, entry.prefix) < 0) at++
       const range = open[at]
+      const exact = range !== undefined && entry.prefix.length === range.prefix.length
       const fits =
         range !== undefined &&
         isInside(entry.prefix, range.prefix) &&
         (entry.kind === 'lacks'
-          ? range.entry.kind === 'items' && entry.prefix.length === range.prefix.length
-          : range.entry.kind === 'fingerprint')
+          ? range.entry.kind === 'items' && exact
+          : range.entry.kind === 'fingerprint' ||
+            // A list again, wide, answering the lacks of its short list.
+            (entry.kind === 'items' &&
+              range.entry.kind === 'lacks' &&
+              exact &&
+              entry.part === this.parts.wide))
       if (!fits) {
         throw new KernelError(
           'KERNEL_PROTOCOL',
@@ -344,14 +375,11 @@ export class Reconciler {
         out.push({ kind: 'fingerprint', prefix, count: 0, fingerprint: undefined })
         return FINGERPRINT_ENTRY_BYTES
       }
-      const list = tags.listOf(chains)
-      // Two of our chains whose chain parts collide under this salt are split apart instead.
-      const distinct = distinctChainParts(list.tags, list.genesis, tags.part)
-      if ((distinct || prefix.length === MAX_PREFIX_NIBBLES) && chains.length <= room) {
-        const items: ItemsEntry = { kind: 'items', prefix, ...list }
+      const items = listOf(tags, prefix, chains)
+      if (items && chains.length <= room) {
         out.push(items)
         next.push({ prefix, entry: items })
-        return list.tags.length + list.genesis.length + FINGERPRINT_ENTRY_BYTES
+        return items.tags.length + items.genesis.length + FINGERPRINT_ENTRY_BYTES
       }
     }
     const children = await source.rangeChildren(prefix)
@@ -364,127 +392,20 @@ export class Reconciler {
   }
 
   /**
-   * The peer listed every item it holds in a range: we send what it lacks, and answer
-   * which of its items we lack and our heads where they differ.
+   * The peer listed every item it holds in a range: our answer (the lacks of a short list
+   * stays open: the peer lists it again, wide, when the check shows a collision).
    * @returns about the bytes added to `out`
    */
-  async #answerItems(tags: PassTags, entry: ItemsEntry, out: RangeEntry[]): Promise<number> {
-    const { source, limits } = this.link
-    const { prefix } = entry
-    const n = tags.count(entry)
-    const lack = new Uint8Array(Math.ceil(n / 8))
-    const heads: LacksEntry['heads'] = []
-    const page = await source.listChains({ prefix, limit: n + limits.listItems, proven: true })
-    const whole = page.length < n + limits.listItems // we hold no more in the range than these
-    const listed = new Set<string>()
-    for (let i = 0; i < n; i++) listed.add(tags.chainKey(entry, i))
-    const mine = whole ? tags.byChainPart(page) : await this.#findListed(tags, prefix, listed)
-    const matched = new Set<string>() // 8-byte id heads (hex) of our chains the peer listed
-    for (let i = 0; i < n; i++) {
-      const chain = mine.get(tags.chainKey(entry, i))
-      if (!chain) {
-        lack[i >> 3]! |= 0x80 >> (i & 7)
-        continue
-      }
-      matched.add(toHex(chain.chainId.subarray(0, 8)))
-      const atGenesis = bytesEqual(chain.headId, chain.chainId)
-      const theirs = tags.headAt(entry, i)
-      if (!theirs) {
-        // The peer holds the genesis alone: we send what follows, if anything does.
-        if (!atGenesis)
-          this.link.learn({ chainId: chain.chainId, headId: chain.chainId, height: 1 })
-        continue
-      }
-      const head = tags.headParts([chain.headId])
-      if (bytesEqual(head, theirs)) continue
-      const behind = atGenesis ? undefined : await recentHead(this.link.source, tags, chain, theirs)
-      if (behind)
-        this.link.learn(behind) // the peer is behind: we send what follows its head
-      else heads.push({ index: i, height: chain.height, head })
-    }
-    // What we hold in the range that the peer did not list, it lacks.
-    if (whole) {
-      for (const chain of page) {
-        if (!matched.has(toHex(chain.chainId.subarray(0, 8)))) this.link.lacks(chain.chainId)
-      }
-    } else {
-      this.link.pushRange(prefix, matched)
-    }
-    if (heads.length > 0 || lack.some((byte) => byte !== 0)) {
-      const answer: LacksEntry = { kind: 'lacks', prefix, lack, heads }
-      out.push(answer)
-    }
-    return heads.length * HEAD_BYTES + lack.length + FINGERPRINT_ENTRY_BYTES
-  }
-
-  /**
-   * Our chains in `prefix` whose chain parts are among `listed` (hex keys), found by paging
-   * through the range (we hold many more there than the peer listed): each chain read is
-   * work the peer caused.
-   */
-  async #findListed(
-    tags: PassTags,
-    prefix: Uint8Array,
-    listed: ReadonlySet<string>,
-  ): Promise<Map<string, ChainSummary>> {
-    const found = new Map<string, ChainSummary>()
-    let after: Uint8Array | undefined
-    for (;;) {
-      const page = await this.link.source.listChains({
-        prefix,
-        limit: SCAN_PAGE,
-        proven: true,
-        ...(after ? { after } : {}),
-      })
-      await this.#charge(page.length)
-      for (const [key, chain] of tags.byChainPart(page)) {
-        if (listed.has(key) && !found.has(key)) found.set(key, chain)
-      }
-      if (page.length < SCAN_PAGE || found.size === listed.size) return found
-      after = page[page.length - 1]!.chainId
-    }
-  }
-
-  /**
-   * The peer's answer to items we listed: push what it lacks; for each of its heads, the
-   * block of ours at its height when its head part matches (the peer is behind: we send
-   * what follows), else a `want` from our head (it is ahead, or forked).
-   * @throws KERNEL_PROTOCOL for a bitmap that does not fit the list, or a head of a tag
-   *   not listed
-   */
-  async #onLacks(tags: PassTags, entry: LacksEntry, listed: ItemsEntry): Promise<void> {
-    const { source, limits } = this.link
-    const n = tags.count(listed)
-    if (entry.lack.length !== Math.ceil(n / 8)) {
-      throw new KernelError(
-        'KERNEL_PROTOCOL',
-        `a lack bitmap for ${n} items must be ${Math.ceil(n / 8)} bytes`,
-      )
-    }
-    for (const head of entry.heads) {
-      if (head.index >= n || head.head.length !== tags.part) {
-        throw new KernelError('KERNEL_PROTOCOL', 'a head of a chain that was not listed')
-      }
-    }
-    // The listed chains, found again by their chain parts (the range may have changed since).
-    const page = await source.listChains({
-      prefix: listed.prefix,
-      limit: n + limits.listItems,
-      proven: true,
-    })
-    const mine = tags.byChainPart(page)
-    for (let i = 0; i < n; i++) {
-      if ((entry.lack[i >> 3]! & (0x80 >> (i & 7))) === 0) continue
-      const chain = mine.get(tags.chainKey(listed, i))
-      if (chain) this.link.lacks(chain.chainId)
-    }
-    for (const head of entry.heads) {
-      const chain = mine.get(tags.chainKey(listed, head.index))
-      if (!chain) continue
-      const theirs = await headAtHeight(this.link.source, tags, chain, head)
-      if (theirs) this.link.learn(theirs)
-      else this.link.want(chain) // the peer is ahead (or forked, or far behind our oldest block)
-    }
+  async #answerItems(
+    ctx: ListContext,
+    entry: ItemsEntry,
+    out: RangeEntry[],
+    next: OpenRange[],
+  ): Promise<number> {
+    const answer = await answerItems(ctx, entry)
+    out.push(answer)
+    if (entry.part < this.parts.wide) next.push({ prefix: entry.prefix, entry: answer })
+    return answer.heads.length * HEAD_BYTES + answer.lack.length + LACKS_ENTRY_BYTES
   }
 }
 
