@@ -154,13 +154,14 @@ export function setObject(core: Core, table: Table, change: ObjectWrite, held: H
   if (addsBlock) {
     entry.blocks.add(held.key)
     addRef(core, held, tx, [name, id])
-    tx.ops.push(core.registry.putOp(backingKey(name, id, held.id, held.key), EMPTY))
+    // The block whose hex is the id (it made the object) is in the `o` record, not a `b` key.
+    if (held.key !== id) tx.ops.push(core.registry.putOp(backingKey(name, id, held.id), EMPTY))
   }
   if (!existed) {
     table.count++
     tx.ops.push(countOp(core, table))
   }
-  tx.ops.push(core.registry.putOp(objectKey(name, id), objectValue(entry)))
+  tx.ops.push(core.registry.putOp(objectKey(name, id), objectValue(id, entry)))
   tx.touched.set(`${name}\0${id}`, { table, id })
   tx.changed.add(table)
   tx.objectChanged(table, id)
@@ -232,7 +233,7 @@ export async function forgetObject(core: Core, table: Table, id: string, tx: Tx)
     const held = await heldOf(core, blockKey)
     if (!held) continue
     dropRef(core, held, tx, [name, id])
-    tx.ops.push(core.registry.delOp(backingKey(name, id, held.id, held.key)))
+    if (blockKey !== id) tx.ops.push(core.registry.delOp(backingKey(name, id, held.id)))
   }
   delTimer(core, { kind: 'o', name, id, at: entry.expiresAt }, tx)
   tx.ops.push(core.registry.delOp(objectKey(name, id)))

@@ -1,7 +1,8 @@
 /**
  * Group commit: the patches waiting for the store are applied as groups, each under the
  * one lock turn the store gives them, with one read of the held records of all their
- * blocks and one repo write (`repo.writeBlocks`: one atomic batch for up to
+ * blocks (and of the object each genesis most likely makes: {@link readHeld}) and one repo
+ * write (`repo.writeBlocks`: one atomic batch for up to
  * {@link GROUP_BLOCKS} blocks) instead of one of each per patch.
  *
  * Each patch of a group goes through the in-memory phases in call order and sees the ones
@@ -45,6 +46,9 @@ import {
 } from './dispatch.ts'
 import { heldMany } from './held.ts'
 import { claimKey } from './layout.ts'
+import { cacheObjectOrTombstone, objectReads } from './objects.ts'
+import type { Table } from './tables.ts'
+import { decodeWith } from './verdict.ts'
 
 /** Blocks of one group, at most (the repo writes up to 1,024 whole blocks per batch). */
 export const GROUP_BLOCKS = 1024
@@ -153,7 +157,9 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
 
 /**
  * Reads, in one read, the held records of every block of `patches` (and of each first
- * block's parent) into the cache, and the claim marker of each chain a genesis starts.
+ * block's parent) into the cache, the claim marker of each chain a genesis starts, and
+ * into the collections' caches the object each first block most likely changes
+ * ({@link guessObject}), so that a new chain creating one object costs one read.
  * @returns each patch's claim marker value (`undefined`: none)
  */
 async function readHeld(
@@ -162,20 +168,52 @@ async function readHeld(
   keys: string[][],
 ): Promise<(Uint8Array | undefined)[]> {
   const wanted: string[] = []
-  const claims: Uint8Array[] = []
-  const claimed: number[] = []
+  const also: Uint8Array[] = []
+  const claimed: [patch: number, at: number][] = []
+  const guessed: [table: Table, id: string, at: number][] = []
   for (const [i, patch] of patches.entries()) {
     for (const k of keys[i]!) wanted.push(k)
     const first = patch.blocks[0]
-    if (first?.genesis) {
-      claims.push(claimKey(first.sig))
-      claimed.push(i)
-    } else if (first) wanted.push(toHex(first.psig))
+    if (!first) continue
+    if (first.genesis) {
+      claimed.push([i, also.length])
+      also.push(claimKey(first.sig))
+    } else wanted.push(toHex(first.psig))
+    const guess = guessObject(core, first, keys[i]![0]!)
+    const reads = guess ? objectReads(core, guess.table, guess.id) : []
+    if (guess && reads.length > 0) guessed.push([guess.table, guess.id, also.length])
+    also.push(...reads)
   }
-  const { also } = await heldMany(core, wanted, claims)
+  const values = (await heldMany(core, wanted, also)).also
+  for (const [table, id, at] of guessed) {
+    await cacheObjectOrTombstone(core, table, id, values.slice(at, at + 2))
+  }
   const out: (Uint8Array | undefined)[] = new Array(patches.length)
-  for (const [n, i] of claimed.entries()) out[i] = also[n]
+  for (const [i, at] of claimed) out[i] = values[at]
   return out
+}
+
+/**
+ * The object a block (`blockKey`: its id, hex) most likely changes: in the collection its
+ * body's type names, the object whose id is its chain's id (`idOf` returning `CHAIN`): a
+ * genesis's own id (also `idOf` returning the block's id), else the chain of its parent
+ * when that record is cached. A guess only fills a cache: when `idOf` says otherwise,
+ * that object is read as usual. None when the body does not decode or the chain is not
+ * known yet.
+ */
+function guessObject(
+  core: Core,
+  block: Block,
+  blockKey: string,
+): { table: Table; id: string } | undefined {
+  const id = block.genesis ? blockKey : core.held.get(toHex(block.psig))?.chain
+  if (id === undefined) return undefined
+  try {
+    const table = core.consumers.tables.get(decodeWith(core, block).type)
+    return table && { table, id }
+  } catch {
+    return undefined // refused STORE_DECODE when it is applied
+  }
 }
 
 /**

@@ -12,23 +12,25 @@
  * ({@link idPart}) a lowercase-hex id of even length is the byte 0xff (never a byte of
  * UTF-8) then its raw bytes, any other id its UTF-8, length-prefixed either way; in a value
  * ({@link idValue}) a CBOR byte string or a text string alike. Ids are mostly hex (block
- * and chain ids, keys: 128 or 64 characters), so this halves them. Where the id is the
- * hex of the block id the key or record is about (an object made by its block, `idOf`
- * returning the block's id or the chain id of a genesis), it is left out: the `b` key
- * ends after the id, the `h` record has `null` for it. Likewise a genesis's `h` record has
- * `null` for its chain id, and its `c` value is empty (the chain id is the block id).
- * Object numbers (an id written once, referred to by number) were weighed: the number's
- * own record (number -> collection, id) costs about what they save, and a read more.
+ * and chain ids, keys: 128 or 64 characters), so this halves them. An object whose id is
+ * the hex of a block id (one made by its block: `idOf` returning the block's id, or
+ * `CHAIN` in a genesis) is backed by that block without a `b` key (its `o` record says
+ * so, and how many `b` keys it has: an object backed by its own block alone is read with
+ * no range read), and that block's `h` record has `null` for the object's id. A genesis's
+ * `h` record has `null` for its chain id, and its `c` value is empty (the chain id is the
+ * block id). Object numbers (an id written once, referred to by number) were weighed:
+ * the number's own record (number -> collection, id) costs about what they save, and a
+ * read more.
  *
  * | tag | key | value |
  * |---|---|---|
  * | `s` | slice name | `[name, slice state]` |
  * | `e` | slice name, seq (u64) | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
- * | `o` | collection, then the object id's UTF-8 bytes | `[value, expiresAt, orderKeys, indexKeys]` |
+ * | `o` | collection, then the object id's UTF-8 bytes | `[value, expiresAt, orderKeys, indexKeys, own, others]` (`own`: the block whose hex is the id backs it; `others`: how many `b` keys it has) |
  * | `d` | collection, object id (compact) | `[blockId, expiresAt]` (a tombstone: the object was deleted by block `blockId`, which backs it; blocks of the id back nothing until `expiresAt`) |
  * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
  * | `n` | collection | live objects (a number) |
- * | `b` | collection, object id (compact), block id (64 B; none when the id is the block id's hex) | empty (the block backs the object) |
+ * | `b` | collection, object id (compact), block id (64 B) | empty (the block backs the object; not for the block whose hex is the id) |
  * | `i` | collection, index key | `[collection, index key, blockId, object id (compact)]` (`ctx.index`) |
  * | `t` | at (u64), kind (1 B: `o`, `e` or `d`), name, id (compact) | empty, or the exact time when it is not a whole number of ms in 0 .. 2^53 - 1 (a persisted expiry timer; only the earliest is armed) |
  * | `h` | block id (64 B) | `[seq, chainId or null (a genesis: the block id), refs, [[collection, object id (compact) or null (the block id's hex)], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
@@ -41,7 +43,7 @@
  * A registry in another layout (an older store wrote it: its `z` lacks the layout number,
  * or has another) is refused at `load()` with `STORE_LAYOUT`; nothing of it is read or
  * changed. For a to-do task (one object per one-block chain, a 128-character id), the
- * store's keys come to about 1,010 B, of which the object's `o` record is half.
+ * store's keys come to about 930 B, of which the object's `o` record is half.
  */
 import { fromHex, toHex, utf8 } from '@picostack/feed'
 
@@ -188,22 +190,11 @@ export function backingPrefix(name: string, id: string): Uint8Array {
 }
 
 /**
- * `b` key: block `blockId` (64 B, `blockKey` its hex) backs object `id` of collection
- * `name`; the block id is left out when the object id is its hex.
+ * `b` key: block `blockId` (64 B) backs object `id` of collection `name` (never the block
+ * whose hex is the object id: the `o` record says whether that one does).
  */
-export function backingKey(
-  name: string,
-  id: string,
-  blockId: Uint8Array,
-  blockKey: string,
-): Uint8Array {
-  const prefix = backingPrefix(name, id)
-  return id === blockKey ? prefix : concatBytes(prefix, blockId)
-}
-
-/** The hex id of the block a `b` key names, from what follows its prefix. */
-export function backingBlockOf(id: string, suffix: Uint8Array): string {
-  return suffix.length === 0 ? id : toHex(suffix)
+export function backingKey(name: string, id: string, blockId: Uint8Array): Uint8Array {
+  return concatBytes(backingPrefix(name, id), blockId)
 }
 
 /** Key of object `id` under `orderKey` in order `order` of collection `name`. */

@@ -2,9 +2,11 @@
  * Objects and tombstones of a collection, read through the table's caches (where the
  * operation's changes are) from their `o`, `b` and `d` records.
  */
+
+import { toHex } from '@picostack/feed'
 import type { Core } from './core.ts'
 import { heldMany } from './held.ts'
-import { backingBlockOf, backingPrefix, objectKey, prefixTop, tombstoneKey } from './layout.ts'
+import { backingPrefix, objectKey, prefixTop, tombstoneKey } from './layout.ts'
 import { type ObjectEntry, objectFrom, type Tombstone, tombstoneFrom } from './records.ts'
 import type { Table } from './tables.ts'
 
@@ -18,11 +20,13 @@ export async function readObject(
   const name = table.memory.name
   const value = record ?? (await core.registry.get(objectKey(name, id)))
   if (!value) return undefined
-  const { value: object, expiresAt, orderKeys, indexKeys } = objectFrom(value)
-  const blocks = new Set<string>()
-  const prefix = backingPrefix(name, id)
-  for await (const [k] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-    blocks.add(backingBlockOf(id, k.subarray(prefix.length)))
+  const { value: object, expiresAt, orderKeys, indexKeys, own, others } = objectFrom(value)
+  const blocks = new Set<string>(own ? [id] : [])
+  if (others > 0) {
+    const prefix = backingPrefix(name, id)
+    for await (const [k] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+      blocks.add(toHex(k.subarray(prefix.length)))
+    }
   }
   return { value: object, blocks, expiresAt, orderKeys, indexKeys }
 }
@@ -45,26 +49,47 @@ export async function objectOf(
 }
 
 /**
- * The live object `id` of `table`, or else its tombstone (an object and its tombstone
- * never coexist), through the caches; what neither cache knows is read in one read.
+ * The registry keys that find object `id` of `table` or else its tombstone (`o` and `d`),
+ * when neither cache knows it; none when one does (or in a replay). Read them (with other
+ * keys, in one read) and hand the values to {@link cacheObjectOrTombstone}.
+ */
+export function objectReads(core: Core, table: Table, id: string): Uint8Array[] {
+  if (table.cache.has(id) || table.tombstones.has(id) || core.replaying) return []
+  const name = table.memory.name
+  return [objectKey(name, id), tombstoneKey(name, id)]
+}
+
+/**
+ * Caches what the {@link objectReads} of object `id` read (`record`, `grave`: the `o` and
+ * `d` values): the object with its backing blocks (its `b` keys are read), or else its
+ * tombstone (an object and its tombstone never coexist).
+ */
+export async function cacheObjectOrTombstone(
+  core: Core,
+  table: Table,
+  id: string,
+  [record, grave]: (Uint8Array | undefined)[],
+): Promise<void> {
+  const object = record && (await readObject(core, table, id, record))
+  table.cache.set(id, object ?? null)
+  if (!object) table.tombstones.set(id, grave ? tombstoneFrom(grave) : null)
+}
+
+/**
+ * The live object `id` of `table`, or else its tombstone, through the caches; what
+ * neither cache knows is read in one read.
  */
 export async function objectOrTombstone(
   core: Core,
   table: Table,
   id: string,
 ): Promise<{ object?: ObjectEntry; tombstone?: Tombstone }> {
-  if (table.cache.has(id) || table.tombstones.has(id) || core.replaying) {
-    const object = await objectOf(core, table, id)
-    return object ? { object } : { tombstone: await tombstoneOf(core, table, id) }
+  const reads = objectReads(core, table, id)
+  if (reads.length > 0) {
+    await cacheObjectOrTombstone(core, table, id, await core.registry.getMany(reads))
   }
-  const name = table.memory.name
-  const [record, grave] = await core.registry.getMany([objectKey(name, id), tombstoneKey(name, id)])
-  const object = record && (await readObject(core, table, id, record))
-  table.cache.set(id, object ?? null)
-  if (object) return { object }
-  const tombstone = grave ? tombstoneFrom(grave) : undefined
-  table.tombstones.set(id, tombstone ?? null)
-  return { tombstone }
+  const object = await objectOf(core, table, id)
+  return object ? { object } : { tombstone: await tombstoneOf(core, table, id) }
 }
 
 /**

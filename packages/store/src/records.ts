@@ -171,20 +171,31 @@ export function tombstoneOwner(k: Uint8Array): { name: string; id: string } {
   return { name: textDecoder.decode(name), id: idOfPart(id) }
 }
 
-/** `o` value: `[value, expiresAt, orderKeys, indexKeys]` (the collection and id are the key's). */
-export function objectValue(entry: ObjectEntry): Uint8Array {
-  return encode([entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys])
+/**
+ * `o` value of object `id`: `[value, expiresAt, orderKeys, indexKeys, own, others]` (the
+ * collection and id are the key's): `own`, whether the block whose hex is `id` backs it
+ * (the block that made it, for ids such as `CHAIN`: it has no `b` key), and `others`, how
+ * many blocks back it besides (its `b` keys: none to read when 0).
+ */
+export function objectValue(id: string, entry: ObjectEntry): Uint8Array {
+  const own = entry.blocks.has(id)
+  const others = entry.blocks.size - (own ? 1 : 0)
+  return encode([entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys, own, others])
 }
 
-/** An object's `o` record, without its backing blocks (the `b` keys). */
-export function objectFrom(value: Uint8Array): Omit<ObjectEntry, 'blocks'> {
-  const [object, expiresAt, orderKeys, indexKeys] = decode(value) as [
+/** An object's `o` record: all but its backing blocks, and how to find them (`own`, `others`). */
+export function objectFrom(
+  value: Uint8Array,
+): Omit<ObjectEntry, 'blocks'> & { own: boolean; others: number } {
+  const [object, expiresAt, orderKeys, indexKeys, own, others] = decode(value) as [
     Payload,
     number,
     OrderKeys,
     string[],
+    boolean,
+    number,
   ]
-  return { value: object, expiresAt, orderKeys, indexKeys }
+  return { value: object, expiresAt, orderKeys, indexKeys, own, others }
 }
 
 /** The object id at the end of an `o` key whose collection prefix is `prefixLength` bytes. */
