@@ -48,12 +48,19 @@ const rangeEntries: fc.Arbitrary<RangeEntry[]> = fc
               count: 0,
               fingerprint: undefined,
             }),
-            fc.record({
-              kind: fc.constant('fingerprint' as const),
-              prefix: fc.constant(prefix),
-              count: fc.integer({ min: 1, max: MAX_HEIGHT }),
-              fingerprint: bytes(8),
-            }),
+            // 4-byte fingerprints up to 48 items, 8-byte ones above.
+            fc
+              .integer({ min: 1, max: MAX_HEIGHT })
+              .chain((count) =>
+                bytes(count <= 48 ? 4 : 8).map(
+                  (fingerprint): RangeEntry => ({
+                    kind: 'fingerprint',
+                    prefix,
+                    count,
+                    fingerprint,
+                  }),
+                ),
+              ),
             // Short (2-byte) or wide (4-byte) chain parts, distinct within the list.
             fc.constantFrom(2, 4).chain((w) =>
               fc
@@ -433,20 +440,27 @@ test('the 16 children of a parent travel as one split entry and decode to the 16
         : {
             kind: 'fingerprint',
             prefix: Uint8Array.of(...parent, nibble),
-            count: 24,
-            fingerprint: new Uint8Array(8).fill(nibble),
+            count: nibble === 15 ? 300 : 24,
+            fingerprint: new Uint8Array(nibble === 15 ? 8 : 4).fill(nibble),
           },
     )
   const entries = [...children([1]), ...children([2, 3]).slice(0, 15)] // a full run, a partial one
   const message = { type: 'ranges' as const, salt: undefined, entries, resume: undefined }
   const bytes = encodeMessage(message)
   expect(decodeMessage(bytes, DEFAULT_SYNC_LIMITS)).toEqual(message)
-  // [3, parent 1, 16 counts, the 8 fingerprints of counts > 0]: 95 B instead of 176.
-  const counts = Array.from({ length: 16 }, (_, n) => (n % 2 === 0 ? '00' : '1818')).join('')
-  const fps = [1, 3, 5, 7, 9, 11, 13, 15].map((n) => n.toString(16).padStart(2, '0').repeat(8))
-  const split = `84034101` + `90${counts}` + `5840${fps.join('')}`
+  // [3, parent 1, 16 counts, the 8 fingerprints of counts > 0]: 68 B instead of 141; the
+  // fingerprints of the ranges of 24 items are 4 B, that of 300 items (child 15) 8 B.
+  const count = (n: number) => (n % 2 === 0 ? '00' : n === 15 ? '19012c' : '1818')
+  const counts = Array.from({ length: 16 }, (_, n) => count(n)).join('')
+  const fps = [1, 3, 5, 7, 9, 11, 13, 15].map((n) =>
+    n
+      .toString(16)
+      .padStart(2, '0')
+      .repeat(n === 15 ? 8 : 4),
+  )
+  const split = `84034101` + `90${counts}` + `5824${fps.join('')}`
   expect(Buffer.from(bytes).toString('hex').startsWith(`840b4090${split}`)).toBe(true)
-  expect(split.length / 2).toBe(95)
+  expect(split.length / 2).toBe(68)
   // 16 entries count 16 against maxRanges.
   expect(() => decodeMessage(bytes, { ...DEFAULT_SYNC_LIMITS, maxRanges: 30 })).toThrow(
     expect.objectContaining({ code: 'KERNEL_TOO_LARGE' }),

@@ -3,8 +3,8 @@ import type { ChainSummary } from '@picostack/repo'
 import type { RangeFingerprint } from './chain-source.ts'
 import {
   CHECK_BYTES,
-  FINGERPRINT_BYTES,
   type FingerprintEntry,
+  fingerprintBytes,
   type ItemsEntry,
   SHORT_PART_BYTES,
   TAG_PART_BYTES,
@@ -46,15 +46,16 @@ export class PassTags {
     readonly parts: TagParts = PROTOCOL_PARTS,
   ) {}
 
-  /** The range fingerprint (32 B) as sent in this pass ({@link FINGERPRINT_BYTES}). */
-  fingerprint(fingerprint: Uint8Array): Uint8Array {
-    return saltedHashes(this.salt, [fingerprint], FINGERPRINT_BYTES)
-  }
-
-  /** A range's fingerprint entry as sent in this pass (no fingerprint for count 0). */
+  /**
+   * A range's fingerprint entry as sent in this pass (no fingerprint for count 0; its
+   * 32-byte fingerprint salted and cut to {@link fingerprintBytes} of its count).
+   */
   entry(prefix: Uint8Array, range: RangeFingerprint): FingerprintEntry {
     const { count } = range
-    const fingerprint = count === 0 ? undefined : this.fingerprint(range.fingerprint)
+    const fingerprint =
+      count === 0
+        ? undefined
+        : saltedHashes(this.salt, [range.fingerprint], fingerprintBytes(count))
     return { kind: 'fingerprint', prefix, count, fingerprint }
   }
 

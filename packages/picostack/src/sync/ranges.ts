@@ -5,12 +5,12 @@
  * small, and answered with what the receiver lacks.
  *
  * ```
- * fingerprint = [0, prefix, count] | [0, prefix, count, fingerprint(8 B)]   count 0 | >= 1
+ * fingerprint = [0, prefix, count] | [0, prefix, count, fingerprint(4 or 8 B)]   count 0 | >= 1
  * items       = [1, prefix, tags(6 B each), genesisTags(2 B each)]   1 or more in all
  * wide items  = [4, prefix, tags(8 B each), genesisTags(4 B each)]   1 or more in all
  * lacks       = [2, prefix, lack(bitmap, 0 B: none), check(2 B)] or
  *               [2, prefix, lack, check, [[index, height, head(4 B)], ...]]   1 or more heads
- * split       = [3, parent, [count, x16], fingerprints(8 B per count > 0)]   the 16 children
+ * split       = [3, parent, [count, x16], fingerprints(4 or 8 B per count > 0)]   the 16 children
  * ```
  * A split is the short form of 16 fingerprint entries, `parent||0` .. `parent||15`; decoded,
  * it is those 16 entries again.
@@ -20,10 +20,22 @@ import { toHex } from '@picostack/feed'
 import { KernelError } from '../errors.ts'
 
 /**
- * Bytes of a range fingerprint on the wire: the first 8 of SHA-256(salt || the range's
- * 32-byte fingerprint).
+ * Bytes of a range fingerprint on the wire for a range of more than 48 items: the first 8
+ * of SHA-256(salt || the range's 32-byte fingerprint) (4 for 1 to 48 items, see
+ * `fingerprintBytes`).
  */
 export const FINGERPRINT_BYTES = 8
+/** Most items of a range whose fingerprint travels as 4 bytes (a range a peer lists). */
+export const SMALL_RANGE_ITEMS = 48
+
+/**
+ * Bytes of the fingerprint of a range of `count` (> 0) items on the wire: 4 up to
+ * {@link SMALL_RANGE_ITEMS} (a collision hides at most that many items for one connection),
+ * else {@link FINGERPRINT_BYTES}.
+ */
+export function fingerprintBytes(count: number): number {
+  return count <= SMALL_RANGE_ITEMS ? 4 : FINGERPRINT_BYTES
+}
 /**
  * Bytes of a head part (the first 4 of SHA-256(salt || head id), in an item tag and a lacks
  * head) and of a wide chain part (the first 4 of SHA-256(salt || chain id)).
@@ -63,7 +75,7 @@ export interface FingerprintEntry {
   prefix: Uint8Array
   /** Items (proven chains) the sender holds in the range. */
   count: number
-  /** {@link FINGERPRINT_BYTES}, salted; absent exactly when `count` is 0. */
+  /** Salted: 4 B for a count of 1 to 48, else {@link FINGERPRINT_BYTES}; absent exactly when `count` is 0. */
   fingerprint: Uint8Array | undefined
 }
 
@@ -162,12 +174,14 @@ export function rangeEntriesValue(entries: readonly RangeEntry[]): unknown[] {
     if (children) {
       const parent = children[0]!.prefix.subarray(0, -1)
       const counts = children.map((c) => c.count)
-      const fingerprints = new Uint8Array(FINGERPRINT_BYTES * counts.filter((c) => c > 0).length)
+      const fingerprints = new Uint8Array(
+        children.reduce((sum, c) => sum + (c.fingerprint?.length ?? 0), 0),
+      )
       let at = 0
       for (const { fingerprint } of children) {
         if (!fingerprint) continue
         fingerprints.set(fingerprint, at)
-        at += FINGERPRINT_BYTES
+        at += fingerprint.length
       }
       out.push([RangeKind.split, parent, counts, fingerprints])
       i += 16
@@ -314,7 +328,7 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
           fail('a fingerprint entry carries a fingerprint exactly when its count is not 0')
         }
         const fingerprint =
-          count === 0 ? undefined : bytesOf(value[3], 'fingerprint', FINGERPRINT_BYTES)
+          count === 0 ? undefined : bytesOf(value[3], 'fingerprint', fingerprintBytes(count))
         entries.push({ kind: 'fingerprint', prefix, count, fingerprint })
         break
       }
@@ -347,9 +361,9 @@ export function decodeRangeEntries(list: unknown, limits: RangeDecodeLimits): Ra
         let at = 0
         for (const [nibble, raw] of counts.entries()) {
           const count = countOf(raw, 'range count', 0)
-          const fingerprint =
-            count === 0 ? undefined : fingerprints.subarray(at, (at += FINGERPRINT_BYTES))
-          if (fingerprint && fingerprint.length !== FINGERPRINT_BYTES) {
+          const width = count === 0 ? 0 : fingerprintBytes(count)
+          const fingerprint = count === 0 ? undefined : fingerprints.subarray(at, (at += width))
+          if (fingerprint && fingerprint.length !== width) {
             fail('a split carries a fingerprint per count > 0')
           }
           entries.push({ kind: 'fingerprint', prefix: child(prefix, nibble), count, fingerprint })

@@ -66,7 +66,7 @@ function asksAnswer(entry: RangeEntry, answered: OpenRange | undefined, parts: T
 
 /**
  * Most bytes a fingerprint entry adds to a message (kind, a prefix of a few nibbles, count,
- * 8-byte fingerprint: about 17 B and the prefix).
+ * fingerprint of 4 or 8 B: about 17 B and the prefix).
  */
 const FINGERPRINT_ENTRY_BYTES = 24
 /** Most bytes one head adds to a lacks entry (array, index, height, 4-byte head part). */
