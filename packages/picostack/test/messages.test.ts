@@ -49,18 +49,16 @@ const rangeEntries: fc.Arbitrary<RangeEntry[]> = fc
               fingerprint: undefined,
             }),
             // 4-byte fingerprints up to 48 items, 8-byte ones above.
-            fc
-              .integer({ min: 1, max: MAX_HEIGHT })
-              .chain((count) =>
-                bytes(count <= 48 ? 4 : 8).map(
-                  (fingerprint): RangeEntry => ({
-                    kind: 'fingerprint',
-                    prefix,
-                    count,
-                    fingerprint,
-                  }),
-                ),
+            fc.integer({ min: 1, max: MAX_HEIGHT }).chain((count) =>
+              bytes(count <= 48 ? 4 : 8).map(
+                (fingerprint): RangeEntry => ({
+                  kind: 'fingerprint',
+                  prefix,
+                  count,
+                  fingerprint,
+                }),
               ),
+            ),
             // Short (2-byte) or wide (4-byte) chain parts, distinct within the list.
             fc.constantFrom(2, 4).chain((w) =>
               fc
