@@ -12,7 +12,10 @@
  * - boot: a fresh Node process opens the folder and awaits `boot()` (ms, median of 3
  *   processes), then reads the first page of 50 tasks (`tasks.query`); heap used after a
  *   forced GC, and RSS;
- * - disk: bytes of the folder per task, beside the raw bytes of the tasks' blocks;
+ * - disk: bytes of the folder per task, beside the raw bytes of the tasks' blocks: as
+ *   written (LevelDB's write-ahead log still holds up to a write buffer, 4 MB, of recent
+ *   batches, overwritten records included) and at rest (after the boots reopened it: the
+ *   log is compacted into tables, what a phone holds between sessions; the target's figure);
  * - gc: forgetting the 1,000 short-lived tasks (state and blocks) with everything else
  *   held, beside the same 1,000 in a folder that holds only them.
  *
@@ -171,6 +174,7 @@ export default async function scale(): Promise<void> {
       boot: BootFigures
       bootRatio: number
       disk: number
+      diskAtRest: number
       gc: number
     }[] = []
     for (const tasks of sizes()) {
@@ -183,6 +187,7 @@ export default async function scale(): Promise<void> {
       progress(`${count(tasks)} made in ${fillS.toFixed(0)} s; booting`)
       const boot = medianBoot(dir)
       if (boot.count !== tasks) throw new Error(`booted with ${boot.count} of ${tasks} tasks`)
+      const diskAtRest = folderBytes(dir)
       const bootFirst = runs[0]?.boot.bootMs ?? boot.bootMs
       const gc = await gcMs(dir)
       if (gc.expired !== EXPIRING) throw new Error(`gc forgot ${gc.expired} of ${EXPIRING}`)
@@ -192,6 +197,7 @@ export default async function scale(): Promise<void> {
         boot,
         bootRatio: boot.bootMs / bootFirst,
         disk: disk / rawBytes,
+        diskAtRest: diskAtRest / rawBytes,
         gc: gc.ms / baseline.ms,
       })
       rows.push({
@@ -207,6 +213,8 @@ export default async function scale(): Promise<void> {
         'disk B/task': disk / tasks,
         'raw B/task': rawBytes / tasks,
         'disk / raw': ratio(disk, rawBytes),
+        'at rest B/task': diskAtRest / tasks,
+        'at rest / raw': ratio(diskAtRest, rawBytes),
         'gc 1,000 ms': gc.ms.toFixed(1),
         'gc / gc(1k held)': ratio(gc.ms, baseline.ms),
       })
@@ -226,7 +234,7 @@ export default async function scale(): Promise<void> {
     const largest = runs.at(-1)!
     const at = count(largest.tasks)
     const slowest = runs.reduce((a, b) => (b.create < a.create ? b : a))
-    const worstDisk = runs.reduce((a, b) => (b.disk > a.disk ? b : a))
+    const worstDisk = runs.reduce((a, b) => (b.diskAtRest > a.diskAtRest ? b : a))
     printTable(`targets (at ${at} tasks unless said)`, [
       target(`boot at ${at}`, largest.boot.bootMs, 'ms', '<= 300 ms', largest.boot.bootMs <= 300),
       target(
@@ -251,11 +259,11 @@ export default async function scale(): Promise<void> {
         slowest.create >= 5000,
       ),
       target(
-        `disk / raw block bytes (worst size: ${count(worstDisk.tasks)})`,
-        worstDisk.disk,
+        `disk at rest / raw block bytes (worst size: ${count(worstDisk.tasks)})`,
+        worstDisk.diskAtRest,
         'x',
         '<= 2.0x',
-        worstDisk.disk <= 2,
+        worstDisk.diskAtRest <= 2,
       ),
       target(
         `gc of ${count(EXPIRING)} expired with ${at} held / with 1k held`,
