@@ -244,11 +244,16 @@ export class SyncEngine implements SessionHost {
    * about once however dense the mesh.
    */
   announce(chainId: Uint8Array, source?: Session): void {
-    const chainKey = toHex(chainId)
+    this.#announceKey(toHex(chainId), source)
+  }
+
+  /** {@link SyncEngine.announce} of chain `chainKey` (hex). */
+  #announceKey(chainKey: string, source?: Session): void {
     if (!source) {
       for (const session of this.#peers.values()) session.touch(chainKey, true)
       return
     }
+    if (this.#peers.size === 1 && this.#peers.values().next().value === source) return // no one else
     const others = [...this.#peers.values()].filter((session) => session !== source)
     const direct = this.app.isDirect
     if (direct)
@@ -288,7 +293,13 @@ export class SyncEngine implements SessionHost {
     else this.#wantsBy.delete(asked.by)
   }
 
-  async ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number> {
+  async ingest(
+    feed: Feed,
+    chainId: Uint8Array,
+    chainKey: string,
+    height: number,
+    source: Session,
+  ): Promise<number> {
     // The session verified every signature (in parallel, ahead of the store's lock).
     const { merged, chainId: mergedInto } = await this.app.store.apply(feed, {
       chainId,
@@ -296,8 +307,9 @@ export class SyncEngine implements SessionHost {
       verified: true,
     })
     if (merged.length === 0) return 0
-    this.#forgetWant(toHex(mergedInto ?? chainId))
-    this.announce(mergedInto ?? chainId, source)
+    const key = mergedInto && !bytesEqual(mergedInto, chainId) ? toHex(mergedInto) : chainKey
+    this.#forgetWant(key)
+    this.#announceKey(key, source)
     return merged.length
   }
 

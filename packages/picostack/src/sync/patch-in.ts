@@ -8,10 +8,11 @@ export interface PatchInLink {
   /** The kernel's chains. */
   readonly source: ChainSource
   /**
-   * Merges verified blocks of chain `chainId` (first block at `height`) into the store.
+   * Merges verified blocks of chain `chainId` (its hex: `chainKey`; first block at
+   * `height`) into the store.
    * @returns how many merged
    */
-  ingest(feed: Feed, chainId: Uint8Array, height: number): Promise<number>
+  ingest(feed: Feed, chainId: Uint8Array, chainKey: string, height: number): Promise<number>
   /** The peer holds chain `chainKey` (hex) up to `headId` at `height`. */
   learn(chainKey: string, headId: Uint8Array, height: number): void
   /** Counts blocks received. */
@@ -96,10 +97,11 @@ export class PatchIn {
     if (forged && (orphan || verified <= 0)) throw refusal()
     const gap = orphan ? await source.summary(segment.chainId) : undefined
     const valid = forged ? feed.slice(0, verified) : feed
-    const accepted = await this.link.ingest(valid, segment.chainId, segment.height)
+    const chainKey = toHex(segment.chainId) // once per segment: the ingest and the record share it
+    const accepted = await this.link.ingest(valid, segment.chainId, chainKey, segment.height)
     if (forged) throw refusal()
     this.link.countReceived(feed.length)
-    this.link.learn(toHex(segment.chainId), feed.last!.sig, segment.height + feed.length - 1)
+    this.link.learn(chainKey, feed.last!.sig, segment.height + feed.length - 1)
     if (gap) {
       // We hold the chain but not the segment's parent: ask for what lies between.
       wants.push({ type: 'want', chainId: segment.chainId, height: gap.height, headId: gap.headId })

@@ -27,10 +27,11 @@ export interface SessionHost extends OutboxHost {
   readonly randomBytes: RandomBytes
   /**
    * Dispatches a patch received from `source` whose signatures were verified (and gossips
-   * what merged). `height`: the first block's height, for a partial chain it starts.
+   * what merged). `key`: `chainId` in hex; `height`: the first block's height, for a
+   * partial chain it starts.
    * @returns how many blocks merged
    */
-  ingest(feed: Feed, chainId: Uint8Array, height: number, source: Session): Promise<number>
+  ingest(feed: Feed, chainId: Uint8Array, key: string, height: number, by: Session): Promise<number>
   /**
    * Session `by`'s peer announced chain `chainKey` (hex) at `height`: true when it should
    * ask for it (no other session asked for it at that height within `wantRetryMs`, fewer
@@ -169,7 +170,7 @@ export class Session {
     })
     this.#patchIn = new PatchIn({
       source: host.source,
-      ingest: (feed, chainId, height) => host.ingest(feed, chainId, height, this),
+      ingest: (feed, chainId, key, height) => host.ingest(feed, chainId, key, height, this),
       learn: (chainKey, headId, height) => this.#outbox.learn(chainKey, headId, height),
       countReceived: (blocks) => {
         this.stats.blocksReceived += blocks
