@@ -30,7 +30,7 @@
  * leaves is the same).
  */
 
-import { type Block, toHex } from '@picostack/feed'
+import { type Block, bytesEqual, toHex } from '@picostack/feed'
 import { type BlockWrite, RepoPartialWriteError } from '@picostack/repo'
 import { enforceBudget, isQuotaExceeded, lowerBudget } from './budget.ts'
 import type { Core } from './core.ts'
@@ -47,6 +47,7 @@ import {
 import { heldMany } from './held.ts'
 import { claimKey } from './layout.ts'
 import { cacheObjectOrTombstone, objectReads } from './objects.ts'
+import { replay } from './replay.ts'
 import type { Table } from './tables.ts'
 import { decodeWith } from './verdict.ts'
 
@@ -121,7 +122,7 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
     if (run.orphan || run.partial || endOnly || core.heldBytes > core.maxRepoBytes) break
   }
   const first = members[0]!
-  const { written, cause } = await write(
+  const { written, cause, forked } = await write(
     core,
     members.flatMap((run) => run.writes),
     first,
@@ -142,6 +143,17 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
   const settled = Math.min(stopAt + 1, members.length)
   for (let k = members.length - 1; k >= settled; k--) discard(core, members[k]!)
   if (stopAt < members.length) refuse(core, members[stopAt]!, counts[stopAt]!, cause)
+  if (forked) {
+    // The repo let a fork in and evicted the blocks after its parent: those the store
+    // applied go, and the state is what the blocks still held give (observers are told
+    // the values as they are then).
+    try {
+      await replay(core)
+    } catch (error) {
+      return members.slice(0, settled).map(() => ({ error }))
+    }
+    for (const run of members.slice(0, settled)) run.notice = undefined
+  }
   const outcomes: Outcome[] = []
   for (let k = 0; k < settled; k++) {
     const run = members[k]!
@@ -219,26 +231,42 @@ function guessObject(
 /**
  * The group's writes to the repo in one call (with the placement of `first` when it starts
  * a partial chain: then it is the group's only patch). `written`: how many are on disk (a
- * prefix), also when it failed.
+ * prefix), also when it failed; `forked`: the strategy let in a fork (a block whose parent
+ * was not its chain's head), so the repo evicted the blocks after that parent.
  */
 async function write(
   core: Core,
   writes: BlockWrite[],
   first: PatchRun,
-): Promise<{ written: number; cause?: unknown }> {
-  if (writes.length === 0) return { written: 0 }
+): Promise<{ written: number; cause?: unknown; forked: boolean }> {
+  let forked = false
+  if (writes.length === 0) return { written: 0, forked }
   const { partial } = first
+  const { strategy } = core
   try {
     const written = await core.repo.writeBlocks(writes, {
-      strategy: core.strategy,
+      // Asked for forks and foreign appends only, with the repo as it is before the block.
+      strategy:
+        strategy &&
+        (async (block, repo) => {
+          if (!(await strategy(block, repo))) return false
+          const chainId = await repo.chainOf(block.psig)
+          const head = chainId && (await repo.summary(chainId))?.headId
+          if (head && !bytesEqual(head, block.psig)) forked = true
+          return true
+        }),
       verified: true, // checked in prepare, or before they entered the mempool
       ...(partial ? { chainId: partial, height: first.patch.placement.height } : {}),
     })
-    return { written }
+    return { written, forked }
   } catch (cause) {
     // A run of several batches that failed part way: its first `written` blocks (with
     // their ops) are on disk, and memory keeps exactly them.
-    return { written: cause instanceof RepoPartialWriteError ? cause.written : 0, cause }
+    return {
+      written: cause instanceof RepoPartialWriteError ? cause.written : 0,
+      cause,
+      forked,
+    }
   }
 }
 

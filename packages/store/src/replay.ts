@@ -118,7 +118,8 @@ const DERIVED = [
 /**
  * `reload()` inside the lock: forgets all state and replays every held block in the
  * order it was first accepted, then forgets what is expired now and evicts blocks that
- * back nothing.
+ * back nothing. The records of held blocks the repo no longer has (the blocks after a
+ * fork's parent, which the repo evicted when its strategy let the fork in) go.
  */
 export async function replay(core: Core): Promise<void> {
   const now = core.clock.now()
@@ -163,11 +164,18 @@ export async function replay(core: Core): Promise<void> {
   const tx = new Tx()
   tx.ops = clear // block ops follow the deletes in the same batch
   const replayed = new Map<string, Block>()
+  const kept: HeldBlock[] = [] // the blocks the repo has
   core.replaying = true
   try {
     for (const held of order) {
       const block = await core.repo.readBlock(held.id)
-      if (!block) continue
+      if (!block) {
+        // The repo no longer has it (a fork its strategy let in evicted it): it is not held.
+        clear.push(...unholdOps(core, held))
+        core.held.set(held.key, null)
+        continue
+      }
+      kept.push(held)
       held.size = block.blockSize
       const parentKey = block.genesis ? '' : toHex(block.psig)
       const parentBlock = parentKey
@@ -182,12 +190,12 @@ export async function replay(core: Core): Promise<void> {
     core.replaying = false
   }
   // Every held-block record anew, with what it backs now.
-  for (const held of order) clear.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
-  core.heldBytes = await blockBytes(core, order)
+  for (const held of kept) clear.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
+  core.heldBytes = await blockBytes(core, kept)
   clear.push(bytesOp(core))
   await core.repo.batch([...clear, ...tx.endOps])
   await readNextTimer(core)
-  const chains = new Map(order.map((held) => [held.chain, held.chainId] as const))
+  const chains = new Map(kept.map((held) => [held.chain, held.chainId] as const))
   await evict(core, chains)
   core.consumers.notify(core.consumers.all())
 }

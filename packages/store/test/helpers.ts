@@ -1,4 +1,5 @@
 import { Feed, signPair } from '@picostack/feed'
+import { decode } from 'cborg'
 import { MemoryLevel } from 'memory-level'
 import type { Clock } from '../src/clock.ts'
 import { encodeBlock, type Store } from '../src/index.ts'
@@ -108,4 +109,56 @@ export function forge(feed: Feed, index: number): Uint8Array {
   for (let i = 0; i <= index; i++) end += feed.block(i)!.blockSize
   bytes[end - 1]! ^= 1
   return bytes
+}
+
+/**
+ * Where the store's held-block records and the repo disagree, as lines (none when they
+ * agree): every `h` record has its `c` key (same chain and seq) and the reverse, the
+ * repo holds exactly the blocks recorded, each in the recorded chain, and each chain's
+ * `c` keys (accept order) list its blocks in the repo's height order: the repo evicts a
+ * prefix by height up to the last dead block the `c` keys name.
+ */
+export async function disagreements(store: Store): Promise<string[]> {
+  const registry = store.repo.registry('store')
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
+  const held = new Map<string, { chain: string; seq: number }>()
+  for await (const [k, v] of registry.entries({
+    gte: Uint8Array.of(0x68),
+    lt: Uint8Array.of(0x69),
+  })) {
+    const [seq, chainId] = decode(v) as [number, Uint8Array | null]
+    const id = hex(k.subarray(1))
+    held.set(id, { chain: chainId ? hex(chainId) : id, seq })
+  }
+  const out: string[] = []
+  const accepted = new Map<string, string[]>()
+  for await (const [k, v] of registry.entries({
+    gte: Uint8Array.of(0x63),
+    lt: Uint8Array.of(0x64),
+  })) {
+    const chain = hex(k.subarray(1, 65))
+    const seq = Number(new DataView(k.buffer, k.byteOffset + 65, 8).getBigUint64(0))
+    const id = v.length === 0 ? chain : hex(v)
+    const record = held.get(id)
+    if (record?.chain !== chain || record.seq !== seq) out.push(`c ${id.slice(0, 8)} has no h`)
+    accepted.set(chain, [...(accepted.get(chain) ?? []), id])
+  }
+  const inRepo = new Map<string, string[]>()
+  for (const summary of await store.repo.listFeeds()) {
+    const feed = await store.repo.loadFeed(summary.headId)
+    inRepo.set(
+      hex(summary.chainId),
+      (feed?.blocks ?? []).map((b) => hex(b.sig)),
+    )
+  }
+  for (const [chain, ids] of inRepo) {
+    for (const id of ids)
+      if (held.get(id)?.chain !== chain) out.push(`repo ${id.slice(0, 8)} has no h`)
+    const order = (accepted.get(chain) ?? []).join()
+    if (order !== ids.join()) out.push(`chain ${chain.slice(0, 8)}: c order is not the repo's`)
+  }
+  for (const [id, { chain }] of held) {
+    if (!inRepo.get(chain)?.includes(id)) out.push(`h ${id.slice(0, 8)} not in the repo`)
+  }
+  return out
 }

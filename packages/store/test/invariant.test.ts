@@ -3,7 +3,7 @@ import { Repo } from '@picostack/repo'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type ComputeContext, Memory, type QueryOptions, Store } from '../src/index.ts'
-import { Author, FakeClock, memoryDb } from './helpers.ts'
+import { Author, disagreements, FakeClock, memoryDb } from './helpers.ts'
 
 interface Item {
   n: number
@@ -87,6 +87,13 @@ const step = fc.oneof(
   // Several patches dispatched at once: the store applies them as one group (group.ts).
   fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 6 }) }),
   fc.record({ kind: fc.constant('resend' as const), pick: fc.nat() }),
+  // A patch delivered as a partial chain under a claimed id: its genuine chain's, or a
+  // hostile one (another block's id, a later block of its own chain's among them).
+  fc.record({
+    kind: fc.constant('claim' as const),
+    pick: fc.nat(),
+    claim: fc.oneof(fc.constant('genuine' as const), fc.nat()),
+  }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
   fc.record({ kind: fc.constant('restart' as const) }),
 )
@@ -126,6 +133,14 @@ describe.each([
           const authors = [new Author(), new Author(), new Author()]
           const undelivered: Feed[] = []
           const delivered: Feed[] = []
+          // The chain id of each patch's block (its chain's genesis), and every block id.
+          const chainOf = new Map<Feed, Uint8Array>()
+          const ids: Uint8Array[] = []
+          const made = (patch: Feed, author: Author) => {
+            chainOf.set(patch, author.feed.first!.sig)
+            ids.push(patch.blocks[0]!.sig)
+            undelivered.push(patch)
+          }
           // Delete blocks (hex): one backs its tombstone after the object's blocks are gone,
           // which a fresh store cannot check (nor record: a delete needs its object).
           const deletes = new Set<string>()
@@ -135,19 +150,20 @@ describe.each([
               const author = authors[s.author]!
               if (s.branch) author.branch()
               const payload = { n: n++, ttl: s.ttl }
-              undelivered.push(
+              made(
                 s.edge
                   ? author.appendEdge(s.type, payload, clock.now())
                   : author.append(s.type, payload, clock.now()),
+                author,
               )
             } else if (s.kind === 'delete') {
               // The chain's author writes the chain's item and deletes it (two patches,
               // delivered in any order); the chain then ends.
               const author = authors[s.author]!
-              undelivered.push(author.append('item', { n: n++, ttl: s.ttl }, clock.now()))
+              made(author.append('item', { n: n++, ttl: s.ttl }, clock.now()), author)
               const patch = author.append('item', { del: true, n: n++ }, clock.now())
               deletes.add(toHex(patch.blocks[0]!.sig))
-              undelivered.push(patch)
+              made(patch, author)
               author.branch()
             } else if (s.kind === 'deliver' && undelivered.length > 0) {
               const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
@@ -159,6 +175,12 @@ describe.each([
               await Promise.all(patches.map((patch) => store.dispatch(patch)))
             } else if (s.kind === 'resend' && delivered.length > 0) {
               await store.dispatch(delivered[s.pick % delivered.length]!)
+            } else if (s.kind === 'claim' && undelivered.length > 0) {
+              const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
+              delivered.push(patch!)
+              const chainId =
+                s.claim === 'genuine' ? chainOf.get(patch!)! : ids[s.claim % ids.length]!
+              await store.dispatch(patch!, { chainId })
             } else if (s.kind === 'advance') {
               await clock.advanceTo(clock.now() + s.ms, store)
             } else if (s.kind === 'restart') {
@@ -169,6 +191,8 @@ describe.each([
               // Same state (objects come back in key order, so compare regardless of order).
               expect(JSON.parse(JSON.stringify(store.state))).toEqual(before)
             }
+            // The store's held-block records and the repo agree after every step.
+            expect(await disagreements(store)).toEqual([])
           }
 
           if (limits.maxRepoBytes !== undefined) {
