@@ -1,6 +1,7 @@
 import { Block, DEFAULT_LIMITS, Feed, SIG_BYTES } from '@picostack/feed'
 import { corrupt } from './check.ts'
-import type { LevelDatabase } from './database.ts'
+import type { LevelDatabase, ViewBatchOp } from './database.ts'
+import { RepoError } from './errors.ts'
 import {
   blockKey,
   chainKey,
@@ -72,6 +73,9 @@ export class RepoContext {
   /** Chain ids by chain number, as read (a number never names another chain). */
   readonly #chainIds = new Map<number, Uint8Array>()
   #opened: Promise<void> | undefined
+  #layout: Promise<void> | undefined
+  /** True once the database is known to be of this key layout ({@link RepoContext.checkLayout}). */
+  layoutChecked = false
   /** The layout key is still to be written (a database nothing was written to). */
   #layoutPending = false
 
@@ -86,10 +90,42 @@ export class RepoContext {
   }
 
   /**
-   * Checks the database's key layout (once): a database blocks were written to without
-   * the layout key is of layout 1, and one of another version is not ours either; then
-   * checks or builds the reconciliation index. Call with the repo's write lock held.
-   * @throws REPO_CORRUPT for a database of another key layout (nothing is migrated)
+   * Checks the database's key layout, once per repo (one `getMany`): a database without
+   * the layout key that holds the write counter is of layout 1, one with another version
+   * is of that one; an empty database (neither key) gets the layout key with its first
+   * batch ({@link RepoContext.batch}). A refusal is kept: every later call rejects with it,
+   * reading nothing.
+   * @throws REPO_LAYOUT for a database of another key layout (nothing is written or migrated)
+   */
+  checkLayout(): Promise<void> {
+    this.#layout ??= this.#checkLayout().then(
+      () => {
+        this.layoutChecked = true
+      },
+      (err: unknown) => {
+        if (!(err instanceof RepoError && err.code === 'REPO_LAYOUT')) this.#layout = undefined
+        throw err
+      },
+    )
+    return this.#layout
+  }
+
+  async #checkLayout(): Promise<void> {
+    const [seq, layout] = await this.db.getMany([SEQ_KEY, LAYOUT_KEY], VIEW)
+    if (layout === undefined && seq === undefined) this.#layoutPending = true
+    else if (layout === undefined || layout.length !== 1 || layout[0] !== LAYOUT_VERSION) {
+      const version = layout === undefined ? 1 : layout.length === 1 ? layout[0] : 'unknown'
+      throw new RepoError(
+        'REPO_LAYOUT',
+        `written by another key layout: ${version}; this repo reads ${LAYOUT_VERSION}; nothing is migrated`,
+      )
+    }
+  }
+
+  /**
+   * Checks or builds the reconciliation index (once), after the layout. Call with the
+   * repo's write lock held.
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   open(): Promise<void> {
     this.#opened ??= this.#open().catch((err: unknown) => {
@@ -100,22 +136,14 @@ export class RepoContext {
   }
 
   async #open(): Promise<void> {
-    const [seq, layout] = await this.db.getMany([SEQ_KEY, LAYOUT_KEY], VIEW)
-    if (layout === undefined) {
-      if (seq !== undefined) {
-        throw corrupt(`key layout 1 (no layout key): this repo reads layout ${LAYOUT_VERSION} only`)
-      }
-      this.#layoutPending = true
-    } else if (layout.length !== 1 || layout[0] !== LAYOUT_VERSION) {
-      throw corrupt(`key layout ${layout[0]}: this repo reads layout ${LAYOUT_VERSION} only`)
-    }
+    await this.checkLayout()
     await this.index.ensure()
   }
 
   /**
    * A write set that starts at the stored write sequence (read once per repo, with the
    * partial starts, after the layout and the reconciliation index are checked).
-   * @throws REPO_CORRUPT for a database of another key layout
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async writeSet(): Promise<WriteSet> {
     if (this.#seq === undefined) {
@@ -140,13 +168,21 @@ export class RepoContext {
     const blocks = ws.appended
     const { ops, items } = ws.drain()
     const written = await this.index.stage(items, ops)
-    const layout = this.#layoutPending
-    if (layout) ops.push({ type: 'put', key: LAYOUT_KEY, value: Uint8Array.of(LAYOUT_VERSION) })
     this.#seq = ws.seq
-    await this.db.batch(ops, VIEW)
-    if (layout) this.#layoutPending = false
+    await this.batch(ops)
     written()
     ws.committed = blocks
+  }
+
+  /**
+   * Writes `ops` in one atomic batch, with the layout key if the database had none (call
+   * after {@link RepoContext.checkLayout}, with the repo's write lock held).
+   */
+  async batch(ops: ViewBatchOp[]): Promise<void> {
+    const layout = this.#layoutPending
+    if (layout) ops.push({ type: 'put', key: LAYOUT_KEY, value: Uint8Array.of(LAYOUT_VERSION) })
+    await this.db.batch(ops, VIEW)
+    if (layout) this.#layoutPending = false
   }
 
   /** Where block `id` is (pending in `ws`, or stored), or `undefined`. */

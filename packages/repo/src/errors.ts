@@ -9,6 +9,7 @@ import { PicoError } from '@picostack/feed'
  * | `REPO_UNKNOWN_CHAIN` | no chain with that id, or the author owns no chain |
  * | `REPO_CLOSED` | the repo was closed |
  * | `REPO_CORRUPT` | stored records contradict each other (damaged database) |
+ * | `REPO_LAYOUT` | the database was written by another key layout (nothing is read, written or migrated) |
  * | `REPO_INVALID_INPUT` | an argument has the wrong type, size or range |
  * | `REPO_UNVERIFIED` | a block fails verification or has no author header; nothing was stored |
  * | `REPO_PARTIAL_WRITE` | a write of several batches failed after some of them were written: {@link RepoPartialWriteError} |
@@ -18,6 +19,7 @@ export type RepoErrorCode =
   | 'REPO_UNKNOWN_CHAIN'
   | 'REPO_CLOSED'
   | 'REPO_CORRUPT'
+  | 'REPO_LAYOUT'
   | 'REPO_INVALID_INPUT'
   | 'REPO_UNVERIFIED'
   | 'REPO_PARTIAL_WRITE'

@@ -3,12 +3,12 @@ import { plain } from './layout.ts'
 import type { RegistryHost, RegistryOp } from './registry.ts'
 
 /**
- * The {@link RegistryHost} of a Repo: reads through `ctx` once `assertOpen` passes, writes
+ * The {@link RegistryHost} of a Repo: reads through `ctx` once `enter` passes (the repo is open, its layout checked), writes
  * with `write` (the repo's batch, after its queued writes).
  */
 export function registryHost(
   ctx: RepoContext,
-  assertOpen: () => void,
+  enter: () => Promise<void> | undefined,
   write: (ops: RegistryOp[]) => Promise<void>,
 ): RegistryHost {
   async function* entries(
@@ -17,20 +17,20 @@ export function registryHost(
     limit: number,
     reverse: boolean,
   ): AsyncIterable<[Uint8Array, Uint8Array]> {
-    assertOpen()
+    await enter()
     for await (const [key, value] of ctx.db.iterator({ gte, lt, limit, reverse, ...VIEW })) {
       yield [plain(key), plain(value)]
     }
   }
   return {
     get: async (key) => {
-      assertOpen()
+      await enter()
       return ctx.get(key)
     },
     write,
     entries: (gte, lt, limit, reverse) => entries(gte, lt, limit, reverse === true),
     getMany: async (keys) => {
-      assertOpen()
+      await enter()
       const values = await ctx.db.getMany(keys, VIEW)
       return values.map((value) => (value === undefined ? undefined : plain(value)))
     },

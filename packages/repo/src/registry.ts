@@ -64,6 +64,7 @@ export class Registry {
   /**
    * The value stored under `key`, or `undefined`.
    * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_LAYOUT for a database of another key layout
    * @throws REPO_INVALID_INPUT when `key` is neither a string nor bytes
    */
   async get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
@@ -73,6 +74,7 @@ export class Registry {
   /**
    * The values stored under `keys` (`undefined` where none), in one database read.
    * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_LAYOUT for a database of another key layout
    * @throws REPO_INVALID_INPUT when a key is neither a string nor bytes
    */
   async getMany(keys: (Uint8Array | string)[]): Promise<(Uint8Array | undefined)[]> {
@@ -83,6 +85,7 @@ export class Registry {
   /**
    * Stores `value` under `key`.
    * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_LAYOUT for a database of another key layout
    * @throws REPO_INVALID_INPUT when `key` or `value` has the wrong type
    */
   async put(key: Uint8Array | string, value: Uint8Array): Promise<void> {
@@ -92,6 +95,7 @@ export class Registry {
   /**
    * Deletes `key` (no error when absent).
    * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async del(key: Uint8Array | string): Promise<void> {
     return this.#host.write([this.delOp(key)])
@@ -120,6 +124,7 @@ export class Registry {
    * Entries `[key, value]` ascending by key bytes (descending with `reverse`); keys are
    * relative to this registry.
    * @throws REPO_CLOSED after `repo.close()`
+   * @throws REPO_LAYOUT for a database of another key layout
    * @throws REPO_INVALID_INPUT for a malformed range
    */
   async *entries(range: RegistryRange = {}): AsyncIterable<[Uint8Array, Uint8Array]> {

@@ -11,7 +11,7 @@ import {
   invalid,
   toFeed,
 } from './check.ts'
-import { RepoContext, VIEW } from './context.ts'
+import { RepoContext } from './context.ts'
 import type { LevelDatabase } from './database.ts'
 import { RepoError, type RepoPartialWriteError } from './errors.ts'
 import { evictPrefixesIn, evictPrefixIn, evictWith, rollbackIn } from './evict.ts'
@@ -111,12 +111,24 @@ export class Repo {
     this.#strategy = options.strategy ?? refuseAll
     this.#host = registryHost(
       this.#ctx,
-      () => this.#assertOpen(),
+      () => this.#enter(),
       (ops) => this.batch(ops),
     )
     this.#root = new Registry(this.#host, registryPrefix(''))
   }
 
+  /**
+   * What every read does first: rejects after {@link Repo.close}; the first call checks the
+   * database's key layout (one read), later ones only a flag.
+   * @throws REPO_CLOSED after close
+   * @throws REPO_LAYOUT for a database of another key layout
+   */
+  #enter(): Promise<void> | undefined {
+    this.#assertOpen()
+    return this.#ctx.layoutChecked ? undefined : this.#ctx.checkLayout()
+  }
+
+  /** A write's first step: its layout check runs in its turn under the write lock. */
   #assertOpen(): void {
     if (this.#closing) throw new RepoError('REPO_CLOSED', 'the repo is closed')
   }
@@ -146,6 +158,7 @@ export class Repo {
    *   fails after an earlier batch of this call was written: its `written` blocks stay
    *   written; any other error means nothing of the call was written
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async merge(
     feed: FeedLike,
@@ -172,6 +185,7 @@ export class Repo {
    * @throws REPO_PARTIAL_WRITE as {@link Repo.writeBlocks} (`written` 0: only the eviction
    *   of the claimed partial chain a genesis replaces was written)
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async writeBlock(block: Block, options: WriteBlockOptions = {}): Promise<boolean> {
     this.#assertOpen()
@@ -197,6 +211,7 @@ export class Repo {
    *   written with their ops, nothing after them is; any other error (a database failure
    *   in the first batch, too) means nothing of the call was written
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async writeBlocks(
     writes: readonly BlockWrite[],
@@ -229,21 +244,25 @@ export class Repo {
    * Writes registry operations in one atomic batch (no block).
    * @throws REPO_INVALID_INPUT for ops not built by a registry
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async batch(ops: RegistryOp[]): Promise<void> {
     this.#assertOpen()
     const checked = checkOps(ops)
-    if (checked.length === 0) return
-    await this.#mutex.run(() => this.db.batch(checked, VIEW))
+    await this.#mutex.run(async () => {
+      await this.#ctx.checkLayout()
+      if (checked.length > 0) await this.#ctx.batch(checked)
+    })
   }
 
   /**
    * The stored block `id` (64 B), or `undefined`. Stored blocks are not verified again.
    * @throws REPO_INVALID_INPUT when `id` is not 64 bytes
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async readBlock(id: Uint8Array): Promise<Block | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     return read.readBlock(this.#ctx, idBytes(id, 'id'))
   }
 
@@ -252,9 +271,10 @@ export class Repo {
    * chain record, in one read).
    * @throws REPO_INVALID_INPUT when `id` is not 64 bytes
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async hasBlock(id: Uint8Array): Promise<boolean> {
-    this.#assertOpen()
+    await this.#enter()
     return (await this.#ctx.placement(idBytes(id, 'id'))) !== undefined
   }
 
@@ -262,9 +282,10 @@ export class Repo {
    * The chain id (64 B) of stored block `id`, or `undefined`.
    * @throws REPO_INVALID_INPUT when `id` is not 64 bytes
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async chainOf(id: Uint8Array): Promise<Uint8Array | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     return read.chainOf(this.#ctx, idBytes(id, 'id'))
   }
 
@@ -273,9 +294,10 @@ export class Repo {
    * or `undefined` when they own none.
    * @throws REPO_INVALID_INPUT for a malformed key
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async headOf(author: PublicKey): Promise<Uint8Array | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     return (await read.newestOwned(this.#ctx, authorBytes(author)))?.headId
   }
 
@@ -284,9 +306,10 @@ export class Repo {
    * chain, or `undefined`.
    * @throws REPO_INVALID_INPUT for a malformed key
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async latestOf(author: PublicKey): Promise<Uint8Array | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     return read.latestOf(this.#ctx, authorBytes(author))
   }
 
@@ -295,6 +318,7 @@ export class Repo {
    * or `undefined` when they own none.
    * @throws REPO_INVALID_INPUT for a malformed key or limit
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async loadHead(author: PublicKey, limit?: number): Promise<Feed | undefined> {
     const head = await this.headOf(author)
@@ -308,12 +332,13 @@ export class Repo {
    * `undefined` when `headId` is not stored.
    * @throws REPO_INVALID_INPUT when `headId` is not 64 bytes or `limit` is not a positive integer
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async loadFeed(
     headId: Uint8Array,
     limitOrStop?: number | ((block: Block) => boolean),
   ): Promise<Feed | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     const limit = checkLimit(limitOrStop)
     const headBytes = idBytes(headId, 'headId')
     const stop = typeof limitOrStop === 'function' ? limitOrStop : undefined
@@ -325,24 +350,27 @@ export class Repo {
    * `undefined` when `anyId` is not stored.
    * @throws REPO_INVALID_INPUT when `anyId` is not 64 bytes
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async resolveFeed(anyId: Uint8Array): Promise<Feed | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     return read.resolveFeed(this.#ctx, idBytes(anyId, 'id'))
   }
 
   /**
    * One summary per stored chain, ascending by chain id bytes (an array).
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async listFeeds(): Promise<ChainSummary[]> {
-    this.#assertOpen()
+    await this.#enter()
     return read.listFeeds(this.#ctx)
   }
 
   /**
    * Head ids (64 B) of every stored chain, in {@link Repo.listFeeds} order.
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async listHeads(): Promise<Uint8Array[]> {
     return (await this.listFeeds()).map((s) => s.headId)
@@ -352,9 +380,10 @@ export class Repo {
    * What the repo holds of chain `chainId` (64 B), or `undefined`.
    * @throws REPO_INVALID_INPUT when `chainId` is not 64 bytes
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async summary(chainId: Uint8Array): Promise<ChainSummary | undefined> {
-    this.#assertOpen()
+    await this.#enter()
     const chain = await this.#ctx.chain(idBytes(chainId, 'chainId'))
     return chain && summaryOf(chain)
   }
@@ -367,9 +396,10 @@ export class Repo {
    * @throws REPO_INVALID_INPUT for a prefix with a value above 15 or deeper than 128, an
    *   `after` that is not 64 bytes, or a `limit` outside 1..65,536
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async listChains(options: ListChainsOptions): Promise<ChainSummary[]> {
-    this.#assertOpen()
+    await this.#enter()
     return listChains(this.db, options)
   }
 
@@ -381,9 +411,10 @@ export class Repo {
    * @throws REPO_INVALID_INPUT for a prefix with a value above 15 or deeper than 128
    * @throws REPO_CORRUPT when the stored index contradicts itself
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async rangeFingerprint(prefix: Uint8Array): Promise<RangeFingerprint> {
-    this.#assertOpen()
+    await this.#enter()
     nibblePrefix(prefix, MAX_DEPTH)
     await this.#indexReady()
     return this.#ctx.index.fingerprint(prefix)
@@ -396,9 +427,10 @@ export class Repo {
    * @throws REPO_INVALID_INPUT for a prefix with a value above 15 or deeper than 127
    * @throws REPO_CORRUPT when the stored index contradicts itself
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async rangeChildren(prefix: Uint8Array): Promise<RangeFingerprint[]> {
-    this.#assertOpen()
+    await this.#enter()
     nibblePrefix(prefix, MAX_DEPTH - 1)
     await this.#indexReady()
     return this.#ctx.index.children(prefix)
@@ -414,6 +446,7 @@ export class Repo {
    * @throws REPO_NOT_FOUND when `stopAt` is not a stored block of that chain
    * @throws REPO_INVALID_INPUT for malformed arguments
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async rollback(
     chainOrAuthor: Uint8Array | PublicKey,
@@ -437,6 +470,7 @@ export class Repo {
    * @throws REPO_NOT_FOUND when `lastId` is not a stored block of that chain
    * @throws REPO_INVALID_INPUT for malformed arguments
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async evictPrefix(
     chainId: Uint8Array,
@@ -463,6 +497,7 @@ export class Repo {
    * @throws REPO_NOT_FOUND when a `lastId` is not a stored block of its chain (nothing is written)
    * @throws REPO_INVALID_INPUT for malformed arguments, or a chain named twice
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async evictPrefixes(
     evictions: readonly { chainId: Uint8Array; lastId: Uint8Array }[],
@@ -480,6 +515,7 @@ export class Repo {
    * The value stored under `key` in the root registry, or `undefined`.
    * @throws REPO_INVALID_INPUT when `key` is neither a string nor bytes
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async readReg(key: Uint8Array | string): Promise<Uint8Array | undefined> {
     return this.#root.get(key)
@@ -489,6 +525,7 @@ export class Repo {
    * Stores `value` under `key` in the root registry.
    * @throws REPO_INVALID_INPUT when `key` or `value` has the wrong type
    * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
    */
   async writeReg(key: Uint8Array | string, value: Uint8Array): Promise<void> {
     return this.#root.put(key, value)

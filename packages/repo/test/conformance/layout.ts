@@ -2,14 +2,16 @@
  * The repo conformance suite: the stored records, key by key (layout 2, README.md "Key
  * layout"), and the tags read from them (registered by ../conformance.ts).
  */
-import { type Block, toHex } from '@picostack/feed'
+import { type Block, type Feed, toHex } from '@picostack/feed'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { Repo } from '../../src/index.ts'
+import { Repo, RepoError } from '../../src/index.ts'
 import { LAYOUT_KEY } from '../../src/layout.ts'
 import { decodeChain, decodePlacement } from '../../src/records.ts'
 import { SEQ_KEY } from '../../src/write-set.ts'
-import { chain, type Db, dump, pair } from '../helpers.ts'
-import { accept, codeOf, ids, type SuiteState, same } from './shared.ts'
+import { chain, type Db, dump, pair, utf8 } from '../helpers.ts'
+import { accept, ids, type SuiteState, same } from './shared.ts'
+
+const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 
 /** `u64be(n)` in hex. */
 function u64(n: number): string {
@@ -153,31 +155,91 @@ export function keyLayout(s: SuiteState): void {
       expect(same(await repo.latestOf(pair('bob').pk), other.first!.sig)).toBe(true)
     })
 
-    it('refuses a database of key layout 1 or an unknown one with REPO_CORRUPT', async () => {
-      const old = new Uint8Array(8)
-      old[7] = 5
-      await db.batch([{ type: 'put', key: SEQ_KEY, value: old }], {
-        keyEncoding: 'view',
-        valueEncoding: 'view',
-      })
-      const feed = chain('alice', ['a0'])
-      expect(await codeOf(repo.merge(feed))).toBe('REPO_CORRUPT')
-      expect(await codeOf(repo.rangeFingerprint(new Uint8Array(0)))).toBe('REPO_CORRUPT')
-      await db.batch([{ type: 'put', key: LAYOUT_KEY, value: Uint8Array.of(3) }], {
-        keyEncoding: 'view',
-        valueEncoding: 'view',
-      })
-      expect(await codeOf(new Repo(db).merge(feed))).toBe('REPO_CORRUPT')
-      // Records of layout 1 do not decode: a 20-byte placement, a 177-byte chain record.
+    /** Every public call of `repo` on a database holding chain `feed`'s blocks. */
+    function everyCall(r: Repo, feed: Feed): [string, () => Promise<unknown>][] {
+      const g = feed.first!
+      const pk = pair('alice').pk
+      return [
+        ['merge', () => r.merge(feed)],
+        ['writeBlock', () => r.writeBlock(g)],
+        ['writeBlocks', () => r.writeBlocks([{ block: g }])],
+        ['batch', () => r.batch([])],
+        ['readBlock', () => r.readBlock(g.sig)],
+        ['hasBlock', () => r.hasBlock(g.sig)],
+        ['chainOf', () => r.chainOf(g.sig)],
+        ['headOf', () => r.headOf(pk)],
+        ['latestOf', () => r.latestOf(pk)],
+        ['loadHead', () => r.loadHead(pk)],
+        ['loadFeed', () => r.loadFeed(g.sig)],
+        ['resolveFeed', () => r.resolveFeed(g.sig)],
+        ['listFeeds', () => r.listFeeds()],
+        ['listHeads', () => r.listHeads()],
+        ['summary', () => r.summary(g.sig)],
+        ['listChains', () => r.listChains({ limit: 1 })],
+        ['rangeFingerprint', () => r.rangeFingerprint(new Uint8Array(0))],
+        ['rangeChildren', () => r.rangeChildren(new Uint8Array(0))],
+        ['rollback', () => r.rollback(g.sig)],
+        ['evictPrefix', () => r.evictPrefix(g.sig, g.sig)],
+        ['evictPrefixes', () => r.evictPrefixes([{ chainId: g.sig, lastId: g.sig }])],
+        ['readReg', () => r.readReg('x')],
+        ['writeReg', () => r.writeReg('x', utf8('y'))],
+        ['registry get', () => r.registry('r').get('x')],
+        ['registry getMany', () => r.registry('r').getMany(['x'])],
+        ['registry put', () => r.registry('r').put('x', utf8('y'))],
+        ['registry del', () => r.registry('r').del('x')],
+        [
+          'registry entries',
+          async () => {
+            for await (const _ of r.registry('r').entries());
+          },
+        ],
+      ]
+    }
+
+    it('refuses every call on a database of key layout 1 or an unknown one with REPO_LAYOUT, writing nothing', async () => {
+      const feed = chain('alice', ['a0', 'a1'])
+      await repo.merge(feed)
+      await repo.writeReg('x', utf8('kept'))
+      // Layout 1: the write counter, no layout key (records of layout 1 do not decode as 2:
+      // a 20-byte placement, a 177-byte chain record).
+      await db.batch([{ type: 'del', key: LAYOUT_KEY }], VIEW)
       expect(() => decodePlacement(new Uint8Array(20))).toThrow(/placement/)
       expect(() => decodeChain(new Uint8Array(64), new Uint8Array(177))).toThrow(/chain/)
-      await db.batch(
-        [
-          { type: 'del', key: SEQ_KEY },
-          { type: 'del', key: LAYOUT_KEY },
-        ],
-        { keyEncoding: 'view' },
-      )
+      for (const [version, value] of [
+        [1, undefined],
+        [3, Uint8Array.of(3)],
+        ['unknown', Uint8Array.of(2, 0)],
+      ] as const) {
+        if (value) await db.batch([{ type: 'put', key: LAYOUT_KEY, value }], VIEW)
+        const before = await dump(db)
+        const old = new Repo(db)
+        for (const [name, call] of everyCall(old, feed)) {
+          const err = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+          expect([name, err]).toEqual([name, expect.any(RepoError)])
+          expect([name, (err as RepoError).code]).toEqual([name, 'REPO_LAYOUT'])
+          expect((err as RepoError).message).toBe(
+            `written by another key layout: ${version}; this repo reads 2; nothing is migrated`,
+          )
+        }
+        expect(await dump(db)).toEqual(before)
+      }
+      await db.batch([{ type: 'put', key: LAYOUT_KEY, value: Uint8Array.of(2) }], VIEW)
+      expect(ids(await new Repo(db).loadHead(pair('alice').pk))).toEqual(ids(feed))
+    })
+
+    it('writes the layout key into an empty database with its first batch, none on reads', async () => {
+      for (const [name, call] of everyCall(repo, chain('alice', ['a0']))) {
+        if (/merge|write|batch|put|del|rollback|evict/i.test(name)) continue
+        await call()
+      }
+      expect(await dump(db)).toEqual([])
+      await repo.batch([])
+      expect(await dump(db)).toEqual([])
+      await repo.writeReg('x', utf8('y'))
+      expect(await dump(db)).toContain(`${toHex(LAYOUT_KEY)}=02`)
     })
   })
 }
