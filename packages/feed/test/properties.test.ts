@@ -5,7 +5,15 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type Block, bytesEqual, Feed, FeedError, getPublicKey, toHex } from '../src/index.ts'
+import {
+  type Block,
+  bytesEqual,
+  Feed,
+  FeedError,
+  fromHex,
+  getPublicKey,
+  toHex,
+} from '../src/index.ts'
 
 /** Three fixed authors, so random feeds mix keys. */
 const SECRETS = ['1f'.repeat(32), '2e'.repeat(32), 'c0ffee00'.repeat(8)] as const
@@ -423,6 +431,25 @@ describe('memory the caller holds', () => {
         build(more, feed)
         expect(blocks.map((b) => hex(b.buffer))).toEqual(snapshot)
       }),
+    )
+  })
+})
+
+describe('hex', () => {
+  it('toHex is two lowercase digits per byte, across its 8 KiB chunks, and fromHex inverts it', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          fc.uint8Array({ minLength: 8180, maxLength: 20_000 }),
+        ),
+        (bytes) => {
+          const text = toHex(bytes)
+          expect(text).toBe(Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''))
+          expect(bytesEqual(fromHex(text), bytes)).toBe(true)
+        },
+      ),
+      { numRuns: 60 },
     )
   })
 })
