@@ -20,9 +20,9 @@ import type { Core } from './core.ts'
 import { applyBlock } from './decide.ts'
 import type { StoreErrorCode } from './errors.ts'
 import { collect, evict } from './forget.ts'
-import { bytesOp, heldMany, heldOf, hold } from './held.ts'
+import { bytesOp, heldMany, heldOf, hold, METER_KEY } from './held.ts'
 import { claimKey } from './layout.ts'
-import type { HeldBlock } from './records.ts'
+import { type HeldBlock, meterValue } from './records.ts'
 import { replaceClaim } from './replay.ts'
 import { Tx } from './tx.ts'
 import { reasonOf } from './verdict.ts'
@@ -71,6 +71,8 @@ interface Pending {
   ops: RegistryOp[]
   /** Journal length before this block. */
   mark: number
+  /** The bytes held and the next accept seq once it is held (its `z` record, if not the last). */
+  meter: [bytes: number, nextSeq: number]
 }
 
 /** The state of one patch through the pipeline's phases. */
@@ -258,11 +260,14 @@ async function applyAll(core: Core, run: PatchRun): Promise<void> {
       objects: [],
       size: block.blockSize,
     }
-    const record: Pending = { block, key: blockKey, held, ops: [], mark: tx.journal.length }
+    const mark = tx.journal.length
+    const record: Pending = { block, key: blockKey, held, ops: [], mark, meter: [0, 0] }
     tx.ops = record.ops
+    tx.applying = held
     core.held.set(blockKey, held)
     const verdict = await applyBlock(core, { block, parentBlock, held, tx, now: run.now })
     if (verdict.kind === 'stop') {
+      tx.applying = undefined
       core.held.delete(blockKey)
       tx.undoTo(record.mark)
       run.stop = { code: verdict.code, reason: verdict.reason, index, postpone: verdict.postpone }
@@ -270,6 +275,7 @@ async function applyAll(core: Core, run: PatchRun): Promise<void> {
     }
     core.nextSeq++
     hold(core, held, block, tx)
+    record.meter = [core.heldBytes, core.nextSeq]
     pending.push(record)
     parentBlock = block
   }
@@ -305,19 +311,21 @@ async function trimExpired(core: Core, run: PatchRun): Promise<void> {
 
 /**
  * The pending blocks as the repo writes them: each block whole with the ops of the state
- * it changed, the last one also with the end ops and the bytes held now.
+ * it changed and the bytes held once it is (a batch may end after any block), the last
+ * one also with the end ops and the bytes held now instead.
  */
 function writesOf(core: Core, run: PatchRun): BlockWrite[] {
   const { pending, tx } = run
   if (pending.length === 0) return []
   const last = pending.length - 1
-  const bytesNow = bytesOp(core)
   // A partial chain is a claim its genuine genesis may replace: marked in the same batch.
   if (run.partial) pending[0]!.ops.push(core.registry.putOp(claimKey(run.partial), EMPTY))
-  return pending.map((record, i) => ({
-    block: record.block,
-    ops: i === last ? [...record.ops, ...tx.endOps, bytesNow] : record.ops,
-  }))
+  return pending.map((record, i) => {
+    const { ops, meter } = record
+    if (i === last) ops.push(...tx.endOps, bytesOp(core))
+    else ops.push(core.registry.putOp(METER_KEY, meterValue(meter[0], meter[1])))
+    return { block: record.block, ops }
+  })
 }
 
 /**

@@ -53,8 +53,12 @@ export async function heldMany(
   return { held: out, also: values.slice(ids.length) }
 }
 
-/** Writes `held`'s record as it is now (with the ops of the block being applied). */
+/**
+ * Writes `held`'s record as it is now (with the ops of the block being applied), unless
+ * it is that block's own: {@link hold} writes that one once, after the block is applied.
+ */
 export function heldChanged(core: Core, held: HeldBlock, tx: Tx): void {
+  if (tx.applying === held) return
   tx.ops.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
 }
 
@@ -65,16 +69,20 @@ export function bytesOp(core: Core): RegistryOp {
 
 /**
  * Records a block as held (and its bytes), with the ops of its write: its place in its
- * chain and its held-block record (whose seq is the replay order).
+ * chain and its held-block record (whose seq is the replay order). The caller writes the
+ * bytes held ({@link bytesOp}) with the block.
  */
 export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
   core.heldBytes += block.blockSize
   tx.journal.push(() => {
     core.heldBytes -= block.blockSize
   })
+  tx.applying = undefined
   const place = chainBlockKey(held.chainId, held.seq)
-  tx.ops.push(bytesOp(core), core.registry.putOp(place, chainBlockValue(held.chainId, held.id)))
-  heldChanged(core, held, tx)
+  tx.ops.push(
+    core.registry.putOp(place, chainBlockValue(held.chainId, held.id)),
+    core.registry.putOp(heldKey(held.id), heldValue(held)),
+  )
 }
 
 /** The ops that forget held block `held` (it leaves the repo in the same batch). */

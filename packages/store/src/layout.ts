@@ -45,7 +45,7 @@
  * changed. For a to-do task (one object per one-block chain, a 128-character id), the
  * store's keys come to about 930 B, of which the object's `o` record is half.
  */
-import { fromHex, toHex, utf8 } from '@picostack/feed'
+import { toHex, utf8 } from '@picostack/feed'
 
 /** The layout this store writes and reads, recorded in the `z` record. */
 export const LAYOUT = 3
@@ -78,25 +78,25 @@ function u64(n: number): Uint8Array {
 
 /** Concatenates a tag and parts; string parts are UTF-8 with a u16 length prefix. */
 export function key(tag: number, ...parts: (string | Uint8Array)[]): Uint8Array {
-  const chunks: Uint8Array[] = []
+  const bytes: Uint8Array[] = new Array(parts.length)
   let size = 1
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      const bytes = utf8(part)
-      const length = new Uint8Array([bytes.length >> 8, bytes.length & 0xff])
-      chunks.push(length, bytes)
-      size += 2 + bytes.length
-    } else {
-      chunks.push(part)
-      size += part.length
-    }
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!
+    const b = typeof part === 'string' ? utf8(part) : part
+    bytes[i] = b
+    size += b.length + (typeof part === 'string' ? 2 : 0)
   }
   const out = new Uint8Array(size)
   out[0] = tag
   let at = 1
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
+  for (let i = 0; i < parts.length; i++) {
+    const b = bytes[i]!
+    if (typeof parts[i] === 'string') {
+      out[at++] = b.length >> 8
+      out[at++] = b.length & 0xff
+    }
+    out.set(b, at)
+    at += b.length
   }
   return out
 }
@@ -119,19 +119,28 @@ export function isLowerHex(id: string): boolean {
  * its raw bytes, any other id as its UTF-8.
  */
 export function idPart(id: string): Uint8Array {
-  const bytes = isLowerHex(id) ? hexBytes(id) : utf8(id)
-  const out = new Uint8Array(2 + bytes.length)
-  out[0] = bytes.length >> 8
-  out[1] = bytes.length & 0xff
-  out.set(bytes, 2)
+  if (!isLowerHex(id)) {
+    const bytes = utf8(id)
+    const out = new Uint8Array(2 + bytes.length)
+    out[0] = bytes.length >> 8
+    out[1] = bytes.length & 0xff
+    out.set(bytes, 2)
+    return out
+  }
+  const length = 1 + id.length / 2
+  const out = new Uint8Array(2 + length)
+  out[0] = length >> 8
+  out[1] = length & 0xff
+  out[2] = RAW_ID
+  for (let i = 0, at = 3; i < id.length; i += 2, at++) {
+    out[at] = (digit(id.charCodeAt(i)) << 4) | digit(id.charCodeAt(i + 1))
+  }
   return out
 }
 
-function hexBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(1 + hex.length / 2)
-  out[0] = RAW_ID
-  out.set(fromHex(hex), 1)
-  return out
+/** The value of a lowercase hex digit's char code. */
+function digit(c: number): number {
+  return c <= 57 ? c - 48 : c - 87
 }
 
 /** The id of a part's bytes (without its length), as {@link idPart} wrote it. */
@@ -174,19 +183,30 @@ export function tagRange(tag: number): { gte: Uint8Array; lt: Uint8Array } {
   return { gte: new Uint8Array([tag]), lt: new Uint8Array([tag + 1]) }
 }
 
+/** `key(tag, name)` per tag and collection name, built once (collections are few). */
+const namePrefixes = new Map<number, Map<string, Uint8Array>>()
+
+function namePrefix(tag: number, name: string): Uint8Array {
+  let byName = namePrefixes.get(tag)
+  if (!byName) namePrefixes.set(tag, (byName = new Map()))
+  let prefix = byName.get(name)
+  if (!prefix) byName.set(name, (prefix = key(tag, name)))
+  return prefix
+}
+
 /** Key of object `id` of collection `name`: the id's bytes come last, so keys sort by id. */
 export function objectKey(name: string, id: string): Uint8Array {
-  return concatBytes(key(TAG.object, name), utf8(id))
+  return concatBytes(namePrefix(TAG.object, name), utf8(id))
 }
 
 /** Key of the tombstone of object `id` of collection `name`. */
 export function tombstoneKey(name: string, id: string): Uint8Array {
-  return key(TAG.tombstone, name, idPart(id))
+  return concatBytes(namePrefix(TAG.tombstone, name), idPart(id))
 }
 
 /** Prefix of the `b` keys of object `id` of collection `name`. */
 export function backingPrefix(name: string, id: string): Uint8Array {
-  return key(TAG.backing, name, idPart(id))
+  return concatBytes(namePrefix(TAG.backing, name), idPart(id))
 }
 
 /**

@@ -3,6 +3,7 @@
  * then refused are taken back), the registry ops, and what to notify and evict after.
  */
 import type { RegistryOp } from '@picostack/repo'
+import type { HeldBlock } from './records.ts'
 import type { SliceState, Table } from './tables.ts'
 
 /** A slice or a collection. */
@@ -13,6 +14,8 @@ export class Tx {
   readonly journal: (() => void)[] = []
   /** Where ops go now (the current block's ops, or the end of the operation). */
   ops: RegistryOp[] = []
+  /** The block being applied: its held-block record is written once, when it is held. */
+  applying?: HeldBlock
   /** Ops written with the last block of the run (or alone). */
   readonly endOps: RegistryOp[] = []
   readonly changed = new Set<Consumer>()
