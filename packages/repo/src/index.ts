@@ -8,14 +8,14 @@ export {
   type RegistryOp,
   type RegistryRange,
 } from './registry.ts'
-export {
-  type BlockWrite,
-  type MergeStrategy,
-  type PlacementOptions,
-  Repo,
-  type RepoOptions,
-  type WriteBlockOptions,
-  type WriteBlocksOptions,
-} from './repo.ts'
+export { Repo } from './repo.ts'
 export type { RangeFingerprint } from './trie-node.ts'
 export { verifyBlocks } from './verify.ts'
+export type {
+  BlockWrite,
+  MergeStrategy,
+  PlacementOptions,
+  RepoOptions,
+  WriteBlockOptions,
+  WriteBlocksOptions,
+} from './write-options.ts'

@@ -23,61 +23,17 @@ import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
 import { registryHost } from './registry-host.ts'
 import type { RangeFingerprint } from './trie-node.ts'
 import { firstKeyless, verifyBlocks } from './verify.ts'
-import { type WriteRun, write } from './write-path.ts'
-
-/**
- * Decides whether a fork, or an append by someone other than the chain's owner, may be
- * written. Called with the repo holding everything written before `block`. It may read the
- * repo but must not write to it (the write would wait for the merge that called it).
- */
-export type MergeStrategy = (block: Block, repo: Repo) => boolean | Promise<boolean>
-
-/** Options of {@link Repo.merge} and {@link Repo.writeBlock} for partial chains. */
-export interface PlacementOptions {
-  /**
-   * Chain id of a partial chain: a block whose parent is unknown starts it, but only while
-   * the repo holds nothing of that chain. Without it, an unknown parent stops the write.
-   */
-  chainId?: Uint8Array
-  /** Height of that first block (genesis = 1); without it the chain's height is unknown. */
-  height?: number
-}
-
-/** Options of {@link Repo.writeBlock}. */
-export interface WriteBlockOptions extends PlacementOptions {
-  /** Overrides the repo's strategy for this block. */
-  strategy?: MergeStrategy
-  /** Registry operations written in the same atomic batch as the block (only if it is written). */
-  ops?: RegistryOp[]
-}
-
-/** One block for {@link Repo.writeBlocks} and the registry ops written with it. */
-export interface BlockWrite {
-  /** The block (its chain's blocks in order, one write after the other). */
-  block: Block
-  /** Registry operations written in the same atomic batch as the block (only if it is written). */
-  ops?: RegistryOp[]
-}
-
-/** Options of {@link Repo.writeBlocks}. */
-export interface WriteBlocksOptions extends PlacementOptions {
-  /** Overrides the repo's strategy for these blocks. */
-  strategy?: MergeStrategy
-  /**
-   * The caller already verified every block's signature (e.g. with `Feed.fromAsync` or
-   * {@link verifyBlocks}): the repo does not check them again. Blocks must still carry
-   * their author header. Never set it for bytes you did not verify yourself.
-   */
-  verified?: boolean
-}
-
-/** Options of {@link Repo} */
-export interface RepoOptions {
-  /** Default strategy for forks and foreign appends; default: refuse them all. */
-  strategy?: MergeStrategy
-}
-
-const refuseAll: MergeStrategy = () => false
+import {
+  type BlockWrite,
+  type MergeStrategy,
+  type PlacementOptions,
+  type RepoOptions,
+  refuseAll,
+  type WriteBlockOptions,
+  type WriteBlocksOptions,
+  writeRun,
+} from './write-options.ts'
+import { write } from './write-path.ts'
 
 /**
  * A persistent block store on one abstract-level database (classic-level, browser-level,
@@ -171,7 +127,7 @@ export class Repo {
     for (const block of blocks) {
       if (!block.key) throw new RepoError('REPO_UNVERIFIED', 'a block has no author header')
     }
-    const run = this.#run(options, strategy)
+    const run = writeRun(options, strategy ?? this.#strategy, this)
     return this.#mutex.run(() => write(this.#ctx, blocks, undefined, run))
   }
 
@@ -225,19 +181,8 @@ export class Repo {
     if (bad < blocks.length) {
       throw new RepoError('REPO_UNVERIFIED', `block ${bad} does not verify under its author key`)
     }
-    const run = this.#run(options, options.strategy)
+    const run = writeRun(options, options.strategy ?? this.#strategy, this)
     return this.#mutex.run(() => write(this.#ctx, blocks, ops, run))
-  }
-
-  /** One write call's placement and strategy (default: the repo's), bound to this repo. */
-  #run(options: PlacementOptions, strategy: MergeStrategy | undefined): WriteRun {
-    const decide = strategy ?? this.#strategy
-    return {
-      chainId: options.chainId,
-      height: options.height,
-      strategy: (block) => decide(block, this),
-      evicted: new Set(),
-    }
   }
 
   /**
