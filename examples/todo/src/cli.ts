@@ -142,6 +142,11 @@ main().then(
   (err) => {
     const { code, reason, message } = describe(err)
     console.error(`error ${code ?? ''}: ${reason ?? message}`)
+    if (code === 'REPO_LAYOUT' || code === 'STORE_LAYOUT') {
+      console.error(
+        'this --data folder was written by another picostack version (nothing is migrated): move it away, or pass another --data',
+      )
+    }
     process.exitCode = 1
   },
 )
