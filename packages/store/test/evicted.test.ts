@@ -82,31 +82,23 @@ describe('a block of an evicted prefix sent again', () => {
     await store.close()
   })
 
-  it('a chain claimed under the id of its own next block takes that block into the claim', async () => {
+  // Known hole (not fixed yet): a block held in a partial chain under an id no genesis
+  // has stays there when its parent arrives; re-sent, it is held, so its genuine chain
+  // never gets it (nor its children, which follow it into the claim), and its `CHAIN` is
+  // the sender's word. A store fed the same blocks in chain order holds one chain.
+  it.fails('a block claimed under a hostile id joins its chain once its parent arrives', async () => {
     const clock = new FakeClock(1_000_000)
     const store = open(clock)
     await store.load()
     const author = new Author()
-    const genesis = author.append('ping', { n: 0, ttl: 1000 }, clock.now())
-    const second = author.append('ping', { n: 1, ttl: 1000 }, clock.now())
-    const third = author.append('ping', { n: 2, ttl: 10 }, clock.now())
-    const claimed = third.first!.sig
-    // The second block, as a partial chain under the third block's id.
-    expect((await store.apply(second, { chainId: claimed })).merged).toHaveLength(1)
-    expect((await store.apply(third)).merged).toHaveLength(1)
-    expect(toHex((await store.repo.chainOf(claimed))!)).toBe(toHex(claimed))
-    expect(await disagreements(store)).toEqual([])
-    // The genesis starts its own chain; the claim (no genesis has its id) stays.
+    const genesis = author.append('item', { n: 0, ttl: 1000 }, clock.now())
+    const second = author.append('item', { n: 1, ttl: 1000 }, clock.now())
+    // The second block, as a partial chain under its own id (any id but its chain's).
+    expect((await store.apply(second, { chainId: second.first!.sig })).merged).toHaveLength(1)
     expect((await store.apply(genesis)).merged).toHaveLength(1)
-    expect(store.state).toEqual({ item: {}, pings: [0, 1, 2] })
     expect(await disagreements(store)).toEqual([])
-    await clock.advanceTo(clock.now() + 20, store)
-    expect(store.state).toEqual({ item: {}, pings: [0, 1] })
-    expect(await disagreements(store)).toEqual([])
-    await clock.advanceTo(clock.now() + 2000, store)
-    expect(store.state).toEqual({ item: {}, pings: [] })
-    expect(await store.repo.listFeeds()).toEqual([])
-    expect(await disagreements(store)).toEqual([])
+    const chainKey = toHex(genesis.first!.sig)
+    expect(store.state).toEqual({ item: { [chainKey]: { n: 1, expiresAt: 1_001_000 } }, pings: [] })
     await store.close()
   })
 
