@@ -175,14 +175,18 @@ export class RepoContext {
   }
 
   /**
-   * Writes `ops` in one atomic batch, with the layout key if the database had none (call
+   * Writes `ops` (not changed) in one atomic batch, with the layout key if the database had none (call
    * after {@link RepoContext.checkLayout}, with the repo's write lock held).
    */
-  async batch(ops: ViewBatchOp[]): Promise<void> {
-    const layout = this.#layoutPending
-    if (layout) ops.push({ type: 'put', key: LAYOUT_KEY, value: Uint8Array.of(LAYOUT_VERSION) })
-    await this.db.batch(ops, VIEW)
-    if (layout) this.#layoutPending = false
+  async batch(ops: readonly ViewBatchOp[]): Promise<void> {
+    if (!this.#layoutPending) return this.db.batch(ops as ViewBatchOp[], VIEW)
+    const version: ViewBatchOp = {
+      type: 'put',
+      key: LAYOUT_KEY,
+      value: Uint8Array.of(LAYOUT_VERSION),
+    }
+    await this.db.batch([...ops, version], VIEW)
+    this.#layoutPending = false
   }
 
   /** Where block `id` is (pending in `ws`, or stored), or `undefined`. */

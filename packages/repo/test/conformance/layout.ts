@@ -238,7 +238,9 @@ export function keyLayout(s: SuiteState): void {
       expect(await dump(db)).toEqual([])
       await repo.batch([])
       expect(await dump(db)).toEqual([])
-      await repo.writeReg('x', utf8('y'))
+      const ops = [repo.registry('r').putOp('x', utf8('y'))]
+      await repo.batch(ops)
+      expect(ops).toHaveLength(1)
       expect(await dump(db)).toContain(`${toHex(LAYOUT_KEY)}=02`)
     })
   })
