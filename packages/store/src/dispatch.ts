@@ -21,6 +21,7 @@ import { applyBlock } from './decide.ts'
 import type { StoreErrorCode } from './errors.ts'
 import { collect, evict } from './forget.ts'
 import { bytesOp, heldMany, heldOf, hold, METER_KEY } from './held.ts'
+import { claimedAfterOp } from './joins.ts'
 import { claimKey } from './layout.ts'
 import { type HeldBlock, meterValue } from './records.ts'
 import { replaceClaim } from './replay.ts'
@@ -108,7 +109,8 @@ export interface PatchRun {
 /**
  * The in-memory half of a patch, up to its writes: `blockKeys` are its blocks' ids as hex,
  * `claim` the value of the claim marker of the chain its genesis starts (layout.ts, read
- * by the caller with the held records), `unwritten` the blocks applied before it and not
+ * by the caller with the held records), `joins` the `q` values read with them (layout.ts,
+ * by block id as hex), `unwritten` the blocks applied before it and not
  * written yet (the patches before it in its group), by id as hex: a parent may be one. A
  * failure takes back what it changed in memory.
  */
@@ -117,6 +119,7 @@ export async function prepare(
   patch: Patch,
   blockKeys: string[],
   claim: Uint8Array | undefined,
+  joins: ReadonlyMap<string, Uint8Array | undefined>,
   unwritten: ReadonlyMap<string, Block>,
 ): Promise<PatchRun> {
   const run: PatchRun = {
@@ -141,7 +144,7 @@ export async function prepare(
     if (run.early) return run
     await applyAll(core, run)
     await trimExpired(core, run)
-    run.writes = writesOf(core, run)
+    run.writes = writesOf(core, run, joins)
     run.notice = core.consumers.notice(run.tx.changed, run.tx.objects)
     return run
   } catch (cause) {
@@ -314,12 +317,23 @@ async function trimExpired(core: Core, run: PatchRun): Promise<void> {
  * it changed and the bytes held once it is (a batch may end after any block), the last
  * one also with the end ops and the bytes held now instead.
  */
-function writesOf(core: Core, run: PatchRun): BlockWrite[] {
+function writesOf(
+  core: Core,
+  run: PatchRun,
+  joins: ReadonlyMap<string, Uint8Array | undefined>,
+): BlockWrite[] {
   const { pending, tx } = run
   if (pending.length === 0) return []
   const last = pending.length - 1
-  // A partial chain is a claim its genuine genesis may replace: marked in the same batch.
-  if (run.partial) pending[0]!.ops.push(core.registry.putOp(claimKey(run.partial), EMPTY))
+  if (run.partial) {
+    // A partial chain is a claim its genuine genesis may replace, and its blocks join
+    // their parent's chain once the parent is held (joins.ts): marked in the same batch.
+    const { psig } = pending[0]!.block
+    pending[0]!.ops.push(
+      core.registry.putOp(claimKey(run.partial), EMPTY),
+      claimedAfterOp(core, psig, run.partial, joins.get(toHex(psig))),
+    )
+  }
   return pending.map((record, i) => {
     const { ops, meter } = record
     if (i === last) ops.push(...tx.endOps, bytesOp(core))

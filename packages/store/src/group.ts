@@ -45,7 +45,8 @@ import {
   refuse,
 } from './dispatch.ts'
 import { heldMany } from './held.ts'
-import { claimKey } from './layout.ts'
+import { joinClaims } from './joins.ts'
+import { claimKey, joinsKey } from './layout.ts'
 import { cacheObjectOrTombstone, objectReads } from './objects.ts'
 import { replay } from './replay.ts'
 import type { Table } from './tables.ts'
@@ -95,8 +96,9 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
   const candidates = patches.slice(0, take)
   const keys = candidates.map((patch) => patch.blocks.map((b) => toHex(b.sig)))
   let claims: (Uint8Array | undefined)[]
+  const joins = new Map<string, Uint8Array | undefined>()
   try {
-    claims = await readHeld(core, candidates, keys)
+    claims = await readHeld(core, candidates, keys, joins)
   } catch (error) {
     return [{ error }]
   }
@@ -107,7 +109,7 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
     if (i > 0 && claims[i]) break
     let run: PatchRun
     try {
-      run = await prepare(core, patch, keys[i]!, claims[i], unwritten)
+      run = await prepare(core, patch, keys[i]!, claims[i], joins, unwritten)
     } catch (error) {
       if (members.length === 0) return [{ error }]
       break // tried again first in the next group
@@ -159,7 +161,9 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
     const run = members[k]!
     try {
       const retry = k === stopAt && counts[k] === 0 && isQuotaExceeded(cause)
-      outcomes.push({ result: await settle(core, run, counts[k]!, retry, k === settled - 1) })
+      const result = await settle(core, run, counts[k]!, retry, k === settled - 1)
+      await joinClaims(core, result.merged, joins)
+      outcomes.push({ result })
     } catch (error) {
       outcomes.push({ error })
     }
@@ -169,28 +173,41 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
 
 /**
  * Reads, in one read, the held records of every block of `patches` (and of each first
- * block's parent) into the cache, the claim marker of each chain a genesis starts, and
- * into the collections' caches the object each first block most likely changes
- * ({@link guessObject}), so that a new chain creating one object costs one read.
+ * block's parent) into the cache, the claim marker of each chain a genesis starts, into
+ * `joins` the `q` value of each block (and of the first block's parent when the patch may
+ * start a partial chain), by block id as hex, and into the collections' caches the object
+ * each first block most likely changes ({@link guessObject}), so that a new chain
+ * creating one object costs one read.
  * @returns each patch's claim marker value (`undefined`: none)
  */
 async function readHeld(
   core: Core,
   patches: readonly Patch[],
   keys: string[][],
+  joins: Map<string, Uint8Array | undefined>,
 ): Promise<(Uint8Array | undefined)[]> {
   const wanted: string[] = []
   const also: Uint8Array[] = []
   const claimed: [patch: number, at: number][] = []
   const guessed: [table: Table, id: string, at: number][] = []
+  const joined: [blockKey: string, at: number][] = []
+  const join = (blockKey: string, id: Uint8Array) => {
+    joined.push([blockKey, also.length])
+    also.push(joinsKey(id))
+  }
   for (const [i, patch] of patches.entries()) {
     for (const k of keys[i]!) wanted.push(k)
+    for (const [j, block] of patch.blocks.entries()) join(keys[i]![j]!, block.sig)
     const first = patch.blocks[0]
     if (!first) continue
     if (first.genesis) {
       claimed.push([i, also.length])
       also.push(claimKey(first.sig))
-    } else wanted.push(toHex(first.psig))
+    } else {
+      const parentKey = toHex(first.psig)
+      wanted.push(parentKey)
+      if (patch.placement.chainId) join(parentKey, first.psig)
+    }
     const guess = guessObject(core, first, keys[i]![0]!)
     const reads = guess ? objectReads(core, guess.table, guess.id) : []
     if (guess && reads.length > 0) guessed.push([guess.table, guess.id, also.length])
@@ -200,6 +217,7 @@ async function readHeld(
   for (const [table, id, at] of guessed) {
     await cacheObjectOrTombstone(core, table, id, values.slice(at, at + 2))
   }
+  for (const [blockKey, at] of joined) joins.set(blockKey, values[at])
   const out: (Uint8Array | undefined)[] = new Array(patches.length)
   for (const [i, at] of claimed) out[i] = values[at]
   return out

@@ -37,6 +37,7 @@
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw), or empty for the genesis (its id is the chain id): the chain's held blocks, oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key, so a genesis costs no repo lookup) |
+ * | `q` | block id (64 B) | chain ids (64 B each, raw, one after the other): partial chains started by a block whose parent is this block (its sender claimed their ids). When the block is held, each such chain still unproven whose first block's parent it is leaves, and its blocks are dispatched again so they join this block's chain; the key goes then (read with the block's `h` key) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
  * | `z` | (none) | `[bytes of the held blocks (the storage budget's measure), accept seq of the next block, layout]` |
  *
@@ -48,7 +49,7 @@
 import { toHex, utf8 } from '@picostack/feed'
 
 /** The layout this store writes and reads, recorded in the `z` record. */
-export const LAYOUT = 3
+export const LAYOUT = 4
 
 export const TAG = {
   slice: 0x73,
@@ -66,6 +67,7 @@ export const TAG = {
   released: 0x72,
   meter: 0x7a,
   claim: 0x70,
+  joins: 0x71,
 } as const
 
 function u64(n: number): Uint8Array {
@@ -260,6 +262,11 @@ export function chainBlockKey(chainId: Uint8Array, seq: number): Uint8Array {
 /** Key of the claim marker of chain `chainId`: a partial chain was started under that id. */
 export function claimKey(chainId: Uint8Array): Uint8Array {
   return concatBytes(Uint8Array.of(TAG.claim), chainId)
+}
+
+/** Key of the partial chains started after block `parentId` (64 B): `q` in the table above. */
+export function joinsKey(parentId: Uint8Array): Uint8Array {
+  return concatBytes(Uint8Array.of(TAG.joins), parentId)
 }
 
 /** Key of the released marker of chain `chainId`. */

@@ -95,9 +95,13 @@ const step = fc.oneof(
   // Several patches dispatched at once: the store applies them as one group (group.ts).
   fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 6 }) }),
   fc.record({ kind: fc.constant('resend' as const), pick: fc.nat() }),
-  // A patch delivered as a partial chain under its genuine chain's id (a hostile id, one
-  // no genesis has, keeps its blocks out of their chain: evicted.test.ts).
-  fc.record({ kind: fc.constant('claim' as const), pick: fc.nat() }),
+  // A patch delivered as a partial chain under a claimed id: its genuine chain's, or a
+  // hostile one (another block's id, a later block of its own chain's among them).
+  fc.record({
+    kind: fc.constant('claim' as const),
+    pick: fc.nat(),
+    claim: fc.oneof(fc.constant('genuine' as const), fc.nat()),
+  }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 1500 }) }),
   fc.record({ kind: fc.constant('restart' as const) }),
 )
@@ -137,10 +141,12 @@ describe.each([
           const authors = [new Author(), new Author(), new Author()]
           const undelivered: Feed[] = []
           const delivered: Feed[] = []
-          // The chain id of each patch's block (its chain's genesis).
+          // The chain id of each patch's block (its chain's genesis), and every block id.
           const chainOf = new Map<Feed, Uint8Array>()
+          const ids: Uint8Array[] = []
           const made = (patch: Feed, author: Author) => {
             chainOf.set(patch, author.feed.first!.sig)
+            ids.push(patch.blocks[0]!.sig)
             undelivered.push(patch)
           }
           // Delete blocks (hex): one backs its tombstone after the object's blocks are gone,
@@ -184,7 +190,9 @@ describe.each([
             } else if (s.kind === 'claim' && undelivered.length > 0) {
               const [patch] = undelivered.splice(s.pick % undelivered.length, 1)
               delivered.push(patch!)
-              await store.dispatch(patch!, { chainId: chainOf.get(patch!)! })
+              const chainId =
+                s.claim === 'genuine' ? chainOf.get(patch!)! : ids[s.claim % ids.length]!
+              await store.dispatch(patch!, { chainId })
             } else if (s.kind === 'advance') {
               await clock.advanceTo(clock.now() + s.ms, store)
             } else if (s.kind === 'restart') {
@@ -254,7 +262,8 @@ describe.each([
           await fresh.close()
         },
       ),
-      { numRuns: 60 },
+      // INVARIANT_RUNS=300 for a longer search.
+      { numRuns: Number(process.env.INVARIANT_RUNS ?? 60) },
     )
     if (limits.maxRepoBytes !== undefined) expect(overBudget).toBeGreaterThan(15) // about 33 of 60
   })

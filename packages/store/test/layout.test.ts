@@ -116,7 +116,7 @@ describe('on-disk layout', () => {
       next.blockSize,
     ])
     expect(registry.get(hex(concatBytes(tag('c'), g, u64(2))))).toEqual(s)
-    expect(decode(registry.get(hex(tag('z')))!)).toEqual([genesis.blockSize + next.blockSize, 3, 3])
+    expect(decode(registry.get(hex(tag('z')))!)).toEqual([genesis.blockSize + next.blockSize, 3, 4])
     // A delete: the tombstone's key has the compact id, its value the block and expiry.
     const del = author.append('notes', { id: own, del: true }, clock.now()).last!
     await store.dispatch(author.feed.slice(-1), { loud: true })
@@ -128,7 +128,7 @@ describe('on-disk layout', () => {
   })
 
   it('a registry an older store wrote is refused at load with STORE_LAYOUT, and left as it is', async () => {
-    for (const older of [encode(1234), encode([1234, 3])]) {
+    for (const older of [encode(1234), encode([1234, 3]), encode([1234, 3, 3])]) {
       const db = memoryDb()
       const clock = new FakeClock()
       let store = new Store(new Repo(db), { clock })

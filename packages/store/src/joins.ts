@@ -1,0 +1,65 @@
+/**
+ * Partial chains claimed after a block (the `q` keys of layout.ts). A block sent as the
+ * start of a partial chain (its parent unknown) goes to a chain under the id its sender
+ * claimed, which may be no genesis's. Once its parent is held, that claim is moot: the
+ * claimed chain leaves (with the state it backs) and its blocks are dispatched again
+ * after their parent, so they join its chain as if they had arrived in order.
+ */
+import { type Block, bytesEqual, toHex } from '@picostack/feed'
+import type { RegistryOp } from '@picostack/repo'
+import type { Core } from './core.ts'
+import { dispatchBlocks } from './group.ts'
+import { concatBytes, joinsKey } from './layout.ts'
+import { dropChain, replay } from './replay.ts'
+
+/** Bytes of one chain id in a `q` value. */
+const ID_BYTES = 64
+
+/**
+ * The op that adds partial chain `chainId` (64 B) to those started after block
+ * `parentId` (64 B); `prior`: that key's value now (read with the held records).
+ */
+export function claimedAfterOp(
+  core: Core,
+  parentId: Uint8Array,
+  chainId: Uint8Array,
+  prior: Uint8Array | undefined,
+): RegistryOp {
+  return core.registry.putOp(joinsKey(parentId), concatBytes(prior ?? new Uint8Array(0), chainId))
+}
+
+/**
+ * After `merged` were written: each partial chain started after one of them (`known`:
+ * the `q` values read before, by block id as hex; the others are read now) that is still
+ * unproven and still starts after it is dropped, and its blocks are dispatched again
+ * (they join the block's chain). The block's `q` key goes.
+ * @throws REPO_* when the repo fails
+ */
+export async function joinClaims(
+  core: Core,
+  merged: readonly Block[],
+  known: ReadonlyMap<string, Uint8Array | undefined>,
+): Promise<void> {
+  const keys = merged.map((block) => toHex(block.sig))
+  const unread = merged.filter((_, i) => !known.has(keys[i]!))
+  const read =
+    unread.length > 0 ? await core.registry.getMany(unread.map((b) => joinsKey(b.sig))) : []
+  const values = new Map(unread.map((block, i) => [block, read[i]] as const))
+  for (const [i, block] of merged.entries()) {
+    const value = known.has(keys[i]!) ? known.get(keys[i]!) : values.get(block)
+    if (!value) continue
+    const chains: Block[][] = []
+    for (let at = 0; at + ID_BYTES <= value.length; at += ID_BYTES) {
+      const chainId = value.slice(at, at + ID_BYTES)
+      const summary = await core.repo.summary(chainId)
+      if (summary?.proven !== false) continue // gone, or replaced by its genesis
+      const feed = await core.repo.loadFeed(summary.headId)
+      const first = feed?.blocks[0]
+      if (!first || first.genesis || !bytesEqual(first.psig, block.sig)) continue
+      if (await dropChain(core, chainId)) await replay(core)
+      chains.push([...feed.blocks])
+    }
+    await core.repo.batch([core.registry.delOp(joinsKey(block.sig))])
+    for (const blocks of chains) await dispatchBlocks(core, blocks, 0, { verified: true })
+  }
+}
