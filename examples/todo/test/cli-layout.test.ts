@@ -28,7 +28,7 @@ it('an older layout: exit 1, REPO_LAYOUT and a hint, the folder left as it was',
   await kernel.boot()
   await kernel.addTask('written before the upgrade')
   // Layout 1 had the write counter but no layout key.
-  await kernel.db.del(LAYOUT_KEY, { keyEncoding: 'view' })
+  await kernel.db.batch([{ type: 'del', key: LAYOUT_KEY }], { keyEncoding: 'view' })
   await kernel.close()
 
   const failed = await run(
