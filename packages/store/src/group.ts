@@ -162,7 +162,9 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
     try {
       const retry = k === stopAt && counts[k] === 0 && isQuotaExceeded(cause)
       const result = await settle(core, run, counts[k]!, retry, k === settled - 1)
-      await joinClaims(core, result.merged, joins)
+      await joinClaims(core, result.merged, joins, (blocks) =>
+        dispatchBlocks(core, blocks, 0, { verified: true }),
+      )
       outcomes.push({ result })
     } catch (error) {
       outcomes.push({ error })

@@ -8,7 +8,6 @@
 import { type Block, bytesEqual, toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import type { Core } from './core.ts'
-import { dispatchBlocks } from './group.ts'
 import { concatBytes, joinsKey } from './layout.ts'
 import { dropChain, replay } from './replay.ts'
 
@@ -32,13 +31,15 @@ export function claimedAfterOp(
  * After `merged` were written: each partial chain started after one of them (`known`:
  * the `q` values read before, by block id as hex; the others are read now) that is still
  * unproven and still starts after it is dropped, and its blocks are dispatched again
- * (they join the block's chain). The block's `q` key goes.
+ * with `redispatch` (verified blocks of one chain, oldest first: they join the block's
+ * chain). The block's `q` key goes.
  * @throws REPO_* when the repo fails
  */
 export async function joinClaims(
   core: Core,
   merged: readonly Block[],
   known: ReadonlyMap<string, Uint8Array | undefined>,
+  redispatch: (blocks: readonly Block[]) => Promise<unknown>,
 ): Promise<void> {
   const keys = merged.map((block) => toHex(block.sig))
   const unread = merged.filter((_, i) => !known.has(keys[i]!))
@@ -60,6 +61,6 @@ export async function joinClaims(
       chains.push([...feed.blocks])
     }
     await core.repo.batch([core.registry.delOp(joinsKey(block.sig))])
-    for (const blocks of chains) await dispatchBlocks(core, blocks, 0, { verified: true })
+    for (const blocks of chains) await redispatch(blocks)
   }
 }
