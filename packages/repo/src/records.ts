@@ -3,7 +3,7 @@
  * counter, with the varints they use. Keys are in `layout.ts`; the table is in README.md
  * ("Key layout").
  */
-import { bytesEqual, SIG_BYTES } from '@picostack/feed'
+import { bytesEqual, SIG_BYTES, varintLength } from '@picostack/feed'
 import { RepoError } from './errors.ts'
 
 /** Bytes of an Ed25519 public key. */
@@ -67,16 +67,6 @@ function corrupt(what: string): never {
   throw new RepoError('REPO_CORRUPT', `malformed ${what} record`)
 }
 
-/** Bytes of the unsigned LEB128 varint of `n` (an integer from 0 to 2^53 - 1). */
-export function uvarintLength(n: number): number {
-  let bytes = 1
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80)
-    bytes++
-  }
-  return bytes
-}
-
 /** Writes the varint of `n` at `at`; returns where it ends. */
 export function writeUvarint(out: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
@@ -109,7 +99,7 @@ export function readUvarint(bytes: Uint8Array, at: number, what: string): [numbe
 
 /** Bytes of the placement value of `p`. */
 export function placementBytes(p: Placement): number {
-  return uvarintLength(p.chainNo) + uvarintLength(p.height) + uvarintLength(p.seq - p.chainNo)
+  return varintLength(p.chainNo) + varintLength(p.height) + varintLength(p.seq - p.chainNo)
 }
 
 /**
@@ -157,9 +147,9 @@ export function encodeChain(c: ChainRecord): Uint8Array {
   const out = new Uint8Array(
     1 +
       AUTHOR_BYTES +
-      uvarintLength(c.chainNo) +
-      uvarintLength(c.headHeight) +
-      uvarintLength(depth) +
+      varintLength(c.chainNo) +
+      varintLength(c.headHeight) +
+      varintLength(depth) +
       ids,
   )
   out[0] =
@@ -228,7 +218,7 @@ export function decodeChain(chainId: Uint8Array, bytes: Uint8Array): ChainRecord
 export function encodeAuthored(chainNo: number, e: AuthoredEntry | undefined): Uint8Array {
   if (!e) return new Uint8Array(0)
   const delta = e.seq - chainNo
-  const out = new Uint8Array(uvarintLength(delta) + uvarintLength(e.height))
+  const out = new Uint8Array(varintLength(delta) + varintLength(e.height))
   writeUvarint(out, writeUvarint(out, 0, delta), e.height)
   return out
 }
