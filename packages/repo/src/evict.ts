@@ -2,9 +2,23 @@ import { type Block, bytesEqual, type PublicKey } from '@picostack/feed'
 import { corrupt } from './check.ts'
 import { type RepoContext, storedBlock, VIEW } from './context.ts'
 import { RepoError } from './errors.ts'
-import { authoredKey, blockKey, ownedKey, partialKey, placementKey, plain } from './layout.ts'
+import {
+  authoredKey,
+  blockKey,
+  chainKey,
+  ownedKey,
+  partialKey,
+  placementKey,
+  plain,
+} from './layout.ts'
 import { resolveChain } from './read.ts'
-import { type AuthoredEntry, type ChainRecord, decodeAuthored, encodeAuthored } from './records.ts'
+import {
+  type AuthoredEntry,
+  type ChainRecord,
+  decodeAuthored,
+  decodeChain,
+  encodeAuthored,
+} from './records.ts'
 import type { RegistryOp } from './registry.ts'
 import { mapKey, type WriteSet } from './write-set.ts'
 
@@ -78,7 +92,8 @@ const EVICTIONS_AT_ONCE = 32
 /**
  * Adds to `ws` the eviction of each chain's blocks up to its `lastId` (Repo.evictPrefixes).
  * The chains must be distinct (the caller checks): their evictions then read and touch
- * distinct keys, so a window of them runs side by side on the database's thread pool.
+ * distinct keys, so a window of them runs side by side on the database's thread pool,
+ * after one read of the window's chain records.
  * @returns the blocks evicted per chain, in the order given
  */
 export async function evictPrefixesIn(
@@ -89,12 +104,30 @@ export async function evictPrefixesIn(
   const counts: number[] = []
   for (let at = 0; at < evictions.length; at += EVICTIONS_AT_ONCE) {
     const window = evictions.slice(at, at + EVICTIONS_AT_ONCE)
+    await cacheChains(ctx, ws, window)
     const evicted = await Promise.all(
       window.map(({ chainId, lastId }) => evictPrefixIn(ctx, ws, chainId, lastId)),
     )
     for (const blocks of evicted) counts.push(blocks.length)
   }
   return counts
+}
+
+/**
+ * Reads into `ws` the stored records of the chains of `evictions` it has not cached, in
+ * one read (a chain not stored is left for {@link evictPrefixIn} to refuse).
+ */
+async function cacheChains(
+  ctx: RepoContext,
+  ws: WriteSet,
+  evictions: readonly { chainId: Uint8Array }[],
+): Promise<void> {
+  const ids = evictions.map(({ chainId }) => chainId).filter((id) => !ws.chains.has(mapKey(id)))
+  if (ids.length === 0) return
+  const values = await ctx.db.getMany(ids.map(chainKey), VIEW)
+  values.forEach((value, i) => {
+    if (value !== undefined) ws.cacheChain(decodeChain(ids[i]!.slice(), plain(value)))
+  })
 }
 
 /** Adds to `ws` the eviction of `chainId`'s blocks up to `lastId` (oldest first). */
@@ -124,10 +157,7 @@ async function evictBelow(
   height: number,
 ): Promise<Block[]> {
   const { chainNo } = chain
-  const { evicted, authors } = await evictRange(ctx, ws, {
-    gte: blockKey(chainNo, chain.firstHeight),
-    lte: blockKey(chainNo, height),
-  })
+  const { evicted, authors } = await evictHeights(ctx, ws, chainNo, [chain.firstHeight, height])
   // An author whose newest block here was evicted has no block left in this chain.
   for (const author of authors.values()) {
     const tag = await storedTag(ctx, chain, author)
@@ -139,19 +169,34 @@ async function evictBelow(
   return evicted
 }
 
+/** Block keys read in one `getMany` by {@link evictHeights} at most. */
+const HEIGHTS_AT_ONCE = 1024
+
 /**
- * Adds to `ws` the removal of the stored blocks whose keys are in `range`, in its order.
+ * Adds to `ws` the removal of the stored blocks of chain number `chainNo` at heights `low`
+ * to `high` (both included), oldest first or `newestFirst`. Their keys are known, so they
+ * are read by key, {@link HEIGHTS_AT_ONCE} at a time: point reads, which LevelDB's bloom
+ * filters answer, where a range read seeks in every level (dearer as the database grows).
  * @returns the removed blocks and their authors (by hex key)
  */
-async function evictRange(
+async function evictHeights(
   ctx: RepoContext,
   ws: WriteSet,
-  range: { gt?: Uint8Array; gte?: Uint8Array; lte: Uint8Array; reverse?: boolean },
+  chainNo: number,
+  [low, high]: [low: number, high: number],
+  newestFirst = false,
 ): Promise<{ evicted: Block[]; authors: Map<string, Uint8Array> }> {
   const evicted: Block[] = []
   const authors = new Map<string, Uint8Array>()
-  for await (const [key, value] of ctx.db.iterator({ ...range, ...VIEW })) {
-    evicted.push(evictBlock(ctx, ws, plain(key), value, authors))
+  for (let done = 0; done <= high - low; done += HEIGHTS_AT_ONCE) {
+    const keys: Uint8Array[] = []
+    for (let i = done; i <= Math.min(high - low, done + HEIGHTS_AT_ONCE - 1); i++) {
+      keys.push(blockKey(chainNo, newestFirst ? high - i : low + i))
+    }
+    const values = await ctx.db.getMany(keys, VIEW)
+    values.forEach((value, i) => {
+      if (value !== undefined) evicted.push(evictBlock(ctx, ws, keys[i]!, value, authors))
+    })
   }
   return { evicted, authors }
 }
@@ -187,11 +232,8 @@ export async function evictAfter(
   height: number,
 ): Promise<Block[]> {
   const { chainNo } = chain
-  const { evicted, authors } = await evictRange(ctx, ws, {
-    gt: blockKey(chainNo, height),
-    lte: blockKey(chainNo, chain.headHeight),
-    reverse: true,
-  })
+  const above: [number, number] = [Math.max(height + 1, chain.firstHeight), chain.headHeight]
+  const { evicted, authors } = await evictHeights(ctx, ws, chainNo, above, true)
   if (height < chain.firstHeight) {
     ws.dropChain(chain)
     for (const author of authors.values()) {

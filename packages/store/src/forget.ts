@@ -130,8 +130,18 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
   return evicted
 }
 
-/** The held blocks of `chainId` that back nothing, oldest first, up to its first live one. */
+/**
+ * The held blocks of `chainId` that back nothing, oldest first, up to its first live one.
+ * The repo's chain record (a point read) names the chain's oldest block and how many it
+ * holds, in the order of its `c` keys: when that block is live, or the only one, that is
+ * the answer without a range read of the `c` keys (which seeks in every level of the
+ * database, dearer as it grows).
+ */
 async function deadPrefix(core: Core, chainId: Uint8Array): Promise<HeldBlock[]> {
+  const summary = await core.repo.summary(chainId)
+  const first = summary && (await heldOf(core, toHex(summary.firstId)))
+  if (first && first.refs > 0) return []
+  if (first && summary.length === 1) return [first]
   const dead: HeldBlock[] = []
   const prefix = chainPrefix(chainId)
   for await (const [, value] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
