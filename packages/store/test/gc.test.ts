@@ -199,8 +199,35 @@ describe('forgetting on the store timer', () => {
   })
 })
 
+/** Counts the range reads (iterators, keys and values) made of `db` until `restore()`. */
+function spyRangeReads(db: ReturnType<typeof memoryDb>): {
+  readonly count: number
+  restore(): void
+} {
+  const methods = ['iterator', 'keys', 'values'] as const
+  const own = methods.map((name) => db[name])
+  let count = 0
+  for (const [i, name] of methods.entries()) {
+    // biome-ignore lint/suspicious/noExplicitAny: each method keeps its own signature
+    ;(db as any)[name] = (...args: unknown[]) => {
+      count++
+      // biome-ignore lint/suspicious/noExplicitAny: as above
+      return (own[i] as any).apply(db, args)
+    }
+  }
+  return {
+    get count() {
+      return count
+    },
+    restore() {
+      // biome-ignore lint/suspicious/noExplicitAny: as above
+      for (const [i, name] of methods.entries()) (db as any)[name] = own[i]
+    },
+  }
+}
+
 describe('gc cost', () => {
-  it('forgets 1,000 objects of 1,000 chains in a fixed number of database batches', async () => {
+  it('forgets 1,000 objects of 1,000 chains in a fixed number of database batches and range reads', async () => {
     const db = memoryDb()
     const clock = new FakeClock(T0)
     const { store, notes } = open(new Repo(db), clock)
@@ -210,11 +237,31 @@ describe('gc cost', () => {
       await store.dispatch(feed, { loud: true })
     }
     const batches = spyBatches(db)
+    const ranges = spyRangeReads(db)
     expect((await store.gc(t1)).expired).toBe(1000)
     batches.restore()
+    ranges.restore()
     expect(batches.count).toBeLessThanOrEqual(2) // the timers and state forgotten, then the blocks
+    // The due timers and the next one; none per chain (its blocks and its dead prefix are
+    // read by key: before, two range reads per chain, 2,002 in all).
+    expect(ranges.count).toBe(2)
     expect(await notes.count()).toBe(0)
     expect(await store.repo.listFeeds()).toEqual([])
+    await store.close()
+  })
+
+  it('evicts a chain of more blocks than one read of blocks by key takes (1,024)', async () => {
+    const clock = new FakeClock(T0)
+    const { store, notes } = open(new Repo(memoryDb()), clock)
+    await store.load()
+    const alice = new Author()
+    for (let i = 0; i < 1100; i++) alice.append('notes', { id: `n${i}`, text: 'x', ttl: 1000 }, T0)
+    expect(await store.dispatch(alice.feed, { loud: true })).toHaveLength(1100)
+    expect(await store.gc(t1)).toEqual({ expired: 1100, evicted: 1100 })
+    expect(await notes.count()).toBe(0)
+    expect(await heldIds(store)).toEqual([])
+    expect(await store.repo.listFeeds()).toEqual([])
+    expect(await store.repo.readBlock(alice.feed.block(1099)!.sig)).toBeUndefined()
     await store.close()
   })
 })

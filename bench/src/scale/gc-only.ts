@@ -1,0 +1,118 @@
+/**
+ * The scale bench's gc figure alone, on folders seeded once and copied for each run (a 100k
+ * `pnpm bench scale` takes minutes; this takes seconds per gc). Run from `bench/`:
+ *
+ * - `GC_SEED=dir N=100000 node --import tsx --conditions=@picostack/source src/scale/gc-only.ts`
+ *   seeds `dir` as the scale bench fills a size, with `seed.ts`: N tasks of which 1,000 live
+ *   an hour, followed by 5,000 long-lived ones (N = 1000: only the 1,000 short-lived ones).
+ * - `GC_DIRS=a,b,a,b node ... src/scale/gc-only.ts` copies each folder, opens and closes it
+ *   once (as the bench's boot processes do), boots it and times the gc that forgets the
+ *   short-lived tasks: one line per folder with the wall time, the process's CPU time (all
+ *   threads: LevelDB's compaction and the thread pool's reads too) and how many compactions
+ *   LevelDB logged during the gc.
+ *
+ * Options: `GC_COUNT=1` also counts the classic-level calls of the gc (get, getMany and its
+ * keys, iterator, keys, values, batch and its ops); `GC_PROF=dir` writes a CPU profile of each
+ * gc there; `GC_SETTLE_MS=n` waits n ms after the boot before the gc.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { signPair } from '@picostack/kernel'
+import { ClassicLevel } from 'classic-level'
+import { TodoKernel } from 'todo'
+import { seedTasks } from './seed.ts'
+
+/** As in `suites/scale.ts`: the short-lived tasks' time to live, and how many there are. */
+const SHORT_TTL_MS = 3_600_000
+const EXPIRING = 1000
+/** Long-lived tasks after the short-lived ones (the scale bench's create window). */
+const TAIL = 5000
+
+const calls: Record<string, number> = {}
+
+/** Counts the calls of classic-level's reads and writes into `calls`. */
+function countCalls(): void {
+  const proto = ClassicLevel.prototype as unknown as Record<string, (...args: unknown[]) => unknown>
+  for (const name of ['get', 'getMany', 'iterator', 'keys', 'values', 'batch']) {
+    const own = proto[name]!
+    proto[name] = function (this: unknown, ...args: unknown[]) {
+      calls[name] = (calls[name] ?? 0) + 1
+      if (Array.isArray(args[0]))
+        calls[`${name} items`] = (calls[`${name} items`] ?? 0) + args[0].length
+      return own.apply(this, args)
+    }
+  }
+}
+
+async function seed(dir: string, tasks: number): Promise<void> {
+  const { sk: secret } = signPair()
+  const todo = new TodoKernel(dir, { snapshot: false, secret })
+  await todo.boot()
+  const long = tasks > EXPIRING ? tasks - EXPIRING - TAIL : 0
+  await seedTasks(todo, secret, tasks, (i) =>
+    i >= long && i < long + EXPIRING ? SHORT_TTL_MS : todo.taskTtlMs,
+  )
+  await todo.close()
+}
+
+/** LevelDB's compactions logged in `dir` so far. */
+function compactions(dir: string): number {
+  try {
+    return readFileSync(join(dir, 'LOG'), 'utf8').split('Compacting ').length - 1
+  } catch {
+    return 0
+  }
+}
+
+async function profiled<T>(run: () => Promise<T>, file: string | undefined): Promise<T> {
+  if (!file) return run()
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  const result = await run()
+  const { profile } = await session.post('Profiler.stop')
+  writeFileSync(file, JSON.stringify(profile))
+  session.disconnect()
+  return result
+}
+
+async function gcOnce(source: string, n: number): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), 'gc-only-'))
+  const dir = join(root, 'db')
+  cpSync(source, dir, { recursive: true })
+  try {
+    const opened = new TodoKernel(dir, { snapshot: false })
+    await opened.boot()
+    await opened.close()
+    const todo = new TodoKernel(dir, { snapshot: false })
+    await todo.boot()
+    const settle = Number(process.env.GC_SETTLE_MS ?? 0)
+    if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle))
+    const compacted = compactions(dir)
+    for (const name of Object.keys(calls)) delete calls[name]
+    const cpu = process.cpuUsage()
+    const started = performance.now()
+    const name = source.split('/').at(-1)
+    const profile = process.env.GC_PROF && join(process.env.GC_PROF, `${name}-${n}.cpuprofile`)
+    const { expired, evicted } = await profiled(
+      () => todo.store.gc(Date.now() + 2 * SHORT_TTL_MS),
+      profile,
+    )
+    const ms = performance.now() - started
+    const { user, system } = process.cpuUsage(cpu)
+    const during = compactions(dir) - compacted
+    await todo.close()
+    const counted = process.env.GC_COUNT ? ` ${JSON.stringify(calls)}` : ''
+    return `${source}: gc ${ms.toFixed(1)} ms cpu ${((user + system) / 1000).toFixed(0)} ms, expired ${expired}, evicted ${evicted}, compactions during the gc ${during}${counted}`
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+if (process.env.GC_COUNT) countCalls()
+if (process.env.GC_SEED) await seed(process.env.GC_SEED, Number(process.env.N ?? EXPIRING))
+const sources = (process.env.GC_DIRS ?? '').split(',').filter(Boolean)
+for (const [n, source] of sources.entries()) console.log(await gcOnce(source, n))
