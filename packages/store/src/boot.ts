@@ -1,13 +1,14 @@
 /**
  * What `load()` reads: the slices (values and entries), the lookup index, each
  * collection's count (and the values of collections that keep a snapshot), the earliest
- * timer, the held bytes and the next accept seq and the chains whose dead prefix a crash
- * left waiting. No object of a collection without a snapshot, and no block.
+ * timer, the held bytes and the next accept seq, the chains whose dead prefix a crash
+ * left waiting and (while they are few) the ids of the `p` and `q` keys. No object of a collection without a snapshot, and no block.
  */
 import { toHex } from '@picostack/feed'
 import type { Core } from './core.ts'
 import { readNextTimer } from './forget.ts'
 import { METER_KEY } from './held.ts'
+import { readClaims } from './joins.ts'
 import { key, prefixTop, TAG, tagRange } from './layout.ts'
 import {
   entryFrom,
@@ -62,6 +63,7 @@ export async function readRegistry(core: Core): Promise<Map<string, Uint8Array>>
     }
   }
   await readNextTimer(core)
+  await readClaims(core)
   const released = new Map<string, Uint8Array>()
   for await (const [k] of registry.entries(tagRange(TAG.released))) {
     const chainId = k.slice(1)

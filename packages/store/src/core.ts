@@ -18,6 +18,11 @@ import type { HeldBlock } from './records.ts'
 export const HELD_CACHE = 16_384
 /** Chain heads kept in memory (the likely parents of the next blocks). */
 export const HEADS_CACHE = 1024
+/**
+ * Most ids {@link Core.claims} lists; beyond, the set is dropped and every block's `p` and
+ * `q` keys are read (until the next `load()`).
+ */
+export const CLAIMS_CACHE = 4096
 
 /** What the modules of one store share. */
 export interface Core {
@@ -47,6 +52,19 @@ export interface Core {
   nextTimerAt: number
   /** While replaying, nothing on disk is state yet: a cache miss means absent. */
   replaying: boolean
+  /**
+   * Every block id (hex) that may have a `p` or `q` key on disk (a superset: a key that
+   * went may stay listed), read at `load()` and grown as they are written, while they are
+   * at most {@link CLAIMS_CACHE}; `undefined` when more (or before `load()`): then they are
+   * read. A block id not listed has neither key, so it costs no read (joins.ts).
+   */
+  claims: Claims | undefined
+}
+
+/** The block ids (hex) that may have a `p` key (`claimed`) or a `q` key (`parents`). */
+export interface Claims {
+  readonly claimed: Set<string>
+  readonly parents: Set<string>
 }
 
 /** Between operations: every cache back under its bound (what is dropped is on disk). */

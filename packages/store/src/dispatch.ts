@@ -21,14 +21,11 @@ import { applyBlock } from './decide.ts'
 import type { StoreErrorCode } from './errors.ts'
 import { collect, evict } from './forget.ts'
 import { bytesOp, heldMany, heldOf, hold, METER_KEY } from './held.ts'
-import { claimedAfterOp } from './joins.ts'
-import { claimKey } from './layout.ts'
+import { claimOps } from './joins.ts'
 import { type HeldBlock, meterValue } from './records.ts'
 import { replaceClaim } from './replay.ts'
 import { Tx } from './tx.ts'
 import { reasonOf } from './verdict.ts'
-
-const EMPTY = new Uint8Array(0)
 
 /** Where a patch may go, and whether its signatures are checked already. */
 export interface Placement {
@@ -329,10 +326,9 @@ function writesOf(
     // A partial chain is a claim its genuine genesis may replace, and its blocks join
     // their parent's chain once the parent is held (joins.ts): marked in the same batch.
     const { psig } = pending[0]!.block
-    pending[0]!.ops.push(
-      core.registry.putOp(claimKey(run.partial), EMPTY),
-      claimedAfterOp(core, psig, run.partial, joins.get(toHex(psig))),
-    )
+    const parentKey = toHex(psig)
+    const prior = joins.get(parentKey)
+    pending[0]!.ops.push(...claimOps(core, run.partial, run.chainKey, psig, parentKey, prior))
   }
   return pending.map((record, i) => {
     const { ops, meter } = record

@@ -45,7 +45,7 @@ import {
   refuse,
 } from './dispatch.ts'
 import { heldMany } from './held.ts'
-import { joinClaims } from './joins.ts'
+import { joinClaims, mayBeClaimed, mayBeParent } from './joins.ts'
 import { claimKey, joinsKey } from './layout.ts'
 import { cacheObjectOrTombstone, objectReads } from './objects.ts'
 import { replay } from './replay.ts'
@@ -177,7 +177,8 @@ async function commit(core: Core, patches: readonly Patch[]): Promise<Outcome[]>
  * Reads, in one read, the held records of every block of `patches` (and of each first
  * block's parent) into the cache, the claim marker of each chain a genesis starts, into
  * `joins` the `q` value of each block (and of the first block's parent when the patch may
- * start a partial chain), by block id as hex, and into the collections' caches the object
+ * start a partial chain), by block id as hex (those two only for ids `core.claims` may
+ * list: joins.ts), and into the collections' caches the object
  * each first block most likely changes ({@link guessObject}), so that a new chain
  * creating one object costs one read.
  * @returns each patch's claim marker value (`undefined`: none)
@@ -199,16 +200,20 @@ async function readHeld(
   }
   for (const [i, patch] of patches.entries()) {
     for (const k of keys[i]!) wanted.push(k)
-    for (const [j, block] of patch.blocks.entries()) join(keys[i]![j]!, block.sig)
+    for (const [j, block] of patch.blocks.entries()) {
+      if (mayBeParent(core, keys[i]![j]!)) join(keys[i]![j]!, block.sig)
+    }
     const first = patch.blocks[0]
     if (!first) continue
     if (first.genesis) {
-      claimed.push([i, also.length])
-      also.push(claimKey(first.sig))
+      if (mayBeClaimed(core, keys[i]![0]!)) {
+        claimed.push([i, also.length])
+        also.push(claimKey(first.sig))
+      }
     } else {
       const parentKey = toHex(first.psig)
       wanted.push(parentKey)
-      if (patch.placement.chainId) join(parentKey, first.psig)
+      if (patch.placement.chainId && mayBeParent(core, parentKey)) join(parentKey, first.psig)
     }
     const guess = guessObject(core, first, keys[i]![0]!)
     const reads = guess ? objectReads(core, guess.table, guess.id) : []

@@ -7,24 +7,71 @@
  */
 import { type Block, bytesEqual, toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
-import type { Core } from './core.ts'
-import { concatBytes, joinsKey } from './layout.ts'
+import { CLAIMS_CACHE, type Core } from './core.ts'
+import { claimKey, concatBytes, joinsKey, TAG, tagRange } from './layout.ts'
 import { dropChain, replay } from './replay.ts'
 
 /** Bytes of one chain id in a `q` value. */
 const ID_BYTES = 64
 
 /**
- * The op that adds partial chain `chainId` (64 B) to those started after block
- * `parentId` (64 B); `prior`: that key's value now (read with the held records).
+ * Reads which block ids have a `p` or a `q` key into `core.claims` (at `load()`: keys
+ * only, at most {@link CLAIMS_CACHE} + 1 of them; more, and every block's keys are read).
  */
-export function claimedAfterOp(
+export async function readClaims(core: Core): Promise<void> {
+  const claims = { claimed: new Set<string>(), parents: new Set<string>() }
+  let listed = 0
+  for (const [tag, ids] of [
+    [TAG.claim, claims.claimed],
+    [TAG.joins, claims.parents],
+  ] as const) {
+    const range = { ...tagRange(tag), limit: CLAIMS_CACHE + 1 - listed }
+    for await (const [k] of core.registry.entries(range)) ids.add(toHex(k.subarray(1)))
+    listed += ids.size
+  }
+  core.claims = listed > CLAIMS_CACHE ? undefined : claims
+}
+
+/** True when block `blockKey` (hex) may have a `p` key (a partial chain claimed its id). */
+export function mayBeClaimed(core: Core, blockKey: string): boolean {
+  return core.claims === undefined || core.claims.claimed.has(blockKey)
+}
+
+/** True when block `blockKey` (hex) may have a `q` key (partial chains start after it). */
+export function mayBeParent(core: Core, blockKey: string): boolean {
+  return core.claims === undefined || core.claims.parents.has(blockKey)
+}
+
+/**
+ * Lists `claimed` (a `p` key) and `parent` (a `q` key), both hex, before their keys are
+ * written (a write that fails leaves them listed: a read more, no harm).
+ */
+function noteClaim(core: Core, claimed: string, parent: string): void {
+  const { claims } = core
+  if (!claims) return
+  claims.claimed.add(claimed)
+  claims.parents.add(parent)
+  if (claims.claimed.size + claims.parents.size > CLAIMS_CACHE) core.claims = undefined
+}
+
+/**
+ * The ops that mark partial chain `chainId` (64 B, `chainKey` its hex) as a claim (`p`)
+ * and add it to those started after block `parentId` (64 B, `parentKey` its hex; `q`);
+ * `prior`: that `q` value now (read with the held records).
+ */
+export function claimOps(
   core: Core,
-  parentId: Uint8Array,
   chainId: Uint8Array,
+  chainKey: string,
+  parentId: Uint8Array,
+  parentKey: string,
   prior: Uint8Array | undefined,
-): RegistryOp {
-  return core.registry.putOp(joinsKey(parentId), concatBytes(prior ?? new Uint8Array(0), chainId))
+): RegistryOp[] {
+  noteClaim(core, chainKey, parentKey)
+  return [
+    core.registry.putOp(claimKey(chainId), new Uint8Array(0)),
+    core.registry.putOp(joinsKey(parentId), concatBytes(prior ?? new Uint8Array(0), chainId)),
+  ]
 }
 
 /**
@@ -42,7 +89,7 @@ export async function joinClaims(
   redispatch: (blocks: readonly Block[]) => Promise<unknown>,
 ): Promise<void> {
   const keys = merged.map((block) => toHex(block.sig))
-  const unread = merged.filter((_, i) => !known.has(keys[i]!))
+  const unread = merged.filter((_, i) => !known.has(keys[i]!) && mayBeParent(core, keys[i]!))
   const read =
     unread.length > 0 ? await core.registry.getMany(unread.map((b) => joinsKey(b.sig))) : []
   const values = new Map(unread.map((block, i) => [block, read[i]] as const))
@@ -61,6 +108,7 @@ export async function joinClaims(
       chains.push([...feed.blocks])
     }
     await core.repo.batch([core.registry.delOp(joinsKey(block.sig))])
+    core.claims?.parents.delete(keys[i]!)
     for (const blocks of chains) await redispatch(blocks)
   }
 }

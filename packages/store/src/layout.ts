@@ -5,8 +5,10 @@
  * can collide with another; an id or order key at the end of a key is its raw UTF-8
  * bytes, so keys sort by it (`o` and `x`: the query API's id order). Values are CBOR
  * unless said otherwise. Everything a block changes is written in the same atomic batch
- * as the block. `load()` reads only `z`, `s`, `e`, `i`, `n`, `r` and the first `t` key
- * (and `o` of collections that keep a snapshot, `Memory.snapshot`).
+ * as the block. `load()` reads only `z`, `s`, `e`, `i`, `n`, `r`, the first `t` key, the
+ * keys of `p` and `q` (up to 4,097: while they are few, memory lists their ids, and a
+ * block no `p` or `q` key names costs no read of them) and `o` of collections that keep a
+ * snapshot (`Memory.snapshot`).
  *
  * Compact ids. Where no order depends on it, an object id is written compactly: in a key
  * ({@link idPart}) a lowercase-hex id of even length is the byte 0xff (never a byte of
@@ -36,8 +38,8 @@
  * | `h` | block id (64 B) | `[seq, chainId or null (a genesis: the block id), refs, [[collection, object id (compact) or null (the block id's hex)], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw), or empty for the genesis (its id is the chain id): the chain's held blocks, oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
- * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key, so a genesis costs no repo lookup) |
- * | `q` | block id (64 B) | chain ids (64 B each, raw, one after the other): partial chains started by a block whose parent is this block (its sender claimed their ids). When the block is held, each such chain still unproven whose first block's parent it is leaves, and its blocks are dispatched again so they join this block's chain; the key goes then (read with the block's `h` key) |
+ * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key when listed, so a genesis costs no repo lookup) |
+ * | `q` | block id (64 B) | chain ids (64 B each, raw, one after the other): partial chains started by a block whose parent is this block (its sender claimed their ids). When the block is held, each such chain still unproven whose first block's parent it is leaves, and its blocks are dispatched again so they join this block's chain; the key goes then (read with the block's `h` key when listed) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
  * | `z` | (none) | `[bytes of the held blocks (the storage budget's measure), accept seq of the next block, layout]` |
  *

@@ -128,6 +128,7 @@ export class Store implements StoreHost {
       nextEntry: 1,
       nextTimerAt: Number.POSITIVE_INFINITY,
       replaying: false,
+      claims: undefined,
     }
     this.#timer = new ExpiryTimer(clock, () => {
       this.gc().catch(() => undefined)
