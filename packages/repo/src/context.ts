@@ -218,6 +218,28 @@ export class RepoContext {
     return { placement: genesisPlacement(chain), chain }
   }
 
+  /**
+   * Reads into `ws`, in one `getMany`, the stored chain records of the chains `ids` (64 B
+   * each) that `ws` knows nothing of; one with no record is cached as none, so that later
+   * lookups in `ws` ({@link RepoContext.chain}, placements of a genesis) read nothing.
+   */
+  async cacheChains(ids: readonly Uint8Array[], ws: WriteSet): Promise<void> {
+    const unknown = ids.filter((id) => !ws.chains.has(mapKey(id)))
+    if (unknown.length === 0) return
+    const values = await this.db.getMany(unknown.map(chainKey), VIEW)
+    for (let i = 0; i < unknown.length; i++) {
+      const value = values[i]
+      const id = unknown[i]!
+      if (value === undefined) {
+        ws.cacheNoChain(id)
+        continue
+      }
+      const chain = decodeChain(id.slice(), plain(value))
+      this.#rememberChainId(chain.chainNo, chain.chainId)
+      ws.cacheChain(chain)
+    }
+  }
+
   /** The chain id (64 B, a copy) of stored block `id`, or `undefined`. */
   async chainOfBlock(id: Uint8Array): Promise<Uint8Array | undefined> {
     const found = await this.#locate(id)

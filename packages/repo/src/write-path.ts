@@ -61,6 +61,10 @@ async function writeGroups(
   let written = 0
   for (let start = 0; start < blocks.length; start += GROUP_BLOCKS) {
     const end = Math.min(blocks.length, start + GROUP_BLOCKS)
+    // The chain records of the group's geneses (new chains, mostly), read at once.
+    const geneses: Uint8Array[] = []
+    for (let i = start; i < end; i++) if (blocks[i]!.genesis) geneses.push(blocks[i]!.sig)
+    if (geneses.length > 1) await ctx.cacheChains(geneses, ws)
     // Which blocks of the group are held, read at once when the first one needs it.
     let held: Promise<boolean[]> | undefined
     const heldIn = () =>

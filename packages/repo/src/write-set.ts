@@ -65,7 +65,10 @@ interface ForeignTag {
 export class WriteSet {
   /** Operations so far, in order (a later op on the same key wins). */
   ops: Op[] = []
-  /** Chain records read or changed during this write, by chain id; `null` marks a removed chain. */
+  /**
+   * Chain records read or changed during this write, by chain id; `null` marks a chain
+   * removed, or known not to be stored.
+   */
   readonly chains = new Map<string, ChainRecord | null>()
   /** The same records by chain number. */
   readonly chainsByNo = new Map<number, ChainRecord | null>()
@@ -112,6 +115,11 @@ export class WriteSet {
     if (!this.#wasItem.has(chain)) this.#wasItem.set(chain, !chain.claimed)
     this.chains.set(mapKey(chain.chainId), chain)
     this.chainsByNo.set(chain.chainNo, chain)
+  }
+
+  /** Remembers that no chain `chainId` (64 B) is stored, for the rest of this write. */
+  cacheNoChain(chainId: Uint8Array): void {
+    this.chains.set(mapKey(chainId), null)
   }
 
   /** The placement of block `id` if it was added since the last drain. */

@@ -69,6 +69,43 @@ export function writeAndRead(s: SuiteState): void {
       expect(await codeOf(repo.loadFeed(feed.last!.sig, 1.5))).toBe('REPO_INVALID_INPUT')
     })
 
+    it('loads the stored blocks alone when a prefix was evicted, short runs and long alike', async () => {
+      const feed = chain('alice', bodies('a', 20))
+      await repo.merge(feed)
+      await repo.evictPrefix(feed.first!.sig, feed.block(1)!.sig)
+      const last = feed.last!.sig
+      expect(ids(await repo.loadFeed(feed.block(5)!.sig, 10))).toEqual(ids(feed.slice(2, 6)))
+      expect(ids(await repo.loadFeed(feed.block(5)!.sig, 4))).toEqual(ids(feed.slice(2, 6)))
+      expect(ids(await repo.loadFeed(feed.block(5)!.sig, 3))).toEqual(ids(feed.slice(3, 6)))
+      expect(ids(await repo.loadFeed(last, 16))).toEqual(ids(feed.slice(4)))
+      expect(ids(await repo.loadFeed(last, 17))).toEqual(ids(feed.slice(3)))
+      expect(ids(await repo.loadFeed(last, 100))).toEqual(ids(feed.slice(2)))
+      expect(ids(await repo.loadFeed(last))).toEqual(ids(feed.slice(2)))
+      const one = chain('bob', ['b0'])
+      await repo.merge(one)
+      expect(toHex((await repo.loadFeed(one.first!.sig))!.buffer)).toBe(toHex(one.buffer))
+      expect(ids(await repo.loadFeed(one.first!.sig, 5))).toEqual(ids(one))
+    })
+
+    it('writes a run of geneses of many chains, stopping at one held', async () => {
+      const blocks = Array.from(
+        { length: 7 },
+        (_, i) => chain(i % 2 ? 'alice' : 'bob', [`g${i}`]).first!,
+      )
+      const write = (run: Block[]) => repo.writeBlocks(run.map((block) => ({ block })))
+      expect(await write([blocks[2]!])).toBe(1)
+      expect(await write(blocks.slice(0, 2))).toBe(2)
+      expect(await write([blocks[3]!, blocks[4]!, blocks[1]!, blocks[5]!])).toBe(2)
+      expect(await write(blocks.slice(0, 6))).toBe(0)
+      expect(await write(blocks.slice(5))).toBe(2)
+      for (const block of blocks) {
+        expect(same(await repo.chainOf(block.sig), block.sig)).toBe(true)
+        expect((await repo.summary(block.sig))?.length).toBe(1)
+      }
+      expect((await repo.listFeeds()).length).toBe(7)
+      expect((await repo.rangeFingerprint(new Uint8Array(0))).count).toBe(7)
+    })
+
     it('resolves the whole chain from any of its blocks', async () => {
       const feed = chain('alice', bodies('a', 5))
       await repo.merge(feed)
