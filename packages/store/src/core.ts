@@ -7,7 +7,7 @@
 
 import type { Block } from '@picostack/feed'
 import type { MergeStrategy, Registry, Repo } from '@picostack/repo'
-import type { BlockCodec } from './body-codec.ts'
+import type { BlockCodec, DecodedBody } from './body-codec.ts'
 import type { Clock } from './clock.ts'
 import type { Consumers } from './consumers.ts'
 import type { Mempool } from './mempool.ts'
@@ -42,6 +42,11 @@ export interface Core {
   readonly held: Map<string, HeldBlock | null>
   /** The newest block written to each of the chains written lately. */
   readonly heads: Map<string, Block>
+  /**
+   * Bodies decoded ahead (the group's read guesses a first block's object from its type),
+   * each taken by the block's application (verdict.ts, `decodeOnce`).
+   */
+  readonly decoded: WeakMap<Block, DecodedBody>
   /** Bytes of the blocks held (persisted under the `z` key). */
   heldBytes: number
   /** Accept sequence number of the next block held. */

@@ -29,6 +29,7 @@ import {
   checkExpiry,
   contextFor,
   DELETION,
+  decodeOnce,
   decodeWith,
   EXPIRED,
   hookFailed,
@@ -237,7 +238,7 @@ export async function applyBlock(core: Core, step: BlockStep): Promise<Verdict> 
   const { block, held, tx, now } = step
   let body: ReturnType<typeof decodeWith>
   try {
-    body = decodeWith(core, block)
+    body = decodeOnce(core, block)
   } catch (cause) {
     return { kind: 'stop', code: 'STORE_DECODE', reason: reasonOf(cause) }
   }

@@ -50,7 +50,7 @@ import { claimKey, joinsKey } from './layout.ts'
 import { cacheObjectOrTombstone, objectReads } from './objects.ts'
 import { replay } from './replay.ts'
 import type { Table } from './tables.ts'
-import { decodeWith } from './verdict.ts'
+import { decodeAhead } from './verdict.ts'
 
 /** Blocks of one group, at most (the repo writes up to 1,024 whole blocks per batch). */
 export const GROUP_BLOCKS = 1024
@@ -190,6 +190,7 @@ async function readHeld(
   joins: Map<string, Uint8Array | undefined>,
 ): Promise<(Uint8Array | undefined)[]> {
   const wanted: string[] = []
+  const wantedIds: Uint8Array[] = []
   const also: Uint8Array[] = []
   const claimed: [patch: number, at: number][] = []
   const guessed: [table: Table, id: string, at: number][] = []
@@ -199,7 +200,10 @@ async function readHeld(
     also.push(joinsKey(id))
   }
   for (const [i, patch] of patches.entries()) {
-    for (const k of keys[i]!) wanted.push(k)
+    for (const [j, block] of patch.blocks.entries()) {
+      wanted.push(keys[i]![j]!)
+      wantedIds.push(block.sig)
+    }
     for (const [j, block] of patch.blocks.entries()) {
       if (mayBeParent(core, keys[i]![j]!)) join(keys[i]![j]!, block.sig)
     }
@@ -213,6 +217,7 @@ async function readHeld(
     } else {
       const parentKey = toHex(first.psig)
       wanted.push(parentKey)
+      wantedIds.push(first.psig)
       if (patch.placement.chainId && mayBeParent(core, parentKey)) join(parentKey, first.psig)
     }
     const guess = guessObject(core, first, keys[i]![0]!)
@@ -220,7 +225,7 @@ async function readHeld(
     if (guess && reads.length > 0) guessed.push([guess.table, guess.id, also.length])
     also.push(...reads)
   }
-  const values = (await heldMany(core, wanted, also)).also
+  const values = (await heldMany(core, wanted, also, wantedIds)).also
   for (const [table, id, at] of guessed) {
     await cacheObjectOrTombstone(core, table, id, values.slice(at, at + 2))
   }
@@ -246,7 +251,7 @@ function guessObject(
   const id = block.genesis ? blockKey : core.held.get(toHex(block.psig))?.chain
   if (id === undefined) return undefined
   try {
-    const table = core.consumers.tables.get(decodeWith(core, block).type)
+    const table = core.consumers.tables.get(decodeAhead(core, block).type)
     return table && { table, id }
   } catch {
     return undefined // refused STORE_DECODE when it is applied

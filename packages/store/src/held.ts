@@ -27,12 +27,14 @@ export async function heldOf(core: Core, blockKey: string): Promise<HeldBlock | 
 
 /**
  * {@link heldOf} for many blocks, in one read for those not cached; `also` (registry keys)
- * are read in the same read, their values returned after the records.
+ * are read in the same read, their values returned after the records. `ids`: the block
+ * ids (64 B) of `blockKeys`, when the caller has them.
  */
 export async function heldMany(
   core: Core,
   blockKeys: string[],
   also: Uint8Array[] = [],
+  ids?: Uint8Array[],
 ): Promise<{ held: (HeldBlock | undefined)[]; also: (Uint8Array | undefined)[] }> {
   const out: (HeldBlock | undefined)[] = new Array(blockKeys.length)
   const missing: number[] = []
@@ -42,15 +44,15 @@ export async function heldMany(
     else out[i] = cached ?? undefined
   })
   if (missing.length === 0 && also.length === 0) return { held: out, also: [] }
-  const ids = missing.map((i) => fromHex(blockKeys[i]!))
-  const values = await core.registry.getMany([...ids.map(heldKey), ...also])
+  const missingIds = missing.map((i) => ids?.[i] ?? fromHex(blockKeys[i]!))
+  const values = await core.registry.getMany([...missingIds.map(heldKey), ...also])
   missing.forEach((i, n) => {
     const value = values[n]
-    const held = value ? heldFrom(ids[n]!, blockKeys[i]!, value) : undefined
+    const held = value ? heldFrom(missingIds[n]!, blockKeys[i]!, value) : undefined
     core.held.set(blockKeys[i]!, held ?? null)
     out[i] = held
   })
-  return { held: out, also: values.slice(ids.length) }
+  return { held: out, also: values.slice(missingIds.length) }
 }
 
 /**

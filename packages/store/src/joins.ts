@@ -88,6 +88,7 @@ export async function joinClaims(
   known: ReadonlyMap<string, Uint8Array | undefined>,
   redispatch: (blocks: readonly Block[]) => Promise<unknown>,
 ): Promise<void> {
+  if (core.claims?.parents.size === 0) return // no block has partial chains after it
   const keys = merged.map((block) => toHex(block.sig))
   const unread = merged.filter((_, i) => !known.has(keys[i]!) && mayBeParent(core, keys[i]!))
   const read =

@@ -123,6 +123,7 @@ export class Store implements StoreHost {
       ),
       held: new Map(),
       heads: new Map(),
+      decoded: new WeakMap(),
       heldBytes: 0,
       nextSeq: 1,
       nextEntry: 1,

@@ -90,6 +90,28 @@ export function decodeWith(core: Core, block: Block): DecodedBody {
   return body
 }
 
+/**
+ * {@link decodeWith}, kept (in `core.decoded`) for the block's {@link decodeOnce}.
+ * @throws as {@link decodeWith}
+ */
+export function decodeAhead(core: Core, block: Block): DecodedBody {
+  const body = decodeWith(core, block)
+  core.decoded.set(block, body)
+  return body
+}
+
+/**
+ * The body {@link decodeAhead} decoded (taken: a later call decodes anew), or
+ * {@link decodeWith}'s.
+ * @throws as {@link decodeWith}
+ */
+export function decodeOnce(core: Core, block: Block): DecodedBody {
+  const body = core.decoded.get(block)
+  if (body === undefined) return decodeWith(core, block)
+  core.decoded.delete(block)
+  return body
+}
+
 let lastAuthor: { bytes: Uint8Array; hex: string } | undefined
 
 /** `key` (32 B) as hex; the last one is remembered (a run of blocks has one author). */
