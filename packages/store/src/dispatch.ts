@@ -241,7 +241,7 @@ async function place(
   run.parentHeld = parentHeld
   // The blocks link, so they all go to the chain of the first one.
   run.chainId = parentHeld?.chainId ?? partial ?? first.sig
-  run.chainKey = parentHeld?.chain ?? toHex(run.chainId)
+  run.chainKey = parentHeld?.chain ?? (partial ? toHex(partial) : run.keys[0]!)
 }
 
 /** Applies the blocks in memory, one by one, until one is refused. */

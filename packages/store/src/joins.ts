@@ -34,12 +34,14 @@ export async function readClaims(core: Core): Promise<void> {
 
 /** True when block `blockKey` (hex) may have a `p` key (a partial chain claimed its id). */
 export function mayBeClaimed(core: Core, blockKey: string): boolean {
-  return core.claims === undefined || core.claims.claimed.has(blockKey)
+  const { claims } = core
+  return claims === undefined || (claims.claimed.size > 0 && claims.claimed.has(blockKey))
 }
 
 /** True when block `blockKey` (hex) may have a `q` key (partial chains start after it). */
 export function mayBeParent(core: Core, blockKey: string): boolean {
-  return core.claims === undefined || core.claims.parents.has(blockKey)
+  const { claims } = core
+  return claims === undefined || (claims.parents.size > 0 && claims.parents.has(blockKey))
 }
 
 /**
