@@ -31,6 +31,8 @@ export const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 const READ_LIMITS = { ...DEFAULT_LIMITS, maxBodyBytes: 256 * 1024 * 1024 - 100 }
 /** Chain ids remembered by chain number (the cache starts over when full). */
 const CHAIN_ID_CACHE = 4096
+/** Chain records kept from reads ahead of a write, at most (the cache starts over when full). */
+const AHEAD_CACHE = 4096
 
 /** A stored block (trusted: not verified again). */
 export function storedBlock(value: Uint8Array): Block {
@@ -78,6 +80,15 @@ export class RepoContext {
   layoutChecked = false
   /** The layout key is still to be written (a database nothing was written to). */
   #layoutPending = false
+  /**
+   * Chain records read ahead of a write ({@link RepoContext.getManyAhead}) by chain id (map
+   * key), `null` for none stored: what the database holds until the next batch, which
+   * empties it.
+   */
+  readonly #ahead = new Map<string, Uint8Array | null>()
+  /** Batches started, and those not finished: a read ahead that overlapped one is not kept. */
+  #batches = 0
+  #writing = 0
 
   constructor(db: LevelDatabase) {
     this.db = db
@@ -179,14 +190,60 @@ export class RepoContext {
    * after {@link RepoContext.checkLayout}, with the repo's write lock held).
    */
   async batch(ops: readonly ViewBatchOp[]): Promise<void> {
-    if (!this.#layoutPending) return this.db.batch(ops as ViewBatchOp[], VIEW)
-    const version: ViewBatchOp = {
-      type: 'put',
-      key: LAYOUT_KEY,
-      value: Uint8Array.of(LAYOUT_VERSION),
+    this.#batches++
+    this.#writing++
+    this.#ahead.clear()
+    try {
+      if (!this.#layoutPending) return await this.db.batch(ops as ViewBatchOp[], VIEW)
+      const version: ViewBatchOp = {
+        type: 'put',
+        key: LAYOUT_KEY,
+        value: Uint8Array.of(LAYOUT_VERSION),
+      }
+      await this.db.batch([...ops, version], VIEW)
+      this.#layoutPending = false
+    } finally {
+      this.#writing--
     }
-    await this.db.batch([...ops, version], VIEW)
-    this.#layoutPending = false
+  }
+
+  /**
+   * The values under `keys` (absolute keys), read in one `getMany` with the chain records
+   * that a write of `blocks` looks up (those of its geneses): kept for that write, so that
+   * it reads nothing more, unless a batch started or ran while they were read.
+   */
+  async getManyAhead(
+    keys: readonly Uint8Array[],
+    blocks: readonly Block[],
+  ): Promise<(Uint8Array | undefined)[]> {
+    const ids: Uint8Array[] = []
+    for (const block of blocks) if (block.genesis) ids.push(block.sig)
+    const batches = this.#batches
+    const idle = this.#writing === 0
+    const values = await this.db.getMany(
+      ids.length === 0 ? (keys as Uint8Array[]) : [...keys, ...ids.map(chainKey)],
+      VIEW,
+    )
+    if (ids.length > 0 && idle && this.#writing === 0 && batches === this.#batches) {
+      if (this.#ahead.size + ids.length > AHEAD_CACHE) this.#ahead.clear()
+      for (let i = 0; i < ids.length; i++) {
+        const value = values[keys.length + i]
+        this.#ahead.set(mapKey(ids[i]!), value === undefined ? null : plain(value))
+      }
+    }
+    const out: (Uint8Array | undefined)[] = new Array(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[i]
+      out[i] = value === undefined ? undefined : plain(value)
+    }
+    return out
+  }
+
+  /** The stored chain record of `chainId`: read ahead ({@link RepoContext.getManyAhead}), or read now. */
+  async #chainRecord(chainId: Uint8Array): Promise<Uint8Array | undefined> {
+    const ahead = this.#ahead.get(mapKey(chainId))
+    if (ahead !== undefined) return ahead ?? undefined
+    return this.get(chainKey(chainId))
   }
 
   /** Where block `id` is (pending in `ws`, or stored), or `undefined`. */
@@ -224,7 +281,7 @@ export class RepoContext {
    * lookups in `ws` ({@link RepoContext.chain}, placements of a genesis) read nothing.
    */
   async cacheChains(ids: readonly Uint8Array[], ws: WriteSet): Promise<void> {
-    const unknown = ids.filter((id) => !ws.chains.has(mapKey(id)))
+    const unknown = ids.filter((id) => !ws.chains.has(mapKey(id)) && !this.#ahead.has(mapKey(id)))
     if (unknown.length === 0) return
     const values = await this.db.getMany(unknown.map(chainKey), VIEW)
     for (let i = 0; i < unknown.length; i++) {
@@ -250,7 +307,7 @@ export class RepoContext {
   async chain(chainId: Uint8Array, ws?: WriteSet): Promise<ChainRecord | undefined> {
     const cached = ws?.chains.get(mapKey(chainId))
     if (cached !== undefined) return cached ?? undefined
-    const value = await this.get(chainKey(chainId))
+    const value = await this.#chainRecord(chainId)
     if (value === undefined) return undefined
     const chain = decodeChain(chainId.slice(), value)
     this.#rememberChainId(chain.chainNo, chainId.slice())

@@ -29,8 +29,9 @@ export function registryHost(
     },
     write,
     entries: (gte, lt, limit, reverse) => entries(gte, lt, limit, reverse === true),
-    getMany: async (keys) => {
+    getMany: async (keys, writing) => {
       await enter()
+      if (writing && writing.length > 0) return ctx.getManyAhead(keys, writing)
       const values = await ctx.db.getMany(keys, VIEW)
       return values.map((value) => (value === undefined ? undefined : plain(value)))
     },

@@ -1,4 +1,4 @@
-import { utf8 } from '@picostack/feed'
+import { type Block, utf8 } from '@picostack/feed'
 import type { ViewBatchOp } from './database.ts'
 import { RepoError } from './errors.ts'
 import { concat, prefixEnd } from './layout.ts'
@@ -27,8 +27,11 @@ export interface RegistryRange {
 export interface RegistryHost {
   /** The value under an absolute key, or `undefined`. */
   get(key: Uint8Array): Promise<Uint8Array | undefined>
-  /** The values under absolute keys (`undefined` where none), in one read. */
-  getMany(keys: Uint8Array[]): Promise<(Uint8Array | undefined)[]>
+  /**
+   * The values under absolute keys (`undefined` where none), in one read, which also reads
+   * ahead what a write of `writing` will look up.
+   */
+  getMany(keys: Uint8Array[], writing?: readonly Block[]): Promise<(Uint8Array | undefined)[]>
   /** Writes ops atomically, after the repo's queued writes. */
   write(ops: RegistryOp[]): Promise<void>
   /** Entries from `gte` (inclusive) to `lt` (exclusive), at most `limit` (-1: all), descending when `reverse`. */
@@ -72,14 +75,23 @@ export class Registry {
   }
 
   /**
-   * The values stored under `keys` (`undefined` where none), in one database read.
+   * The values stored under `keys` (`undefined` where none), in one database read. With
+   * `writing` (blocks about to be written with `repo.writeBlocks` or `merge`), that read
+   * also takes what their write looks up (the chain records of the geneses among them), so
+   * the write reads nothing more, unless another write ran meanwhile.
    * @throws REPO_CLOSED after `repo.close()`
    * @throws REPO_LAYOUT for a database of another key layout
    * @throws REPO_INVALID_INPUT when a key is neither a string nor bytes
    */
-  async getMany(keys: (Uint8Array | string)[]): Promise<(Uint8Array | undefined)[]> {
+  async getMany(
+    keys: (Uint8Array | string)[],
+    { writing }: { writing?: readonly Block[] } = {},
+  ): Promise<(Uint8Array | undefined)[]> {
     if (keys.length === 0) return []
-    return this.#host.getMany(keys.map((k) => this.#key(k)))
+    return this.#host.getMany(
+      keys.map((k) => this.#key(k)),
+      writing,
+    )
   }
 
   /**

@@ -1,7 +1,8 @@
 /** The repo conformance suite: registry (registered by ../conformance.ts). */
 import { beforeEach, describe, expect, it } from 'vitest'
 import { type Repo, RepoError } from '../../src/index.ts'
-import { utf8 } from '../helpers.ts'
+import { chain, utf8 } from '../helpers.ts'
+import { spyReads } from '../read-spy.ts'
 import { codeOf, type SuiteState } from './shared.ts'
 
 /** Registers the "registry" tests on the suite state `s`. */
@@ -46,6 +47,48 @@ export function registry(s: SuiteState): void {
       ])
       expect(await codeOf(t.put('x', 'no' as never))).toBe('REPO_INVALID_INPUT')
       expect(() => repo.registry(1 as never)).toThrow(RepoError)
+    })
+
+    it('reads ahead the chain records of geneses about to be written, and never trusts a stale one', async () => {
+      const reg = repo.registry('store')
+      const [g, h, late, warm] = ['g', 'h', 'late', 'warm'].map((b) => chain('alice', [b]).first!)
+      await repo.writeBlocks([{ block: warm!, ops: [reg.putOp('k', utf8('v'))] }]) // opened
+      const reads = spyReads(s.db)
+      expect(await reg.getMany(['k', 'none'], { writing: [g!, h!] })).toEqual([
+        utf8('v'),
+        undefined,
+      ])
+      expect(reads.count).toBe(1)
+      expect(await repo.writeBlocks([{ block: g!, ops: [reg.putOp('g', utf8('1'))] }])).toBe(1)
+      expect(reads.count).toBe(1) // the write read nothing
+      // h's record was read before g's batch: dropped with it, read again.
+      expect(await repo.writeBlocks([{ block: h! }])).toBe(1)
+      expect(reads.count).toBe(2)
+      reads.restore()
+      // A read ahead that a batch overtakes (it resolves after the genesis was written) is
+      // not kept: the genesis is found held, not written a second time.
+      const { db } = s
+      const getMany = db.getMany
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      db.getMany = (async (...args: Parameters<typeof getMany>) => {
+        const values = await getMany.apply(db, args)
+        await gate
+        return values
+      }) as typeof getMany
+      const ahead = reg.getMany(['k'], { writing: [late!] })
+      await new Promise((resolve) => setTimeout(resolve, 10)) // the read has run
+      db.getMany = getMany
+      expect(await repo.writeBlocks([{ block: late! }])).toBe(1)
+      release()
+      expect(await ahead).toEqual([utf8('v')])
+      expect(await repo.writeBlocks([{ block: late! }])).toBe(0)
+      await reg.getMany(['k'], { writing: [g!, late!] })
+      expect(await repo.writeBlocks([{ block: g! }])).toBe(0)
+      expect((await repo.listFeeds()).length).toBe(4)
+      expect(await reg.get('g')).toEqual(utf8('1'))
     })
   })
 }
