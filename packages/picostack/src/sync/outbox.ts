@@ -276,7 +276,8 @@ export class Outbox {
     }
     let feed: Feed | undefined
     if (!known) {
-      feed = await source.loadFeed(chain.headId)
+      // Every stored block (the summary's length of them): a short chain is read by key.
+      feed = await source.loadFeed(chain.headId, chain.length)
     } else {
       const missing = chain.height - known.height
       if (missing <= chain.length) feed = await source.loadFeed(chain.headId, missing)
