@@ -255,6 +255,7 @@ export class RangeIndex {
    */
   async stage(changes: readonly ItemChange[], ops: Op[]): Promise<() => void> {
     const staged = new Staged(this.#db, (key, depth) => this.#readNode(key, depth))
+    if (changes.length > 1) await staged.prefetch(changes)
     for (const change of changes) await staged.apply(change)
     const slots = staged.dirty()
     for (const { key, depth, node } of slots) {
@@ -312,6 +313,44 @@ class Staged {
       const k = d === depth ? key : trieKey(nibbles.subarray(0, d))
       if (!this.#slots.has(mapKey(k))) keys.push(k)
     }
+    await this.#load(keys)
+    return this.#slots.get(mapKey(key))!.node
+  }
+
+  /**
+   * Reads in one `getMany` the stored nodes below the shallowest stored depth that the
+   * paths of `changes` pass first ({@link READ_AHEAD} depths of each), where the node at
+   * that depth shows a deeper one is stored (a child of 2 or more items), so that applying
+   * them one after another reads none of those again (a gc's batch of 1,000 removals at
+   * 100,000 chains made ~750 sequential reads there).
+   */
+  async prefetch(changes: readonly ItemChange[]): Promise<void> {
+    const keys: Uint8Array[] = []
+    const wanted = new Set<string>()
+    const top = Math.min(MAX_DEPTH, TRIE_STORED_DEPTH + 1 + READ_AHEAD)
+    for (const { chainId, was, digest } of changes) {
+      if (!was && !digest) continue
+      const x = nibblesOf(chainId)
+      let d = 0
+      let node = await this.#node(x, d)
+      while (node && d < TRIE_STORED_DEPTH && node.counts[x[d]!]! >= 2) {
+        node = await this.#node(x, ++d)
+      }
+      if (!node || d < TRIE_STORED_DEPTH || node.counts[x[d]!]! < 2) continue
+      for (let depth = TRIE_STORED_DEPTH + 1; depth < top; depth++) {
+        const k = trieKey(x.subarray(0, depth))
+        const m = mapKey(k)
+        if (wanted.has(m) || this.#slots.has(m)) continue
+        wanted.add(m)
+        keys.push(k)
+      }
+    }
+    if (keys.length === 0) return
+    await this.#load(keys)
+  }
+
+  /** Reads stored nodes `keys` in one `getMany` into the slots, as committed nodes. */
+  async #load(keys: Uint8Array[]): Promise<void> {
     const values = await this.#db.getMany(keys, VIEW)
     keys.forEach((k, i) => {
       const value = values[i]
@@ -322,7 +361,6 @@ class Staged {
         dirty: false,
       })
     })
-    return this.#slots.get(mapKey(key))!.node
   }
 
   #put(nibbles: Uint8Array, depth: number, node: TrieNode | null): void {
