@@ -225,7 +225,9 @@ async function readHeld(
     if (guess && reads.length > 0) guessed.push([guess.table, guess.id, also.length])
     also.push(...reads)
   }
-  const values = (await heldMany(core, wanted, also, wantedIds)).also
+  // The repo reads ahead, in the same read, what writing the new chains' geneses looks up.
+  const geneses = patches.flatMap((patch) => (patch.blocks[0]?.genesis ? [patch.blocks[0]] : []))
+  const values = (await heldMany(core, wanted, also, wantedIds, geneses)).also
   for (const [table, id, at] of guessed) {
     await cacheObjectOrTombstone(core, table, id, values.slice(at, at + 2))
   }

@@ -28,13 +28,16 @@ export async function heldOf(core: Core, blockKey: string): Promise<HeldBlock | 
 /**
  * {@link heldOf} for many blocks, in one read for those not cached; `also` (registry keys)
  * are read in the same read, their values returned after the records. `ids`: the block
- * ids (64 B) of `blockKeys`, when the caller has them.
+ * ids (64 B) of `blockKeys`, when the caller has them; `writing`: blocks about to be
+ * written, whose write's own lookups the repo reads ahead in the same read
+ * (`registry.getMany`'s `writing`).
  */
 export async function heldMany(
   core: Core,
   blockKeys: string[],
   also: Uint8Array[] = [],
   ids?: Uint8Array[],
+  writing?: readonly Block[],
 ): Promise<{ held: (HeldBlock | undefined)[]; also: (Uint8Array | undefined)[] }> {
   const out: (HeldBlock | undefined)[] = new Array(blockKeys.length)
   const missing: number[] = []
@@ -45,7 +48,8 @@ export async function heldMany(
   })
   if (missing.length === 0 && also.length === 0) return { held: out, also: [] }
   const missingIds = missing.map((i) => ids?.[i] ?? fromHex(blockKeys[i]!))
-  const values = await core.registry.getMany([...missingIds.map(heldKey), ...also])
+  const keys = [...missingIds.map(heldKey), ...also]
+  const values = await core.registry.getMany(keys, writing && { writing })
   missing.forEach((i, n) => {
     const value = values[n]
     const held = value ? heldFrom(missingIds[n]!, blockKeys[i]!, value) : undefined
