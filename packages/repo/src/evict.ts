@@ -104,30 +104,16 @@ export async function evictPrefixesIn(
   const counts: number[] = []
   for (let at = 0; at < evictions.length; at += EVICTIONS_AT_ONCE) {
     const window = evictions.slice(at, at + EVICTIONS_AT_ONCE)
-    await cacheChains(ctx, ws, window)
+    await ctx.cacheChains(
+      window.map(({ chainId }) => chainId),
+      ws,
+    )
     const evicted = await Promise.all(
       window.map(({ chainId, lastId }) => evictPrefixIn(ctx, ws, chainId, lastId)),
     )
     for (const blocks of evicted) counts.push(blocks.length)
   }
   return counts
-}
-
-/**
- * Reads into `ws` the stored records of the chains of `evictions` it has not cached, in
- * one read (a chain not stored is left for {@link evictPrefixIn} to refuse).
- */
-async function cacheChains(
-  ctx: RepoContext,
-  ws: WriteSet,
-  evictions: readonly { chainId: Uint8Array }[],
-): Promise<void> {
-  const ids = evictions.map(({ chainId }) => chainId).filter((id) => !ws.chains.has(mapKey(id)))
-  if (ids.length === 0) return
-  const values = await ctx.db.getMany(ids.map(chainKey), VIEW)
-  values.forEach((value, i) => {
-    if (value !== undefined) ws.cacheChain(decodeChain(ids[i]!.slice(), plain(value)))
-  })
 }
 
 /** Adds to `ws` the eviction of `chainId`'s blocks up to `lastId` (oldest first). */
