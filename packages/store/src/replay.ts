@@ -96,9 +96,13 @@ export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolea
   core.heads.delete(chainKey)
   for (const slice of tx.recompute) await recompute(core, slice, tx)
   await core.repo.rollback(chainId, undefined, { ops: tx.ops })
+  if (replayNeeded) return true
+  // Without a replay, what the forgotten state left backing nothing is dead. With one,
+  // blocks of other chains that backed a forgotten object may back it again: the replay
+  // recomputes their references and evicts only what is dead then.
   await evict(core, tx.released)
-  if (!replayNeeded) core.consumers.notify(tx.changed, tx.objects)
-  return replayNeeded
+  core.consumers.notify(tx.changed, tx.objects)
+  return false
 }
 
 /** Tags of every key derived from the held blocks (a replay writes them anew). */

@@ -13,6 +13,14 @@ class Notes extends Memory<string | undefined> {
   }
 }
 
+/** One running sum per author (the default `idOf`): every block of an author backs it. */
+class Sums extends Memory<number> {
+  override initialValue = 0
+  compute(sum: number, { payload }: BlockContext) {
+    return sum + (payload.n as number)
+  }
+}
+
 function open(db = memoryDb()): Store {
   const store = new Store(db, { clock: new FakeClock() })
   store.register('notes', Notes)
@@ -90,6 +98,28 @@ describe('chain-id squatting', () => {
     await store.dispatch(alice.feed, { loud: true })
     expect(store.state.notes).toEqual({ n: 'bob', a: 'alice' })
     expect(store.state.texts).toEqual(['alice', 'bob'])
+    await store.close()
+  })
+  it("a tail claimed under another chain's id never costs the genuine chain its blocks", async () => {
+    // The tail's object (one per author) is also backed by the genuine chain it belongs to:
+    // when its parent arrives, the claim is dropped and the state replayed; the genuine
+    // chain stays whole (it used to be evicted as backing nothing before the replay).
+    const store = new Store(memoryDb(), { clock: new FakeClock() })
+    store.register('sums', Sums)
+    await store.load()
+    const alice = new Author()
+    const genesis = alice.append('sums', { n: 1 }, 1)
+    const second = alice.append('sums', { n: 2 }, 2)
+    const tail = alice.append('sums', { n: 3 }, 3)
+    const other = new Author().append('sums', { n: 1 }, 1)
+    expect((await store.apply(tail, { chainId: other.first!.sig, height: 3 })).merged).toHaveLength(
+      1,
+    )
+    await store.dispatch(genesis, { loud: true })
+    await store.dispatch(second, { loud: true })
+    expect((await store.repo.summary(genesis.first!.sig))?.height).toBe(3)
+    expect(await heldIds(store)).toEqual(idsOf(alice.feed))
+    expect(store.state.sums).toEqual({ [alice.pk]: 6 })
     await store.close()
   })
 })
