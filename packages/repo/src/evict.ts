@@ -2,23 +2,9 @@ import { type Block, bytesEqual, type PublicKey } from '@picostack/feed'
 import { corrupt } from './check.ts'
 import { type RepoContext, storedBlock, VIEW } from './context.ts'
 import { RepoError } from './errors.ts'
-import {
-  authoredKey,
-  blockKey,
-  chainKey,
-  ownedKey,
-  partialKey,
-  placementKey,
-  plain,
-} from './layout.ts'
+import { authoredKey, blockKey, ownedKey, partialKey, placementKey } from './layout.ts'
 import { resolveChain } from './read.ts'
-import {
-  type AuthoredEntry,
-  type ChainRecord,
-  decodeAuthored,
-  decodeChain,
-  encodeAuthored,
-} from './records.ts'
+import { type AuthoredEntry, type ChainRecord, decodeAuthored, encodeAuthored } from './records.ts'
 import type { RegistryOp } from './registry.ts'
 import { mapKey, type WriteSet } from './write-set.ts'
 
