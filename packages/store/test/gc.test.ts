@@ -2,7 +2,7 @@ import { toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
 // The repo's batch spy, shared rather than copied.
-import { spyBatches } from '../../repo/test/batch-spy.ts'
+import { spyBatches } from '../../repo/test/db-spy.ts'
 import { type ComputeContext, Memory, Store, type StoreError } from '../src/index.ts'
 import { Author, FakeClock, heldIds, memoryDb } from './helpers.ts'
 

@@ -1,7 +1,7 @@
 import { Feed, type FeedLike, toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
-import { spyBatches } from '../../repo/test/batch-spy.ts'
+import { spyBatches } from '../../repo/test/db-spy.ts'
 import {
   type ComputeContext,
   type DispatchResult,

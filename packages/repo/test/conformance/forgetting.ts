@@ -2,7 +2,7 @@
 import { SIG_BYTES, toHex } from '@picostack/feed'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { Repo } from '../../src/index.ts'
-import { spyBatches } from '../batch-spy.ts'
+import { spyBatches } from '../db-spy.ts'
 import { bodies, chain, type Db, dump, keyCount, pair, utf8 } from '../helpers.ts'
 import { accept, codeOf, ids, idsOf, type SuiteState, same } from './shared.ts'
 

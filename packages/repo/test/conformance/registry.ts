@@ -1,8 +1,8 @@
 /** The repo conformance suite: registry (registered by ../conformance.ts). */
 import { beforeEach, describe, expect, it } from 'vitest'
 import { type Repo, RepoError } from '../../src/index.ts'
+import { spyReads } from '../db-spy.ts'
 import { chain, utf8 } from '../helpers.ts'
-import { spyReads } from '../read-spy.ts'
 import { codeOf, type SuiteState } from './shared.ts'
 
 /** Registers the "registry" tests on the suite state `s`. */

@@ -2,7 +2,7 @@
 import { Block, bytesEqual, Feed, SIG_BYTES, toHex } from '@picostack/feed'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { type Repo, RepoPartialWriteError } from '../../src/index.ts'
-import { spyBatches } from '../batch-spy.ts'
+import { spyBatches } from '../db-spy.ts'
 import { bodies, chain, type Db, keyCount, pair, utf8 } from '../helpers.ts'
 import { accept, codeOf, ids, type SuiteState, same } from './shared.ts'
 
