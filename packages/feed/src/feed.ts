@@ -1,81 +1,24 @@
+import { diffChains, isParentOf } from './alignment.ts'
 import { Block } from './block.ts'
-import { asBytes, bytesEqual, fromUtf8, toHex, utf8 } from './bytes.ts'
+import { asBytes, bytesEqual, utf8 } from './bytes.ts'
 import {
   blockSizeFor,
-  DEFAULT_LIMITS,
   type FeedLimits,
   hasMagic,
   MAGIC,
   SIG_BYTES,
   writeUnsignedBlock,
 } from './codec.ts'
-import { activeEd25519, verifyBatch } from './crypto.ts'
+import { activeEd25519, type verifyBatch } from './crypto.ts'
+import { describeBlocks } from './describe.ts'
 import { FeedError } from './errors.ts'
 import { authorOf, type SecretKey, seedOf } from './keys.ts'
+import { acceptedBy, type MergeCallback } from './merge-callback.ts'
+import { type FeedFromOptions, type FeedLike, type FeedOptions, resolveLimits } from './options.ts'
+import { verifySignatures, verifySignaturesAsync } from './signatures.ts'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const INITIAL_CAPACITY = 1024
-
-/**
- * How many recent authors a block without an author header is checked against
- * (picofeed tries every earlier author; bounded here so hostile feeds stay linear).
- */
-export const KEYLESS_CANDIDATES = 4
-
-/** Anything a feed can be made from: a feed, a block, blocks in chain order, or bytes. */
-export type FeedLike = Feed | Block | readonly Block[] | Uint8Array | ArrayBuffer
-
-/** Options of `new Feed()`. */
-export interface FeedOptions {
-  /** Size limits; unset fields take {@link DEFAULT_LIMITS}. */
-  limits?: Partial<FeedLimits>
-}
-
-/** Options of {@link Feed.from}. */
-export interface FeedFromOptions extends FeedOptions {
-  /** Verify every signature (default `true`). Parent links are always checked. */
-  verify?: boolean
-  /**
-   * Copy the input bytes (default `true`). With `false`, a byte input that starts with
-   * the `PIC0` magic is used in place: blocks are views into it, so the caller must not
-   * change it afterwards. Appending never writes into it.
-   */
-  copy?: boolean
-}
-
-/**
- * Called by {@link Feed.merge} with each block before it is merged. Calling `stop()` merges
- * nothing from this block on; `stop(true)` merges this block, then stops.
- */
-export type MergeCallback = (block: Block, stop: (includeThis?: boolean) => void) => void
-
-function resolveLimits(limits: Partial<FeedLimits> | undefined): FeedLimits {
-  if (!limits) return DEFAULT_LIMITS
-  const out = { ...DEFAULT_LIMITS, ...limits }
-  for (const [name, value] of Object.entries(out)) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new FeedError('FEED_INVALID_INPUT', `limit ${name} must be a positive integer`)
-    }
-  }
-  return out
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  // Signatures differ early in practice; compare from the front.
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return a.length === b.length
-}
-
-/** True when `a` and `b` have the same parent (both genesis, or equal parent sigs). */
-function sameParent(a: Block, b: Block): boolean {
-  if (a.genesis || b.genesis) return a.genesis && b.genesis
-  return sameBytes(a.psig, b.psig)
-}
-
-/** True when `child`'s parent signature is `parent`'s signature. */
-function isParentOf(parent: Block, child: Block): boolean {
-  return !child.genesis && sameBytes(parent.sig, child.psig)
-}
 
 function latin1(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])
@@ -134,17 +77,7 @@ export class Feed {
   static async fromAsync(input: FeedLike, options: FeedFromOptions = {}): Promise<Feed> {
     const feed = Feed.#unverified(input, options)
     if (options.verify === false || feed.#verified) return feed
-    const keyed = feed.#blocks.filter((b) => b.key)
-    const results = await verifyBatch(
-      keyed.map((b) => ({ sig: b.sig, message: b.buffer.subarray(SIG_BYTES), publicKey: b.key! })),
-    )
-    const bad = results.indexOf(false)
-    if (bad !== -1)
-      throw new FeedError(
-        'FEED_SIGNATURE',
-        `bad signature on block ${feed.#blocks.indexOf(keyed[bad]!)}`,
-      )
-    feed.#verifyKeyless()
+    await verifySignaturesAsync(feed.#blocks)
     feed.#verified = true
     return feed
   }
@@ -217,42 +150,8 @@ export class Feed {
 
   #verifyAll(): void {
     if (this.#verified) return
-    const ed = activeEd25519()
-    for (const [i, block] of this.#blocks.entries()) {
-      const key = block.key
-      if (key && !ed.verify(block.sig, block.buffer.subarray(SIG_BYTES), key)) {
-        throw new FeedError('FEED_SIGNATURE', `bad signature on block ${i}`)
-      }
-    }
-    this.#verifyKeyless()
+    verifySignatures(this.#blocks)
     this.#verified = true
-  }
-
-  /**
-   * Checks every block without an author header against the authors of the most recent
-   * keyed blocks before it (at most {@link KEYLESS_CANDIDATES} distinct keys, newest
-   * first), so a hostile feed of many authors and keyless blocks costs O(blocks) checks.
-   */
-  #verifyKeyless(): void {
-    const recent: Uint8Array[] = [] // distinct authors of the latest keyed blocks, newest first
-    for (const [i, block] of this.#blocks.entries()) {
-      const key = block.key
-      if (key) {
-        const at = recent.findIndex((k) => bytesEqual(k, key))
-        if (at !== 0) {
-          if (at > 0) recent.splice(at, 1)
-          recent.unshift(key)
-          if (recent.length > KEYLESS_CANDIDATES) recent.pop()
-        }
-        continue
-      }
-      if (!recent.some((k) => block.verify(k))) {
-        throw new FeedError(
-          'FEED_SIGNATURE',
-          `block ${i} has no recent author key that verifies it`,
-        )
-      }
-    }
   }
 
   /** Makes room for `extra` more bytes; existing blocks keep viewing the old memory. */
@@ -446,33 +345,7 @@ export class Feed {
    */
   diff(other: FeedLike): number {
     const b = other instanceof Feed ? other.#blocks : this.#feedOf(other).#blocks
-    const a = this.#blocks
-    if (b === a) return 0
-    if (a.length === 0) return b.length
-    if (b.length === 0) return -a.length
-    const head = b[0]!
-    let i = 0
-    let j = 0
-    for (; i < a.length; i++) {
-      if (sameParent(a[i]!, head)) break
-      if (isParentOf(a[i]!, head)) {
-        j = -1
-        break
-      }
-    }
-    if (i === a.length) throw new FeedError('FEED_UNRELATED', 'feeds share no block or parent')
-    if (j === -1) {
-      if (i + 1 === a.length) return b.length // other continues exactly at our head
-      i++
-      j++
-    }
-    for (; i < a.length && j < b.length; i++, j++) {
-      if (!sameBytes(a[i]!.sig, b[j]!.sig)) {
-        throw new FeedError('FEED_DIVERGED', `feeds fork at block ${i}`)
-      }
-    }
-    if (i === a.length) return b.length - j
-    return i - a.length
+    return diffChains(this.#blocks, b)
   }
 
   /**
@@ -516,7 +389,7 @@ export class Feed {
     if (ahead < 1) return 0
     const from = reverse ? this : src
     let blocks = from.#blocks.slice(from.#blocks.length - ahead)
-    if (onBlock) blocks = Feed.#interactive(blocks, onBlock)
+    if (onBlock) blocks = acceptedBy(blocks, onBlock)
     if (blocks.length === 0) return 0
     if (!reverse) {
       this.#appendBlocks(blocks)
@@ -530,21 +403,6 @@ export class Feed {
     this.#keys = merged.#keys
     this.#keySet = merged.#keySet
     return blocks.length
-  }
-
-  static #interactive(blocks: Block[], onBlock: MergeCallback): Block[] {
-    const accepted: Block[] = []
-    for (const block of blocks) {
-      let stop = false
-      let include = false
-      onBlock(block, (includeThis = false) => {
-        stop = true
-        include = includeThis
-      })
-      if (!stop || include) accepted.push(block)
-      if (stop) break
-    }
-    return accepted
   }
 
   /** Iterates the blocks in chain order. */
@@ -562,17 +420,7 @@ export class Feed {
    * signature, parent and the start of its body (as text and hex).
    */
   inspect(): string {
-    const short = (b: Uint8Array | undefined) => (b ? toHex(b.subarray(0, 6)) : '-')
-    const lines = [this.toString()]
-    for (const [i, block] of this.#blocks.entries()) {
-      const parent = block.genesis ? 'GENESIS' : short(block.psig)
-      const head = block.body.subarray(0, 16)
-      lines.push(
-        `  #${i}  key ${short(block.key)}  sig ${short(block.sig)}  parent ${parent}  ${block.size} B`,
-        `       ${JSON.stringify(fromUtf8(head))}  ${toHex(head)}${block.size > 16 ? '…' : ''}`,
-      )
-    }
-    return lines.join('\n')
+    return describeBlocks(this.toString(), this.#blocks)
   }
 
   /** What Node's `console.log` / `util.inspect` print: {@link Feed.inspect}. */

@@ -22,15 +22,7 @@ export {
   webCryptoEd25519,
 } from './crypto.ts'
 export { FeedError, type FeedErrorCode, PicoError } from './errors.ts'
-export {
-  Feed,
-  type FeedFromOptions,
-  type FeedLike,
-  type FeedOptions,
-  feedFrom,
-  KEYLESS_CANDIDATES,
-  type MergeCallback,
-} from './feed.ts'
+export { Feed, feedFrom } from './feed.ts'
 export {
   generateSecret,
   getPublicKey,
@@ -41,6 +33,9 @@ export {
   type SignPair,
   signPair,
 } from './keys.ts'
+export type { MergeCallback } from './merge-callback.ts'
+export type { FeedFromOptions, FeedLike, FeedOptions } from './options.ts'
+export { KEYLESS_CANDIDATES } from './signatures.ts'
 export {
   VARINT_MAX_BYTES,
   VARINT_MAX_VALUE,
