@@ -4,40 +4,23 @@
  * verification path (verifyBatch, Feed.fromAsync) rejects forgeries.
  */
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
-  activeEd25519,
   type Ed25519,
-  type Ed25519Async,
   Feed,
   FeedError,
   fromHex,
   getPublicKey,
   nobleEd25519,
-  nodeEd25519,
   SIG_BYTES,
   toHex,
   useEd25519,
   type VerifyItem,
   verifyBatch,
-  webCryptoEd25519,
 } from '../src/index.ts'
+import { requireNode, requireWeb, restoreEd25519AfterEach } from './backends.ts'
 
-const initial = activeEd25519()
-afterEach(() => {
-  useEd25519(initial)
-})
-
-function requireNode(): Ed25519 {
-  if (!nodeEd25519) throw new Error('these tests run in Node, where node:crypto exists')
-  return nodeEd25519
-}
-
-async function requireWeb(): Promise<Ed25519Async> {
-  const web = await webCryptoEd25519()
-  if (!web) throw new Error('Node >= 20 has WebCrypto Ed25519')
-  return web
-}
+const initial = restoreEd25519AfterEach()
 
 const seedArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
 const messageArb = fc.uint8Array({ minLength: 0, maxLength: 400 })

@@ -8,12 +8,9 @@
 import { createPublicKey, verify as nodeVerify } from 'node:crypto'
 import * as noble from '@noble/ed25519'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { EQUATION_PROBE } from '../src/ed25519-rule.ts'
 import {
-  activeEd25519,
-  type Ed25519,
-  type Ed25519Async,
   Feed,
   fromHex,
   MAGIC,
@@ -24,6 +21,7 @@ import {
   verifyBatch,
   webCryptoEd25519,
 } from '../src/index.ts'
+import { requireNode, requireWeb, restoreEd25519AfterEach } from './backends.ts'
 import {
   cctvVectors,
   type Ed25519Case,
@@ -35,23 +33,9 @@ import {
 } from './ed25519-cases.ts'
 import { concat, varint } from './raw.ts'
 
-const initial = activeEd25519()
-afterEach(() => {
-  useEd25519(initial)
-})
+restoreEd25519AfterEach()
 
 const cases = ed25519Cases()
-
-function requireNode(): Ed25519 {
-  if (!nodeEd25519) throw new Error('these tests run in Node, where node:crypto exists')
-  return nodeEd25519
-}
-
-async function requireWeb(): Promise<Ed25519Async> {
-  const web = await webCryptoEd25519()
-  if (!web) throw new Error('Node >= 20 has WebCrypto Ed25519')
-  return web
-}
 
 /** The labels of the cases where `verdict` differs from the rule's. */
 async function disagreements(
