@@ -1,3 +1,4 @@
+import { concatBytes } from './bytes.ts'
 import { NetError } from './errors.ts'
 import { type FrameWireOptions, frameWire } from './frame-wire.ts'
 import type { Plug } from './plug.ts'
@@ -53,14 +54,9 @@ function syncBytes(data: Exclude<MessageData, Blob>): Uint8Array | undefined {
   if (data instanceof ArrayBuffer) return new Uint8Array(data)
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   if (Array.isArray(data)) {
-    const parts = data.map((part) => new Uint8Array(part.buffer, part.byteOffset, part.byteLength))
-    const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-    let at = 0
-    for (const part of parts) {
-      out.set(part, at)
-      at += part.length
-    }
-    return out
+    return concatBytes(
+      data.map((part) => new Uint8Array(part.buffer, part.byteOffset, part.byteLength)),
+    )
   }
   return undefined
 }

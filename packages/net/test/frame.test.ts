@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { concatBytes } from '../src/bytes.ts'
 import {
   encodeFrame,
   FLAG_CLOSE,
@@ -31,16 +32,6 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   }),
   fc.constant({ dstPort: 0, srcPort: 0, flags: FLAG_CLOSE, payload: new Uint8Array(0) }),
 )
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
 
 /** Feeds `bytes` cut at `cuts`; returns the frames, or the error code it stopped with. */
 function feed(decoder: FrameDecoder, bytes: Uint8Array, cuts: number[], maxFrameBytes: number) {
@@ -178,7 +169,7 @@ describe('frame codec', () => {
             flags: 0,
             payload: new Uint8Array(size).map((_, i) => (i * 31 + n) & 0xff),
           }))
-          const bytes = concat(frames.map((f) => encodeFrame(f)))
+          const bytes = concatBytes(frames.map((f) => encodeFrame(f)))
           const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((x, y) => x - y)
           const chunks: Uint8Array[] = []
           let from = 0
@@ -214,7 +205,7 @@ describe('frame codec', () => {
         fc.array(frameArb, { maxLength: 20 }),
         fc.array(fc.nat(), { maxLength: 40 }),
         (frames, cuts) => {
-          const bytes = concat(frames.map((f) => encodeFrame(f)))
+          const bytes = concatBytes(frames.map((f) => encodeFrame(f)))
           const result = feed(new FrameDecoder(), bytes, cuts, 1024 * 1024)
           expect(result.code).toBeUndefined()
           expect(result.frames).toEqual(frames)
@@ -260,7 +251,7 @@ describe('frame codec', () => {
         ),
         fc.array(fc.nat(), { maxLength: 20 }),
         (frames, mutations, cuts) => {
-          const bytes = [...concat(frames.map((f) => encodeFrame(f)))]
+          const bytes = [...concatBytes(frames.map((f) => encodeFrame(f)))]
           for (const [at, value, kind] of mutations) {
             const i = at % (bytes.length + 1)
             if (kind === 'set') bytes[Math.min(i, bytes.length - 1)] = value

@@ -1,5 +1,6 @@
 /** rtcWire and RtcPeer against fakes: chunking, backpressure, bounds and bad signals. */
 import { describe, expect, it } from 'vitest'
+import { concatBytes } from '../src/bytes.ts'
 import {
   encodeFrame,
   FrameDecoder,
@@ -53,7 +54,7 @@ describe('rtcWire', () => {
       0,
     )
     expect(channel.sent.map((m) => m.length)).toEqual([1000, 1000, 1000, frameBytes - 3000])
-    const frames = new FrameDecoder().push(concat(channel.sent))
+    const frames = new FrameDecoder().push(concatBytes(channel.sent))
     expect(frames.map((f) => f.payload)).toEqual(payloads)
     app.close()
   })
@@ -72,7 +73,7 @@ describe('rtcWire', () => {
     channel.drain()
     channel.drain()
     const frame = encodeFrame({ dstPort: 0, srcPort: 0, flags: 0, payload: new Uint8Array(10_000) })
-    expect(concat(channel.sent)).toEqual(frame)
+    expect(concatBytes(channel.sent)).toEqual(frame)
     app.close()
   })
 
@@ -120,7 +121,7 @@ describe('rtcWire', () => {
       got.push(new TextDecoder().decode(msg))
     })
     rtcWire(transport, channel)
-    const bytes = concat(
+    const bytes = concatBytes(
       ['one', 'two', 'three'].map((t) =>
         encodeFrame({ dstPort: 0, srcPort: 0, flags: 0, payload: enc(t) }),
       ),
@@ -234,13 +235,3 @@ describe('RtcPeer', () => {
     expect((peer.connection as unknown as FakePeerConnection).connectionState).toBe('closed')
   })
 })
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
