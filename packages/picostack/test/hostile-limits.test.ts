@@ -40,6 +40,29 @@ function want(chainId: Uint8Array): Uint8Array {
   return encodeMessage({ type: 'want', chainId, height: 0, headId: undefined })
 }
 
+/**
+ * A hostile peer of `kernel` that says hello as `nodeId` and opens a reconciliation pass
+ * with one empty fingerprint (it holds nothing), so `kernel` offers what it has.
+ */
+async function openingPeer(
+  kernel: CounterKernel,
+  nodeId: typeof INITIATOR_ID,
+): Promise<HostilePeer> {
+  const peer = new HostilePeer(kernel.spawnWire())
+  await peer.hello(undefined, nodeId)
+  await peer.send(
+    encodeMessage({
+      type: 'ranges',
+      salt: new Uint8Array(16),
+      entries: [
+        { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
+      ],
+      resume: undefined,
+    }),
+  )
+  return peer
+}
+
 /** A kernel whose `onquery` answers only when `release()` is called. */
 class Stalling extends CounterKernel {
   #release: (() => void) | undefined
@@ -65,18 +88,7 @@ test('more than maxWants chains waiting are refused with KERNEL_FLOOD; wants for
     }),
   )
   const held = await chains(alice, 6)
-  const evil = new HostilePeer(alice.spawnWire())
-  await evil.hello(undefined, INITIATOR_ID)
-  await evil.send(
-    encodeMessage({
-      type: 'ranges',
-      salt: new Uint8Array(16),
-      entries: [
-        { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
-      ],
-      resume: undefined,
-    }),
-  )
+  const evil = await openingPeer(alice, INITIATOR_ID)
   await until(() => evil.received.some((m) => m.type === 'patch'))
   for (const chainId of randomHeads(20).map((h) => h.chainId)) await evil.send(want(chainId))
   expect(evil.errors).toEqual([])
@@ -147,26 +159,11 @@ test('a sync limit must be positive; only eagerPeers may be 0 (relayed changes o
 
 test('a peer announcing chains it never sends holds at most a quarter of the wants: an honest announcement is still asked for', async () => {
   const alice = await boot(new CounterKernel(undefined, { limits: { maxWants: 16 } }))
-  const open = async (nodeId: typeof INITIATOR_ID) => {
-    const peer = new HostilePeer(alice.spawnWire())
-    await peer.hello(undefined, nodeId)
-    await peer.send(
-      encodeMessage({
-        type: 'ranges',
-        salt: new Uint8Array(16),
-        entries: [
-          { kind: 'fingerprint', prefix: new Uint8Array(0), count: 0, fingerprint: undefined },
-        ],
-        resume: undefined,
-      }),
-    )
-    return peer
-  }
   const wants = (peer: HostilePeer) => peer.received.filter((m) => m.type === 'want').length
-  const evil = await open(INITIATOR_ID)
+  const evil = await openingPeer(alice, INITIATOR_ID)
   await evil.send(encodeMessage({ type: 'have', heads: randomHeads(16) }))
   await until(() => wants(evil) === 4)
-  const honest = await open(Uint8Array.of(...new Uint8Array(15), 1))
+  const honest = await openingPeer(alice, Uint8Array.of(...new Uint8Array(15), 1))
   await honest.send(encodeMessage({ type: 'have', heads: randomHeads(1) }))
   await until(() => wants(honest) === 1)
   await new Promise((resolve) => setTimeout(resolve, 50))
