@@ -1,33 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import {
-  type BlockContext,
-  type ComputeContext,
-  Memory,
-  type ObjectChange,
-  type QueryOptions,
-  Store,
-  type StoreError,
-} from '../src/index.ts'
+import { type ObjectChange, type QueryOptions, Store, type StoreError } from '../src/index.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
-
-interface Note {
-  text: string
-  rank: number
-}
-
-class Notes extends Memory<Note | undefined> {
-  override orders = { rank: (note: Note | undefined) => String(note!.rank).padStart(4, '0') }
-  override idOf({ payload }: BlockContext) {
-    return payload.id
-  }
-  compute(_: Note | undefined, { payload }: ComputeContext<Note | undefined>) {
-    return { text: payload.text, rank: payload.rank }
-  }
-  override expiresAt(_: Note | undefined, { payload }: ComputeContext<Note | undefined>) {
-    return payload.ttl ?? Number.POSITIVE_INFINITY
-  }
-}
+import { type Note, Notes } from './notes.ts'
 
 async function setup(clock = new FakeClock(0), db = memoryDb()) {
   const store = new Store(db, { clock })

@@ -1,30 +1,10 @@
 import { Feed, signPair } from '@picostack/feed'
-import {
-  type BlockContext,
-  type ComputeContext,
-  encodeBlock,
-  Memory,
-  Store,
-} from '@picostack/store'
+import { encodeBlock, Store } from '@picostack/store'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
+import { Notes } from '../../store/test/notes.ts'
 import { map, queryView, sliceView, until } from '../src/index.ts'
 import { record } from './helpers.ts'
-
-interface Task {
-  title: string
-  created: number
-}
-
-class Tasks extends Memory<Task | undefined> {
-  override orders = { created: (task: Task | undefined) => String(task!.created).padStart(16, '0') }
-  override idOf({ payload }: BlockContext) {
-    return payload.id
-  }
-  compute(_: Task | undefined, { payload }: ComputeContext<Task | undefined>) {
-    return { title: payload.title, created: payload.created }
-  }
-}
 
 const stores: Store[] = []
 afterEach(async () => {
@@ -36,52 +16,52 @@ async function setup() {
     new MemoryLevel<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' }),
   )
   stores.push(store)
-  const tasks = store.register('tasks', Tasks)
+  const notes = store.register('notes', Notes)
   store.register<number>({ name: 'clicks', initialValue: 0, reducer: ({ state }) => state + 1 })
   await store.load()
   const { sk } = signPair()
   const add = async (payload: Record<string, unknown>) => {
     const feed = new Feed()
-    feed.append(encodeBlock('tasks', payload, 1), sk)
+    feed.append(encodeBlock('notes', payload, 1), sk)
     await store.dispatch(feed, { loud: true })
   }
-  return { store, tasks, add }
+  return { store, notes, add }
 }
 
 describe('views over the real store', () => {
   it('a query view in a declared order pages from disk and follows onChange', async () => {
-    const { tasks, add } = await setup()
-    for (let i = 0; i < 12; i++) await add({ id: `task-${i}`, title: `t${i}`, created: 100 + i })
-    const view = queryView(tasks, { index: 'created', limit: 5, reverse: true })
+    const { notes, add } = await setup()
+    for (let i = 0; i < 12; i++) await add({ id: `note-${i}`, text: `t${i}`, rank: 100 + i })
+    const view = queryView(notes, { index: 'rank', limit: 5, reverse: true })
     const { stop } = record(view)
     await until(view, (s) => !s.loading)
     expect(view.value.items.map((i) => i.id)).toEqual([
-      'task-11',
-      'task-10',
-      'task-9',
-      'task-8',
-      'task-7',
+      'note-11',
+      'note-10',
+      'note-9',
+      'note-8',
+      'note-7',
     ])
-    await add({ id: 'task-new', title: 'newest', created: 500 })
-    await add({ id: 'task-9', title: 'moved back', created: 50 })
-    await add({ id: 'task-old', title: 'oldest', created: 1 })
+    await add({ id: 'note-new', text: 'newest', rank: 500 })
+    await add({ id: 'note-9', text: 'moved back', rank: 50 })
+    await add({ id: 'note-old', text: 'oldest', rank: 1 })
     expect(view.value.items.map((i) => i.id)).toEqual([
-      'task-new',
-      'task-11',
-      'task-10',
-      'task-8',
-      'task-7',
+      'note-new',
+      'note-11',
+      'note-10',
+      'note-8',
+      'note-7',
     ])
     await view.more()
     await view.more()
     expect(view.value.done).toBe(true)
     expect(view.value.items.map((i) => i.id)).toEqual(
-      (await tasks.query({ index: 'created', reverse: true, limit: 100 })).items.map((i) => i.id),
+      (await notes.query({ index: 'rank', reverse: true, limit: 100 })).items.map((i) => i.id),
     )
-    expect(view.value.items.at(-1)!.id).toBe('task-old')
+    expect(view.value.items.at(-1)!.id).toBe('note-old')
     expect(view.value.items.at(-2)).toEqual({
-      id: 'task-9',
-      value: { title: 'moved back', created: 50 },
+      id: 'note-9',
+      value: { text: 'moved back', rank: 50 },
     })
     stop()
   })
@@ -104,10 +84,10 @@ describe('views over the real store', () => {
     for (let i = 0; i < 10_000; i++) view.subscribe(() => calls++)()
     expect(live).toBe(0)
     expect(calls).toBe(10_000)
-    await add({ id: 'x', title: 'x', created: 1 })
+    await add({ id: 'x', text: 'x', rank: 1 })
     expect(calls).toBe(10_000)
     const { values, stop } = record(view)
-    await add({ id: 'y', title: 'y', created: 2 })
+    await add({ id: 'y', text: 'y', rank: 2 })
     expect(values).toEqual([2, 4])
     stop()
     expect(live).toBe(0)
