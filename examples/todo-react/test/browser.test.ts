@@ -4,18 +4,17 @@
  * re-render; a 10,000-task collection renders its first page and scrolls by pages without
  * rendering all tasks. Prints the bundle size (the README quotes it).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { type Relay, startRelay } from '@picostack/relay'
-import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import type { Relay } from '@picostack/relay'
+import type { Testnet } from 'hyperdht/testnet.js'
 import type { Browser, Page } from 'playwright-core'
-import { build, type PreviewServer, preview, type Rolldown } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../../../scripts/chromium.ts'
-import { until } from '../../../scripts/until.ts'
+import { until } from '../../todo/test/until.ts'
+import { type BuiltApp, serveBuilt } from '../../todo-web/test/built-app.ts'
+import { localRelay } from '../../todo-web/test/local-relay.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const TOPIC = 'todo-react-test'
@@ -24,40 +23,16 @@ const LARGE = Number(process.env.TODO_REACT_TASKS ?? 10_000)
 const PAGE_SIZE = 50
 
 describe('todo-react in Chromium', () => {
-  let outDir: string
-  let output: Rolldown.OutputChunk[]
-  let server: PreviewServer
+  let app: BuiltApp
   let testnet: Testnet
   let relay: Relay
   let browser: Browser
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'todo-react-dist-'))
     // Vitest sets NODE_ENV=test, which would bundle React's development build.
-    const testEnv = process.env.NODE_ENV
-    process.env.NODE_ENV = 'production'
-    const result = (await build({
-      root,
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true },
-    }).finally(() => {
-      process.env.NODE_ENV = testEnv
-    })) as Rolldown.RolldownOutput
-    output = result.output.filter((file): file is Rolldown.OutputChunk => file.type === 'chunk')
-    server = await preview({
-      root,
-      logLevel: 'warn',
-      build: { outDir },
-      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    })
-    testnet = await createTestnet(3)
-    relay = await startRelay({
-      topic: TOPIC,
-      port: 0,
-      host: '127.0.0.1',
-      bootstrap: testnet.bootstrap,
-    })
+    app = await serveBuilt(root, 'todo-react-dist-', 'production')
+    ;({ testnet, relay } = await localRelay(TOPIC))
     browser = await launchChromium()
   }, 60_000)
 
@@ -65,15 +40,14 @@ describe('todo-react in Chromium', () => {
     await browser?.close()
     await relay?.close()
     await testnet?.destroy()
-    await server?.close()
-    if (outDir) await rm(outDir, { recursive: true, force: true })
+    await app?.close()
   })
 
   async function openPage(query: Record<string, string>): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 720, height: 560 } })
     const page = await context.newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
-    await page.goto(`${server.resolvedUrls!.local[0]}?${new URLSearchParams(query)}`)
+    await page.goto(`${app.url}?${new URLSearchParams(query)}`)
     await page.locator('body[data-ready="true"], body[data-error]').waitFor({ timeout: 170_000 })
     expect(await page.locator('body').getAttribute('data-error')).toBeNull()
     return page
@@ -82,10 +56,10 @@ describe('todo-react in Chromium', () => {
   const task = (page: Page, title: string) => page.locator(`li[data-title="${title}"]`)
 
   it('prints the bundle size; the bundle holds React and no Node built-in', () => {
-    const ids = output.flatMap((chunk) => chunk.moduleIds)
+    const ids = app.chunks.flatMap((chunk) => chunk.moduleIds)
     expect(ids.some((id) => id.includes('/react-dom/'))).toBe(true)
     expect(ids.filter((id) => /classic-level|__vite-browser-external|node:/.test(id))).toEqual([])
-    const code = output.map((chunk) => chunk.code).join('\n')
+    const code = app.chunks.map((chunk) => chunk.code).join('\n')
     const gzip = gzipSync(code).length
     console.log(
       `todo-react bundle: ${(Buffer.byteLength(code) / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`,

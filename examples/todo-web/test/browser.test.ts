@@ -6,29 +6,26 @@
  * then resyncs what it missed. The bundle has no Node built-in.
  */
 import { mkdirSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { Modem56 } from '@picostack/modem'
-import { type Relay, startRelay } from '@picostack/relay'
-import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
+import type { Relay } from '@picostack/relay'
+import type { Testnet } from 'hyperdht/testnet.js'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { TodoKernel } from 'todo'
-import { build, type PreviewServer, preview, type Rolldown } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../../../scripts/chromium.ts'
-import { until } from '../../../scripts/until.ts'
+import { until } from '../../todo/test/until.ts'
+import { type BuiltApp, serveBuilt } from './built-app.ts'
+import { localRelay } from './local-relay.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const artifacts = join(root, 'test-artifacts')
 const TOPIC = 'todo-web-test'
 
 describe('todo-web in Chromium', () => {
-  let outDir: string
-  let output: Rolldown.OutputChunk[]
-  let server: PreviewServer
+  let app: BuiltApp
   let testnet: Testnet
   let relay: Relay
   let cli: { kernel: TodoKernel; modem: Modem56 }
@@ -37,26 +34,8 @@ describe('todo-web in Chromium', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'todo-web-dist-'))
-    const result = (await build({
-      root,
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true },
-    })) as Rolldown.RolldownOutput
-    output = result.output.filter((file): file is Rolldown.OutputChunk => file.type === 'chunk')
-    server = await preview({
-      root,
-      logLevel: 'warn',
-      build: { outDir },
-      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    })
-    testnet = await createTestnet(3)
-    relay = await startRelay({
-      topic: TOPIC,
-      port: 0,
-      host: '127.0.0.1',
-      bootstrap: testnet.bootstrap,
-    })
+    app = await serveBuilt(root, 'todo-web-dist-')
+    ;({ testnet, relay } = await localRelay(TOPIC))
     const kernel = new TodoKernel(undefined, { snapshot: true }) // list() reads it
     await kernel.boot()
     const modem = new Modem56({ bootstrap: testnet.bootstrap, host: '127.0.0.1' })
@@ -73,12 +52,10 @@ describe('todo-web in Chromium', () => {
     await cli?.modem.destroy()
     await cli?.kernel.close()
     await testnet?.destroy()
-    await server?.close()
-    if (outDir) await rm(outDir, { recursive: true, force: true })
+    await app?.close()
   })
 
-  const pageUrl = (relayUrl: string) =>
-    `${server.resolvedUrls!.local[0]}?relay=${encodeURIComponent(relayUrl)}`
+  const pageUrl = (relayUrl: string) => `${app.url}?relay=${encodeURIComponent(relayUrl)}`
 
   async function openPage(): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 720, height: 560 } })
@@ -100,7 +77,7 @@ describe('todo-web in Chromium', () => {
   }
 
   it('bundles with no Node built-in: only npm namesakes that dependencies declare', () => {
-    const ids = output.flatMap((chunk) => chunk.moduleIds)
+    const ids = app.chunks.flatMap((chunk) => chunk.moduleIds)
     expect(ids.some((id) => id.includes('browser-level'))).toBe(true) // IndexedDB
     expect(ids.filter((id) => /classic-level|__vite-browser-external|node:/.test(id))).toEqual([])
     const namesakes = new Set(
@@ -109,7 +86,7 @@ describe('todo-web in Chromium', () => {
       ),
     )
     expect([...namesakes].sort()).toEqual(['buffer', 'events'])
-    const code = output.map((chunk) => chunk.code).join('\n')
+    const code = app.chunks.map((chunk) => chunk.code).join('\n')
     const bytes = Buffer.byteLength(code)
     const gzip = gzipSync(code).length
     console.log(

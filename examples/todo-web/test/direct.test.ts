@@ -10,8 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type KernelOptions, wsWire } from '@picostack/kernel'
@@ -19,12 +18,12 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { RTCPeerConnection } from 'node-datachannel/polyfill'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { TodoKernel } from 'todo'
-import { build, type PreviewServer, preview } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { firewalled } from '../../../packages/net/test/rtc-firewall.ts'
 import { LOOPBACK_WEBRTC_FLAGS, launchChromium } from '../../../scripts/chromium.ts'
-import { until } from '../../../scripts/until.ts'
+import { until } from '../../todo/test/until.ts'
+import { type BuiltApp, serveBuilt } from './built-app.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const RELAY_BIN = join(root, '../../packages/relay/src/bin/relay.ts')
@@ -62,8 +61,7 @@ async function startRelayProcess(bootstrap: string): Promise<{ child: ChildProce
 }
 
 describe('todo-web direct links in Chromium', () => {
-  let outDir: string
-  let server: PreviewServer
+  let app: BuiltApp
   let testnet: Testnet
   let relay: { child: ChildProcess; url: string }
   let node: TodoKernel
@@ -73,14 +71,7 @@ describe('todo-web direct links in Chromium', () => {
   const pageErrors: string[] = []
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'todo-web-direct-'))
-    await build({ root, logLevel: 'warn', build: { outDir, emptyOutDir: true } })
-    server = await preview({
-      root,
-      logLevel: 'warn',
-      build: { outDir },
-      preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    })
+    app = await serveBuilt(root, 'todo-web-direct-')
     testnet = await createTestnet(3)
     const { host, port } = testnet.bootstrap[0]!
     expect(host).toBe('127.0.0.1')
@@ -99,8 +90,7 @@ describe('todo-web direct links in Chromium', () => {
       await once(relay.child, 'exit')
     }
     await testnet?.destroy()
-    await server?.close()
-    if (outDir) await rm(outDir, { recursive: true, force: true })
+    await app?.close()
   })
 
   /** A Node TodoKernel (with the in-memory snapshot: `list()`) joined to the relay by WebSocket. */
@@ -118,7 +108,7 @@ describe('todo-web direct links in Chromium', () => {
     contexts.push(context)
     const page = await context.newPage()
     page.on('pageerror', (err) => pageErrors.push(err.message))
-    await page.goto(`${server.resolvedUrls!.local[0]}?relay=${encodeURIComponent(relay.url)}`)
+    await page.goto(`${app.url}?relay=${encodeURIComponent(relay.url)}`)
     await page.locator('#status[data-status="online"]').waitFor()
     return page
   }

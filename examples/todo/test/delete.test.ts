@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { runCommand } from '../src/commands.ts'
 import { REJECT, type TodoKernel } from '../src/kernel.ts'
-import { failure, kernelFactory, until } from './helpers.ts'
+import { failure, kernelFactory } from './helpers.ts'
+import { until } from './until.ts'
 
 const kernel = kernelFactory()
 

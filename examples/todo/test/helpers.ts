@@ -1,18 +1,6 @@
 import { afterEach } from 'vitest'
 import { TodoKernel } from '../src/kernel.ts'
 
-/** Polls `check` every 20 ms until it is true; fails after `timeoutMs`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const start = Date.now()
-  while (!(await check())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
-
 /**
  * A factory of booted in-memory to-do kernels that the calling test file closes after each
  * test (it registers the `afterEach`). They keep the snapshot (`snapshot: true`) unless

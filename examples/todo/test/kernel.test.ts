@@ -1,7 +1,8 @@
 import { Feed, SimpleKernel, signPair } from '@picostack/kernel'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_TASK_TTL_MS, REJECT, type Task, TodoKernel, taskExpiresAt } from '../src/kernel.ts'
-import { failure, kernelFactory, until } from './helpers.ts'
+import { failure, kernelFactory } from './helpers.ts'
+import { until } from './until.ts'
 
 const kernel = kernelFactory()
 

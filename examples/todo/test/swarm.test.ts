@@ -7,7 +7,7 @@ import { Modem56 } from '@picostack/modem'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TodoKernel } from '../src/kernel.ts'
-import { until } from './helpers.ts'
+import { until } from './until.ts'
 
 const TOPIC = 'ten-kernels'
 

@@ -1,5 +1,6 @@
 /**
- * Polls `check` every 50 ms until it holds, for the browser tests and scripts.
+ * Polls `check` every 20 ms until it holds, for the to-do tests here and the Chromium
+ * tests of the web pages (self-contained: create-picostack copies this folder as it is).
  * @param timeoutMs - how long to wait before failing
  * @throws Error when `check` does not hold within `timeoutMs`
  */
@@ -10,6 +11,6 @@ export async function until(
   const start = Date.now()
   while (!(await check())) {
     if (Date.now() - start > timeoutMs) throw new Error(`condition not met in ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
