@@ -22,7 +22,7 @@ import {
 import { decodeChain } from './records.ts'
 import { buildTrie } from './trie-build.ts'
 import { ID_HEAD_BYTES, type RangeFingerprint, TrieNode } from './trie-node.ts'
-import { loadTop } from './trie-top.ts'
+import { loadTop, TopNodes } from './trie-top.ts'
 import { type ItemChange, mapKey, type Op } from './write-set.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -106,7 +106,7 @@ export class RangeIndex {
    * here only, those at it are also stored (at most 273 + 4,096 nodes, ~3 MB at a million
    * items), so a write reads nodes from the database only below depth 3.
    */
-  #memory = new Map<string, TrieNode>()
+  #memory = new TopNodes()
   #ready: Promise<void> | undefined
   #built = false
   /** The version key is still to be written (an empty repo: nothing to build). */

@@ -146,10 +146,37 @@ export class TrieNode {
 
   /** @throws REPO_CORRUPT when `bytes` is not a node value of 2 or more items */
   static decode(bytes: Uint8Array): TrieNode {
-    if (bytes.length < 2) corrupt()
     const node = new TrieNode()
+    TrieNode.#walk(bytes, (c, count, at, end) => {
+      node.counts[c] = count
+      node.input.set(bytes.subarray(at, at + FINGERPRINT_BYTES), 1 + c * FINGERPRINT_BYTES)
+      if (count === 1) node.heads[c] = bytes.slice(at + FINGERPRINT_BYTES, end)
+    })
+    return node
+  }
+
+  /**
+   * The items under the node stored as `bytes`, checked as {@link TrieNode.decode} checks
+   * it but without building the node (no copy, no allocation).
+   * @throws REPO_CORRUPT when `bytes` is not a node value of 2 or more items
+   */
+  static countOf(bytes: Uint8Array): number {
+    return TrieNode.#walk(bytes)
+  }
+
+  /**
+   * Walks the children of stored value `bytes`: `visit(c, count, at, end)` for each child
+   * present (its fingerprint at `at`, its id head up to `end`); returns the items in all.
+   * @throws REPO_CORRUPT when `bytes` is not a node value of 2 or more items
+   */
+  static #walk(
+    bytes: Uint8Array,
+    visit?: (c: number, count: number, at: number, end: number) => void,
+  ): number {
+    if (bytes.length < 2) corrupt()
     const bitmap = (bytes[0]! << 8) | bytes[1]!
     let at = 2
+    let total = 0
     try {
       for (let c = 0; c < FANOUT; c++) {
         if (!(bitmap & (0x8000 >> c))) continue
@@ -157,16 +184,15 @@ export class TrieNode {
         at += read
         const end = at + FINGERPRINT_BYTES + (count === 1 ? ID_HEAD_BYTES : 0)
         if (count === 0 || end > bytes.length) corrupt()
-        node.counts[c] = count
-        node.input.set(bytes.subarray(at, at + FINGERPRINT_BYTES), 1 + c * FINGERPRINT_BYTES)
-        if (count === 1) node.heads[c] = bytes.slice(at + FINGERPRINT_BYTES, end)
+        visit?.(c, count, at, end)
+        total += count
         at = end
       }
     } catch (cause) {
       if (cause instanceof RepoError) throw cause
       throw new RepoError('REPO_CORRUPT', 'malformed trie node', { cause })
     }
-    if (at !== bytes.length || node.count < 2) corrupt()
-    return node
+    if (at !== bytes.length || total < 2) corrupt()
+    return total
   }
 }

@@ -5,21 +5,79 @@
  * are derived, once per open, from what is stored: the nodes at depth
  * {@link TRIE_STORED_DEPTH} (up to 4,096, read in one range scan and kept too), and for the
  * ranges there of at most one item (which have no node), their chain records.
+ *
+ * The open reads only what the shape of the top needs: each stored node's item count. A
+ * stored node is kept as its stored bytes and decoded when first used (a write's path, or
+ * a read of a fingerprint), and the fingerprints of the derived nodes are computed when
+ * first read ({@link TrieNode.setStale}): a repo of 100,000 chains took 45-78 ms to
+ * decode and hash all 4,096 nodes at its first write, which a gc of 1,000 chains paid.
  */
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
 import { FANOUT, itemDigest } from './fingerprint.ts'
 import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH, trieKey } from './layout.ts'
 import { decodeChain } from './records.ts'
-import { type RangeFingerprint, TrieNode } from './trie-node.ts'
+import { TrieNode } from './trie-node.ts'
 import { mapKey } from './write-set.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
+/**
+ * Bytes a range scan of the stored depth reads per step where the database supports it
+ * (classic-level's `highWaterMarkBytes`; others ignore it): the 4,096 nodes of a full
+ * depth are ~2.2 MB, read in 16 KB steps by default.
+ */
+const SCAN_STEP_BYTES = 1 << 20
 /** Ranges without a node read one by one below this many; above it, one scan of every chain. */
 const SCAN_ONE_BY_ONE = 64
 
-/** A range's count, fingerprint and (for one item) its chain id. */
-type Range = RangeFingerprint & { head?: Uint8Array }
+/**
+ * A range's count and, for one item, its digest and chain id (a range of 2 or more items
+ * has a node, whose fingerprint is computed when read).
+ */
+interface Range {
+  count: number
+  item?: { digest: Uint8Array; head: Uint8Array }
+}
+
+/**
+ * The nodes of the top by `mapKey(trieKey(prefix))`: those of the stored depth are kept as
+ * read (their stored bytes) until first asked for, then decoded once.
+ */
+export class TopNodes {
+  readonly #nodes = new Map<string, TrieNode>()
+  readonly #packed = new Map<string, Uint8Array>()
+
+  /**
+   * The node under `key`, or `undefined`.
+   * @throws REPO_CORRUPT when its stored bytes do not decode
+   */
+  get(key: string): TrieNode | undefined {
+    const node = this.#nodes.get(key)
+    if (node) return node
+    const bytes = this.#packed.get(key)
+    if (!bytes) return undefined
+    const decoded = TrieNode.decode(bytes)
+    this.#packed.delete(key)
+    this.#nodes.set(key, decoded)
+    return decoded
+  }
+
+  set(key: string, node: TrieNode): void {
+    this.#packed.delete(key)
+    this.#nodes.set(key, node)
+  }
+
+  /** Keeps the stored bytes of a node, decoded when first asked for. */
+  setStored(key: string, bytes: Uint8Array): void {
+    this.#nodes.delete(key)
+    this.#packed.set(key, bytes)
+  }
+
+  delete(key: string): void {
+    this.#packed.delete(key)
+    this.#nodes.delete(key)
+  }
+}
 
 /** The number (in nibble order) of the prefix of the first `depth` nibbles of `nibbleAt`. */
 function indexOf(nibbleAt: (d: number) => number, depth: number): number {
@@ -44,26 +102,30 @@ function prefixAt(i: number, depth: number): Uint8Array {
 export async function loadTop(
   db: LevelDatabase,
   soleItem: (prefix: Uint8Array) => Promise<{ id: Uint8Array; digest: Uint8Array } | undefined>,
-): Promise<Map<string, TrieNode>> {
+): Promise<TopNodes> {
   const depth = TRIE_STORED_DEPTH
   const ranges: (Range | undefined)[] = new Array(16 ** depth).fill(undefined)
-  const top = new Map<string, TrieNode>()
-  for await (const [key, value] of db.iterator({
+  const top = new TopNodes()
+  // Not a literal at the call: the step option is classic-level's, past ViewRange.
+  const scan = {
     gte: Uint8Array.of(NS.trie, depth),
     lt: Uint8Array.of(NS.trie, depth + 1),
+    highWaterMarkBytes: SCAN_STEP_BYTES,
     ...VIEW,
-  })) {
-    const node = TrieNode.decode(plain(value))
+  }
+  for await (const [key, value] of db.iterator(scan)) {
+    const bytes = plain(value)
     const k = plain(key)
-    top.set(mapKey(k), node)
+    const count = TrieNode.countOf(bytes)
+    top.setStored(mapKey(k), bytes)
     const i = indexOf((d) => (d & 1 ? k[2 + (d >> 1)]! & 0x0f : k[2 + (d >> 1)]! >> 4), depth)
-    ranges[i] = { count: node.count, fingerprint: node.fingerprint() }
+    ranges[i] = { count }
   }
   const missing = ranges.flatMap((range, i) => (range ? [] : [i]))
   if (missing.length <= SCAN_ONE_BY_ONE) {
     for (const i of missing) {
       const item = await soleItem(prefixAt(i, depth))
-      ranges[i] = item && { count: 1, fingerprint: item.digest, head: item.id }
+      ranges[i] = item && { count: 1, item: { digest: item.digest, head: item.id } }
     }
   } else {
     const chains = Uint8Array.of(NS.chain)
@@ -77,12 +139,15 @@ export async function loadTop(
       if (range) throw new RepoError('REPO_CORRUPT', 'a range of several items has no trie node')
       ranges[i] = {
         count: 1,
-        fingerprint: itemDigest(chain.chainId, chain.headId, chain.headHeight),
-        head: chain.chainId,
+        item: {
+          digest: itemDigest(chain.chainId, chain.headId, chain.headHeight),
+          head: chain.chainId,
+        },
       }
     }
   }
-  // Up from the stored depth: a node per prefix of 2 or more items.
+  // Up from the stored depth: a node per prefix of 2 or more items, its children's
+  // fingerprints left to be computed when read.
   let level = ranges
   for (let d = depth - 1; d >= 0; d--) {
     const upper: (Range | undefined)[] = new Array(16 ** d).fill(undefined)
@@ -90,12 +155,13 @@ export async function loadTop(
       const node = new TrieNode()
       for (let c = 0; c < FANOUT; c++) {
         const child = level[i * FANOUT + c]
-        if (child) node.set(c, child.count, child.fingerprint, child.head)
+        if (child?.item) node.set(c, 1, child.item.digest, child.item.head)
+        else if (child) node.setStale(c, child.count)
       }
       const count = node.count
       if (count >= 2) {
         top.set(mapKey(trieKey(prefixAt(i, d))), node)
-        upper[i] = { count, fingerprint: node.fingerprint() }
+        upper[i] = { count }
       } else if (count === 1) {
         const c = node.counts.indexOf(1)
         upper[i] = level[i * FANOUT + c]

@@ -195,3 +195,95 @@ it('reads the top of a large trie from its stored nodes, with the ranges of one 
   )
   await db.close()
 })
+
+it('writes over a top read lazily (stored nodes decoded on first use, fingerprints computed when read) keep the trie equal to the reference', async () => {
+  // Every range of 3 nibbles holds 2 or 3 items: all 4,096 nodes there are stored.
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
+  const chains = new Map<string, ChainRecord>()
+  const idOf = (bucket: number, k: number) => {
+    const chainId = BASE.slice()
+    chainId[0] = bucket >> 4
+    chainId[1] = ((bucket & 15) << 4) | k
+    return chainId
+  }
+  const ops: Op[] = []
+  for (let bucket = 0; bucket < 4096; bucket++) {
+    for (let k = 0; k < 2 + (bucket % 2); k++) {
+      const chain = record(idOf(bucket, k), bucket + 1, false)
+      chains.set(toHex(chain.chainId), chain)
+      ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
+    }
+  }
+  await db.batch(ops, VIEW)
+  await new RangeIndex(db).ensure() // builds the stored nodes
+  const index = new RangeIndex(db) // a later open: the top from the stored nodes
+  await index.ensure()
+  // Removals that leave one item (the node at depth 3 goes), that leave two, inserts, updates.
+  const changes: ItemChange[] = []
+  const batch: Op[] = []
+  for (const bucket of [0, 2, 5, 77, 4094, 4095]) {
+    const chainId = idOf(bucket, 0)
+    chains.delete(toHex(chainId))
+    batch.push({ type: 'del', key: chainKey(chainId) })
+    changes.push({ chainId, was: true, digest: null })
+  }
+  for (const [bucket, k, was] of [
+    [0, 5, false],
+    [300, 1, true],
+    [1000, 9, false],
+  ] as const) {
+    const chain = record(idOf(bucket, k), 5000 + bucket, false)
+    chains.set(toHex(chain.chainId), chain)
+    batch.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
+    changes.push({
+      chainId: chain.chainId,
+      was,
+      digest: itemDigest(chain.chainId, chain.headId, chain.headHeight),
+    })
+  }
+  const written = await index.stage(changes, batch)
+  await db.batch(batch, VIEW)
+  written()
+  const items = [...chains.values()]
+    .map((c) => refItem({ ...c, height: c.headHeight, proven: true }))
+    .filter((i): i is RefItem => !!i)
+  const same = async (of: RangeIndex, prefix: number[]) => {
+    const got = await of.fingerprint(Uint8Array.from(prefix))
+    const want = refRange(items, prefix)
+    expect([got.count, toHex(got.fingerprint)]).toEqual([want.count, toHex(want.fingerprint)])
+  }
+  const prefixes = [[], [0], [0, 0], [0, 0, 0], [0, 0, 2], [0, 4, 13], [15, 15], [15, 15, 14]]
+  for (const prefix of prefixes) await same(index, prefix)
+  const again = new RangeIndex(db)
+  await again.ensure()
+  for (const prefix of prefixes) await same(again, prefix)
+  expect((await again.children(Uint8Array.of(0, 0))).map((c) => c.count)).toEqual(
+    refChildren(items, [0, 0]).map((c) => c.count),
+  )
+  await db.close()
+})
+
+it('refuses at open a stored node of the top that does not decode', async () => {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
+  const ops: Op[] = []
+  for (let k = 0; k < 3; k++) {
+    const chainId = BASE.slice()
+    chainId[1] = (chainId[1]! & 0xf0) | k
+    const chain = record(chainId, k + 1, false)
+    ops.push({ type: 'put', key: chainKey(chainId), value: encodeChain(chain) })
+  }
+  await db.batch(ops, VIEW)
+  await new RangeIndex(db).ensure()
+  const stored: Uint8Array[] = []
+  for await (const key of db.keys({
+    gte: Uint8Array.of(0x0a, 3),
+    lt: Uint8Array.of(0x0a, 4),
+    ...VIEW,
+  })) {
+    stored.push(key)
+  }
+  expect(stored).toHaveLength(1)
+  await db.put(stored[0]!, Uint8Array.of(0x80, 0x00, 2), VIEW) // one child, cut short
+  await expect(new RangeIndex(db).ensure()).rejects.toMatchObject({ code: 'REPO_CORRUPT' })
+  await db.close()
+})
