@@ -1,11 +1,13 @@
 import { type Block, type Feed, fromHex, type PublicKey, SIG_BYTES } from '@picostack/feed'
 import { type ChainSummary, summaryOf } from './chains.ts'
-import { authorBytes, corrupt, invalid } from './check.ts'
+import { authorBytes, corrupt, idBytes, invalid } from './check.ts'
 import { type RepoContext, storedBlock, storedFeed, VIEW } from './context.ts'
+import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
 import {
   authoredPrefix,
   blockKey,
+  chainKey,
   chainNoOfTagKey,
   MAX_HEIGHT,
   NS,
@@ -124,13 +126,33 @@ export async function loadFeed(
   if (run > 0 && run <= BY_KEY_BLOCKS) {
     const keys: Uint8Array[] = []
     for (let h = height - run + 1; h <= height; h++) keys.push(blockKey(chainNo, h))
-    const values = await ctx.db.getMany(keys, VIEW)
-    // The blocks stored below the head are contiguous: the newest run of them.
-    let from = values.length
-    while (from > 0 && values[from - 1] !== undefined) from--
-    if (from === values.length) throw corrupt('a placement points at no block')
-    return storedFeed(values.slice(from).map((value) => storedBlock(value!)))
+    return storedFeed(newestRun(await ctx.db.getMany(keys, VIEW), 0, keys.length))
   }
+  return rangeFeed(ctx.db, chainNo, height, limit, stop)
+}
+
+/**
+ * The blocks of `values[from..to)` (a chain's block values by ascending height, the head
+ * last) from the newest missing one on: the blocks stored below a head are contiguous.
+ * @throws REPO_CORRUPT when the head (the last) is missing
+ */
+function newestRun(values: (Uint8Array | undefined)[], from: number, to: number): Block[] {
+  let start = to
+  while (start > from && values[start - 1] !== undefined) start--
+  if (start === to) throw corrupt('a placement points at no block')
+  const blocks: Block[] = new Array(to - start)
+  for (let i = start; i < to; i++) blocks[i - start] = storedBlock(values[i]!)
+  return blocks
+}
+
+/** The stored blocks of chain number `chainNo` from `height` down: the newest `limit` (-1: all), or until `stop`. */
+async function rangeFeed(
+  db: LevelDatabase,
+  chainNo: number,
+  height: number,
+  limit: number,
+  stop?: (block: Block) => boolean,
+): Promise<Feed> {
   const blocks: Block[] = []
   const range = {
     gte: blockKey(chainNo, 0),
@@ -139,12 +161,69 @@ export async function loadFeed(
     limit,
     ...VIEW,
   }
-  for await (const value of ctx.db.values(range)) {
+  for await (const value of db.values(range)) {
     const block = storedBlock(value)
     if (stop?.(block)) break
     blocks.push(block)
   }
   return storedFeed(blocks.reverse())
+}
+
+/** A chain and every block of it still stored, as {@link loadFeeds} reads them. */
+export interface LoadedChain {
+  /** The chain as its record says when read. */
+  summary: ChainSummary
+  /** Its stored blocks, first stored to head (`summary.length` of them). */
+  feed: Feed
+}
+
+/** Most chains {@link loadFeeds} takes in one call (a page of `listChains`). */
+export const MAX_LOAD_CHAINS = 65_536
+
+/**
+ * Every stored block of each chain of `chainIds` (64 B ids), with its summary: what a sync
+ * sends a peer that lacks a page of chains. The chain records are read in one `getMany`,
+ * the blocks of every chain of at most 16 stored blocks in one more (a longer chain is read
+ * with an iterator of its own). One entry per id, in order: `undefined` for a chain not held.
+ * @throws REPO_INVALID_INPUT when an id is not 64 bytes or more than 65,536 are given
+ * @throws REPO_CORRUPT when a chain record names a block that is not stored
+ */
+export async function loadFeeds(
+  db: LevelDatabase,
+  chainIds: readonly Uint8Array[],
+): Promise<(LoadedChain | undefined)[]> {
+  if (!Array.isArray(chainIds) || chainIds.length > MAX_LOAD_CHAINS) {
+    throw invalid(`loadFeeds takes an array of at most ${MAX_LOAD_CHAINS} chain ids`)
+  }
+  const keys = chainIds.map((id) => chainKey(idBytes(id, 'chainId')))
+  const records = await db.getMany(keys, VIEW)
+  const chains: (ChainRecord | undefined)[] = records.map((value, i) =>
+    value === undefined ? undefined : decodeChain(chainIds[i]!.slice(), plain(value)),
+  )
+  const blockKeys: Uint8Array[] = []
+  for (const chain of chains) {
+    if (!chain || chain.headHeight - chain.firstHeight >= BY_KEY_BLOCKS) continue
+    for (let h = chain.firstHeight; h <= chain.headHeight; h++) {
+      blockKeys.push(blockKey(chain.chainNo, h))
+    }
+  }
+  const values = blockKeys.length > 0 ? await db.getMany(blockKeys, VIEW) : []
+  const out: (LoadedChain | undefined)[] = new Array(chains.length)
+  let at = 0
+  for (let i = 0; i < chains.length; i++) {
+    const chain = chains[i]
+    if (!chain) continue
+    const run = chain.headHeight - chain.firstHeight + 1
+    let feed: Feed
+    if (run <= BY_KEY_BLOCKS) {
+      feed = storedFeed(newestRun(values, at, at + run))
+      at += run
+    } else {
+      feed = await rangeFeed(db, chain.chainNo, chain.headHeight, run)
+    }
+    out[i] = { summary: summaryOf(chain), feed }
+  }
+  return out
 }
 
 /** The whole stored chain that holds block `anyId`, or `undefined`. */

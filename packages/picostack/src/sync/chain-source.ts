@@ -1,5 +1,5 @@
 import type { Block, Feed } from '@picostack/feed'
-import type { ChainSummary, Repo } from '@picostack/repo'
+import { type ChainSummary, type LoadedChain, loadFeeds, type Repo } from '@picostack/repo'
 
 /** Count and fingerprint of one range of the reconciliation index (`@picostack/repo`). */
 export interface RangeFingerprint {
@@ -37,6 +37,11 @@ export interface ChainSource {
     headId: Uint8Array,
     limit?: number | ((block: Block) => boolean),
   ): Promise<Feed | undefined>
+  /**
+   * Every stored block of each chain of `chainIds` (64 B ids, at most a page), with its
+   * summary as read; `undefined` for one not held. Two reads for a page of short chains.
+   */
+  loadFeeds(chainIds: readonly Uint8Array[]): Promise<(LoadedChain | undefined)[]>
   /** The id (64 B) of the chain holding block `blockId`, or `undefined`. */
   chainOf(blockId: Uint8Array): Promise<Uint8Array | undefined>
   /** One page of chains in ascending id order. */
@@ -52,6 +57,7 @@ export function repoChainSource(repo: Repo): ChainSource {
   return {
     summary: (chainId) => repo.summary(chainId),
     loadFeed: (headId, limit) => repo.loadFeed(headId, limit),
+    loadFeeds: (chainIds) => loadFeeds(repo.db, chainIds),
     chainOf: (blockId) => repo.chainOf(blockId),
     listChains: (options) => repo.listChains(options),
     rangeFingerprint: (prefix) => repo.rangeFingerprint(prefix),

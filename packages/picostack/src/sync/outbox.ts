@@ -61,6 +61,8 @@ const MODE_RANK: Record<OfferMode, number> = { announce: 0, push: 1, whole: 2 }
 
 /** Chains listed per page of a {@link RangePush}. */
 const PUSH_PAGE = 256
+/** Longest chain of a page loaded with the page's others (`loadFeeds` reads it by key). */
+const BY_KEY_BLOCKS = 16
 
 /** Blocks packed for the next outgoing patch, one segment per chain. */
 interface Outgoing {
@@ -192,15 +194,15 @@ export class Outbox {
    * recorded: its blocks may then be offered again, which the peer's store ignores.
    */
   learn(chainKey: string, headId: Uint8Array, height: number): void {
-    const known = this.#heads.get(chainKey)
-    if (known && known.height >= height) return
+    const known = this.#heads.height(chainKey)
+    if (known !== undefined && known >= height) return
     this.#heads.set(chainKey, headId, height)
   }
 
   /** True when the peer is known to hold chain `chainKey` at `height` or higher. */
   holds(chainKey: string, height: number): boolean {
-    const known = this.#heads.get(chainKey)
-    return known !== undefined && known.height >= height
+    const known = this.#heads.height(chainKey)
+    return known !== undefined && known >= height
   }
 
   /** Drops what waits (the session ended). */
@@ -248,7 +250,11 @@ export class Outbox {
     }
   }
 
-  /** Sends the next page of a range's chains (all of them, proven or not, but `except`). */
+  /**
+   * Sends the next page of a range's chains (all of them, proven or not, but `except`).
+   * The short chains the peer holds nothing of (as far as we know) are loaded together,
+   * two reads for the page; the others one by one ({@link Outbox.#offer}).
+   */
   async #pushPage(range: RangePush): Promise<void> {
     const page = await this.host.source.listChains({
       prefix: range.prefix,
@@ -257,16 +263,41 @@ export class Outbox {
     })
     if (page.length < PUSH_PAGE) this.#ranges.shift()
     else range.after = page[page.length - 1]!.chainId
+    const short: Uint8Array[] = []
+    const keys: string[] = []
     for (const chain of page) {
       if (range.except?.has(toHex(chain.chainId.subarray(0, 8)))) continue
-      await this.#offer(chain, 'whole')
+      const chainKey = toHex(chain.chainId)
+      if (chain.length <= BY_KEY_BLOCKS && !this.#heads.has(chainKey)) {
+        short.push(chain.chainId)
+        keys.push(chainKey)
+      } else {
+        await this.#offer(chain, 'whole')
+      }
+    }
+    if (short.length === 0 || this.link.isClosed()) return
+    const loaded = await this.host.source.loadFeeds(short)
+    for (const [i, chain] of loaded.entries()) {
+      if (!chain || this.link.isClosed()) continue // gone meanwhile
+      const { summary, feed } = chain
+      const chainKey = keys[i]!
+      // Learned meanwhile (a patch or a have from the peer): offered as far as it lacks.
+      if (this.#heads.has(chainKey)) await this.#offer(summary, 'whole')
+      else
+        await this.#sendBlocks(
+          summary.chainId,
+          chainKey,
+          summary.height - feed.length + 1,
+          feed.blocks,
+        )
     }
   }
 
   /** Offers the blocks of `chain` the peer lacks (as `mode` says), as far as we know what it holds. */
   async #offer(chain: ChainSummary, mode: OfferMode): Promise<void> {
     const { source } = this.host
-    const known = this.#heads.get(toHex(chain.chainId))
+    const chainKey = toHex(chain.chainId)
+    const known = this.#heads.get(chainKey)
     if (known && (known.height >= chain.height || bytesEqual(known.headId, chain.headId))) return
     const single = chain.length === 1 && chain.height === 1 // a one-block chain: its block is about a have
     if (mode === 'announce' || (mode === 'push' && !known && !single)) {
@@ -290,7 +321,7 @@ export class Outbox {
       }
     }
     if (!feed || feed.length === 0) return
-    await this.#sendBlocks(chain.chainId, chain.height - feed.length + 1, feed.blocks)
+    await this.#sendBlocks(chain.chainId, chainKey, chain.height - feed.length + 1, feed.blocks)
   }
 
   /**
@@ -311,13 +342,17 @@ export class Outbox {
   }
 
   /**
-   * Packs `blocks` of one chain (heights from `height`) into outgoing patches: a segment per
+   * Packs `blocks` of one chain (`chainKey`: its id in hex; heights from `height`) into outgoing patches: a segment per
    * chain per patch, at most `maxPatchBytes` of feed and `maxPatchChains` segments in each.
    * A full patch goes out at once; the last one waits for more chains ({@link Outbox.#flush}).
    */
-  async #sendBlocks(chainId: Uint8Array, height: number, blocks: readonly Block[]): Promise<void> {
+  async #sendBlocks(
+    chainId: Uint8Array,
+    chainKey: string,
+    height: number,
+    blocks: readonly Block[],
+  ): Promise<void> {
     const { maxPatchBytes, maxPatchChains } = this.host.limits
-    const chainKey = toHex(chainId)
     for (let start = 0; start < blocks.length && !this.link.isClosed(); ) {
       const out = this.#outgoing
       let end = start

@@ -37,6 +37,12 @@ export class RemoteHeads {
     return this.#index.has(chainKey)
   }
 
+  /** The height of `chainKey`'s record (nothing copied), or `undefined`. */
+  height(chainKey: string): number | undefined {
+    const slot = this.#index.get(chainKey)
+    return slot === undefined ? undefined : this.#view.getUint32(slot * RECORD_BYTES + 64)
+  }
+
   /** The record of `chainKey`, or `undefined`. */
   get(chainKey: string): RemoteHead | undefined {
     const slot = this.#index.get(chainKey)
