@@ -254,7 +254,7 @@ export class RangeIndex {
    * @throws REPO_CORRUPT when the stored index contradicts the changes
    */
   async stage(changes: readonly ItemChange[], ops: Op[]): Promise<() => void> {
-    const staged = new Staged(this.#db, (key, depth) => this.#readNode(key, depth))
+    const staged = new Staged(this.#db, (key) => this.#memory.copy(mapKey(key)) ?? null)
     if (changes.length > 1) await staged.prefetch(changes)
     for (const change of changes) await staged.apply(change)
     const slots = staged.dirty()
@@ -279,17 +279,15 @@ export class RangeIndex {
 /** The node changes of one batch being staged, over the committed index. */
 class Staged {
   readonly #db: LevelDatabase
-  readonly #read: (key: Uint8Array, depth: number) => Promise<TrieNode | null>
+  /** A copy of the committed node at `key` of the in-memory top (`null`: none). */
+  readonly #copyTop: (key: Uint8Array) => TrieNode | null
   readonly #slots = new Map<string, Slot>()
   /** Items changed so far in this batch, by chain id: their digest now (`null`: removed). */
   readonly #applied = new Map<string, { id: Uint8Array; digest: Uint8Array | null }>()
 
-  constructor(
-    db: LevelDatabase,
-    read: (key: Uint8Array, depth: number) => Promise<TrieNode | null>,
-  ) {
+  constructor(db: LevelDatabase, copyTop: (key: Uint8Array) => TrieNode | null) {
     this.#db = db
-    this.#read = read
+    this.#copyTop = copyTop
   }
 
   /** The slots changed by this batch. */
@@ -303,7 +301,7 @@ class Staged {
     const known = this.#slots.get(mapKey(key))
     if (known) return known.node
     if (depth <= TRIE_STORED_DEPTH) {
-      const node = (await this.#read(key, depth))?.clone() ?? null
+      const node = this.#copyTop(key)
       this.#slots.set(mapKey(key), { key, depth, node, dirty: false })
       return node
     }

@@ -62,6 +62,16 @@ export class TopNodes {
     return decoded
   }
 
+  /**
+   * A copy of the node under `key` that the caller may change (a node of the stored depth
+   * not used yet is decoded for it, and stays as stored here), or `undefined`.
+   * @throws REPO_CORRUPT when its stored bytes do not decode
+   */
+  copy(key: string): TrieNode | undefined {
+    const bytes = this.#packed.get(key)
+    return bytes ? TrieNode.decode(bytes) : this.#nodes.get(key)?.clone()
+  }
+
   set(key: string, node: TrieNode): void {
     this.#packed.delete(key)
     this.#nodes.set(key, node)
