@@ -1,14 +1,20 @@
 /**
- * Fresh-peer sync CPU per block, for profiling (not a suite): FRESH_N one-block chains
- * (FRESH_SHAPE=many, default) or one chain of FRESH_N blocks (FRESH_SHAPE=one), FRESH_RUNS
- * timed runs after a warm-up; prints wall and process CPU us per block of each run.
- * FRESH_PROF=file writes a CPU profile of the last run's sync. Run: `npx tsx --conditions=@picostack/source src/sync/fresh-prof.ts` from bench/.
+ * Fresh-peer sync CPU per block, for profiling (not a suite): FRESH_N (default 20,000)
+ * one-block chains (FRESH_SHAPE=many, default) or one chain of FRESH_N blocks
+ * (FRESH_SHAPE=one), FRESH_RUNS timed runs after a warm-up, both kernels in this process
+ * (in memory, joined by the counting link). Prints per block: wall, process CPU (all
+ * threads: signature checks run on the thread pool) and the main thread's CPU (Linux
+ * /proc, 10 ms ticks), which predicts the suite's rate ratio on a loaded machine better
+ * than wall time. FRESH_STORE=1 adds the same blocks dispatched straight into a store;
+ * FRESH_KERNEL=todo uses the to-do kernel; FRESH_PROF=file writes a CPU profile of the
+ * last run's sync (FRESH_HEAP=1: a sampled allocation profile instead).
+ * Run from bench/: `npx tsx --conditions=@picostack/source src/sync/fresh-prof.ts`.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { cpuUsage } from 'node:process'
 import { signPair } from '@picostack/kernel'
-import { BenchCounter, type BenchKernel } from './kernels.ts'
+import { BenchCounter, type BenchKernel, BenchTodo } from './kernels.ts'
 import { meteredLink } from './metered-link.ts'
 import { dispatchChains, longTask, tasks, writeChains } from './tasks.ts'
 
@@ -17,18 +23,36 @@ const RUNS = Number(process.env.FRESH_RUNS ?? 3)
 const SHAPE = process.env.FRESH_SHAPE ?? 'many'
 /** A file to write the CPU profile of the timed runs' sync to (the last run's). */
 const PROF = process.env.FRESH_PROF
+/** With FRESH_PROF: a sampled allocation profile (.heapprofile) instead of a CPU one. */
+const HEAP = process.env.FRESH_HEAP === '1'
+
+/** FRESH_KERNEL=todo: the to-do app's kernel (TodoKernel as `pnpm bench modem` runs it, in memory); else the counting one. */
+const TODO = process.env.FRESH_KERNEL === 'todo'
+const kernel = (): BenchKernel =>
+  TODO
+    ? new BenchTodo(undefined, { secret: signPair().sk })
+    : new BenchCounter(undefined, { secret: signPair().sk })
 
 async function once(feeds: Parameters<typeof writeChains>[1], blocks: number) {
-  const sender: BenchKernel = new BenchCounter(undefined, { secret: signPair().sk })
-  const receiver: BenchKernel = new BenchCounter(undefined, { secret: signPair().sk })
+  const sender = kernel()
+  const receiver = kernel()
   await Promise.all([sender.boot(), receiver.boot()])
   await writeChains(sender, feeds)
   const done = receiver.counted(blocks)
   const session = PROF ? new Session() : undefined
   if (session) {
     session.connect()
-    await session.post('Profiler.enable')
-    await session.post('Profiler.start')
+    if (HEAP) {
+      await session.post('HeapProfiler.enable')
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 4096,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      })
+    } else {
+      await session.post('Profiler.enable')
+      await session.post('Profiler.start')
+    }
   }
   const cpu0 = cpuUsage()
   const main0 = mainCpuUs()
@@ -39,7 +63,9 @@ async function once(feeds: Parameters<typeof writeChains>[1], blocks: number) {
   const cpu = cpuUsage(cpu0)
   const mainUs = mainCpuUs() - main0
   if (session) {
-    const { profile } = await session.post('Profiler.stop')
+    const { profile } = HEAP
+      ? await session.post('HeapProfiler.stopSampling')
+      : await session.post('Profiler.stop')
     writeFileSync(PROF!, JSON.stringify(profile))
     session.disconnect()
   }
@@ -57,7 +83,7 @@ function mainCpuUs(): number {
 
 /** CPU of dispatching `feeds` straight into a fresh store (runs of 1,024 blocks), no sync. */
 async function storeOnly(feeds: Parameters<typeof writeChains>[1], blocks: number) {
-  const k: BenchKernel = new BenchCounter(undefined, { secret: signPair().sk })
+  const k = kernel()
   await k.boot()
   const runs = feeds.flatMap((f) =>
     Array.from({ length: Math.ceil(f.length / 1024) }, (_, i) =>
