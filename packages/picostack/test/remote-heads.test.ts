@@ -13,7 +13,7 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), key }),
 )
 
-test('RemoteHeads holds what a Map would, up to its capacity, and never more', () => {
+test('RemoteHeads holds what a Map of the highest heads would, up to its capacity, and never more', () => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 24 }),
@@ -27,9 +27,10 @@ test('RemoteHeads holds what a Map would, up to its capacity, and never more', (
             model.delete(o.key)
             continue
           }
-          const fits = model.has(o.key) || model.size < capacity
-          expect(heads.set(o.key, o.headId, o.height)).toBe(fits)
-          if (fits) model.set(o.key, { headId: [...o.headId], height: o.height })
+          const known = model.get(o.key)
+          const raised = known ? known.height < o.height : model.size < capacity
+          expect(heads.raise(o.key, o.headId, o.height)).toBe(raised)
+          if (raised) model.set(o.key, { headId: [...o.headId], height: o.height })
         }
         expect(heads.size).toBe(model.size)
         expect(heads.size).toBeLessThanOrEqual(capacity)
@@ -45,7 +46,7 @@ test('RemoteHeads holds what a Map would, up to its capacity, and never more', (
 test('a record is a copy: changing the head id given or returned changes nothing held', () => {
   const heads = new RemoteHeads(4)
   const headId = new Uint8Array(64).fill(7)
-  heads.set('a', headId, 3)
+  heads.raise('a', headId, 3)
   headId.fill(0)
   heads.get('a')!.headId.fill(1)
   expect([...heads.get('a')!.headId]).toEqual(Array(64).fill(7))

@@ -194,9 +194,7 @@ export class Outbox {
    * recorded: its blocks may then be offered again, which the peer's store ignores.
    */
   learn(chainKey: string, headId: Uint8Array, height: number): void {
-    const known = this.#heads.height(chainKey)
-    if (known !== undefined && known >= height) return
-    this.#heads.set(chainKey, headId, height)
+    this.#heads.raise(chainKey, headId, height)
   }
 
   /** True when the peer is known to hold chain `chainKey` at `height` or higher. */

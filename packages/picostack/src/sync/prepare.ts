@@ -1,4 +1,4 @@
-import { Feed } from '@picostack/feed'
+import { type Block, Feed } from '@picostack/feed'
 import { verifyBlocks } from '@picostack/repo'
 import { KernelError } from '../errors.ts'
 import type { SyncLimits } from './limits.ts'
@@ -55,7 +55,12 @@ export class Preparer {
         )
       }
       const feeds = message.segments.map((s) => Feed.from(s.feed, { copy: false, verify: false }))
-      const blocks = feeds.length === 1 ? feeds[0]!.blocks : feeds.flatMap((f) => f.blocks)
+      let blocks = feeds[0]!.blocks
+      if (feeds.length > 1) {
+        const all: Block[] = []
+        for (const feed of feeds) for (const block of feed.blocks) all.push(block)
+        blocks = all
+      }
       // Not for a session that closed meanwhile (its inbox drops the message anyway).
       const checked = this.#verifying.then(() => (this.isClosed() ? 0 : verifyBlocks(blocks)))
       this.#verifying = checked.catch(noop)

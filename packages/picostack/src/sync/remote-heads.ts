@@ -55,12 +55,15 @@ export class RemoteHeads {
   }
 
   /**
-   * Records that the peer holds `chainKey` up to `headId` (64 B) at `height`.
-   * @returns false when the table is full and `chainKey` has no record yet (nothing changed)
+   * Records that the peer holds `chainKey` up to `headId` (64 B) at `height`, unless its
+   * record is at `height` or higher already (heights only grow; one lookup of the key).
+   * @returns false when nothing changed: a record as high, or the table full and no record
    */
-  set(chainKey: string, headId: Uint8Array, height: number): boolean {
+  raise(chainKey: string, headId: Uint8Array, height: number): boolean {
     let slot = this.#index.get(chainKey)
-    if (slot === undefined) {
+    if (slot !== undefined) {
+      if (this.#view.getUint32(slot * RECORD_BYTES + 64) >= height) return false
+    } else {
       slot = this.#free.pop() ?? this.#grow()
       if (slot === undefined) return false
       this.#index.set(chainKey, slot)
