@@ -224,19 +224,48 @@ export class RepoContext {
       ids.length === 0 ? (keys as Uint8Array[]) : [...keys, ...ids.map(chainKey)],
       VIEW,
     )
-    if (ids.length > 0 && idle && this.#writing === 0 && batches === this.#batches) {
-      if (this.#ahead.size + ids.length > AHEAD_CACHE) this.#ahead.clear()
-      for (let i = 0; i < ids.length; i++) {
-        const value = values[keys.length + i]
-        this.#ahead.set(mapKey(ids[i]!), value === undefined ? null : plain(value))
-      }
-    }
+    this.#keepAhead(ids, values, keys.length, idle, batches)
     const out: (Uint8Array | undefined)[] = new Array(keys.length)
     for (let i = 0; i < keys.length; i++) {
       const value = values[i]
       out[i] = value === undefined ? undefined : plain(value)
     }
     return out
+  }
+
+  /**
+   * The stored chain records of `ids` (64 B each) in one `getMany`, kept as
+   * {@link RepoContext.getManyAhead} keeps its, for the next write that looks them up.
+   */
+  async chainsAhead(ids: readonly Uint8Array[]): Promise<(ChainRecord | undefined)[]> {
+    const batches = this.#batches
+    const idle = this.#writing === 0
+    const values = await this.db.getMany(ids.map(chainKey), VIEW)
+    this.#keepAhead(ids, values, 0, idle, batches)
+    return ids.map((id, i) => {
+      const value = values[i]
+      return value === undefined ? undefined : decodeChain(id.slice(), plain(value))
+    })
+  }
+
+  /**
+   * Keeps the chain records of `ids` read ahead (`values` from `at` on) unless a batch
+   * was in flight when the read started (`idle` false), is now, or ran meanwhile (the
+   * count of batches started moved from `batches`).
+   */
+  #keepAhead(
+    ids: readonly Uint8Array[],
+    values: readonly (Uint8Array | undefined)[],
+    at: number,
+    idle: boolean,
+    batches: number,
+  ): void {
+    if (ids.length === 0 || !idle || this.#writing !== 0 || batches !== this.#batches) return
+    if (this.#ahead.size + ids.length > AHEAD_CACHE) this.#ahead.clear()
+    for (let i = 0; i < ids.length; i++) {
+      const value = values[at + i]
+      this.#ahead.set(mapKey(ids[i]!), value === undefined ? null : plain(value))
+    }
   }
 
   /** The stored chain record of `chainId`: read ahead ({@link RepoContext.getManyAhead}), or read now. */

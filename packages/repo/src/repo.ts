@@ -334,6 +334,20 @@ export class Repo {
   }
 
   /**
+   * {@link Repo.summary} of many chains (64 B ids) in one read, in the order given
+   * (`undefined` where none). The records read are kept for the next write that looks them
+   * up (an eviction: `evictPrefixes` then reads them no more), unless a batch ran meanwhile.
+   * @throws REPO_INVALID_INPUT when an id is not 64 bytes
+   * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
+   */
+  async summaries(chainIds: readonly Uint8Array[]): Promise<(ChainSummary | undefined)[]> {
+    await this.#enter()
+    const chains = await this.#ctx.chainsAhead(chainIds.map((id) => idBytes(id, 'chainId')))
+    return chains.map((chain) => chain && summaryOf(chain))
+  }
+
+  /**
    * One page of chains in ascending chain id order, never more than `limit`: those whose id
    * starts with `prefix` (nibbles), after chain id `after`, only proven ones with `proven`.
    * Page on by passing the last chain id of a page as `after`. Reads `limit` chain records,
