@@ -4,7 +4,7 @@
  * lose their dead prefix (`repo.evictPrefixes`, many chains per batch).
  */
 import { toHex } from '@picostack/feed'
-import type { RegistryOp } from '@picostack/repo'
+import type { ChainSummary, RegistryOp } from '@picostack/repo'
 import { forgetEntry, forgetObject, forgetTombstone } from './changes.ts'
 import type { Core } from './core.ts'
 import { recompute } from './decide.ts'
@@ -109,7 +109,10 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
     const window = all.slice(start, start + DEAD_READS_AT_ONCE)
     // Read-only until the batch below: the window's chains are read side by side (each is
     // a range read and a few gets, on the database's thread pool), then grouped in order.
-    const deads = await Promise.all(window.map(([, chainId]) => deadPrefix(core, chainId)))
+    const summaries = await core.repo.summaries(window.map(([, chainId]) => chainId))
+    const deads = await Promise.all(
+      window.map(([, chainId], i) => deadPrefix(core, chainId, summaries[i])),
+    )
     for (const [i, [chainKey, chainId]] of window.entries()) {
       const dead = deads[i]!
       ops.push(core.registry.delOp(releasedKey(chainId)))
@@ -132,13 +135,17 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
 
 /**
  * The held blocks of `chainId` that back nothing, oldest first, up to its first live one.
- * The repo's chain record (a point read) names the chain's oldest block and how many it
- * holds, in the order of its `c` keys: when that block is live, or the only one, that is
- * the answer without a range read of the `c` keys (which seeks in every level of the
- * database, dearer as it grows).
+ * `summary`, the repo's chain record (read with the window's others in one `getMany`,
+ * which the eviction's own lookups then reuse), names the chain's oldest block and how
+ * many it holds, in the order of its `c` keys: when that block is live, or the only one,
+ * that is the answer without a range read of the `c` keys (which seeks in every level of
+ * the database, dearer as it grows).
  */
-async function deadPrefix(core: Core, chainId: Uint8Array): Promise<HeldBlock[]> {
-  const summary = await core.repo.summary(chainId)
+async function deadPrefix(
+  core: Core,
+  chainId: Uint8Array,
+  summary: ChainSummary | undefined,
+): Promise<HeldBlock[]> {
   const first = summary && (await heldOf(core, toHex(summary.firstId)))
   if (first && first.refs > 0) return []
   if (first && summary.length === 1) return [first]

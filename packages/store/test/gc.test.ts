@@ -2,7 +2,7 @@ import { toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
 // The repo's batch spy, shared rather than copied.
-import { spyBatches } from '../../repo/test/db-spy.ts'
+import { spyBatches, spyReads } from '../../repo/test/db-spy.ts'
 import { type ComputeContext, Memory, Store, type StoreError } from '../src/index.ts'
 import { Author, FakeClock, heldIds, memoryDb } from './helpers.ts'
 
@@ -238,13 +238,19 @@ describe('gc cost', () => {
     }
     const batches = spyBatches(db)
     const ranges = spyRangeReads(db)
+    const points = spyReads(db)
     expect((await store.gc(t1)).expired).toBe(1000)
     batches.restore()
     ranges.restore()
+    points.restore()
     expect(batches.count).toBeLessThanOrEqual(2) // the timers and state forgotten, then the blocks
     // The due timers and the next one; none per chain (its blocks and its dead prefix are
     // read by key: before, two range reads per chain, 2,002 in all).
     expect(ranges.count).toBe(2)
+    // Point reads: the due objects and their blocks' records in one, the chain records in
+    // one per 32 chains (which the eviction reuses), the index nodes; none per chain (before,
+    // a chain record read per chain: 1,034 in all).
+    expect(points.count).toBeLessThanOrEqual(40)
     expect(await notes.count()).toBe(0)
     expect(await store.repo.listFeeds()).toEqual([])
     await store.close()
