@@ -37,3 +37,6 @@ export function formatBytes(bytes: number): string {
 
 export const formatMs = (ms: number) => `${ms.toFixed(1)} ms`
 export const formatRatio = (r: number) => `${r.toFixed(2)}x`
+
+/** A count with thousands separators (`100,000`). */
+export const formatCount = (n: number) => n.toLocaleString('en-US')
