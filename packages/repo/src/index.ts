@@ -2,7 +2,7 @@ export type { ChainSummary, ListChainsOptions } from './chains.ts'
 export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
 export { RepoError, type RepoErrorCode, RepoPartialWriteError } from './errors.ts'
 export { sha256 } from './fingerprint.ts'
-export { type LoadedChain, loadFeeds } from './read.ts'
+export type { LoadedChain } from './read.ts'
 export {
   Registry,
   type RegistryHost,

@@ -1,6 +1,6 @@
 import { type Block, type Feed, fromHex, type PublicKey, SIG_BYTES } from '@picostack/feed'
 import { type ChainSummary, summaryOf } from './chains.ts'
-import { authorBytes, corrupt, idBytes, invalid } from './check.ts'
+import { authorBytes, corrupt, invalid } from './check.ts'
 import { type RepoContext, storedBlock, storedFeed, VIEW } from './context.ts'
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
@@ -169,7 +169,7 @@ async function rangeFeed(
   return storedFeed(blocks.reverse())
 }
 
-/** A chain and every block of it still stored, as {@link loadFeeds} reads them. */
+/** A chain and every block of it still stored, as `Repo.loadFeeds` reads them. */
 export interface LoadedChain {
   /** The chain as its record says when read. */
   summary: ChainSummary
@@ -177,26 +177,22 @@ export interface LoadedChain {
   feed: Feed
 }
 
-/** Most chains {@link loadFeeds} takes in one call (a page of `listChains`). */
+/** Most chains `Repo.loadFeeds` takes in one call (a page of `listChains`). */
 export const MAX_LOAD_CHAINS = 65_536
 
 /**
- * Every stored block of each chain of `chainIds` (64 B ids), with its summary: what a sync
- * sends a peer that lacks a page of chains. The chain records are read in one `getMany`,
- * the blocks of every chain of at most 16 stored blocks in one more (a longer chain is read
- * with an iterator of its own). One entry per id, in order: `undefined` for a chain not held.
- * @throws REPO_INVALID_INPUT when an id is not 64 bytes or more than 65,536 are given
+ * Every stored block of each chain of `chainIds` (checked 64 B ids, at most
+ * {@link MAX_LOAD_CHAINS}), with its summary: the chain records in one `getMany`, the blocks
+ * of every chain of at most 16 stored blocks in one more (a longer chain is read with an
+ * iterator of its own). One entry per id, in order: `undefined` for a chain not held.
  * @throws REPO_CORRUPT when a chain record names a block that is not stored
  */
 export async function loadFeeds(
-  db: LevelDatabase,
+  ctx: RepoContext,
   chainIds: readonly Uint8Array[],
 ): Promise<(LoadedChain | undefined)[]> {
-  if (!Array.isArray(chainIds) || chainIds.length > MAX_LOAD_CHAINS) {
-    throw invalid(`loadFeeds takes an array of at most ${MAX_LOAD_CHAINS} chain ids`)
-  }
-  const keys = chainIds.map((id) => chainKey(idBytes(id, 'chainId')))
-  const records = await db.getMany(keys, VIEW)
+  const { db } = ctx
+  const records = await db.getMany(chainIds.map(chainKey), VIEW)
   const chains: (ChainRecord | undefined)[] = records.map((value, i) =>
     value === undefined ? undefined : decodeChain(chainIds[i]!.slice(), plain(value)),
   )

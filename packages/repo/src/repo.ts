@@ -18,6 +18,7 @@ import { evictPrefixesIn, evictPrefixIn, evictWith, rollbackIn } from './evict.t
 import { MAX_DEPTH, registryPrefix } from './layout.ts'
 import { Mutex } from './mutex.ts'
 import { nibblePrefix } from './range-index.ts'
+import type { LoadedChain } from './read.ts'
 import * as read from './read.ts'
 import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
 import { registryHost } from './registry-host.ts'
@@ -345,6 +346,28 @@ export class Repo {
     await this.#enter()
     const chains = await this.#ctx.chainsAhead(chainIds.map((id) => idBytes(id, 'chainId')))
     return chains.map((chain) => chain && summaryOf(chain))
+  }
+
+  /**
+   * Every stored block of each chain of `chainIds` (64 B ids, at most 65,536: a page of
+   * {@link Repo.listChains}), with its summary as read: what a sync sends a peer lacking a
+   * page of chains. One entry per id, in order, `undefined` for a chain not held; each
+   * `feed` holds the chain's `summary.length` stored blocks, first stored to head. Reads the
+   * chain records in one `getMany` and the blocks of every chain of at most 16 stored
+   * blocks in one more; a longer chain is read with a range read of its own.
+   * @throws REPO_INVALID_INPUT when `chainIds` is not an array, holds an id that is not
+   *   64 bytes, or more than 65,536 of them
+   * @throws REPO_CORRUPT when a chain record names a block that is not stored
+   * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
+   */
+  async loadFeeds(chainIds: readonly Uint8Array[]): Promise<(LoadedChain | undefined)[]> {
+    await this.#enter()
+    if (!Array.isArray(chainIds) || chainIds.length > read.MAX_LOAD_CHAINS) {
+      throw invalid(`loadFeeds takes an array of at most ${read.MAX_LOAD_CHAINS} chain ids`)
+    }
+    for (const id of chainIds) idBytes(id, 'chainId')
+    return read.loadFeeds(this.#ctx, chainIds)
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Block, Feed } from '@picostack/feed'
-import { type ChainSummary, type LoadedChain, loadFeeds, type Repo } from '@picostack/repo'
+import type { ChainSummary, LoadedChain, Repo } from '@picostack/repo'
 
 /** Count and fingerprint of one range of the reconciliation index (`@picostack/repo`). */
 export interface RangeFingerprint {
@@ -57,7 +57,7 @@ export function repoChainSource(repo: Repo): ChainSource {
   return {
     summary: (chainId) => repo.summary(chainId),
     loadFeed: (headId, limit) => repo.loadFeed(headId, limit),
-    loadFeeds: (chainIds) => loadFeeds(repo.db, chainIds),
+    loadFeeds: (chainIds) => repo.loadFeeds(chainIds),
     chainOf: (blockId) => repo.chainOf(blockId),
     listChains: (options) => repo.listChains(options),
     rangeFingerprint: (prefix) => repo.rangeFingerprint(prefix),
