@@ -14,6 +14,7 @@ import {
   decodeBlock,
   encodeBlock,
   Store,
+  StoreError,
   type StoreOptions,
   systemClock,
 } from '@picostack/store'
@@ -229,12 +230,16 @@ export class SimpleKernel {
   async #append(parent: Block | undefined, body: Uint8Array): Promise<Feed> {
     const feed = parent ? Feed.from([parent], { verify: false }) : new Feed()
     feed.append(body, this.#secret!)
-    const patch = feed.slice(-1)
+    // A new chain's feed is the patch already; otherwise the parent is cut off.
+    const patch = parent ? feed.slice(-1) : feed
     // Asked before the dispatch: a block that deletes an object can take its parent off
     // the disk in the same operation.
     const chainId = parent ? await this.repo.chainOf(parent.sig) : undefined
-    // Signed here with our own key a moment ago: no need to verify it.
-    await this.store.dispatch(patch, { loud: true, verified: true })
+    // Signed here with our own key a moment ago: no need to verify it. What merges is
+    // `patch` itself: `apply`, which builds no feed of it (`dispatch` would), and its
+    // refusal thrown as a loud dispatch throws it.
+    const { refusal } = await this.store.apply(patch, { verified: true })
+    if (refusal) throw new StoreError(refusal.code, refusal.reason)
     this.#sync.announce(chainId ?? patch.last!.sig)
     return patch
   }
