@@ -3,23 +3,15 @@
  * entries, then the slices recomputed), and chains whose blocks stopped backing anything
  * lose their dead prefix (`repo.evictPrefixes`, many chains per batch).
  */
-import { toHex } from '@picostack/feed'
+import { bytesEqual, toHex } from '@picostack/feed'
 import type { ChainSummary, RegistryOp } from '@picostack/repo'
 import { forgetEntry, forgetObject, forgetTombstone } from './changes.ts'
 import type { Core } from './core.ts'
 import { recompute } from './decide.ts'
-import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
-import {
-  chainPrefix,
-  concatBytes,
-  prefixTop,
-  releasedKey,
-  seqPart,
-  TAG,
-  tagRange,
-} from './layout.ts'
+import { blockBytes, bytesOp, chainHeld, heldOf, unholdOps } from './held.ts'
+import { concatBytes, releasedKey, seqPart, TAG, tagRange } from './layout.ts'
 import { objectOf, prefetchObjects, tombstoneOf } from './objects.ts'
-import { chainBlockOf, type HeldBlock, type StoreTimer, timerFrom } from './records.ts'
+import { type HeldBlock, type StoreTimer, timerFrom } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** Reads the earliest persisted timer into `core.nextTimerAt`. */
@@ -95,7 +87,7 @@ interface DeadPrefix {
 
 /**
  * Deletes the dead prefix (blocks backing nothing) of each chain named, reading the
- * chain's held blocks oldest first from its `c` keys. The chains go together, in one repo
+ * chain's held blocks oldest first ({@link chainHeld}). The chains go together, in one repo
  * batch (`repo.evictPrefixes`) per {@link EVICT_BATCH_BLOCKS} dead blocks, with the store's
  * ops. Returns how many blocks went.
  */
@@ -137,9 +129,9 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
  * The held blocks of `chainId` that back nothing, oldest first, up to its first live one.
  * `summary`, the repo's chain record (read with the window's others in one `getMany`,
  * which the eviction's own lookups then reuse), names the chain's oldest block and how
- * many it holds, in the order of its `c` keys: when that block is live, or the only one,
- * that is the answer without a range read of the `c` keys (which seeks in every level of
- * the database, dearer as it grows).
+ * many it holds: when that block is live, or the only one, that is the answer without a
+ * range read of the `c` keys (which seeks in every level of the database, dearer as it
+ * grows); when it is not the genesis, the genesis is not held ({@link chainHeld}).
  */
 async function deadPrefix(
   core: Core,
@@ -150,11 +142,10 @@ async function deadPrefix(
   if (first && first.refs > 0) return []
   if (first && summary.length === 1) return [first]
   const dead: HeldBlock[] = []
-  const prefix = chainPrefix(chainId)
-  for await (const [, value] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-    const held = await heldOf(core, toHex(chainBlockOf(chainId, value)))
-    if (held && held.refs > 0) break
-    if (held) dead.push(held)
+  const genesis = !summary || bytesEqual(summary.firstId, chainId)
+  for await (const held of chainHeld(core, chainId, genesis)) {
+    if (held.refs > 0) break
+    dead.push(held)
   }
   return dead
 }

@@ -1,13 +1,14 @@
 /**
  * Held-block records and their reference counts (the `h`, `c`, `r` and `z` keys of
  * layout.ts): how many objects and slice entries each held block backs, journaled in the
- * operation's Tx so a refused write takes them back.
+ * operation's Tx so a refused write takes them back, and each chain's held blocks in
+ * order ({@link chainHeld}).
  */
-import { type Block, fromHex } from '@picostack/feed'
+import { type Block, fromHex, toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import type { Core } from './core.ts'
-import { chainBlockKey, heldKey, releasedKey, TAG } from './layout.ts'
-import { chainBlockValue, type HeldBlock, heldFrom, heldValue, meterValue } from './records.ts'
+import { chainBlockKey, chainPrefix, heldKey, prefixTop, releasedKey, TAG } from './layout.ts'
+import { type HeldBlock, heldFrom, heldValue, meterValue } from './records.ts'
 import type { Tx } from './tx.ts'
 
 /** Registry key of the bytes of the held blocks and the next accept seq. */
@@ -74,9 +75,10 @@ export function bytesOp(core: Core): RegistryOp {
 }
 
 /**
- * Records a block as held (and its bytes), with the ops of its write: its place in its
- * chain and its held-block record (whose seq is the replay order). The caller writes the
- * bytes held ({@link bytesOp}) with the block.
+ * Records a block as held (and its bytes), with the ops of its write: its held-block record
+ * (whose seq is the replay order) and, unless it is a genesis (always its chain's oldest:
+ * its place is implied), its place in its chain. The caller writes the bytes held
+ * ({@link bytesOp}) with the block.
  */
 export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
   core.heldBytes += block.blockSize
@@ -84,19 +86,40 @@ export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
     core.heldBytes -= block.blockSize
   })
   tx.applying = undefined
-  const place = chainBlockKey(held.chainId, held.seq)
-  tx.ops.push(
-    core.registry.putOp(place, chainBlockValue(held.chainId, held.id)),
-    core.registry.putOp(heldKey(held.id), heldValue(held)),
-  )
+  held.genesis = block.genesis
+  if (!block.genesis) {
+    tx.ops.push(core.registry.putOp(chainBlockKey(held.chainId, held.seq), held.id))
+  }
+  tx.ops.push(core.registry.putOp(heldKey(held.id), heldValue(held)))
 }
 
 /** The ops that forget held block `held` (it leaves the repo in the same batch). */
 export function unholdOps(core: Core, held: HeldBlock): RegistryOp[] {
-  return [
-    core.registry.delOp(heldKey(held.id)),
-    core.registry.delOp(chainBlockKey(held.chainId, held.seq)),
-  ]
+  const unhold = core.registry.delOp(heldKey(held.id))
+  if (held.genesis) return [unhold]
+  return [unhold, core.registry.delOp(chainBlockKey(held.chainId, held.seq))]
+}
+
+/**
+ * The held blocks of chain `chainId` (64 B), oldest first (the repo's height order): its
+ * genesis when held (it has no `c` key: the chain id is its id, and it is always the
+ * chain's oldest block), then the blocks its `c` keys name, in accept order (a range
+ * read, which stops where the caller stops). `genesis` false: the caller knows the
+ * genesis is not held (the repo's oldest block of the chain is another), so it is not
+ * looked up.
+ */
+export async function* chainHeld(
+  core: Core,
+  chainId: Uint8Array,
+  genesis = true,
+): AsyncGenerator<HeldBlock> {
+  const first = genesis ? await heldOf(core, toHex(chainId)) : undefined
+  if (first?.genesis) yield first
+  const prefix = chainPrefix(chainId)
+  for await (const [, value] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
+    const held = await heldOf(core, toHex(value))
+    if (held) yield held
+  }
 }
 
 /**

@@ -107,7 +107,7 @@ export async function joinClaims(
       const feed = await core.repo.loadFeed(summary.headId)
       const first = feed?.blocks[0]
       if (!first || first.genesis || !bytesEqual(first.psig, block.sig)) continue
-      if (await dropChain(core, chainId)) await replay(core)
+      if (await dropChain(core, chainId, false)) await replay(core)
       chains.push([...feed.blocks])
     }
     await core.repo.batch([core.registry.delOp(joinsKey(block.sig))])

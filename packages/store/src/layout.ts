@@ -19,10 +19,12 @@
  * `CHAIN` in a genesis) is backed by that block without a `b` key (its `o` record says
  * so, and how many `b` keys it has: an object backed by its own block alone is read with
  * no range read), and that block's `h` record has `null` for the object's id. A genesis's
- * `h` record has `null` for its chain id, and its `c` value is empty (the chain id is the
- * block id). Object numbers (an id written once, referred to by number) were weighed:
- * the number's own record (number -> collection, id) costs about what they save, and a
- * read more.
+ * `h` record has `null` for its chain id (the chain id is the block id), and a genesis has
+ * no `c` key: it is always the oldest held block of its chain (a partial chain claimed
+ * under its id leaves before it is held, and the repo keeps an evicted genesis out), so
+ * its place is implied. Object numbers (an id written once, referred to by number) were
+ * weighed: the number's own record (number -> collection, id) costs about what they save,
+ * and a read more.
  *
  * | tag | key | value |
  * |---|---|---|
@@ -35,8 +37,8 @@
  * | `b` | collection, object id (compact), block id (64 B) | empty (the block backs the object; not for the block whose hex is the id) |
  * | `i` | collection, index key | `[collection, index key, blockId, object id (compact)]` (`ctx.index`) |
  * | `t` | at (u64), kind (1 B: `o`, `e` or `d`), name, id (compact) | empty, or the exact time when it is not a whole number of ms in 0 .. 2^53 - 1 (a persisted expiry timer; only the earliest is armed) |
- * | `h` | block id (64 B) | `[seq, chainId or null (a genesis: the block id), refs, [[collection, object id (compact) or null (the block id's hex)], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
- * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw), or empty for the genesis (its id is the chain id): the chain's held blocks, oldest first |
+ * | `h` | block id (64 B) | `[seq, chainId or null (a genesis: the block id; not for a block whose id a partial chain claimed), refs, [[collection, object id (compact) or null (the block id's hex)], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
+ * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks after its genesis (which has no `c` key; held, it comes first), oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key when listed, so a genesis costs no repo lookup) |
  * | `q` | block id (64 B) | chain ids (64 B each, raw, one after the other): partial chains started by a block whose parent is this block (its sender claimed their ids). When the block is held, each such chain still unproven whose first block's parent it is leaves, and its blocks are dispatched again so they join this block's chain; the key goes then (read with the block's `h` key when listed) |
@@ -46,12 +48,13 @@
  * A registry in another layout (an older store wrote it: its `z` lacks the layout number,
  * or has another) is refused at `load()` with `STORE_LAYOUT`; nothing of it is read or
  * changed. For a to-do task (one object per one-block chain, a 128-character id), the
- * store's keys come to about 930 B, of which the object's `o` record is half.
+ * store's keys and values come to about 810 B (880 B in layout 4, which gave a genesis a
+ * `c` key), of which the object's `o` record is 480 B.
  */
 import { toHex, utf8 } from '@picostack/feed'
 
 /** The layout this store writes and reads, recorded in the `z` record. */
-export const LAYOUT = 4
+export const LAYOUT = 5
 
 export const TAG = {
   slice: 0x73,

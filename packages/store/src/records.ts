@@ -2,7 +2,7 @@
  * The values of the store's registry keys (the table in layout.ts): one encoder and one
  * decoder per record, so the tuple layouts and their casts live in one place.
  */
-import { bytesEqual, fromHex, toHex } from '@picostack/feed'
+import { fromHex, toHex } from '@picostack/feed'
 import { decode, encode } from 'cborg'
 import type { Payload, Signal } from './context.ts'
 import { StoreError } from './errors.ts'
@@ -36,6 +36,12 @@ export interface HeldBlock {
   objects: [string, string][]
   /** The block's size in bytes (what it counts for in the storage budget). */
   size: number
+  /**
+   * True for a genesis: its place in its chain is implied (always its chain's oldest held
+   * block), so it has no `c` key (layout.ts). Set when the block is held (`hold`) or its
+   * `h` record is read; a block whose id a partial chain claimed is no genesis.
+   */
+  genesis?: boolean
 }
 
 /** An object's key per declared order, by order name. */
@@ -115,11 +121,12 @@ export function timerFrom(k: Uint8Array, value: Uint8Array): StoreTimer {
 const textDecoder = new TextDecoder()
 
 /**
- * `h` value: `[seq, chainId, refs, objects, size]`, the chain id `null` for a genesis and
- * an object id `null` when it is the block id's hex (layout.ts).
+ * `h` value: `[seq, chainId, refs, objects, size]`, the chain id `null` for a genesis (not
+ * for a block whose id a partial chain claimed: that one has a `c` key) and an object id
+ * `null` when it is the block id's hex (layout.ts).
  */
 export function heldValue(held: HeldBlock): Uint8Array {
-  const chainId = held.chain === held.key ? null : held.chainId
+  const chainId = held.genesis ? null : held.chainId
   const objects = held.objects.map(([name, id]) => [name, id === held.key ? null : idValue(id)])
   return encode([held.seq, chainId, held.refs, objects, held.size])
 }
@@ -142,17 +149,8 @@ export function heldFrom(id: Uint8Array, blockKey: string, value: Uint8Array): H
     refs,
     objects: objects.map(([name, object]) => [name, object ? idFromValue(object) : blockKey]),
     size,
+    genesis: chainId === null,
   }
-}
-
-/** `c` value of block `blockId` in chain `chainId`: empty for the genesis (the same id). */
-export function chainBlockValue(chainId: Uint8Array, blockId: Uint8Array): Uint8Array {
-  return bytesEqual(chainId, blockId) ? EMPTY : blockId
-}
-
-/** The block id (64 B) a `c` value of chain `chainId` names. */
-export function chainBlockOf(chainId: Uint8Array, value: Uint8Array): Uint8Array {
-  return value.length === 0 ? chainId : value
 }
 
 /** `d` value: `[blockId, expiresAt]` (the collection and id are the key's). */

@@ -9,18 +9,11 @@ import { expireTouched, forgetEntry, forgetObject, forgetTombstone } from './cha
 import type { Core } from './core.ts'
 import { applyBlock, recompute } from './decide.ts'
 import { evict, readNextTimer } from './forget.ts'
-import { blockBytes, bytesOp, heldOf, unholdOps } from './held.ts'
-import { chainPrefix, claimKey, heldKey, prefixTop, releasedKey, TAG, tagRange } from './layout.ts'
+import { blockBytes, bytesOp, chainHeld, unholdOps } from './held.ts'
+import { claimKey, heldKey, releasedKey, TAG, tagRange } from './layout.ts'
 import { cloneValue } from './memory.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
-import {
-  chainBlockOf,
-  type HeldBlock,
-  heldFrom,
-  heldValue,
-  tombstoneFrom,
-  tombstoneOwner,
-} from './records.ts'
+import { type HeldBlock, heldFrom, heldValue, tombstoneFrom, tombstoneOwner } from './records.ts'
 import { Tx } from './tx.ts'
 
 /**
@@ -40,23 +33,21 @@ export async function replaceClaim(core: Core, first: Block, verified: boolean):
     return false
   }
   if (!verified && (await verifyBlocks([first])) !== 1) return false
-  if (await dropChain(core, summary.chainId)) await replay(core)
+  if (await dropChain(core, summary.chainId, false)) await replay(core)
   return true
 }
 
 /**
  * Drops chain `chainId` whole: its blocks leave the repo and the state they back is
- * forgotten, in one batch. Returns true when an object was also backed by blocks of
- * other chains: then the caller replays the held blocks to recompute it.
+ * forgotten, in one batch. `proven` false: the chain is a claimed partial chain (the
+ * repo's `summary.proven`), which never holds its genesis, so that is not looked up.
+ * Returns true when an object was also backed by blocks of other chains: then the caller
+ * replays the held blocks to recompute it.
  */
-export async function dropChain(core: Core, chainId: Uint8Array): Promise<boolean> {
+export async function dropChain(core: Core, chainId: Uint8Array, proven = true): Promise<boolean> {
   const chainKey = toHex(chainId)
   const dropped = new Map<string, HeldBlock>()
-  const prefix = chainPrefix(chainId)
-  for await (const [, value] of core.registry.entries({ gte: prefix, lt: prefixTop(prefix) })) {
-    const held = await heldOf(core, toHex(chainBlockOf(chainId, value)))
-    if (held) dropped.set(held.key, held)
-  }
+  for await (const held of chainHeld(core, chainId, proven)) dropped.set(held.key, held)
   const tx = new Tx()
   let replayNeeded = false
   const { slices, tables } = core.consumers

@@ -113,52 +113,68 @@ export function forge(feed: Feed, index: number): Uint8Array {
 
 /**
  * Where the store's held-block records and the repo disagree, as lines (none when they
- * agree): every `h` record has its `c` key (same chain and seq) and the reverse, the
- * repo holds exactly the blocks recorded, each in the recorded chain, and each chain's
- * `c` keys (accept order) list its blocks in the repo's height order: the repo evicts a
- * prefix by height up to the last dead block the `c` keys name.
+ * agree): the repo holds exactly the blocks recorded (`h`), each in the recorded chain; an
+ * `h` record names no chain exactly when its block is a genesis; a genesis has no `c` key
+ * and every other held block exactly one (same chain and seq), and every `c` key names a
+ * held block; each chain's held genesis (accepted before the chain's other blocks) then
+ * its `c` keys (accept order) list its blocks in the repo's height order: the repo evicts a
+ * prefix by height up to the last dead block they name.
  */
 export async function disagreements(store: Store): Promise<string[]> {
   const registry = store.repo.registry('store')
   const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
-  const held = new Map<string, { chain: string; seq: number }>()
+  const held = new Map<string, { chain: string; seq: number; genesis: boolean }>()
   for await (const [k, v] of registry.entries({
     gte: Uint8Array.of(0x68),
     lt: Uint8Array.of(0x69),
   })) {
     const [seq, chainId] = decode(v) as [number, Uint8Array | null]
     const id = hex(k.subarray(1))
-    held.set(id, { chain: chainId ? hex(chainId) : id, seq })
+    held.set(id, { chain: chainId ? hex(chainId) : id, seq, genesis: chainId === null })
   }
   const out: string[] = []
-  const accepted = new Map<string, string[]>()
+  const accepted = new Map<string, { id: string; seq: number }[]>()
+  const placed = new Set<string>()
   for await (const [k, v] of registry.entries({
     gte: Uint8Array.of(0x63),
     lt: Uint8Array.of(0x64),
   })) {
     const chain = hex(k.subarray(1, 65))
     const seq = Number(new DataView(k.buffer, k.byteOffset + 65, 8).getBigUint64(0))
-    const id = v.length === 0 ? chain : hex(v)
+    const id = hex(v)
     const record = held.get(id)
     if (record?.chain !== chain || record.seq !== seq) out.push(`c ${id.slice(0, 8)} has no h`)
-    accepted.set(chain, [...(accepted.get(chain) ?? []), id])
+    if (record?.genesis) out.push(`genesis ${id.slice(0, 8)} has a c key`)
+    if (placed.has(id)) out.push(`${id.slice(0, 8)} has two c keys`)
+    placed.add(id)
+    accepted.set(chain, [...(accepted.get(chain) ?? []), { id, seq }])
   }
   const inRepo = new Map<string, string[]>()
   for (const summary of await store.repo.listFeeds()) {
     const feed = await store.repo.loadFeed(summary.headId)
-    inRepo.set(
-      hex(summary.chainId),
-      (feed?.blocks ?? []).map((b) => hex(b.sig)),
-    )
+    const chain = hex(summary.chainId)
+    const ids: string[] = []
+    for (const block of feed?.blocks ?? []) {
+      const id = hex(block.sig)
+      ids.push(id)
+      const record = held.get(id)
+      if (record?.chain !== chain) out.push(`repo ${id.slice(0, 8)} has no h`)
+      else if (record.genesis !== block.genesis) out.push(`h ${id.slice(0, 8)}: genesis is wrong`)
+    }
+    inRepo.set(chain, ids)
   }
   for (const [chain, ids] of inRepo) {
-    for (const id of ids)
-      if (held.get(id)?.chain !== chain) out.push(`repo ${id.slice(0, 8)} has no h`)
-    const order = (accepted.get(chain) ?? []).join()
+    const placedIds = accepted.get(chain) ?? []
+    const genesis = held.get(chain)?.genesis ? held.get(chain) : undefined
+    if (genesis && placedIds.some(({ seq }) => seq < genesis.seq)) {
+      out.push(`chain ${chain.slice(0, 8)}: a block accepted before its genesis`)
+    }
+    const order = [...(genesis ? [chain] : []), ...placedIds.map(({ id }) => id)].join()
     if (order !== ids.join()) out.push(`chain ${chain.slice(0, 8)}: c order is not the repo's`)
   }
-  for (const [id, { chain }] of held) {
+  for (const [id, { chain, genesis }] of held) {
     if (!inRepo.get(chain)?.includes(id)) out.push(`h ${id.slice(0, 8)} not in the repo`)
+    if (!genesis && !placed.has(id)) out.push(`h ${id.slice(0, 8)} has no c`)
   }
   return out
 }
