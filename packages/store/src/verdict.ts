@@ -112,13 +112,20 @@ export function decodeOnce(core: Core, block: Block): DecodedBody {
   return body
 }
 
-let lastAuthor: { bytes: Uint8Array; hex: string } | undefined
+/** Authors seen lately, by the first 4 bytes of their key (a block's author is likely one). */
+const authors = new Map<number, { bytes: Uint8Array; hex: string }>()
+/** Most authors {@link authors} keeps; then it starts again. */
+const AUTHORS_KEPT = 256
 
-/** `key` (32 B) as hex; the last one is remembered (a run of blocks has one author). */
+/** `key` (32 B) as hex, remembered for the next blocks of the same author. */
 function authorHex(key: Uint8Array): string {
-  if (lastAuthor && bytesEqual(lastAuthor.bytes, key)) return lastAuthor.hex
-  lastAuthor = { bytes: key.slice(), hex: toHex(key) }
-  return lastAuthor.hex
+  const prefix = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) >>> 0
+  const known = authors.get(prefix)
+  if (known && bytesEqual(known.bytes, key)) return known.hex
+  if (authors.size >= AUTHORS_KEPT) authors.clear()
+  const author = { bytes: key.slice(), hex: toHex(key) }
+  authors.set(prefix, author)
+  return author.hex
 }
 
 /** The consumer-independent context of `block` (of chain `chain`, hex), decided at `now` (ms). */
