@@ -19,6 +19,12 @@ import { verifySignatures, verifySignaturesAsync } from './signatures.ts'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const INITIAL_CAPACITY = 1024
+/**
+ * The buffer of every feed that has not written a block yet: the magic only, never written
+ * to and never handed out ({@link Feed.buffer} copies it). A feed read from bytes then
+ * allocates once, at their size, and one that appends allocates on its first block.
+ */
+const UNWRITTEN = MAGIC.slice()
 
 function latin1(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])
@@ -47,8 +53,7 @@ export class Feed {
    */
   constructor(options: FeedOptions = {}) {
     this.#limits = resolveLimits(options.limits)
-    this.#buf = new Uint8Array(INITIAL_CAPACITY)
-    this.#buf.set(MAGIC)
+    this.#buf = UNWRITTEN
     this.#tail = MAGIC.length
   }
 
@@ -165,9 +170,9 @@ export class Feed {
     }
     if (needed <= this.#buf.length) return
     const next = new Uint8Array(
-      Math.min(Math.max(needed, this.#buf.length * 2), this.#limits.maxFeedBytes),
+      Math.min(Math.max(needed, this.#buf.length * 2, INITIAL_CAPACITY), this.#limits.maxFeedBytes),
     )
-    next.set(this.#buf.subarray(0, this.#tail))
+    next.set(this.#buf === UNWRITTEN ? MAGIC : this.#buf.subarray(0, this.#tail))
     this.#buf = next
   }
 
@@ -268,6 +273,7 @@ export class Feed {
 
   /** The feed's encoding, `PIC0` then every block (a read-only view, not a copy). */
   get buffer(): Uint8Array {
+    if (this.#buf === UNWRITTEN) return MAGIC.slice()
     return this.#buf.subarray(0, this.#tail)
   }
 
