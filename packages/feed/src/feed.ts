@@ -271,7 +271,7 @@ export class Feed {
     return first !== undefined && !first.genesis
   }
 
-  /** The feed's encoding, `PIC0` then every block (a read-only view, not a copy). */
+  /** The feed's encoding, `PIC0` then every block (a read-only view; a fresh `PIC0` while empty). */
   get buffer(): Uint8Array {
     if (this.#buf === UNWRITTEN) return MAGIC.slice()
     return this.#buf.subarray(0, this.#tail)
