@@ -14,8 +14,6 @@ const HEX_PAIRS = Uint16Array.from({ length: 256 }, (_, byte) => {
 const HEX_SCRATCH_BYTES = 1024
 const hexScratch = new Uint8Array(2 * HEX_SCRATCH_BYTES)
 const hexScratchWords = new Uint16Array(hexScratch.buffer)
-/** Hex digits are ASCII, which latin1 (WHATWG: windows-1252) decodes as itself. */
-const asciiDecoder = new TextDecoder('latin1')
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
 
@@ -36,7 +34,8 @@ export function toHex(bytes: Uint8Array): string {
   const digits = small ? hexScratch : new Uint8Array(2 * bytes.length)
   const words = small ? hexScratchWords : new Uint16Array(digits.buffer)
   for (let i = 0; i < bytes.length; i++) words[i] = HEX_PAIRS[bytes[i]!]!
-  return asciiDecoder.decode(digits.subarray(0, 2 * bytes.length))
+  // The digits are ASCII: UTF-8 decodes them as themselves.
+  return utf8Decoder.decode(digits.subarray(0, 2 * bytes.length))
 }
 
 function nibble(c: number): number {
