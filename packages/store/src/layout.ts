@@ -4,17 +4,7 @@
  * with a tag byte; names and ids in the middle of a key are length-prefixed (u16) so no id
  * can collide with another; an id or order key at the end of a key is its raw UTF-8
  * bytes, so keys sort by it (`o` and `x`: the query API's id order). Values are CBOR
- * unless said otherwise; in the values that hold app values (`s`, `e`, `o`, `i`: marked
- * "app CBOR" below, state-codec.ts) a string of lowercase hex of even length and at least
- * 16 characters (ids, keys, signatures: `ctx.id`, `AUTHOR`, `CHAIN`) is CBOR tag 23
- * ("expected conversion to base16", RFC 8949 §3.4.5.2) around its bytes, read back as the
- * same string: a 64-character key takes 35 B instead of 66. Not the string the record's
- * key holds as text (an `o` record's object id, an `i` record's index key): LevelDB's
- * compression (Snappy) writes that copy as a few bytes of back-reference to the key, and
- * would write its bytes whole (10,000 to-do-like `o` records in classic-level: 265 B each
- * on disk with the id as text, 317 B with it as bytes). Map keys stay text; a byte string
- * without the tag stays bytes; a value written without the tag reads as ever. Everything
- * a block changes is written in the same atomic batch
+ * unless said otherwise. Everything a block changes is written in the same atomic batch
  * as the block. `load()` reads only `z`, `s`, `e`, `i`, `n`, `r`, the first `t` key, the
  * keys of `p` and `q` (up to 4,097: while they are few, memory lists their ids, and a
  * block no `p` or `q` key names costs no read of them) and `o` of collections that keep a
@@ -38,14 +28,14 @@
  *
  * | tag | key | value |
  * |---|---|---|
- * | `s` | slice name | app CBOR: `[name, slice state]` |
- * | `e` | slice name, seq (u64) | app CBOR: `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
- * | `o` | collection, then the object id's UTF-8 bytes | app CBOR: `[value, expiresAt, orderKeys, indexKeys, own, others]` (`own`: the block whose hex is the id backs it; `others`: how many `b` keys it has) |
+ * | `s` | slice name | `[name, slice state]` |
+ * | `e` | slice name, seq (u64) | `[name, seq, blockId, expiresAt, signal or null]` (a live slice entry) |
+ * | `o` | collection, then the object id's UTF-8 bytes | `[value, expiresAt, orderKeys, indexKeys, own, others]` (`own`: the block whose hex is the id backs it; `others`: how many `b` keys it has) |
  * | `d` | collection, object id (compact) | `[blockId, expiresAt]` (a tombstone: the object was deleted by block `blockId`, which backs it; blocks of the id back nothing until `expiresAt`) |
  * | `x` | collection, order name, then the order key's UTF-8 bytes, 0x00, the object id's UTF-8 bytes | empty (a collection's declared order: `Memory.orders`) |
  * | `n` | collection | live objects (a number) |
  * | `b` | collection, object id (compact), block id (64 B) | empty (the block backs the object; not for the block whose hex is the id) |
- * | `i` | collection, index key | app CBOR: `[collection, index key, blockId, object id (compact)]` (`ctx.index`) |
+ * | `i` | collection, index key | `[collection, index key, blockId, object id (compact)]` (`ctx.index`) |
  * | `t` | at (u64), kind (1 B: `o`, `e` or `d`), name, id (compact) | empty, or the exact time when it is not a whole number of ms in 0 .. 2^53 - 1 (a persisted expiry timer; only the earliest is armed) |
  * | `h` | block id (64 B) | `[seq, chainId or null (a genesis: the block id; not for a block whose id a partial chain claimed), refs, [[collection, object id (compact) or null (the block id's hex)], ...], size]` (a held block: its accept seq, which `reload()` replays in, how many objects and slice entries it backs, which objects, and its bytes) |
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks after its genesis (which has no `c` key; held, it comes first), oldest first |
@@ -58,9 +48,8 @@
  * A registry in another layout (an older store wrote it: its `z` lacks the layout number,
  * or has another) is refused at `load()` with `STORE_LAYOUT`; nothing of it is read or
  * changed. For a to-do task (one object per one-block chain, a 128-character id), the
- * store's keys and values come to about 770 B (880 B in layout 4, which gave a genesis a
- * `c` key; 806 B before hex strings in app values were written as bytes), of which the
- * object's `o` record is 440 B (478 B with its owner key as text).
+ * store's keys and values come to about 810 B (880 B in layout 4, which gave a genesis a
+ * `c` key), of which the object's `o` record is 480 B.
  */
 import { toHex, utf8 } from '@picostack/feed'
 

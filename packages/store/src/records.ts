@@ -7,7 +7,6 @@ import { decode, encode } from 'cborg'
 import type { Payload, Signal } from './context.ts'
 import { StoreError } from './errors.ts'
 import { idOfPart, idPart, isLowerHex, key, LAYOUT, readParts, seqPart, TAG } from './layout.ts'
-import { decodeState, encodeState } from './state-codec.ts'
 
 /** An object id in a CBOR value, compact (layout.ts): a lowercase-hex id as its bytes. */
 export function idValue(id: string): string | Uint8Array {
@@ -174,24 +173,19 @@ export function tombstoneOwner(k: Uint8Array): { name: string; id: string } {
  * `o` value of object `id`: `[value, expiresAt, orderKeys, indexKeys, own, others]` (the
  * collection and id are the key's): `own`, whether the block whose hex is `id` backs it
  * (the block that made it, for ids such as `CHAIN`: it has no `b` key), and `others`, how
- * many blocks back it besides (its `b` keys: none to read when 0). Written by
- * {@link encodeState}: hex strings in it (the app's ids and keys) as bytes, but for the
- * object's id (its key holds it as text).
+ * many blocks back it besides (its `b` keys: none to read when 0).
  */
 export function objectValue(id: string, entry: ObjectEntry): Uint8Array {
   const own = entry.blocks.has(id)
   const others = entry.blocks.size - (own ? 1 : 0)
-  return encodeState(
-    [entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys, own, others],
-    id,
-  )
+  return encode([entry.value, entry.expiresAt, entry.orderKeys, entry.indexKeys, own, others])
 }
 
 /** An object's `o` record: all but its backing blocks, and how to find them (`own`, `others`). */
 export function objectFrom(
   value: Uint8Array,
 ): Omit<ObjectEntry, 'blocks'> & { own: boolean; others: number } {
-  const [object, expiresAt, orderKeys, indexKeys, own, others] = decodeState(value) as [
+  const [object, expiresAt, orderKeys, indexKeys, own, others] = decode(value) as [
     Payload,
     number,
     OrderKeys,
@@ -207,13 +201,13 @@ export function objectIdOf(k: Uint8Array, prefixLength: number): string {
   return textDecoder.decode(k.subarray(prefixLength))
 }
 
-/** `e` value: `[slice, seq, blockId, expiresAt, signal or null]` ({@link encodeState}). */
+/** `e` value: `[slice, seq, blockId, expiresAt, signal or null]`. */
 export function entryValue(name: string, entry: SliceEntry): Uint8Array {
-  return encodeState([name, entry.seq, entry.blockId, entry.expiresAt, entry.signal])
+  return encode([name, entry.seq, entry.blockId, entry.expiresAt, entry.signal])
 }
 
 export function entryFrom(value: Uint8Array): SliceEntry & { name: string } {
-  const [name, seq, blockId, expiresAt, signal] = decodeState(value) as [
+  const [name, seq, blockId, expiresAt, signal] = decode(value) as [
     string,
     number,
     Uint8Array,
@@ -223,19 +217,19 @@ export function entryFrom(value: Uint8Array): SliceEntry & { name: string } {
   return { name, seq, blockKey: toHex(blockId), blockId, expiresAt, signal }
 }
 
-/** `s` value: `[slice, state]` ({@link encodeState}). */
+/** `s` value: `[slice, state]`. */
 export function sliceValue(name: string, state: Payload): Uint8Array {
-  return encodeState([name, state])
+  return encode([name, state])
 }
 
 export function sliceFrom(value: Uint8Array): { name: string; state: Payload } {
-  const [name, state] = decodeState(value) as [string, Payload]
+  const [name, state] = decode(value) as [string, Payload]
   return { name, state }
 }
 
-/** `i` value: `[collection, index key, blockId, object id (compact)]` ({@link encodeState}, the index key kept as text). */
+/** `i` value: `[collection, index key, blockId, object id (compact)]`. */
 export function indexValue(name: string, indexKey: string, blockId: Uint8Array, id: string) {
-  return encodeState([name, indexKey, blockId, idValue(id)], indexKey)
+  return encode([name, indexKey, blockId, idValue(id)])
 }
 
 export function indexFrom(value: Uint8Array): {
@@ -244,7 +238,7 @@ export function indexFrom(value: Uint8Array): {
   blockId: Uint8Array
   id: string
 } {
-  const [name, indexKey, blockId, id] = decodeState(value) as [
+  const [name, indexKey, blockId, id] = decode(value) as [
     string,
     string,
     Uint8Array,
