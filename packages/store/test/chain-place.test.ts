@@ -2,31 +2,14 @@ import { type Feed, toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { decode } from 'cborg'
 import { describe, expect, it } from 'vitest'
-import { type ComputeContext, Memory, Store } from '../src/index.ts'
+import { Store } from '../src/index.ts'
 import { Author, disagreements, FakeClock, heldIds, memoryDb } from './helpers.ts'
+import { ExpiringNotes } from './notes.ts'
 
 /**
  * Layout 5: a held genesis has no `c` key (its place in its chain is implied); every other
  * held block has one.
  */
-
-interface Note {
-  text: string
-  expiresAt: number
-}
-
-/** Notes keyed by `payload.id`, living `ttl` ms from their block's date. */
-class Notes extends Memory<Note | undefined> {
-  override idOf({ payload }: { payload: { id: string } }) {
-    return payload.id
-  }
-  compute(_: Note | undefined, { payload, date }: ComputeContext<Note | undefined>) {
-    return { text: payload.text, expiresAt: date + payload.ttl }
-  }
-  override expiresAt(note: Note | undefined) {
-    return note?.expiresAt ?? 0
-  }
-}
 
 const T0 = 1_000_000
 const TAG_C = 0x63
@@ -34,7 +17,7 @@ const TAG_H = 0x68
 
 function open(clock: FakeClock, repo = new Repo(memoryDb()), maxRepoBytes?: number): Store {
   const store = new Store(repo, { clock, maxRepoBytes })
-  store.register('notes', Notes)
+  store.register('notes', ExpiringNotes)
   return store
 }
 

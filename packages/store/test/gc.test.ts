@@ -3,30 +3,13 @@ import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
 // The repo's batch spy, shared rather than copied.
 import { spyBatches, spyReads } from '../../repo/test/db-spy.ts'
-import { type ComputeContext, Memory, Store, type StoreError } from '../src/index.ts'
+import { Store, type StoreError } from '../src/index.ts'
 import { Author, FakeClock, heldIds, memoryDb } from './helpers.ts'
-
-interface Note {
-  text: string
-  expiresAt: number
-}
-
-/** Notes that live `ttl` ms from their block's date. */
-class Notes extends Memory<Note | undefined> {
-  override idOf({ payload }: { payload: { id: string } }) {
-    return payload.id
-  }
-  compute(_: Note | undefined, { payload, date }: ComputeContext<Note | undefined>) {
-    return { text: payload.text, expiresAt: date + payload.ttl }
-  }
-  override expiresAt(note: Note | undefined) {
-    return note?.expiresAt ?? 0
-  }
-}
+import { type ExpiringNote, ExpiringNotes } from './notes.ts'
 
 function open(repo: Repo, clock: FakeClock) {
   const store = new Store(repo, { clock })
-  const notes = store.register('notes', Notes)
+  const notes = store.register('notes', ExpiringNotes)
   store.register<number[]>({
     name: 'pings',
     initialValue: [],
@@ -47,7 +30,9 @@ describe('forgetting on the store timer', () => {
     let { store, notes } = open(new Repo(db), clock)
     await store.load()
     const sizes: number[] = []
-    store.on<Record<string, Note>>('notes', (state) => sizes.push(Object.keys(state).length))
+    store.on<Record<string, ExpiringNote>>('notes', (state) =>
+      sizes.push(Object.keys(state).length),
+    )
     const pings: number[][] = []
     store.on<number[]>('pings', (state) => pings.push(state))
 

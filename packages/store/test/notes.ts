@@ -1,4 +1,8 @@
-/** The collection the ordered-query tests read (store's query test and the views over the real store). */
+/**
+ * Note collections the tests share: {@link Notes}, which the ordered-query tests read (store's
+ * query test and the views over the real store), and {@link ExpiringNotes}, for gc and
+ * eviction.
+ */
 import { type BlockContext, type ComputeContext, Memory } from '../src/index.ts'
 
 /** A note: its text and its rank (the declared order). */
@@ -21,5 +25,27 @@ export class Notes extends Memory<Note | undefined> {
   }
   override expiresAt(_: Note | undefined, { payload }: ComputeContext<Note | undefined>) {
     return payload.ttl ?? Number.POSITIVE_INFINITY
+  }
+}
+
+/** A note that expires: its text and when (ms since the epoch). */
+export interface ExpiringNote {
+  text: string
+  expiresAt: number
+}
+
+/** Notes keyed by `payload.id`, living `payload.ttl` ms from their block's date. */
+export class ExpiringNotes extends Memory<ExpiringNote | undefined> {
+  override idOf({ payload }: BlockContext) {
+    return payload.id
+  }
+  compute(
+    _: ExpiringNote | undefined,
+    { payload, date }: ComputeContext<ExpiringNote | undefined>,
+  ) {
+    return { text: payload.text, expiresAt: date + payload.ttl }
+  }
+  override expiresAt(note: ExpiringNote | undefined) {
+    return note?.expiresAt ?? 0
   }
 }
