@@ -259,6 +259,7 @@ async function applyAll(core: Core, run: PatchRun): Promise<void> {
       refs: 0,
       objects: [],
       size: block.blockSize,
+      genesis: block.genesis,
     }
     const mark = tx.journal.length
     const record: Pending = { block, key: blockKey, held, ops: [], mark, meter: [0, 0] }

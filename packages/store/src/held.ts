@@ -86,8 +86,7 @@ export function hold(core: Core, held: HeldBlock, block: Block, tx: Tx): void {
     core.heldBytes -= block.blockSize
   })
   tx.applying = undefined
-  held.genesis = block.genesis
-  if (!block.genesis) {
+  if (!held.genesis) {
     tx.ops.push(core.registry.putOp(chainBlockKey(held.chainId, held.seq), held.id))
   }
   tx.ops.push(core.registry.putOp(heldKey(held.id), heldValue(held)))

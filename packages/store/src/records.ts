@@ -38,10 +38,10 @@ export interface HeldBlock {
   size: number
   /**
    * True for a genesis: its place in its chain is implied (always its chain's oldest held
-   * block), so it has no `c` key (layout.ts). Set when the block is held (`hold`) or its
-   * `h` record is read; a block whose id a partial chain claimed is no genesis.
+   * block), so it has no `c` key (layout.ts). From the block when it is applied, from the
+   * `h` record when read; a block whose id a partial chain claimed is no genesis.
    */
-  genesis?: boolean
+  genesis: boolean
 }
 
 /** An object's key per declared order, by order name. */
