@@ -90,9 +90,10 @@ interface SlotItem {
   head: Uint8Array
 }
 
-/** One node slot of a staged batch: its key, depth and state (`null`: no node). */
+/** One node slot of a staged batch: its key (and map key), depth and state (`null`: no node). */
 interface Slot {
   key: Uint8Array
+  map: string
   depth: number
   node: TrieNode | null
   dirty: boolean
@@ -254,9 +255,11 @@ export class RangeIndex {
    * @throws REPO_CORRUPT when the stored index contradicts the changes
    */
   async stage(changes: readonly ItemChange[], ops: Op[]): Promise<() => void> {
-    const staged = new Staged(this.#db, (key) => this.#memory.copy(mapKey(key)) ?? null)
-    if (changes.length > 1) await staged.prefetch(changes)
-    for (const change of changes) await staged.apply(change)
+    const staged = new Staged(this.#db, (map) => this.#memory.copy(map) ?? null)
+    // One path per change: prefetch and apply walk the same node keys.
+    const paths = changes.map(({ chainId }) => new TriePath(nibblesOf(chainId)))
+    if (changes.length > 1) await staged.prefetch(changes, paths)
+    for (let i = 0; i < changes.length; i++) await staged.apply(changes[i]!, paths[i]!)
     const slots = staged.dirty()
     for (const { key, depth, node } of slots) {
       if (depth < TRIE_STORED_DEPTH) continue
@@ -267,25 +270,53 @@ export class RangeIndex {
       ops.push({ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) })
     return () => {
       if (writesVersion) this.#versionPending = false
-      for (const { key, depth, node } of slots) {
+      for (const { map, depth, node } of slots) {
         if (depth > TRIE_STORED_DEPTH) continue
-        if (node) this.#memory.set(mapKey(key), node)
-        else this.#memory.delete(mapKey(key))
+        if (node) this.#memory.set(map, node)
+        else this.#memory.delete(map)
       }
     }
+  }
+}
+
+/**
+ * One item's path down the trie: its id's nibbles, and the node key of each depth (and its
+ * map key), each made once however often the batch's staging walks that depth.
+ */
+class TriePath {
+  readonly x: Uint8Array
+  readonly #keys: Uint8Array[] = []
+  readonly #maps: string[] = []
+
+  constructor(x: Uint8Array) {
+    this.x = x
+  }
+
+  /** The key of the node of the first `depth` nibbles. */
+  key(depth: number): Uint8Array {
+    let key = this.#keys[depth]
+    if (key === undefined) this.#keys[depth] = key = trieKey(this.x.subarray(0, depth))
+    return key
+  }
+
+  /** `mapKey` of {@link TriePath.key}. */
+  map(depth: number): string {
+    let map = this.#maps[depth]
+    if (map === undefined) this.#maps[depth] = map = mapKey(this.key(depth))
+    return map
   }
 }
 
 /** The node changes of one batch being staged, over the committed index. */
 class Staged {
   readonly #db: LevelDatabase
-  /** A copy of the committed node at `key` of the in-memory top (`null`: none). */
-  readonly #copyTop: (key: Uint8Array) => TrieNode | null
+  /** A copy of the committed node of map key `map` of the in-memory top (`null`: none). */
+  readonly #copyTop: (map: string) => TrieNode | null
   readonly #slots = new Map<string, Slot>()
   /** Items changed so far in this batch, by chain id: their digest now (`null`: removed). */
   readonly #applied = new Map<string, { id: Uint8Array; digest: Uint8Array | null }>()
 
-  constructor(db: LevelDatabase, copyTop: (key: Uint8Array) => TrieNode | null) {
+  constructor(db: LevelDatabase, copyTop: (map: string) => TrieNode | null) {
     this.#db = db
     this.#copyTop = copyTop
   }
@@ -295,24 +326,35 @@ class Staged {
     return [...this.#slots.values()].filter((slot) => slot.dirty)
   }
 
-  /** The node of the first `depth` nibbles of `nibbles` in this batch's view. */
-  async #node(nibbles: Uint8Array, depth: number): Promise<TrieNode | null> {
-    const key = trieKey(nibbles.subarray(0, depth))
-    const known = this.#slots.get(mapKey(key))
+  /**
+   * The node of the first `depth` nibbles of `path` in this batch's view, when known without
+   * a read (a slot of this batch, or the in-memory top); `undefined` when it is to be read.
+   */
+  #nodeNow(path: TriePath, depth: number): TrieNode | null | undefined {
+    const map = path.map(depth)
+    const known = this.#slots.get(map)
     if (known) return known.node
-    if (depth <= TRIE_STORED_DEPTH) {
-      const node = this.#copyTop(key)
-      this.#slots.set(mapKey(key), { key, depth, node, dirty: false })
-      return node
-    }
+    if (depth > TRIE_STORED_DEPTH) return undefined
+    const node = this.#copyTop(map)
+    this.#slots.set(map, { key: path.key(depth), map, depth, node, dirty: false })
+    return node
+  }
+
+  /** The node of the first `depth` nibbles of `path` in this batch's view. */
+  async #node(path: TriePath, depth: number): Promise<TrieNode | null> {
+    const now = this.#nodeNow(path, depth)
+    if (now !== undefined) return now
+    const map = path.map(depth)
     // Stored nodes: this depth and the next few in one read.
     const keys: Uint8Array[] = []
+    const maps: string[] = []
     for (let d = depth; d < Math.min(MAX_DEPTH, depth + READ_AHEAD); d++) {
-      const k = d === depth ? key : trieKey(nibbles.subarray(0, d))
-      if (!this.#slots.has(mapKey(k))) keys.push(k)
+      if (this.#slots.has(path.map(d))) continue
+      keys.push(path.key(d))
+      maps.push(path.map(d))
     }
-    await this.#load(keys)
-    return this.#slots.get(mapKey(key))!.node
+    await this.#load(keys, maps)
+    return this.#slots.get(map)!.node
   }
 
   /**
@@ -322,42 +364,49 @@ class Staged {
    * removals at 100,000 chains made ~750 sequential reads there) and no absent key is asked
    * for (each such read can count towards a LevelDB seek compaction).
    */
-  async prefetch(changes: readonly ItemChange[]): Promise<void> {
-    let pending = changes
-      .filter(({ was, digest }) => was || digest)
-      .map(({ chainId }) => ({ x: nibblesOf(chainId), depth: 0 }))
+  async prefetch(changes: readonly ItemChange[], paths: readonly TriePath[]): Promise<void> {
+    let pending: { path: TriePath; depth: number }[] = []
+    changes.forEach(({ was, digest }, i) => {
+      if (was || digest) pending.push({ path: paths[i]!, depth: 0 })
+    })
     while (pending.length > 0) {
       const keys: Uint8Array[] = []
+      const maps: string[] = []
       const wanted = new Set<string>()
       const next: typeof pending = []
-      for (const path of pending) {
-        while (path.depth < MAX_DEPTH) {
-          const key = trieKey(path.x.subarray(0, path.depth))
-          const m = mapKey(key)
+      for (const walk of pending) {
+        const { path } = walk
+        while (walk.depth < MAX_DEPTH) {
+          const m = path.map(walk.depth)
           const slot = this.#slots.get(m)
-          if (!slot && path.depth > TRIE_STORED_DEPTH) {
-            if (!wanted.has(m)) keys.push(key)
+          if (!slot && walk.depth > TRIE_STORED_DEPTH) {
+            if (!wanted.has(m)) {
+              keys.push(path.key(walk.depth))
+              maps.push(m)
+            }
             wanted.add(m)
-            next.push(path)
+            next.push(walk)
             break
           }
-          const node = slot ? slot.node : await this.#node(path.x, path.depth)
-          if (!node || node.counts[path.x[path.depth]!]! < 2) break
-          path.depth++
+          // No slot yet, at most the stored depth: a copy of the in-memory top's node.
+          const node = slot ? slot.node : (this.#nodeNow(path, walk.depth) ?? null)
+          if (!node || node.counts[path.x[walk.depth]!]! < 2) break
+          walk.depth++
         }
       }
-      if (keys.length > 0) await this.#load(keys)
+      if (keys.length > 0) await this.#load(keys, maps)
       pending = next
     }
   }
 
-  /** Reads stored nodes `keys` in one `getMany` into the slots, as committed nodes. */
-  async #load(keys: Uint8Array[]): Promise<void> {
+  /** Reads stored nodes `keys` (map keys `maps`) in one `getMany` into the slots, as committed nodes. */
+  async #load(keys: Uint8Array[], maps: string[]): Promise<void> {
     const values = await this.#db.getMany(keys, VIEW)
     keys.forEach((k, i) => {
       const value = values[i]
-      this.#slots.set(mapKey(k), {
+      this.#slots.set(maps[i]!, {
         key: k,
+        map: maps[i]!,
         depth: k[1]!,
         node: value === undefined ? null : TrieNode.decode(plain(value)),
         dirty: false,
@@ -365,20 +414,22 @@ class Staged {
     })
   }
 
-  #put(nibbles: Uint8Array, depth: number, node: TrieNode | null): void {
-    const key = trieKey(nibbles.subarray(0, depth))
-    this.#slots.set(mapKey(key), { key, depth, node, dirty: true })
+  #put(path: TriePath, depth: number, node: TrieNode | null): void {
+    const map = path.map(depth)
+    this.#slots.set(map, { key: path.key(depth), map, depth, node, dirty: true })
   }
 
-  /** Applies one change (insert, update or removal of an item). */
-  async apply(change: ItemChange): Promise<void> {
+  /** Applies one change (insert, update or removal of an item) whose id's path is `at`. */
+  async apply(change: ItemChange, at: TriePath): Promise<void> {
     const { chainId, was, digest } = change
     if (!was && !digest) return
-    const x = nibblesOf(chainId)
+    const { x } = at
     // The stored nodes on x's path: the root down to the first whose x-child holds < 2 items.
     const path: TrieNode[] = []
     for (let d = 0; d < MAX_DEPTH; d++) {
-      const node = await this.#node(x, d)
+      // Known without a read, mostly (the batch's prefetch read the stored nodes).
+      let node = this.#nodeNow(at, d)
+      if (node === undefined) node = await this.#node(at, d)
       if (!node) break
       path.push(node)
       if (node.counts[x[d]!]! < 2) break
@@ -410,18 +461,18 @@ class Staged {
         let below = new TrieNode()
         below.set(x[split]!, 1, digest!, chainId)
         below.set(y[split]!, 1, other.digest, other.head)
-        this.#put(x, split, below)
+        this.#put(at, split, below)
         for (let d = split - 1; d >= depth; d--) {
           const node = new TrieNode()
           link(node, d, x[d]!, below)
-          this.#put(x, d, node)
+          this.#put(at, d, node)
           below = node
         }
         if (parent) link(parent, depth - 1, c, below)
       }
     }
     this.#applied.set(mapKey(chainId), { id: chainId, digest })
-    this.#propagate(x, path)
+    this.#propagate(at, path)
   }
 
   /**
@@ -429,11 +480,12 @@ class Staged {
    * changed, from the bottom up; a node left with fewer than 2 items goes, and its parent
    * holds its one item's digest instead.
    */
-  #propagate(x: Uint8Array, path: TrieNode[]): void {
+  #propagate(at: TriePath, path: TrieNode[]): void {
+    const { x } = at
     for (let d = path.length - 1; d >= 0; d--) {
       const node = path[d]!
       const count = node.count
-      this.#put(x, d, count < 2 ? null : node)
+      this.#put(at, d, count < 2 ? null : node)
       if (d === 0) break
       if (count === 1) {
         const { fingerprint, head } = soleChild(node)
