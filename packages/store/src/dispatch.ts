@@ -20,7 +20,7 @@ import type { Core } from './core.ts'
 import { applyBlock } from './decide.ts'
 import type { StoreErrorCode } from './errors.ts'
 import { collect, evict } from './forget.ts'
-import { bytesOp, heldMany, heldOf, hold, METER_KEY } from './held.ts'
+import { bytesOp, heldCached, heldMany, heldOf, hold, METER_KEY } from './held.ts'
 import { claimOps } from './joins.ts'
 import { type HeldBlock, meterValue } from './records.ts'
 import { replaceClaim } from './replay.ts'
@@ -135,7 +135,7 @@ export async function prepare(
   try {
     await pickFresh(core, run, blockKeys, claim)
     if (run.fresh.length === 0) run.early = { merged: [] }
-    else await verify(run)
+    else if (!patch.placement.verified) await verify(run)
     if (!run.early && run.fresh.length === 0) run.early = { merged: [], stop: run.forged }
     if (!run.early) await place(core, run, unwritten)
     if (run.early) return run
@@ -162,7 +162,7 @@ async function pickFresh(
 ): Promise<void> {
   const { blocks } = run.patch
   let keys = blockKeys
-  let heldNow = (await heldMany(core, keys)).held
+  let heldNow = heldCached(core, keys) ?? (await heldMany(core, keys)).held
   if (claim && (await replaceClaim(core, blocks[0]!, run.patch.placement.verified))) {
     heldNow = (await heldMany(core, keys)).held
   }
@@ -173,8 +173,10 @@ async function pickFresh(
       break
     }
   }
-  let fresh = lastHeld === blocks.length - 1 ? [] : blocks.slice(lastHeld + 1)
-  keys = keys.slice(lastHeld + 1)
+  // None held (a new patch, mostly): the patch's own lists, not copies.
+  let fresh =
+    lastHeld === -1 ? blocks : lastHeld === blocks.length - 1 ? [] : blocks.slice(lastHeld + 1)
+  keys = lastHeld === -1 ? keys : keys.slice(lastHeld + 1)
   if (lastHeld === blocks.length - 1) {
     // Nothing after the newest held block: what comes before it lies in an evicted prefix.
     const end = heldNow.findIndex((held) => held !== undefined)
@@ -190,7 +192,6 @@ async function pickFresh(
  * repo. The valid blocks before it are dispatched; it stops the patch.
  */
 async function verify(run: PatchRun): Promise<void> {
-  if (run.patch.placement.verified) return
   const bad = await verifyBlocks(run.fresh)
   if (bad < run.fresh.length) {
     const reason = `bad signature on block ${bad} of the patch`
@@ -295,7 +296,7 @@ async function trimExpired(core: Core, run: PatchRun): Promise<void> {
   const endMark = tx.endOps.length
   run.trimmedFrom = pending.length
   for (;;) {
-    await expireTouched(core, tx, run.now)
+    if (tx.touched.size > 0) await expireTouched(core, tx, run.now)
     let from = pending.length
     while (from > 0 && pending[from - 1]!.held.refs === 0) from--
     if (from === pending.length) break
@@ -386,7 +387,7 @@ export async function finish(
     core.heads.set(last.held.chain, last.block)
   }
   if (pending.length === 0 && tx.endOps.length > 0) await core.repo.batch(tx.endOps)
-  await core.mempool.remove(run.keys)
+  if (core.mempool.size > 0) await core.mempool.remove(run.keys)
   let stop = run.stop
   const postponed = stop?.postpone
   const { tries } = run.patch
@@ -413,7 +414,7 @@ export async function finish(
   for (const record of pending.slice(0, merged.length)) {
     if (record.held.refs === 0) tx.released.set(record.held.chain, record.held.chainId)
   }
-  await evict(core, tx.released)
+  if (tx.released.size > 0) await evict(core, tx.released)
   core.consumers.deliver(notice ?? core.consumers.notice(tx.changed, tx.objects))
   if (budget && core.heldBytes > core.maxRepoBytes) await enforceBudget(core)
   return { merged, stop, chainId: merged.length > 0 ? run.chainId : undefined }

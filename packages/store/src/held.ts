@@ -27,6 +27,21 @@ export async function heldOf(core: Core, blockKey: string): Promise<HeldBlock | 
 }
 
 /**
+ * The held-block records of `blockKeys` (hex) when every one is cached (the group's read
+ * put them there), else `undefined`: then {@link heldMany} reads the others.
+ */
+export function heldCached(core: Core, blockKeys: string[]): (HeldBlock | undefined)[] | undefined {
+  if (core.replaying) return undefined
+  const out: (HeldBlock | undefined)[] = new Array(blockKeys.length)
+  for (let i = 0; i < blockKeys.length; i++) {
+    const cached = core.held.get(blockKeys[i]!)
+    if (cached === undefined) return undefined
+    out[i] = cached ?? undefined
+  }
+  return out
+}
+
+/**
  * {@link heldOf} for many blocks, in one read for those not cached; `also` (registry keys)
  * are read in the same read, their values returned after the records. `ids`: the block
  * ids (64 B) of `blockKeys`, when the caller has them; `writing`: blocks about to be
