@@ -8,7 +8,9 @@
  *   folder the app writes, without one awaited call per task); the last 1,000 seeded
  *   tasks live an hour, the others a day;
  * - create: tasks per second over the last 5,000 tasks, one awaited `addTask` at a time,
- *   into a folder that already holds the rest;
+ *   into a folder that already holds the rest; beside it its floor (`../scale/floor.ts`):
+ *   the same database calls with random bytes of the same lengths and a signature per task,
+ *   with no SDK work, into an empty folder (a lower bound: create cannot beat it here);
  * - boot: a fresh Node process opens the folder and awaits `boot()` (ms, median of 3
  *   processes), then reads the first page of 50 tasks (`tasks.query`); heap used after a
  *   forced GC, and RSS;
@@ -36,6 +38,7 @@ import { fileURLToPath } from 'node:url'
 import { fromHex, signPair } from '@picostack/kernel'
 import { TodoKernel } from 'todo'
 import { printTable, ratio } from '../measure.ts'
+import { recordCalls, replayFloor } from '../scale/floor.ts'
 import { IN_FLIGHT, seedTasks } from '../scale/seed.ts'
 
 /** Short-lived tasks per size (the gc figure). */
@@ -105,14 +108,22 @@ async function fill(dir: string, tasks: number, expiring: number, window: number
   )
   progress(`${count(seeded)} seeded (${Math.round(seed.perSecond)}/s), creating ${count(window)}`)
   const ids: string[] = []
+  const recording = recordCalls(todo.db)
   const started = performance.now()
   for (let i = 0; i < window; i++)
     ids.push(await todo.addTask(`task number ${seeded + i} of the scale bench`))
   const perSecond = window > 0 ? (window / (performance.now() - started)) * 1000 : Number.NaN
+  const calls = recording.stop()
   let rawBytes = seed.rawBytes
-  for (const id of ids) rawBytes += (await todo.repo.readBlock(fromHex(id)))!.blockSize
+  let createdBytes = 0
+  for (const id of ids) createdBytes += (await todo.repo.readBlock(fromHex(id)))!.blockSize
+  rawBytes += createdBytes
   await todo.close()
-  return { perSecond, seedPerSecond: seed.perSecond, rawBytes }
+  const floorDir = `${dir}-floor`
+  const floorPerSecond =
+    window > 0 ? await replayFloor(floorDir, calls, window, createdBytes / window) : Number.NaN
+  rmSync(floorDir, { recursive: true, force: true })
+  return { perSecond, floorPerSecond, seedPerSecond: seed.perSecond, rawBytes }
 }
 
 /** LevelDB's compactions logged in folder `dir` so far (its `LOG` file). */
@@ -220,7 +231,12 @@ export default async function scale(): Promise<void> {
       const dir = join(root, String(tasks))
       const window = Math.min(CREATE_WINDOW, tasks - EXPIRING)
       const started = performance.now()
-      const { perSecond, seedPerSecond, rawBytes } = await fill(dir, tasks, EXPIRING, window)
+      const { perSecond, floorPerSecond, seedPerSecond, rawBytes } = await fill(
+        dir,
+        tasks,
+        EXPIRING,
+        window,
+      )
       const fillS = (performance.now() - started) / 1000
       const disk = folderBytes(dir)
       progress(`${count(tasks)} made in ${fillS.toFixed(0)} s; booting`)
@@ -243,6 +259,7 @@ export default async function scale(): Promise<void> {
         'seed tasks/s': seedPerSecond,
         'fill s': fillS.toFixed(0),
         [`create tasks/s (last ${count(window)})`]: perSecond,
+        'create floor tasks/s': floorPerSecond,
         'boot ms': boot.bootMs.toFixed(1),
         'boot / boot(first size)': ratio(boot.bootMs, bootFirst),
         'first page ms': boot.firstPageMs.toFixed(2),
@@ -270,6 +287,9 @@ export default async function scale(): Promise<void> {
     )
     console.log(
       `seeded: every task but the last ${count(CREATE_WINDOW)} is written by bench/src/scale/seed.ts (the blocks addTask makes, dispatched to the store ${IN_FLIGHT} at a time); create is timed on the last ${count(CREATE_WINDOW)}, one awaited addTask at a time`,
+    )
+    console.log(
+      'create floor: the database calls those addTask calls made (same key and value lengths, random bytes) and an Ed25519 signature per task, with no SDK work, one task at a time into an empty classic-level folder (bench/src/scale/floor.ts): a lower bound, create cannot beat it on this machine',
     )
     const largest = runs.at(-1)!
     const at = count(largest.tasks)
