@@ -5,7 +5,9 @@
  * verified, state computed) beside hypercore 11.35.1 + hyperswarm replicating the same
  * 10,000 records (one append-only log, a Merkle tree with one signature per batch) in the
  * same run. Timed from the joiner's `join` to the last task/record held, discovery and
- * connection included. Seeding is not timed.
+ * connection included. Seeding is not timed. Printed beside them: the time of the TASKS
+ * signature checks alone (picofeed v8 signs every block; hypercore signs a batch), a floor
+ * under picostack's figure.
  *
  * Target (issue 14): picostack's join + sync over Modem56 <= 1.0x the time of hypercore
  * + hyperswarm, printed with the protocol version under test.
@@ -14,8 +16,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROTOCOL_VERSION } from '@picostack/kernel'
+import { Feed, PROTOCOL_VERSION, SimpleKernel, signPair } from '@picostack/kernel'
 import { Modem56 } from '@picostack/modem'
+import { verifyBlocks } from '@picostack/repo'
 import DHT from 'hyperdht'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
@@ -115,6 +118,27 @@ async function picostack(testnet: Testnet): Promise<{ inProcess: Timing; modem: 
   return { inProcess, modem }
 }
 
+/**
+ * Ms to check the signatures of {@link TASKS} to-do blocks (one-block chains of one author,
+ * signed here), all handed to `verifyBlocks` at once: the thread pool checks them in
+ * parallel, as a syncing peer does patch by patch. A picofeed v8 block carries its own
+ * Ed25519 signature, so a peer that syncs TASKS tasks checks TASKS signatures (hypercore
+ * checks one per batch of its Merkle tree): this is that work alone, a floor of the join.
+ */
+async function signatureChecksMs(): Promise<number> {
+  const { sk } = signPair()
+  const blocks = Array.from({ length: TASKS }, (_, i) => {
+    const feed = new Feed()
+    const op = { op: 'create', title: `task ${i}`, ttlMs: 86_400_000 }
+    feed.append(SimpleKernel.encodeBlock('tasks', op, Date.now()), sk)
+    return feed.last!
+  })
+  const start = performance.now()
+  const verified = await verifyBlocks(blocks)
+  if (verified !== TASKS) throw new Error(`${verified} of ${TASKS} signatures verified`)
+  return performance.now() - start
+}
+
 /** hypercore + hyperswarm: ms from the reader's join to all TASKS records downloaded. */
 async function hypercore(testnet: Testnet): Promise<Timing> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-hypercore-'))
@@ -166,6 +190,7 @@ export default async function (): Promise<void> {
   try {
     const pico = await picostack(testnet)
     const core = await hypercore(testnet)
+    const checks = await signatureChecksMs()
     const row = (name: string, r: Timing) => ({
       implementation: name,
       records: TASKS,
@@ -184,6 +209,9 @@ export default async function (): Promise<void> {
     )
     console.log(
       `\npicostack over Modem56 / in-process (the modem's cost): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
+    )
+    console.log(
+      `the ${TASKS.toLocaleString('en-US')} Ed25519 signature checks alone (every picofeed block is signed; all at once on the thread pool): ${checks.toFixed(0)} ms, ${ratio(checks, core.syncMs)} of hypercore's join + sync`,
     )
     printTable(`modem target (issue 14), sync protocol v${PROTOCOL_VERSION}`, [
       {
