@@ -6,7 +6,16 @@
 import type { Payload, Signal } from './context.ts'
 import type { Core } from './core.ts'
 import { addRef, dropRef, heldOf } from './held.ts'
-import { backingKey, key, objectKey, orderEntryKey, seqKey, TAG, tombstoneKey } from './layout.ts'
+import {
+  backingKey,
+  key,
+  objectKey,
+  orderEntryKey,
+  seqKey,
+  TAG,
+  timerKey,
+  tombstoneKey,
+} from './layout.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
 import {
   entryValue,
@@ -19,7 +28,6 @@ import {
   type SliceEntry,
   type StoreTimer,
   sliceValue,
-  timerKey,
   timerValue,
   tombstoneValue,
 } from './records.ts'

@@ -11,7 +11,7 @@
  * snapshot (`Memory.snapshot`).
  *
  * Compact ids. Where no order depends on it, an object id is written compactly: in a key
- * ({@link idPart}) a lowercase-hex id of even length is the byte 0xff (never a byte of
+ * ({@link putIdPart}) a lowercase-hex id of even length is the byte 0xff (never a byte of
  * UTF-8) then its raw bytes, any other id its UTF-8, length-prefixed either way; in a value
  * ({@link idValue}) a CBOR byte string or a text string alike. Ids are mostly hex (block
  * and chain ids, keys: 128 or 64 characters), so this halves them. An object whose id is
@@ -75,35 +75,90 @@ export const TAG = {
   joins: 0x71,
 } as const
 
-function u64(n: number): Uint8Array {
-  const out = new Uint8Array(8)
-  const view = new DataView(out.buffer)
-  view.setUint32(0, Math.floor(n / 0x1_0000_0000))
-  view.setUint32(4, n >>> 0)
+/** Bytes of one slab {@link keyBytes} cuts keys from. */
+const SLAB_BYTES = 16_384
+/** Longest key cut from a slab (a longer one gets a buffer of its own). */
+const SLAB_KEY_MAX = 1024
+let slab = new ArrayBuffer(SLAB_BYTES)
+let slabUsed = 0
+
+/**
+ * `size` zero bytes for a key: for 65 B to 1 KB, a view of a shared slab. V8 keeps a typed
+ * array of at most 64 B on its heap, and gives a larger one a buffer of its own off the
+ * heap (~0.6 us to make on Node 20, and the GC tracks it), where a view costs ~40 ns; the
+ * store's keys are mostly 65 to 200 B (a tag and a 64 B block id, a 128-character id).
+ * A slab is never written twice; it is freed when no key of it is left. Every key built
+ * here goes to the registry, which copies it behind its own prefix, or is kept a little
+ * while (a range bound), so slabs do not pile up.
+ */
+function keyBytes(size: number): Uint8Array {
+  if (size <= 64 || size > SLAB_KEY_MAX) return new Uint8Array(size)
+  if (slabUsed + size > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES)
+    slabUsed = 0
+  }
+  const out = new Uint8Array(slab, slabUsed, size)
+  slabUsed += size
   return out
+}
+
+/** Writes `n` (a whole number in 0 .. 2^53 - 1) at `at` as a u64, big-endian. */
+function putU64(out: Uint8Array, at: number, n: number): void {
+  const high = Math.floor(n / 0x1_0000_0000)
+  const low = n >>> 0
+  out[at] = high >>> 24
+  out[at + 1] = (high >>> 16) & 0xff
+  out[at + 2] = (high >>> 8) & 0xff
+  out[at + 3] = high & 0xff
+  out[at + 4] = low >>> 24
+  out[at + 5] = (low >>> 16) & 0xff
+  out[at + 6] = (low >>> 8) & 0xff
+  out[at + 7] = low & 0xff
+}
+
+/**
+ * The UTF-8 of `text` as {@link put} writes it: `text` itself when it is ASCII (a byte per
+ * char, no encoder call), else its bytes. Either way `.length` is its size in bytes.
+ */
+function textBytes(text: string): string | Uint8Array {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return utf8(text)
+  return text
+}
+
+/** Writes `bytes` (or ASCII text from {@link textBytes}) at `at`; returns the end. */
+function put(out: Uint8Array, at: number, bytes: string | Uint8Array): number {
+  if (typeof bytes !== 'string') {
+    out.set(bytes, at)
+    return at + bytes.length
+  }
+  for (let i = 0; i < bytes.length; i++) out[at + i] = bytes.charCodeAt(i)
+  return at + bytes.length
+}
+
+/** Writes a u16 length `n` at `at`; returns the end. */
+function putLength(out: Uint8Array, at: number, n: number): number {
+  out[at] = n >> 8
+  out[at + 1] = n & 0xff
+  return at + 2
 }
 
 /** Concatenates a tag and parts; string parts are UTF-8 with a u16 length prefix. */
 export function key(tag: number, ...parts: (string | Uint8Array)[]): Uint8Array {
-  const bytes: Uint8Array[] = new Array(parts.length)
+  const bytes: (string | Uint8Array)[] = new Array(parts.length)
   let size = 1
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!
-    const b = typeof part === 'string' ? utf8(part) : part
+    const b = typeof part === 'string' ? textBytes(part) : part
     bytes[i] = b
     size += b.length + (typeof part === 'string' ? 2 : 0)
   }
-  const out = new Uint8Array(size)
+  const out = keyBytes(size)
   out[0] = tag
   let at = 1
   for (let i = 0; i < parts.length; i++) {
     const b = bytes[i]!
-    if (typeof parts[i] === 'string') {
-      out[at++] = b.length >> 8
-      out[at++] = b.length & 0xff
-    }
-    out.set(b, at)
-    at += b.length
+    if (typeof parts[i] === 'string') at = putLength(out, at, b.length)
+    at = put(out, at, b)
   }
   return out
 }
@@ -122,26 +177,41 @@ export function isLowerHex(id: string): boolean {
 }
 
 /**
- * A compact id key part (u16 length first): a lowercase-hex id of even length as 0xff and
- * its raw bytes, any other id as its UTF-8.
+ * What a compact id key part holds after its u16 length: `null` for a lowercase-hex id of
+ * even length (0xff and its raw bytes, {@link idPartSize}), else the id's UTF-8
+ * ({@link textBytes}).
  */
-export function idPart(id: string): Uint8Array {
-  if (!isLowerHex(id)) {
-    const bytes = utf8(id)
-    const out = new Uint8Array(2 + bytes.length)
-    out[0] = bytes.length >> 8
-    out[1] = bytes.length & 0xff
-    out.set(bytes, 2)
-    return out
+function idText(id: string): string | Uint8Array | null {
+  return isLowerHex(id) ? null : textBytes(id)
+}
+
+/** Size in bytes of the compact id part of `id` (`text`: its {@link idText}), length included. */
+function idPartSize(id: string, text: string | Uint8Array | null): number {
+  return 2 + (text === null ? 1 + id.length / 2 : text.length)
+}
+
+/**
+ * Writes the compact id key part of `id` (`text`: its {@link idText}) at `at`, u16 length
+ * first: a lowercase-hex id of even length as 0xff and its raw bytes, any other id as its
+ * UTF-8. Returns the end.
+ */
+function putIdPart(out: Uint8Array, at: number, id: string, text: string | Uint8Array | null) {
+  if (text !== null) return put(out, putLength(out, at, text.length), text)
+  at = putLength(out, at, 1 + id.length / 2)
+  out[at++] = RAW_ID
+  for (let i = 0; i < id.length; i += 2) {
+    out[at++] = (digit(id.charCodeAt(i)) << 4) | digit(id.charCodeAt(i + 1))
   }
-  const length = 1 + id.length / 2
-  const out = new Uint8Array(2 + length)
-  out[0] = length >> 8
-  out[1] = length & 0xff
-  out[2] = RAW_ID
-  for (let i = 0, at = 3; i < id.length; i += 2, at++) {
-    out[at] = (digit(id.charCodeAt(i)) << 4) | digit(id.charCodeAt(i + 1))
-  }
+  return at
+}
+
+/** `prefix`, then the compact id part of `id`, then `tail` (a block id, or nothing). */
+function prefixIdKey(prefix: Uint8Array, id: string, tail?: Uint8Array): Uint8Array {
+  const text = idText(id)
+  const out = keyBytes(prefix.length + idPartSize(id, text) + (tail ? tail.length : 0))
+  out.set(prefix)
+  const at = putIdPart(out, prefix.length, id, text)
+  if (tail) out.set(tail, at)
   return out
 }
 
@@ -150,7 +220,7 @@ function digit(c: number): number {
   return c <= 57 ? c - 48 : c - 87
 }
 
-/** The id of a part's bytes (without its length), as {@link idPart} wrote it. */
+/** The id of a part's bytes (without its length), as {@link putIdPart} wrote it. */
 export function idOfPart(bytes: Uint8Array): string {
   return bytes[0] === RAW_ID ? toHex(bytes.subarray(1)) : textDecoder.decode(bytes)
 }
@@ -172,16 +242,38 @@ export function readParts(k: Uint8Array, at: number, count: number): Uint8Array[
   return parts
 }
 
+/** `n` as a key's u64 (floored, clamped to 0 .. 2^53 - 1). */
+function seqOf(n: number): number {
+  return Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n)))
+}
+
 /** A u64 big-endian key part, so keys sort by number (timers by time, blocks by seq). */
 export function seqPart(n: number): Uint8Array {
-  return u64(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))))
+  const out = new Uint8Array(8)
+  putU64(out, 0, seqOf(n))
+  return out
 }
 
 /** `prefix | seqPart(n)`: a key built by {@link key} whose last part is a number. */
 export function seqKey(prefix: Uint8Array, n: number): Uint8Array {
-  const out = new Uint8Array(prefix.length + 8)
+  const out = keyBytes(prefix.length + 8)
   out.set(prefix)
-  out.set(seqPart(n), prefix.length)
+  putU64(out, prefix.length, seqOf(n))
+  return out
+}
+
+/**
+ * `t` key of a timer (layout table): tag, `at` as {@link seqPart}, the kind's char, the
+ * name (u16 length first), the compact id part of `id`.
+ */
+export function timerKey(timer: { at: number; kind: string; name: string; id: string }) {
+  const name = textBytes(timer.name)
+  const text = idText(timer.id)
+  const out = keyBytes(1 + 8 + 1 + 2 + name.length + idPartSize(timer.id, text))
+  out[0] = TAG.timer
+  putU64(out, 1, seqOf(timer.at))
+  out[9] = timer.kind.charCodeAt(0)
+  putIdPart(out, put(out, putLength(out, 10, name.length), name), timer.id, text)
   return out
 }
 
@@ -203,17 +295,22 @@ function namePrefix(tag: number, name: string): Uint8Array {
 
 /** Key of object `id` of collection `name`: the id's bytes come last, so keys sort by id. */
 export function objectKey(name: string, id: string): Uint8Array {
-  return concatBytes(namePrefix(TAG.object, name), utf8(id))
+  const prefix = namePrefix(TAG.object, name)
+  const text = textBytes(id)
+  const out = keyBytes(prefix.length + text.length)
+  out.set(prefix)
+  put(out, prefix.length, text)
+  return out
 }
 
 /** Key of the tombstone of object `id` of collection `name`. */
 export function tombstoneKey(name: string, id: string): Uint8Array {
-  return concatBytes(namePrefix(TAG.tombstone, name), idPart(id))
+  return prefixIdKey(namePrefix(TAG.tombstone, name), id)
 }
 
 /** Prefix of the `b` keys of object `id` of collection `name`. */
 export function backingPrefix(name: string, id: string): Uint8Array {
-  return concatBytes(namePrefix(TAG.backing, name), idPart(id))
+  return prefixIdKey(namePrefix(TAG.backing, name), id)
 }
 
 /**
@@ -221,8 +318,11 @@ export function backingPrefix(name: string, id: string): Uint8Array {
  * whose hex is the object id: the `o` record says whether that one does).
  */
 export function backingKey(name: string, id: string, blockId: Uint8Array): Uint8Array {
-  return concatBytes(backingPrefix(name, id), blockId)
+  return prefixIdKey(namePrefix(TAG.backing, name), id, blockId)
 }
+
+/** `key(TAG.order, name, order)` per collection and order, built once (orders are declared). */
+const orderPrefixes = new Map<string, Map<string, Uint8Array>>()
 
 /** Key of object `id` under `orderKey` in order `order` of collection `name`. */
 export function orderEntryKey(
@@ -231,10 +331,18 @@ export function orderEntryKey(
   orderKey: string,
   id: string,
 ): Uint8Array {
-  return concatBytes(key(TAG.order, name, order), utf8(orderKey), ZERO, utf8(id))
+  let byOrder = orderPrefixes.get(name)
+  if (!byOrder) orderPrefixes.set(name, (byOrder = new Map()))
+  let prefix = byOrder.get(order)
+  if (!prefix) byOrder.set(order, (prefix = key(TAG.order, name, order)))
+  const sortKey = textBytes(orderKey)
+  const text = textBytes(id)
+  const out = keyBytes(prefix.length + sortKey.length + 1 + text.length)
+  out.set(prefix)
+  const at = put(out, prefix.length, sortKey) // the byte after it is the 0x00 separator
+  put(out, at + 1, text)
+  return out
 }
-
-const ZERO = Uint8Array.of(0)
 
 /** The bytes of `parts`, one after the other. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
@@ -249,34 +357,46 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out
 }
 
+/** `tag | id`: the key of a record about block or chain `id` (64 B). */
+function idKey(tag: number, id: Uint8Array): Uint8Array {
+  const out = keyBytes(1 + id.length)
+  out[0] = tag
+  out.set(id, 1)
+  return out
+}
+
 /** Key of the held-block record of block `id` (64 B). */
 export function heldKey(id: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(TAG.held), id)
+  return idKey(TAG.held, id)
 }
 
 /** Prefix of the `c` keys of chain `chainId` (64 B). */
 export function chainPrefix(chainId: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(TAG.chain), chainId)
+  return idKey(TAG.chain, chainId)
 }
 
 /** Key of the block accepted as `seq` in chain `chainId`. */
 export function chainBlockKey(chainId: Uint8Array, seq: number): Uint8Array {
-  return concatBytes(chainPrefix(chainId), seqPart(seq))
+  const out = keyBytes(1 + chainId.length + 8)
+  out[0] = TAG.chain
+  out.set(chainId, 1)
+  putU64(out, 1 + chainId.length, seqOf(seq))
+  return out
 }
 
 /** Key of the claim marker of chain `chainId`: a partial chain was started under that id. */
 export function claimKey(chainId: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(TAG.claim), chainId)
+  return idKey(TAG.claim, chainId)
 }
 
 /** Key of the partial chains started after block `parentId` (64 B): `q` in the table above. */
 export function joinsKey(parentId: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(TAG.joins), parentId)
+  return idKey(TAG.joins, parentId)
 }
 
 /** Key of the released marker of chain `chainId`. */
 export function releasedKey(chainId: Uint8Array): Uint8Array {
-  return concatBytes(Uint8Array.of(TAG.released), chainId)
+  return idKey(TAG.released, chainId)
 }
 
 /**

@@ -6,7 +6,7 @@ import { fromHex, toHex } from '@picostack/feed'
 import { decode, encode } from 'cborg'
 import type { Payload, Signal } from './context.ts'
 import { StoreError } from './errors.ts'
-import { idOfPart, idPart, isLowerHex, key, LAYOUT, readParts, seqPart, TAG } from './layout.ts'
+import { idOfPart, isLowerHex, LAYOUT, readParts } from './layout.ts'
 
 /** An object id in a CBOR value, compact (layout.ts): a lowercase-hex id as its bytes. */
 export function idValue(id: string): string | Uint8Array {
@@ -87,12 +87,6 @@ export interface StoreTimer {
   kind: 'o' | 'e' | 'd'
   name: string
   id: string
-}
-
-/** `t` key of a timer: sorted by time. */
-export function timerKey(timer: StoreTimer): Uint8Array {
-  const kind = Uint8Array.of(timer.kind.charCodeAt(0))
-  return key(TAG.timer, seqPart(timer.at), kind, timer.name, idPart(timer.id))
 }
 
 /**

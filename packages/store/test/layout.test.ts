@@ -3,8 +3,19 @@ import { Repo } from '@picostack/repo'
 import { decode, encode } from 'cborg'
 import { describe, expect, it } from 'vitest'
 import { type ComputeContext, Memory, Store } from '../src/index.ts'
-import { concatBytes, tombstoneKey } from '../src/layout.ts'
-import { timerFrom, timerKey, tombstoneOwner } from '../src/records.ts'
+import {
+  backingKey,
+  chainBlockKey,
+  concatBytes,
+  heldKey,
+  key,
+  objectKey,
+  orderEntryKey,
+  seqKey,
+  timerKey,
+  tombstoneKey,
+} from '../src/layout.ts'
+import { timerFrom, tombstoneOwner } from '../src/records.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
 type Note = { text: string; until: number }
@@ -69,6 +80,53 @@ describe('on-disk layout', () => {
     expect(keys.size).toBe(ids.length)
     expect(tombstoneKey('n', 'ab')).toEqual(Uint8Array.of(0x64, 0, 1, 0x6e, 0, 2, 0xff, 0xab))
     expect(tombstoneKey('n', 'AB')).toEqual(Uint8Array.of(0x64, 0, 1, 0x6e, 0, 2, 0x41, 0x42))
+  })
+
+  it('builds every key as its parts one after the other, whatever the id, in bytes of its own', () => {
+    const block = Uint8Array.from({ length: 64 }, (_, i) => (i * 37 + 1) & 0xff)
+    const ids = ['ab', 'AB', 'abc', 'é', 'x'.repeat(300), 'a'.repeat(128), hex(block), '\u{1f600}']
+    const built: [Uint8Array, Uint8Array][] = []
+    for (const id of ids) {
+      const compact = /^([0-9a-f]{2})*$/.test(id)
+        ? part(concatBytes(RAW, Buffer.from(id, 'hex')))
+        : part(utf8(id))
+      built.push(
+        [objectKey('notes', id), concatBytes(tag('o'), NOTES, utf8(id))],
+        [tombstoneKey('notes', id), concatBytes(tag('d'), NOTES, compact)],
+        [backingKey('notes', id, block), concatBytes(tag('b'), NOTES, compact, block)],
+        [
+          orderEntryKey('notes', 'ordré', `k${id}`, id),
+          concatBytes(
+            tag('x'),
+            NOTES,
+            part(utf8('ordré')),
+            utf8(`k${id}`),
+            Uint8Array.of(0),
+            utf8(id),
+          ),
+        ],
+        [
+          timerKey({ at: 2 ** 40 + 7, kind: 'o', name: 'nötes', id }),
+          concatBytes(tag('t'), u64(2 ** 40 + 7), tag('o'), part(utf8('nötes')), compact),
+        ],
+        [key(0x69, 'notes', id), concatBytes(tag('i'), NOTES, part(utf8(id)))],
+      )
+    }
+    built.push(
+      [heldKey(block), concatBytes(tag('h'), block)],
+      [chainBlockKey(block, 2 ** 33 + 5), concatBytes(tag('c'), block, u64(2 ** 33 + 5))],
+      [seqKey(concatBytes(tag('c'), block), -3), concatBytes(tag('c'), block, u64(0))],
+      [
+        timerKey({ at: 1.5, kind: 'e', name: 's', id: '7' }),
+        concatBytes(tag('t'), u64(1), tag('e'), part(utf8('s')), part(utf8('7'))),
+      ],
+    )
+    for (const [actual, expected] of built) expect(hex(actual)).toBe(hex(expected))
+    // Keys cut from one slab (and across slabs) never share a byte: overwriting one
+    // leaves every other as it was built.
+    const many = Array.from({ length: 400 }, (_, i) => heldKey(block.map((b) => b ^ i)))
+    for (const k of many) k.fill(0)
+    for (const [actual, expected] of built) expect(hex(actual)).toBe(hex(expected))
   })
 
   it('writes compact ids: a hex id as its bytes, left out where it is the block id; a genesis names no chain', async () => {
