@@ -5,6 +5,7 @@ import { RepoError } from './errors.ts'
 import {
   blockKey,
   chainKey,
+  chainKeys,
   chainNoKey,
   LAYOUT_KEY,
   LAYOUT_VERSION,
@@ -221,7 +222,7 @@ export class RepoContext {
     const batches = this.#batches
     const idle = this.#writing === 0
     const values = await this.db.getMany(
-      ids.length === 0 ? (keys as Uint8Array[]) : [...keys, ...ids.map(chainKey)],
+      ids.length === 0 ? (keys as Uint8Array[]) : [...keys, ...chainKeys(ids)],
       VIEW,
     )
     this.#keepAhead(ids, values, keys.length, idle, batches)
@@ -240,7 +241,7 @@ export class RepoContext {
   async chainsAhead(ids: readonly Uint8Array[]): Promise<(ChainRecord | undefined)[]> {
     const batches = this.#batches
     const idle = this.#writing === 0
-    const values = await this.db.getMany(ids.map(chainKey), VIEW)
+    const values = await this.db.getMany(chainKeys(ids), VIEW)
     this.#keepAhead(ids, values, 0, idle, batches)
     return ids.map((id, i) => {
       const value = values[i]
@@ -312,7 +313,7 @@ export class RepoContext {
   async cacheChains(ids: readonly Uint8Array[], ws: WriteSet): Promise<void> {
     const unknown = ids.filter((id) => !ws.chains.has(mapKey(id)) && !this.#ahead.has(mapKey(id)))
     if (unknown.length === 0) return
-    const values = await this.db.getMany(unknown.map(chainKey), VIEW)
+    const values = await this.db.getMany(chainKeys(unknown), VIEW)
     for (let i = 0; i < unknown.length; i++) {
       const value = values[i]
       const id = unknown[i]!

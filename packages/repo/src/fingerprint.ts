@@ -8,6 +8,7 @@
  * 513-byte node), else `@noble/hashes` (browsers). Both give the same bytes.
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { SIG_BYTES } from '@picostack/feed'
 
 /** Bytes of a fingerprint or digest. */
 export const FINGERPRINT_BYTES = 32
@@ -40,16 +41,25 @@ export const sha256: (data: Uint8Array) => Uint8Array = nodeHash
     }
   : (data) => nobleSha256(data)
 
+/** Bytes hashed for an item: tag, chain id, head id, height. */
+const ITEM_INPUT_BYTES = 1 + 2 * SIG_BYTES + 4
+/**
+ * The input of {@link itemDigest}, reused: hashing is synchronous and keeps nothing of its
+ * input, and a fresh 133-B array would be allocated outside V8's young heap each time.
+ */
+const itemInput = new Uint8Array(ITEM_INPUT_BYTES)
+
 /**
  * An item's digest (32 B): SHA-256( 0x00 | chain id (64 B) | head id (64 B) | u32be(height) ).
- * The item is a proven chain; it changes whenever the chain's head does.
+ * The item is a proven chain; it changes whenever the chain's head does. Both ids must be
+ * 64 B (the repo's are).
  */
 export function itemDigest(chainId: Uint8Array, headId: Uint8Array, height: number): Uint8Array {
-  const input = new Uint8Array(1 + chainId.length + headId.length + 4)
+  const input = itemInput
   input[0] = ITEM_TAG
   input.set(chainId, 1)
-  input.set(headId, 1 + chainId.length)
-  const at = 1 + chainId.length + headId.length
+  input.set(headId, 1 + SIG_BYTES)
+  const at = 1 + 2 * SIG_BYTES
   input[at] = height >>> 24
   input[at + 1] = height >>> 16
   input[at + 2] = height >>> 8

@@ -48,9 +48,11 @@ export const TRIE_STORED_DEPTH = 3
 /** Nibbles in a chain id (64 B): the deepest prefix. */
 export const MAX_DEPTH = 2 * SIG_BYTES
 
-/** The nibbles of `id` (64 B) as values 0..15 (128 B). */
-export function nibblesOf(id: Uint8Array): Uint8Array {
-  const out = new Uint8Array(2 * id.length)
+/**
+ * The nibbles of `id` (64 B) as values 0..15 (128 B), written into `out` when given (at
+ * least `2 * id.length` long).
+ */
+export function nibblesOf(id: Uint8Array, out = new Uint8Array(2 * id.length)): Uint8Array {
   for (let i = 0; i < id.length; i++) {
     out[2 * i] = id[i]! >> 4
     out[2 * i + 1] = id[i]! & 0x0f
@@ -164,12 +166,30 @@ export function chainNoKey(chainNo: number): Uint8Array {
   return key
 }
 
-/** `0x03 | chain id` */
-export function chainKey(chainId: Uint8Array): Uint8Array {
-  const key = new Uint8Array(1 + SIG_BYTES)
+/** Bytes of a chain record key. */
+export const CHAIN_KEY_BYTES = 1 + SIG_BYTES
+
+/** `0x03 | chain id`, written into `key` when given (exactly {@link CHAIN_KEY_BYTES} long). */
+export function chainKey(chainId: Uint8Array, key = new Uint8Array(CHAIN_KEY_BYTES)): Uint8Array {
   key[0] = NS.chain
   key.set(chainId, 1)
   return key
+}
+
+/**
+ * The chain record keys of `chainIds` (64 B each), in order: views of one allocation. A
+ * typed array over 64 B gets its memory outside V8's young heap, which costs ~0.7 us a
+ * time against ~30 ns for a view, and a 65-B key is just over; the keys of one call live
+ * and die together (a read's keys), or stay stored together (new chains' keys of one batch).
+ */
+export function chainKeys(chainIds: readonly Uint8Array[]): Uint8Array[] {
+  const all = new Uint8Array(chainIds.length * CHAIN_KEY_BYTES)
+  const keys: Uint8Array[] = new Array(chainIds.length)
+  for (let i = 0; i < chainIds.length; i++) {
+    const at = i * CHAIN_KEY_BYTES
+    keys[i] = chainKey(chainIds[i]!, all.subarray(at, at + CHAIN_KEY_BYTES))
+  }
+  return keys
 }
 
 /** `namespace | author | chain number u64`: an owned or authored key (41 B). */

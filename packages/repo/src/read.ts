@@ -7,7 +7,7 @@ import { RepoError } from './errors.ts'
 import {
   authoredPrefix,
   blockKey,
-  chainKey,
+  chainKeys,
   chainNoOfTagKey,
   MAX_HEIGHT,
   NS,
@@ -192,7 +192,7 @@ export async function loadFeeds(
   chainIds: readonly Uint8Array[],
 ): Promise<(LoadedChain | undefined)[]> {
   const { db } = ctx
-  const records = await db.getMany(chainIds.map(chainKey), VIEW)
+  const records = await db.getMany(chainKeys(chainIds), VIEW)
   const chains: (ChainRecord | undefined)[] = records.map((value, i) =>
     value === undefined ? undefined : decodeChain(chainIds[i]!.slice(), plain(value)),
   )

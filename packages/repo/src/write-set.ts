@@ -5,6 +5,7 @@ import {
   authoredKey,
   BLOCK_KEY_BYTES,
   blockKey,
+  CHAIN_KEY_BYTES,
   chainKey,
   chainNoKey,
   MAX_HEIGHT,
@@ -90,6 +91,8 @@ export class WriteSet {
   #pendingIndex = new Map<string, Placement>()
   #indexed = 0
   #dirtyChains = new Set<ChainRecord>()
+  /** Chains started since the last drain (their record keys are new to the database). */
+  #startedChains = new Set<ChainRecord>()
   /** Chains removed since the last drain. */
   #droppedChains: ChainRecord[] = []
   /** Whether each chain of this write is an item as last written (kept across drains). */
@@ -149,6 +152,7 @@ export class WriteSet {
       claimed: !block.genesis,
     }
     this.#wasItem.set(chain, false)
+    this.#startedChains.add(chain)
     this.cacheChain(chain)
     // The owned key (0x04) is the owner's tag: drain writes it, as every tag. A partial
     // chain's number is named by its first block's placement at once (a genesis has none).
@@ -275,8 +279,19 @@ export class WriteSet {
     const ops = this.ops
     const items: ItemChange[] = []
     for (const chain of this.#droppedChains) this.#itemChange(chain, true, items)
+    // The record keys of the chains started (a page of new chains, mostly) share one
+    // allocation: a database that keeps keys by reference (memory-level) keeps them all as
+    // long as those chains are stored, and no key of another chain pins it.
+    const started = this.#startedChains
+    const slab = started.size > 1 ? new Uint8Array(started.size * CHAIN_KEY_BYTES) : undefined
+    let at = 0
     for (const chain of this.#dirtyChains) {
-      ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
+      let key: Uint8Array
+      if (slab && started.has(chain)) {
+        key = chainKey(chain.chainId, slab.subarray(at, at + CHAIN_KEY_BYTES))
+        at += CHAIN_KEY_BYTES
+      } else key = chainKey(chain.chainId)
+      ops.push({ type: 'put', key, value: encodeChain(chain) })
       this.#itemChange(chain, false, items)
     }
     for (const [chain, entry] of this.#ownerTags) {
@@ -300,6 +315,7 @@ export class WriteSet {
     this.#pendingIndex = new Map()
     this.#indexed = 0
     this.#dirtyChains = new Set()
+    this.#startedChains = new Set()
     this.#droppedChains = []
     this.#ownerTags = new Map()
     this.#foreignTags = new Map()
