@@ -1,7 +1,6 @@
 import { Block, toHex } from '@picostack/feed'
 import type { Registry, RegistryOp } from '@picostack/repo'
-import { decode } from 'cborg'
-import { encode } from './cbor.ts'
+import { decode, encode } from 'cborg'
 import { key, TAG, tagRange } from './layout.ts'
 
 /** Bounds of the mempool of blocks waiting for their parent or for a retry. */

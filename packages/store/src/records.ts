@@ -3,8 +3,7 @@
  * decoder per record, so the tuple layouts and their casts live in one place.
  */
 import { fromHex, toHex } from '@picostack/feed'
-import { decode } from 'cborg'
-import { encode } from './cbor.ts'
+import { decode, encode } from 'cborg'
 import type { Payload, Signal } from './context.ts'
 import { StoreError } from './errors.ts'
 import { idOfPart, isLowerHex, LAYOUT, readParts } from './layout.ts'
