@@ -1,6 +1,6 @@
 import { Block, DEFAULT_LIMITS, Feed, SIG_BYTES } from '@picostack/feed'
 import { corrupt } from './check.ts'
-import type { LevelDatabase, ViewBatchOp } from './database.ts'
+import { type LevelDatabase, type ViewBatchOp, writeBatch } from './database.ts'
 import { RepoError } from './errors.ts'
 import {
   blockKey,
@@ -195,13 +195,13 @@ export class RepoContext {
     this.#writing++
     this.#ahead.clear()
     try {
-      if (!this.#layoutPending) return await this.db.batch(ops as ViewBatchOp[], VIEW)
+      if (!this.#layoutPending) return await writeBatch(this.db, ops)
       const version: ViewBatchOp = {
         type: 'put',
         key: LAYOUT_KEY,
         value: Uint8Array.of(LAYOUT_VERSION),
       }
-      await this.db.batch([...ops, version], VIEW)
+      await writeBatch(this.db, [...ops, version])
       this.#layoutPending = false
     } finally {
       this.#writing--

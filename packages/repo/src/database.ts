@@ -39,6 +39,31 @@ export type ViewBatchOp =
       key: Uint8Array
     }
 
+/** A batch op with its encodings in it: what the repo hands to `LevelDatabase.batch` ({@link writeBatch}). */
+export type EncodedBatchOp = ViewBatchOp & ViewEncodings
+
+/** Batch options that hold nothing (the encodings are in each op), as abstract-level's own default. */
+const NO_BATCH_OPTIONS: Readonly<Record<never, never>> = Object.freeze({})
+
+/**
+ * Writes `ops` (not changed) to `db` in one atomic batch, with `'view'` encodings in each
+ * op and no batch options. abstract-level 3 copies every op of an array batch as
+ * `{ ...options, ...op }`, and V8 (Node 20) copies a spread that follows a non-empty
+ * object on a slow path: ~2-4 us per op (a /tmp micro: 2.3 us, against 0.13 us after an
+ * empty frozen object), paid for every key the repo and the store write. Same writes.
+ */
+export function writeBatch(db: LevelDatabase, ops: readonly ViewBatchOp[]): Promise<void> {
+  const encoded = new Array<EncodedBatchOp>(ops.length)
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    encoded[i] =
+      op.type === 'put'
+        ? { type: 'put', key: op.key, value: op.value, keyEncoding: 'view', valueEncoding: 'view' }
+        : { type: 'del', key: op.key, keyEncoding: 'view' }
+  }
+  return db.batch(encoded, NO_BATCH_OPTIONS)
+}
+
 /**
  * The part of an abstract-level database (classic-level, browser-level, memory-level,
  * level...) that the repo uses. Any `AbstractLevel` fits, whatever its default encodings:
@@ -55,8 +80,14 @@ export interface LevelDatabase {
   has(key: Uint8Array, options: ViewEncodings): Promise<boolean>
   /** For each key, whether it is stored. */
   hasMany(keys: Uint8Array[], options: ViewEncodings): Promise<boolean[]>
-  /** Writes every op atomically. */
-  batch(ops: ViewBatchOp[], options: ViewEncodings): Promise<void>
+  /**
+   * Writes every op atomically, with the encodings of `options` or of each op. The repo
+   * passes {@link EncodedBatchOp}s and empty options ({@link writeBatch}).
+   */
+  batch(
+    ops: (ViewBatchOp & Partial<ViewEncodings>)[],
+    options: ViewEncodings | Readonly<Record<never, never>>,
+  ): Promise<void>
   /** `[key, value]` entries of a range. */
   iterator(options: ViewRange): AsyncIterable<[Uint8Array, Uint8Array]>
   /** Keys of a range. */

@@ -1,5 +1,11 @@
 export type { ChainSummary, ListChainsOptions } from './chains.ts'
-export type { LevelDatabase, ViewBatchOp, ViewEncodings, ViewRange } from './database.ts'
+export type {
+  EncodedBatchOp,
+  LevelDatabase,
+  ViewBatchOp,
+  ViewEncodings,
+  ViewRange,
+} from './database.ts'
 export { RepoError, type RepoErrorCode, RepoPartialWriteError } from './errors.ts'
 export { sha256 } from './fingerprint.ts'
 export type { LoadedChain } from './read.ts'

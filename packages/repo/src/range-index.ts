@@ -5,7 +5,7 @@
  * the item changes of each batch it writes; the node writes go into that same batch.
  */
 import { bytesEqual } from '@picostack/feed'
-import type { LevelDatabase } from './database.ts'
+import { type LevelDatabase, writeBatch } from './database.ts'
 import { RepoError } from './errors.ts'
 import { EMPTY_FINGERPRINT, FANOUT, itemDigest } from './fingerprint.ts'
 import {
@@ -163,10 +163,9 @@ export class RangeIndex {
       return
     }
     await buildTrie(this.#db)
-    await this.#db.batch(
-      [{ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) }],
-      VIEW,
-    )
+    await writeBatch(this.#db, [
+      { type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) },
+    ])
   }
 
   /**

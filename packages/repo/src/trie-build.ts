@@ -4,7 +4,7 @@
  * in chain id order: a stack of open nodes along the current id (at most 128) is all it
  * holds in memory, so a repo of any size builds in O(items) time and O(1) memory.
  */
-import type { LevelDatabase } from './database.ts'
+import { type LevelDatabase, writeBatch } from './database.ts'
 import { itemDigest } from './fingerprint.ts'
 import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH, trieKey } from './layout.ts'
 import { decodeChain } from './records.ts'
@@ -34,7 +34,7 @@ export async function buildTrie(db: LevelDatabase): Promise<void> {
   const push = async (op: Op) => {
     ops.push(op)
     if (ops.length >= BUILD_BATCH) {
-      await db.batch(ops, VIEW)
+      await writeBatch(db, ops)
       ops = []
     }
   }
@@ -52,7 +52,7 @@ export async function buildTrie(db: LevelDatabase): Promise<void> {
   }
   builder.finish()
   for (const op of builder.take()) await push(op)
-  if (ops.length > 0) await db.batch(ops, VIEW)
+  if (ops.length > 0) await writeBatch(db, ops)
 }
 
 /** Emits the nodes of the trie of items added in ascending id order. */
