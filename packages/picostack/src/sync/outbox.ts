@@ -64,28 +64,45 @@ const PUSH_PAGE = 256
 /** Longest chain of a page loaded with the page's others (`loadFeeds` reads it by key). */
 const BY_KEY_BLOCKS = 16
 
+/** One chain's blocks packed for the next outgoing patch: its segment, before its bytes. */
+interface PackedChain {
+  chainId: Uint8Array // 64 B
+  /** Height of the first block. */
+  height: number
+  blocks: readonly Block[]
+}
+
 /** Blocks packed for the next outgoing patch, one segment per chain. */
 interface Outgoing {
-  segments: Segment[]
-  /** Feed bytes of all segments. */
+  chains: PackedChain[]
+  /** Feed bytes of all segments (each with its `PIC0`). */
   bytes: number
   blocks: number
 }
 
 const noop = () => {}
 
-/** Feed bytes (with `PIC0`) of `blocks`. */
-function feedBytes(blocks: readonly Block[]): Uint8Array {
-  let size = MAGIC.length
-  for (const block of blocks) size += block.blockSize
-  const out = new Uint8Array(size)
-  out.set(MAGIC)
-  let at = MAGIC.length
-  for (const block of blocks) {
-    out.set(block.buffer, at)
-    at += block.blockSize
+/**
+ * The segments of `chains`, whose feed bytes (with `PIC0`; `bytes` in all) are views of
+ * one buffer: a patch is encoded and dropped as a whole, and a typed array over 64 B of
+ * its own costs V8 an allocation outside the young heap (~0.6 us on Node 20, a view ~30 ns).
+ */
+function segmentsOf(chains: readonly PackedChain[], bytes: number): Segment[] {
+  const buffer = new Uint8Array(bytes)
+  const segments = new Array<Segment>(chains.length)
+  let at = 0
+  for (let i = 0; i < chains.length; i++) {
+    const { chainId, height, blocks } = chains[i]!
+    const start = at
+    buffer.set(MAGIC, at)
+    at += MAGIC.length
+    for (const block of blocks) {
+      buffer.set(block.buffer, at)
+      at += block.blockSize
+    }
+    segments[i] = { chainId, height, feed: buffer.subarray(start, at) }
   }
-  return out
+  return segments
 }
 
 /**
@@ -107,7 +124,7 @@ export class Outbox {
   /** Ranges to send whole, in the order the reconciliation found them. */
   readonly #ranges: RangePush[] = []
   readonly #inflight: Promise<void>[] = []
-  #outgoing: Outgoing = { segments: [], bytes: 0, blocks: 0 }
+  #outgoing: Outgoing = { chains: [], bytes: 0, blocks: 0 }
   /** Heads to announce in the next `have`. */
   #haves: ChainHead[] = []
   #started = false
@@ -233,7 +250,7 @@ export class Outbox {
           this.#wanted.delete(chainKey)
           const chain = await this.host.source.summary(fromHex(chainKey))
           if (chain) await this.#offer(chain, mode)
-        } else if (this.#outgoing.segments.length > 0) {
+        } else if (this.#outgoing.chains.length > 0) {
           await this.#flush() // no more changes for now: send what is packed
         } else if (this.#haves.length > 0) {
           await this.#flushHaves()
@@ -358,7 +375,7 @@ export class Outbox {
       while (
         end < blocks.length &&
         (out.bytes + size + blocks[end]!.blockSize <= maxPatchBytes ||
-          (end === start && out.segments.length === 0)) // a block over the limit goes alone
+          (end === start && out.chains.length === 0)) // a block over the limit goes alone
       ) {
         size += blocks[end]!.blockSize
         end++
@@ -369,24 +386,24 @@ export class Outbox {
       }
       const segment = blocks.slice(start, end)
       this.learn(chainKey, segment[segment.length - 1]!.sig, height + end - 1)
-      out.segments.push({ chainId, height: height + start, feed: feedBytes(segment) })
+      out.chains.push({ chainId, height: height + start, blocks: segment })
       out.bytes += size
       out.blocks += segment.length
       start = end
-      if (out.segments.length >= maxPatchChains || end < blocks.length) await this.#flush()
+      if (out.chains.length >= maxPatchChains || end < blocks.length) await this.#flush()
     }
   }
 
   /** Sends the packed patch, if any, once fewer than `patchWindow` patches are in flight. */
   async #flush(): Promise<void> {
     const out = this.#outgoing
-    if (out.segments.length === 0) return
-    this.#outgoing = { segments: [], bytes: 0, blocks: 0 }
+    if (out.chains.length === 0) return
+    this.#outgoing = { chains: [], bytes: 0, blocks: 0 }
     while (this.#inflight.length >= this.host.limits.patchWindow) await this.#inflight.shift()
     await this.#pace()
     if (this.link.isClosed()) return
     this.link.countSent(out.blocks)
-    const patch: Patch = { type: 'patch', segments: out.segments }
+    const patch: Patch = { type: 'patch', segments: segmentsOf(out.chains, out.bytes) }
     this.#inflight.push(this.link.request(patch).then(this.#onPatchReply, noop))
   }
 
