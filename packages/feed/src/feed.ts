@@ -43,7 +43,8 @@ export class Feed {
   #tail: number
   #blocks: Block[] = []
   #keys: Uint8Array[] = []
-  #keySet = new Set<string>()
+  /** `latin1` of each of `#keys`, made when a second key is checked (most feeds have one). */
+  #keySet: Set<string> | undefined
   #limits: FeedLimits
   #verified = true
 
@@ -146,9 +147,14 @@ export class Feed {
     // before has the same key (it is registered already).
     const lastKey = last?.key
     if (lastKey && bytesEqual(lastKey, key)) return
+    if (this.#keys.length === 0) {
+      this.#keys.push(key)
+      return
+    }
+    const set = (this.#keySet ??= new Set(this.#keys.map(latin1)))
     const id = latin1(key)
-    if (!this.#keySet.has(id)) {
-      this.#keySet.add(id)
+    if (!set.has(id)) {
+      set.add(id)
       this.#keys.push(key)
     }
   }
@@ -160,7 +166,7 @@ export class Feed {
   }
 
   /** Makes room for `extra` more bytes; existing blocks keep viewing the old memory. */
-  #reserve(extra: number): void {
+  #reserve(extra: number, exact = false): void {
     const needed = this.#tail + extra
     if (needed > this.#limits.maxFeedBytes) {
       throw new FeedError(
@@ -169,8 +175,10 @@ export class Feed {
       )
     }
     if (needed <= this.#buf.length) return
+    // A feed made from blocks gets their size: it is mostly read, not appended to.
+    const grown = exact && this.#buf === UNWRITTEN ? needed : Math.max(needed, INITIAL_CAPACITY)
     const next = new Uint8Array(
-      Math.min(Math.max(needed, this.#buf.length * 2, INITIAL_CAPACITY), this.#limits.maxFeedBytes),
+      Math.min(Math.max(grown, this.#buf.length * 2), this.#limits.maxFeedBytes),
     )
     next.set(this.#buf === UNWRITTEN ? MAGIC : this.#buf.subarray(0, this.#tail))
     this.#buf = next
@@ -184,7 +192,7 @@ export class Feed {
         throw new FeedError('FEED_INVALID_INPUT', 'expected an array of Block')
       bytes += block.blockSize
     }
-    this.#reserve(bytes)
+    this.#reserve(bytes, true)
     const blocksBefore = this.#blocks.length
     const keysBefore = this.#keys.length
     try {
@@ -196,7 +204,7 @@ export class Feed {
       }
       this.#tail = at
     } catch (err) {
-      for (const key of this.#keys.splice(keysBefore)) this.#keySet.delete(latin1(key))
+      for (const key of this.#keys.splice(keysBefore)) this.#keySet?.delete(latin1(key))
       this.#blocks.length = blocksBefore
       throw err
     }
@@ -318,7 +326,7 @@ export class Feed {
     this.#tail = tail
     this.#blocks = []
     this.#keys = []
-    this.#keySet.clear()
+    this.#keySet = undefined
     for (const block of kept) this.#link(block)
     return this.#blocks.length
   }

@@ -29,12 +29,21 @@ export interface FeedFromOptions extends FeedOptions {
  * @throws FEED_INVALID_INPUT for a limit that is not a positive integer
  */
 export function resolveLimits(limits: Partial<FeedLimits> | undefined): FeedLimits {
-  if (!limits) return DEFAULT_LIMITS
+  if (!limits || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS
+  // A frozen input cannot change: its checked result is reused (a feed per stored chain
+  // read passes the same limits; the spread and the check cost ~0.5 us per feed).
+  const frozen = Object.isFrozen(limits)
+  const known = frozen ? resolvedFrozen.get(limits) : undefined
+  if (known) return known
   const out = { ...DEFAULT_LIMITS, ...limits }
   for (const [name, value] of Object.entries(out)) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new FeedError('FEED_INVALID_INPUT', `limit ${name} must be a positive integer`)
     }
   }
+  if (frozen) resolvedFrozen.set(limits, out)
   return out
 }
+
+/** {@link resolveLimits} of frozen inputs, by input. */
+const resolvedFrozen = new WeakMap<Partial<FeedLimits>, FeedLimits>()

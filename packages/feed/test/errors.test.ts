@@ -112,6 +112,26 @@ const rows: Row[] = [
   ['limit maxBodyBytes 0', () => new Feed({ limits: { maxBodyBytes: 0 } }), 'FEED_INVALID_INPUT'],
   ['limit maxFeedBytes -1', () => new Feed({ limits: { maxFeedBytes: -1 } }), 'FEED_INVALID_INPUT'],
   [
+    'frozen limit maxBodyBytes 0, checked again on every use',
+    () => {
+      const limits = Object.freeze({ maxBodyBytes: 0 })
+      try {
+        new Feed({ limits })
+      } catch {}
+      return new Feed({ limits })
+    },
+    'FEED_INVALID_INPUT',
+  ],
+  [
+    'frozen limit maxBodyBytes 10, enforced by a second feed too',
+    () => {
+      const limits = Object.freeze({ maxBodyBytes: 10 })
+      new Feed({ limits }).append('0123456789', SK)
+      return new Feed({ limits }).append('0123456789a', SK)
+    },
+    'FEED_TOO_LARGE',
+  ],
+  [
     'limit maxBodyBytes 1.5',
     () => new Feed({ limits: { maxBodyBytes: 1.5 } }),
     'FEED_INVALID_INPUT',

@@ -92,6 +92,17 @@ describe('round trip through bytes', () => {
       }),
     )
   })
+
+  it('a feed made from blocks (sized to them) keeps its keys and grows by appends', () => {
+    fc.assert(
+      fc.property(recipeArb(1, 6), recipeArb(0, 6), (first, more) => {
+        const whole = build([...first, ...more])
+        const grown = build(more, Feed.from(build(first).blocks))
+        expect(hex(grown.buffer)).toBe(hex(whole.buffer))
+        expect(grown.keys.map(hex)).toEqual(whole.keys.map(hex))
+      }),
+    )
+  })
 })
 
 describe('slice + merge', () => {

@@ -29,7 +29,7 @@ import { mapKey, SEQ_KEY, WriteSet } from './write-set.ts'
 /** Per-operation encodings: the repo reads and writes bytes whatever the db's defaults. */
 export const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 /** Blocks are read back with the largest body the feed format allows. */
-const READ_LIMITS = { ...DEFAULT_LIMITS, maxBodyBytes: 256 * 1024 * 1024 - 100 }
+const READ_LIMITS = Object.freeze({ ...DEFAULT_LIMITS, maxBodyBytes: 256 * 1024 * 1024 - 100 })
 /** Chain ids remembered by chain number (the cache starts over when full). */
 const CHAIN_ID_CACHE = 4096
 /** Chain records kept from reads ahead of a write, at most (the cache starts over when full). */
@@ -49,10 +49,11 @@ export function storedFeed(blocks: Block[]): Feed {
   let bytes = 4
   for (const block of blocks) bytes += block.blockSize
   try {
-    return Feed.from(blocks, {
-      verify: false,
-      limits: { ...READ_LIMITS, maxFeedBytes: Math.max(bytes, DEFAULT_LIMITS.maxFeedBytes) },
-    })
+    // The same frozen limits for every feed within the default size (the feed package
+    // checks a frozen object once).
+    const limits =
+      bytes <= READ_LIMITS.maxFeedBytes ? READ_LIMITS : { ...READ_LIMITS, maxFeedBytes: bytes }
+    return Feed.from(blocks, { verify: false, limits })
   } catch (cause) {
     throw corrupt('stored blocks do not link', cause)
   }
