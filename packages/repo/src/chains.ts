@@ -106,11 +106,22 @@ export async function listChains(
   db: LevelDatabase,
   options: ListChainsOptions,
 ): Promise<ChainSummary[]> {
+  return (await listChainRecords(db, options)).map(summaryOf)
+}
+
+/**
+ * The chain records of one page (see {@link listChains}), as read.
+ * @throws REPO_INVALID_INPUT for bad options
+ */
+export async function listChainRecords(
+  db: LevelDatabase,
+  options: ListChainsOptions,
+): Promise<ChainRecord[]> {
   const { prefix, after, limit, proven } = checkOptions(options)
   const [gte, lt] = chainRange(prefix)
   const from = after && chainKey(after)
   const range = from && compareBytes(from, gte) >= 0 ? { gt: from, lt } : { gte, lt }
-  const out: ChainSummary[] = []
+  const out: ChainRecord[] = []
   for await (const [key, value] of db.iterator({
     ...range,
     limit: proven ? -1 : limit,
@@ -118,7 +129,7 @@ export async function listChains(
   })) {
     const chain = decodeChain(plain(key).slice(1), plain(value))
     if (proven && chain.claimed) continue
-    out.push(summaryOf(chain))
+    out.push(chain)
     if (out.length === limit) break
   }
   return out

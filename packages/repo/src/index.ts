@@ -8,7 +8,7 @@ export type {
 } from './database.ts'
 export { RepoError, type RepoErrorCode, RepoPartialWriteError } from './errors.ts'
 export { sha256 } from './fingerprint.ts'
-export type { LoadedChain } from './read.ts'
+export type { ListedChain, LoadedChain } from './read.ts'
 export {
   Registry,
   type RegistryHost,

@@ -1,5 +1,5 @@
 import { type Block, type Feed, fromHex, type PublicKey, SIG_BYTES } from '@picostack/feed'
-import { type ChainSummary, summaryOf } from './chains.ts'
+import { type ChainSummary, type ListChainsOptions, listChainRecords, summaryOf } from './chains.ts'
 import { authorBytes, corrupt, invalid } from './check.ts'
 import { type RepoContext, storedBlock, storedFeed, VIEW } from './context.ts'
 import type { LevelDatabase } from './database.ts'
@@ -196,30 +196,78 @@ export async function loadFeeds(
   const chains: (ChainRecord | undefined)[] = records.map((value, i) =>
     value === undefined ? undefined : decodeChain(chainIds[i]!.slice(), plain(value)),
   )
+  const short = await shortFeeds(db, chains, BY_KEY_BLOCKS)
+  const out: (LoadedChain | undefined)[] = new Array(chains.length)
+  for (let i = 0; i < chains.length; i++) {
+    const chain = chains[i]
+    if (!chain) continue
+    const run = chain.headHeight - chain.firstHeight + 1
+    const feed = short[i] ?? (await rangeFeed(db, chain.chainNo, chain.headHeight, run))
+    out[i] = { summary: summaryOf(chain), feed }
+  }
+  return out
+}
+
+/**
+ * The stored blocks of each of `chains` that has at most `maxBlocks` of them, read in one
+ * `getMany`; `undefined` for the others (and for a missing chain).
+ * @throws REPO_CORRUPT when a chain record names a block that is not stored
+ */
+async function shortFeeds(
+  db: LevelDatabase,
+  chains: readonly (ChainRecord | undefined)[],
+  maxBlocks: number,
+): Promise<(Feed | undefined)[]> {
   const blockKeys: Uint8Array[] = []
   for (const chain of chains) {
-    if (!chain || chain.headHeight - chain.firstHeight >= BY_KEY_BLOCKS) continue
+    if (!chain || chain.headHeight - chain.firstHeight >= maxBlocks) continue
     for (let h = chain.firstHeight; h <= chain.headHeight; h++) {
       blockKeys.push(blockKey(chain.chainNo, h))
     }
   }
   const values = blockKeys.length > 0 ? await db.getMany(blockKeys, VIEW) : []
-  const out: (LoadedChain | undefined)[] = new Array(chains.length)
+  const out: (Feed | undefined)[] = new Array(chains.length)
   let at = 0
   for (let i = 0; i < chains.length; i++) {
     const chain = chains[i]
     if (!chain) continue
     const run = chain.headHeight - chain.firstHeight + 1
-    let feed: Feed
-    if (run <= BY_KEY_BLOCKS) {
-      feed = storedFeed(newestRun(values, at, at + run))
-      at += run
-    } else {
-      feed = await rangeFeed(db, chain.chainNo, chain.headHeight, run)
-    }
-    out[i] = { summary: summaryOf(chain), feed }
+    if (run > maxBlocks) continue
+    out[i] = storedFeed(newestRun(values, at, at + run))
+    at += run
   }
   return out
+}
+
+/** A chain of a page, as `Repo.listChainFeeds` reads it. */
+export interface ListedChain {
+  /** The chain as its record says when read. */
+  summary: ChainSummary
+  /**
+   * Its stored blocks, first stored to head (`summary.length` of them), when there are at
+   * most the page's `maxBlocks`; else `undefined` (load it with `Repo.loadFeed`).
+   */
+  feed: Feed | undefined
+}
+
+/**
+ * One page of chains as {@link listChains} lists it, with the stored blocks of each chain
+ * of at most `maxBlocks` (1..16) stored blocks: the page's records in one range read, those
+ * blocks in one `getMany`.
+ * @throws REPO_INVALID_INPUT for bad options or `maxBlocks`
+ * @throws REPO_CORRUPT when a chain record names a block that is not stored
+ */
+export async function listChainFeeds(
+  db: LevelDatabase,
+  options: ListChainsOptions,
+  maxBlocks: number,
+): Promise<ListedChain[]> {
+  if (!(Number.isInteger(maxBlocks) && maxBlocks >= 1 && maxBlocks <= BY_KEY_BLOCKS)) {
+    throw invalid(`maxBlocks must be an integer from 1 to ${BY_KEY_BLOCKS}`)
+  }
+  const chains = await listChainRecords(db, options)
+  const feeds = await shortFeeds(db, chains, maxBlocks)
+  return chains.map((chain, i) => ({ summary: summaryOf(chain), feed: feeds[i] }))
 }
 
 /** The whole stored chain that holds block `anyId`, or `undefined`. */

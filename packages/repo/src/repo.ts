@@ -18,7 +18,7 @@ import { evictPrefixesIn, evictPrefixIn, evictWith, rollbackIn } from './evict.t
 import { MAX_DEPTH, registryPrefix } from './layout.ts'
 import { Mutex } from './mutex.ts'
 import { nibblePrefix } from './range-index.ts'
-import type { LoadedChain } from './read.ts'
+import type { ListedChain, LoadedChain } from './read.ts'
 import * as read from './read.ts'
 import { Registry, type RegistryHost, type RegistryOp } from './registry.ts'
 import { registryHost } from './registry-host.ts'
@@ -368,6 +368,24 @@ export class Repo {
     }
     for (const id of chainIds) idBytes(id, 'chainId')
     return read.loadFeeds(this.#ctx, chainIds)
+  }
+
+  /**
+   * One page of chains as {@link Repo.listChains} lists it (same options), each with its
+   * stored blocks when it has at most `maxBlocks` (1..16) of them: what a sync sends a peer
+   * lacking a range of chains, in two reads (the page's chain records, then those blocks
+   * in one `getMany`) instead of three ({@link Repo.listChains} then
+   * {@link Repo.loadFeeds}, which reads the records again). A longer chain comes with
+   * `feed: undefined`: load it with {@link Repo.loadFeed}.
+   * @throws REPO_INVALID_INPUT for options {@link Repo.listChains} refuses, or a
+   *   `maxBlocks` that is not an integer from 1 to 16
+   * @throws REPO_CORRUPT when a chain record names a block that is not stored
+   * @throws REPO_CLOSED after {@link Repo.close}
+   * @throws REPO_LAYOUT for a database of another key layout
+   */
+  async listChainFeeds(options: ListChainsOptions & { maxBlocks: number }): Promise<ListedChain[]> {
+    await this.#enter()
+    return read.listChainFeeds(this.db, options, options?.maxBlocks)
   }
 
   /**

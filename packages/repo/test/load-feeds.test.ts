@@ -85,3 +85,46 @@ test('loadFeeds refuses an id that is not 64 bytes, more than a page of them, or
   await repo.close()
   await expect(repo.loadFeeds([])).rejects.toMatchObject({ code: 'REPO_CLOSED' })
 })
+
+test('listChainFeeds lists the page listChains lists, with the blocks loadFeeds loads for chains of at most maxBlocks', async () => {
+  const feeds = [1, 2, 3, 4, 16, 17].map((n, i) => chain(`paged${i}`, bodies('p', n)))
+  const { db, repo } = await repoWith(...feeds)
+  const options = { prefix: new Uint8Array(0), limit: 4 }
+  for (const after of [undefined, (await repo.listChains(options))[3]!.chainId]) {
+    const page = await repo.listChains({ ...options, ...(after ? { after } : {}) })
+    for (const maxBlocks of [1, 3, 16]) {
+      const listed = await repo.listChainFeeds({
+        ...options,
+        maxBlocks,
+        ...(after ? { after } : {}),
+      })
+      expect(listed.map((c) => c.summary)).toEqual(page)
+      const loaded = await repo.loadFeeds(page.map((s) => s.chainId))
+      for (const [i, { summary, feed }] of listed.entries()) {
+        if (summary.length > maxBlocks) expect(feed).toBeUndefined()
+        else expect(ids(feed)).toEqual(ids(loaded[i]!.feed))
+      }
+    }
+  }
+  const reads = spyReads(db)
+  await repo.listChainFeeds({ limit: 65_536, maxBlocks: 16 })
+  reads.restore()
+  expect(reads.count).toBe(1) // the blocks in one getMany (the records: one range read, no get)
+  await repo.close()
+})
+
+test('listChainFeeds refuses a maxBlocks outside 1..16, bad list options, or a closed repo', async () => {
+  const { repo } = await repoWith(chain('one', ['x']))
+  for (const maxBlocks of [0, 17, 1.5, Number.NaN, '2' as never]) {
+    await expect(repo.listChainFeeds({ limit: 1, maxBlocks })).rejects.toMatchObject({
+      code: 'REPO_INVALID_INPUT',
+    })
+  }
+  await expect(repo.listChainFeeds({ limit: 0, maxBlocks: 1 })).rejects.toMatchObject({
+    code: 'REPO_INVALID_INPUT',
+  })
+  await repo.close()
+  await expect(repo.listChainFeeds({ limit: 1, maxBlocks: 1 })).rejects.toMatchObject({
+    code: 'REPO_CLOSED',
+  })
+})

@@ -1,5 +1,5 @@
 import type { Block, Feed } from '@picostack/feed'
-import type { ChainSummary, LoadedChain, Repo } from '@picostack/repo'
+import type { ChainSummary, ListedChain, Repo } from '@picostack/repo'
 
 /** Count and fingerprint of one range of the reconciliation index (`@picostack/repo`). */
 export interface RangeFingerprint {
@@ -37,15 +37,15 @@ export interface ChainSource {
     headId: Uint8Array,
     limit?: number | ((block: Block) => boolean),
   ): Promise<Feed | undefined>
-  /**
-   * Every stored block of each chain of `chainIds` (64 B ids, at most a page), with its
-   * summary as read; `undefined` for one not held. Two reads for a page of short chains.
-   */
-  loadFeeds(chainIds: readonly Uint8Array[]): Promise<(LoadedChain | undefined)[]>
   /** The id (64 B) of the chain holding block `blockId`, or `undefined`. */
   chainOf(blockId: Uint8Array): Promise<Uint8Array | undefined>
   /** One page of chains in ascending id order. */
   listChains(options: ListChainsOptions): Promise<ChainSummary[]>
+  /**
+   * The same page, each chain with its stored blocks when it has at most `maxBlocks`
+   * (1..16) of them (`feed` undefined otherwise). Two reads for the page.
+   */
+  listChainFeeds(options: ListChainsOptions & { maxBlocks: number }): Promise<ListedChain[]>
   /** Count and fingerprint of the range of `prefix` (nibbles), in O(1) reads. */
   rangeFingerprint(prefix: Uint8Array): Promise<RangeFingerprint>
   /** The 16 ranges `prefix||0` .. `prefix||15`, in order. */
@@ -57,9 +57,9 @@ export function repoChainSource(repo: Repo): ChainSource {
   return {
     summary: (chainId) => repo.summary(chainId),
     loadFeed: (headId, limit) => repo.loadFeed(headId, limit),
-    loadFeeds: (chainIds) => repo.loadFeeds(chainIds),
     chainOf: (blockId) => repo.chainOf(blockId),
     listChains: (options) => repo.listChains(options),
+    listChainFeeds: (options) => repo.listChainFeeds(options),
     rangeFingerprint: (prefix) => repo.rangeFingerprint(prefix),
     rangeChildren: (prefix) => repo.rangeChildren(prefix),
   }

@@ -61,7 +61,7 @@ const MODE_RANK: Record<OfferMode, number> = { announce: 0, push: 1, whole: 2 }
 
 /** Chains listed per page of a {@link RangePush}. */
 const PUSH_PAGE = 256
-/** Longest chain of a page loaded with the page's others (`loadFeeds` reads it by key). */
+/** Longest chain of a page loaded with the page (`listChainFeeds` reads its blocks by key). */
 const BY_KEY_BLOCKS = 16
 
 /** One chain's blocks packed for the next outgoing patch: its segment, before its bytes. */
@@ -271,40 +271,25 @@ export class Outbox {
    * two reads for the page; the others one by one ({@link Outbox.#offer}).
    */
   async #pushPage(range: RangePush): Promise<void> {
-    const page = await this.host.source.listChains({
+    const page = await this.host.source.listChainFeeds({
       prefix: range.prefix,
       limit: PUSH_PAGE,
+      maxBlocks: BY_KEY_BLOCKS,
       ...(range.after ? { after: range.after } : {}),
     })
     if (page.length < PUSH_PAGE) this.#ranges.shift()
-    else range.after = page[page.length - 1]!.chainId
-    const short: Uint8Array[] = []
-    const keys: string[] = []
-    for (const chain of page) {
-      if (range.except?.has(toHex(chain.chainId.subarray(0, 8)))) continue
-      const chainKey = toHex(chain.chainId)
-      if (chain.length <= BY_KEY_BLOCKS && !this.#heads.has(chainKey)) {
-        short.push(chain.chainId)
-        keys.push(chainKey)
-      } else {
-        await this.#offer(chain, 'whole')
+    else range.after = page[page.length - 1]!.summary.chainId
+    for (const { summary, feed } of page) {
+      if (this.link.isClosed()) return
+      if (range.except?.has(toHex(summary.chainId.subarray(0, 8)))) continue
+      const chainKey = toHex(summary.chainId)
+      // A chain the peer is known to hold some of (it told us, or a patch went meanwhile)
+      // is offered as far as it lacks; a short one it lacks goes whole, as read.
+      if (!feed || this.#heads.has(chainKey)) await this.#offer(summary, 'whole')
+      else {
+        const height = summary.height - feed.length + 1
+        await this.#sendBlocks(summary.chainId, chainKey, height, feed.blocks)
       }
-    }
-    if (short.length === 0 || this.link.isClosed()) return
-    const loaded = await this.host.source.loadFeeds(short)
-    for (const [i, chain] of loaded.entries()) {
-      if (!chain || this.link.isClosed()) continue // gone meanwhile
-      const { summary, feed } = chain
-      const chainKey = keys[i]!
-      // Learned meanwhile (a patch or a have from the peer): offered as far as it lacks.
-      if (this.#heads.has(chainKey)) await this.#offer(summary, 'whole')
-      else
-        await this.#sendBlocks(
-          summary.chainId,
-          chainKey,
-          summary.height - feed.length + 1,
-          feed.blocks,
-        )
     }
   }
 
