@@ -15,6 +15,9 @@ export class Block {
   /** The block's bytes: sig | varint | headers | body (`blockSize` bytes). */
   readonly buffer: Uint8Array
   readonly #layout: BlockLayout
+  /** `sig` and `key`, made on first read (the store, repo and sync read them many times). */
+  #sig: Uint8Array | undefined = undefined
+  #key: Uint8Array | undefined = undefined
 
   /**
    * Reads the block that starts at `offset` of `bytes`; trailing bytes are ignored.
@@ -34,7 +37,8 @@ export class Block {
 
   /** The 64-byte Ed25519 signature, which is also the block's id. */
   get sig(): Uint8Array {
-    return this.buffer.subarray(0, SIG_BYTES)
+    this.#sig ??= this.buffer.subarray(0, SIG_BYTES)
+    return this.#sig
   }
 
   /** The block's id: its 64-byte signature. */
@@ -56,7 +60,9 @@ export class Block {
   /** The author's 32-byte public key from the author header, or `undefined` if absent. */
   get key(): Uint8Array | undefined {
     const at = this.#layout.keyOffset
-    return at === -1 ? undefined : this.buffer.subarray(at, at + 32)
+    if (at === -1) return undefined
+    this.#key ??= this.buffer.subarray(at, at + 32)
+    return this.#key
   }
 
   /** The body: the application's bytes (>= 1 byte, first byte non-zero). */
