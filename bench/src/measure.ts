@@ -46,3 +46,10 @@ export function printTable(title: string, rows: Record<string, string | number>[
   console.log(line(widths.map((w) => '-'.repeat(w))))
   for (const row of rows) console.log(line(columns.map((c) => String(cell(row[c] ?? '')))))
 }
+
+/** The median of `values` (the mean of the middle two for an even count); `values` is not changed. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}

@@ -37,7 +37,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fromHex, signPair } from '@picostack/kernel'
 import { TodoKernel } from 'todo'
-import { printTable, ratio } from '../measure.ts'
+import { median, printTable, ratio } from '../measure.ts'
 import { recordCalls, replayFloor } from '../scale/floor.ts'
 import { IN_FLIGHT, seedTasks } from '../scale/seed.ts'
 
@@ -153,8 +153,6 @@ async function gcMs(dir: string): Promise<{ ms: number; compactions: number }> {
     rmSync(copy, { recursive: true, force: true })
   }
 }
-
-const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 /**
  * The gc in `dir` and in a new folder `baselineDir` holding only {@link EXPIRING} tasks,
