@@ -26,7 +26,8 @@
  *    this machine, and hides it): an empty peer syncs N one-block chains, and in the same
  *    run N blocks of one chain (a task created, then its status changed N - 1 times);
  *    beside each, the first 10,000 of the same blocks dispatched straight into a fresh
- *    store (no sync). Target: rate(N chains) >= 0.8x rate(one chain).
+ *    store (no sync). The shapes alternate 3 times (`SYNC_BENCH_FRESH_ROUNDS`); each
+ *    shape's median counts. Target: rate(N chains) >= 0.8x rate(one chain).
  * 4. Mesh, memory-level: 20 peers, a seeded random graph of degree 3-5, each holding the
  *    same 200 tasks; one adds a task. How many times each peer received its block (frames
  *    carrying the block's body, found by its unique title) and the average over the 19
