@@ -12,8 +12,12 @@
  *   LevelDB logged during the gc.
  *
  * Options: `GC_COUNT=1` also counts the classic-level calls of the gc (get, getMany and its
- * keys, iterator, keys, values, batch and its ops); `GC_PROF=dir` writes a CPU profile of each
- * gc there; `GC_SETTLE_MS=n` waits n ms after the boot before the gc.
+ * keys, iterator, keys, values, batch and its ops), the keys the getManys read by kind
+ * (`key 07 o`: a store record of tag `o`, `key 03`: a chain record, `key 0a depth 4`: a trie
+ * node) and the wall ms from each get, getMany and batch call to its result, summed per kind
+ * (`getMany ms`; calls side by side overlap, so a sum can pass the gc's own time);
+ * `GC_PROF=dir` writes a CPU profile of each gc there; `GC_SETTLE_MS=n` waits n ms after the
+ * boot before the gc.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -32,16 +36,42 @@ const TAIL = 5000
 
 const calls: Record<string, number> = {}
 
-/** Counts the calls of classic-level's reads and writes into `calls`. */
+/** The calls whose promise's wall time {@link countCalls} sums. */
+const TIMED = new Set(['get', 'getMany', 'batch'])
+
+/**
+ * Counts a key that a `getMany` reads as `key <kind>`: the repo's namespace byte (hex), with
+ * a registry key's first byte after its name (the store's tag, as a character) and a trie
+ * node key's depth.
+ */
+function countKey(key: unknown): void {
+  if (!(key instanceof Uint8Array) || key.length < 2) return
+  let kind = key[0]!.toString(16).padStart(2, '0')
+  if (key[0] === 0x07 && key[1]! < 0x80) kind += ` ${String.fromCharCode(key[2 + key[1]!] ?? 0)}`
+  if (key[0] === 0x0a) kind += ` depth ${key[1]}`
+  calls[`key ${kind}`] = (calls[`key ${kind}`] ?? 0) + 1
+}
+
+/** Counts the calls of classic-level's reads and writes into `calls`, and times some. */
 function countCalls(): void {
   const proto = ClassicLevel.prototype as unknown as Record<string, (...args: unknown[]) => unknown>
   for (const name of ['get', 'getMany', 'iterator', 'keys', 'values', 'batch']) {
     const own = proto[name]!
     proto[name] = function (this: unknown, ...args: unknown[]) {
       calls[name] = (calls[name] ?? 0) + 1
-      if (Array.isArray(args[0]))
+      if (Array.isArray(args[0])) {
         calls[`${name} items`] = (calls[`${name} items`] ?? 0) + args[0].length
-      return own.apply(this, args)
+        if (name === 'getMany') for (const key of args[0]) countKey(key)
+      }
+      const result = own.apply(this, args)
+      if (!TIMED.has(name) || !(result instanceof Promise)) return result
+      const started = performance.now()
+      const add = () => {
+        const ms = `${name} ms`
+        calls[ms] = (calls[ms] ?? 0) + performance.now() - started
+      }
+      result.then(add, add)
+      return result
     }
   }
 }
@@ -105,7 +135,8 @@ async function gcOnce(source: string, n: number): Promise<string> {
     const { user, system } = process.cpuUsage(cpu)
     const during = compactions(dir) - compacted
     await todo.close()
-    const counted = process.env.GC_COUNT ? ` ${JSON.stringify(calls)}` : ''
+    const rounded = (_: string, v: unknown) => (typeof v === 'number' ? Math.round(v) : v)
+    const counted = process.env.GC_COUNT ? ` ${JSON.stringify(calls, rounded)}` : ''
     return `${source}: gc ${ms.toFixed(1)} ms cpu ${((user + system) / 1000).toFixed(0)} ms, expired ${expired}, evicted ${evicted}, compactions during the gc ${during}${counted}`
   } finally {
     rmSync(root, { recursive: true, force: true })
