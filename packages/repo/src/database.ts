@@ -39,7 +39,7 @@ export type ViewBatchOp =
       key: Uint8Array
     }
 
-/** A batch op with its encodings in it: what the repo hands to `LevelDatabase.batch` ({@link writeBatch}). */
+/** A batch op with its encodings in it: what the repo hands to `LevelDatabase.batch`. */
 export type EncodedBatchOp = ViewBatchOp & ViewEncodings
 
 /** Batch options that hold nothing (the encodings are in each op), as abstract-level's own default. */
@@ -82,7 +82,8 @@ export interface LevelDatabase {
   hasMany(keys: Uint8Array[], options: ViewEncodings): Promise<boolean[]>
   /**
    * Writes every op atomically, with the encodings of `options` or of each op. The repo
-   * passes {@link EncodedBatchOp}s and empty options ({@link writeBatch}).
+   * passes {@link EncodedBatchOp}s and empty options (abstract-level copies each op after
+   * non-empty options on a slow path).
    */
   batch(
     ops: (ViewBatchOp & Partial<ViewEncodings>)[],
