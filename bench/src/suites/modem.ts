@@ -5,7 +5,10 @@
  * verified, state computed) beside hypercore 11.35.1 + hyperswarm replicating the same
  * 10,000 records (one append-only log, a Merkle tree with one signature per batch) in the
  * same run. Timed from the joiner's `join` to the last task/record held, discovery and
- * connection included. Seeding is not timed. Printed beside them: the time of the TASKS
+ * connection included. Seeding is not timed. The two are run alternately
+ * `MODEM_BENCH_ROUNDS` times (default 3; the order flips each round) and compared by
+ * their medians, every run printed: one run of each, back to back, read 0.72x-1.11x for
+ * the same code on this shared machine. Printed beside them: the time of the TASKS
  * signature checks alone (picofeed v8 signs every block; hypercore signs a batch), a floor
  * under picostack's figure.
  *
@@ -23,10 +26,12 @@ import DHT from 'hyperdht'
 import createTestnet, { type Testnet } from 'hyperdht/testnet.js'
 import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
 import { TodoKernel } from 'todo'
-import { printTable, ratio } from '../measure.ts'
+import { median, printTable, ratio } from '../measure.ts'
 import { formatRatio, verdict } from '../sync/report.ts'
 
 const TASKS = 10_000
+/** Runs of each implementation, alternated (MODEM_BENCH_ROUNDS, default 3). */
+const ROUNDS = Number(process.env.MODEM_BENCH_ROUNDS ?? 3)
 /** picostack over Modem56 / hypercore + hyperswarm, join + sync time (issue 14). */
 const TARGET_RATIO = 1.0
 
@@ -78,9 +83,13 @@ interface Timing {
 
 /**
  * picostack: one seeder; a joiner spliced to it in-process (no network: the sync
- * protocol alone), then a joiner over Modem56. Ms from the join to all TASKS tasks held.
+ * protocol alone), then a joiner over Modem56 on `topic`. Ms from the join to all TASKS
+ * tasks held.
  */
-async function picostack(testnet: Testnet): Promise<{ inProcess: Timing; modem: Timing }> {
+async function picostack(
+  testnet: Testnet,
+  topic: string,
+): Promise<{ inProcess: Timing; modem: Timing }> {
   const seeder = new TodoKernel()
   await seeder.boot()
   const seedStart = performance.now()
@@ -98,7 +107,7 @@ async function picostack(testnet: Testnet): Promise<{ inProcess: Timing; modem: 
   await local.close()
 
   const seederModem = localModem(testnet)
-  await seederModem.join('bench-todo', () => seeder.spawnWire())
+  await seederModem.join(topic, () => seeder.spawnWire())
   const joiner = new TodoKernel()
   await joiner.boot()
   const joinerModem = localModem(testnet)
@@ -107,7 +116,7 @@ async function picostack(testnet: Testnet): Promise<{ inProcess: Timing; modem: 
     connectedMs = performance.now() - start
   })
   start = performance.now()
-  await joinerModem.join('bench-todo', () => joiner.spawnWire())
+  await joinerModem.join(topic, () => joiner.spawnWire())
   await until(holdsAll(joiner))
   const modem = { seedMs, connectedMs, syncMs: performance.now() - start }
 
@@ -185,30 +194,67 @@ async function hypercore(testnet: Testnet): Promise<Timing> {
   return { seedMs, connectedMs, syncMs }
 }
 
+/** The median of each timing field over `runs`, ms. */
+function medianTiming(runs: readonly Timing[]): Timing {
+  return {
+    seedMs: median(runs.map((r) => r.seedMs)),
+    connectedMs: median(runs.map((r) => r.connectedMs)),
+    syncMs: median(runs.map((r) => r.syncMs)),
+  }
+}
+
 export default async function (): Promise<void> {
+  if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
+    throw new Error(`MODEM_BENCH_ROUNDS must be a whole number >= 1, got ${ROUNDS}`)
+  }
   const testnet = await createTestnet(3)
   try {
-    const pico = await picostack(testnet)
-    const core = await hypercore(testnet)
+    const modemRuns: Timing[] = []
+    const inProcessRuns: Timing[] = []
+    const coreRuns: Timing[] = []
+    const runPico = async () => {
+      // A topic per round: the DHT may still list the last round's destroyed seeder.
+      const { inProcess, modem } = await picostack(testnet, `bench-todo-${modemRuns.length}`)
+      inProcessRuns.push(inProcess)
+      modemRuns.push(modem)
+    }
+    const runCore = async () => {
+      coreRuns.push(await hypercore(testnet))
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // The order flips each round, so neither side always runs on a warmer process.
+      const order = round % 2 === 0 ? [runPico, runCore] : [runCore, runPico]
+      for (const run of order) await run()
+      console.log(
+        `round ${round + 1} of ${ROUNDS}: picostack ${modemRuns.at(-1)!.syncMs.toFixed(0)} ms, hypercore ${coreRuns.at(-1)!.syncMs.toFixed(0)} ms`,
+      )
+    }
     const checks = await signatureChecksMs()
-    const row = (name: string, r: Timing) => ({
-      implementation: name,
-      records: TASKS,
-      'seed ms (untimed)': r.seedMs,
-      'connected ms': r.connectedMs,
-      'join + sync ms': r.syncMs,
-      'records/s': (TASKS / r.syncMs) * 1000,
-    })
+    const each = (runs: readonly Timing[]) => runs.map((r) => r.syncMs.toFixed(0)).join(' / ')
+    const row = (name: string, runs: readonly Timing[]) => {
+      const r = medianTiming(runs)
+      return {
+        implementation: name,
+        records: TASKS,
+        'seed ms (untimed)': r.seedMs,
+        'connected ms': r.connectedMs,
+        'join + sync ms (median)': r.syncMs,
+        'each run ms': each(runs),
+        'records/s': (TASKS / r.syncMs) * 1000,
+      }
+    }
+    const pico = { modem: medianTiming(modemRuns), inProcess: medianTiming(inProcessRuns) }
+    const core = medianTiming(coreRuns)
     printTable(
-      `new peer joins a topic and syncs ${TASKS.toLocaleString('en-US')} tasks (local testnet)`,
+      `new peer joins a topic and syncs ${TASKS.toLocaleString('en-US')} tasks (local testnet), ${ROUNDS} rounds alternated`,
       [
-        row('picostack (TodoKernel + Modem56)', pico.modem),
-        row('picostack in-process (no network)', pico.inProcess),
-        row('hypercore 11.35.1 + hyperswarm', core),
+        row('picostack (TodoKernel + Modem56)', modemRuns),
+        row('picostack in-process (no network)', inProcessRuns),
+        row('hypercore 11.35.1 + hyperswarm', coreRuns),
       ],
     )
     console.log(
-      `\npicostack over Modem56 / in-process (the modem's cost): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
+      `\npicostack over Modem56 / in-process (the modem's cost, medians): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
     )
     console.log(
       `the ${TASKS.toLocaleString('en-US')} Ed25519 signature checks alone (every picofeed block is signed; all at once on the thread pool): ${checks.toFixed(0)} ms, ${ratio(checks, core.syncMs)} of hypercore's join + sync`,
@@ -216,7 +262,7 @@ export default async function (): Promise<void> {
     printTable(`modem target (issue 14), sync protocol v${PROTOCOL_VERSION}`, [
       {
         ...verdict(
-          `join + sync of ${TASKS.toLocaleString('en-US')} tasks: picostack over Modem56 / hypercore + hyperswarm`,
+          `join + sync of ${TASKS.toLocaleString('en-US')} tasks (medians): picostack over Modem56 / hypercore + hyperswarm`,
           pico.modem.syncMs / core.syncMs,
           'at most',
           TARGET_RATIO,
