@@ -4,8 +4,10 @@
  * example over @picostack/modem; one chain per task, every block Ed25519-signed and
  * verified, state computed) beside hypercore 11.35.1 + hyperswarm replicating the same
  * 10,000 records (one append-only log, a Merkle tree with one signature per batch) in the
- * same run. Timed from the joiner's `join` to the last task/record held, discovery and
- * connection included. Seeding is not timed. The two are run alternately
+ * same run. Both keep their data in a temp folder on disk, as the to-do app does
+ * (`new TodoKernel('./data')`: classic-level) and hypercore does (its files). Timed from
+ * the joiner's `join` to the last task/record held, discovery and connection included.
+ * Seeding is not timed. The two are run alternately
  * `MODEM_BENCH_ROUNDS` times (default 3; the order flips each round) and compared by
  * their medians, every run printed: one run of each, back to back, read 0.72x-1.11x for
  * the same code on this shared machine. Printed beside them: the time of the TASKS
@@ -83,22 +85,24 @@ interface Timing {
 
 /**
  * picostack: one seeder; a joiner spliced to it in-process (no network: the sync
- * protocol alone), then a joiner over Modem56 on `topic`. Ms from the join to all TASKS
+ * protocol alone), then a joiner over Modem56 on `topic`; each kernel on classic-level in
+ * a temp folder. Ms from the join to all TASKS
  * tasks held.
  */
 async function picostack(
   testnet: Testnet,
   topic: string,
 ): Promise<{ inProcess: Timing; modem: Timing }> {
-  const seeder = new TodoKernel()
+  const dir = await mkdtemp(join(tmpdir(), 'bench-picostack-'))
+  const seeder = new TodoKernel(join(dir, 'seeder'))
   await seeder.boot()
   const seedStart = performance.now()
   for (let i = 0; i < TASKS; i++) await seeder.addTask(`task ${i}`)
   const seedMs = performance.now() - seedStart
-  // Tasks live on disk (the to-do app's default): count() reads the collection's count.
+  // Tasks live in the repo (the to-do app's default): count() reads the collection's count.
   const holdsAll = (kernel: TodoKernel) => async () => (await kernel.tasks.count()) === TASKS
 
-  const local = new TodoKernel()
+  const local = new TodoKernel(join(dir, 'local'))
   await local.boot()
   let start = performance.now()
   seeder.spawnWire()(local.spawnWire())
@@ -108,7 +112,7 @@ async function picostack(
 
   const seederModem = localModem(testnet)
   await seederModem.join(topic, () => seeder.spawnWire())
-  const joiner = new TodoKernel()
+  const joiner = new TodoKernel(join(dir, 'joiner'))
   await joiner.boot()
   const joinerModem = localModem(testnet)
   let connectedMs = 0
@@ -124,6 +128,7 @@ async function picostack(
   await seederModem.destroy()
   await joiner.close()
   await seeder.close()
+  await rm(dir, { recursive: true, force: true })
   return { inProcess, modem }
 }
 
@@ -246,7 +251,7 @@ export default async function (): Promise<void> {
     const pico = { modem: medianTiming(modemRuns), inProcess: medianTiming(inProcessRuns) }
     const core = medianTiming(coreRuns)
     printTable(
-      `new peer joins a topic and syncs ${TASKS.toLocaleString('en-US')} tasks (local testnet), ${ROUNDS} rounds alternated`,
+      `new peer joins a topic and syncs ${TASKS.toLocaleString('en-US')} tasks (local testnet, both on disk), ${ROUNDS} rounds alternated`,
       [
         row('picostack (TodoKernel + Modem56)', modemRuns),
         row('picostack in-process (no network)', inProcessRuns),
