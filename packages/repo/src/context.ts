@@ -335,6 +335,18 @@ export class RepoContext {
     return (found.chain?.chainId ?? (await this.chainIdOf(found.placement.chainNo))).slice()
   }
 
+  /**
+   * True when chain `chainId` (64 B) is known not to be stored without a read: `ws` has it
+   * as absent, or (not in `ws`) the read-ahead found no record. What {@link chain} would
+   * resolve to `undefined` from its caches.
+   */
+  chainKnownAbsent(chainId: Uint8Array, ws: WriteSet): boolean {
+    const key = mapKey(chainId)
+    const cached = ws.chains.get(key)
+    if (cached !== undefined) return cached === null
+    return this.#ahead.get(key) === null
+  }
+
   async chain(chainId: Uint8Array, ws?: WriteSet): Promise<ChainRecord | undefined> {
     const cached = ws?.chains.get(mapKey(chainId))
     if (cached !== undefined) return cached ?? undefined
