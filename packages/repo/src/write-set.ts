@@ -51,6 +51,19 @@ export function mapKey(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])
 }
 
+/** Most keys of one hash bucket of {@link WriteSet.addRegistryOps}. */
+const REGISTRY_BUCKET_KEYS = 4
+
+/**
+ * FNV-1a (32 bits) of `bytes`: cheaper than a string of them as a Map key (no string made
+ * and hashed again); equal hashes are compared byte by byte.
+ */
+function keyHash(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193)
+  return hash >>> 0
+}
+
 /** The newest block of an author other than the chain's owner, pending in a write set. */
 interface ForeignTag {
   author: Uint8Array // 32 B
@@ -101,8 +114,8 @@ export class WriteSet {
   #ownerTags = new Map<ChainRecord, AuthoredEntry>()
   #foreignTags = new Map<string, ForeignTag>()
   #seqChanged = false
-  /** Index in `ops` of the registry op of each key added by {@link WriteSet.addRegistryOps}. */
-  #registrySlots = new Map<string, number>()
+  /** Indexes in `ops` of the registry ops added by {@link WriteSet.addRegistryOps}, by {@link keyHash}. */
+  #registrySlots = new Map<number, number[]>()
 
   constructor(seq: number) {
     this.seq = seq
@@ -222,18 +235,32 @@ export class WriteSet {
   /**
    * Adds registry ops; an op on a key that an earlier op of this batch already wrote takes
    * that op's place (the batch is atomic, so only the last value of a key matters: a slice
-   * value rewritten by every block of a run costs one write, not one per block).
+   * value rewritten by every block of a run costs one write, not one per block). Keys are
+   * found by a 32-bit hash of their bytes, then compared whole; a hash bucket holds at most
+   * {@link REGISTRY_BUCKET_KEYS} keys, and an op whose key finds its bucket full is only
+   * appended (it is later in the batch than any op of its key, so it still wins): keys a
+   * peer's ids make collide cost a bounded number of compares, never a quadratic scan.
    */
   addRegistryOps(ops: readonly Op[]): void {
     for (const op of ops) {
-      const slotKey = mapKey(op.key)
-      const slot = this.#registrySlots.get(slotKey)
-      if (slot === undefined) {
-        this.#registrySlots.set(slotKey, this.ops.length)
-        this.ops.push(op)
-      } else {
-        this.ops[slot] = op
+      const hash = keyHash(op.key)
+      const bucket = this.#registrySlots.get(hash)
+      let slot = -1
+      if (bucket !== undefined) {
+        for (const at of bucket) {
+          if (bytesEqual(this.ops[at]!.key, op.key)) {
+            slot = at
+            break
+          }
+        }
       }
+      if (slot >= 0) {
+        this.ops[slot] = op
+        continue
+      }
+      if (bucket === undefined) this.#registrySlots.set(hash, [this.ops.length])
+      else if (bucket.length < REGISTRY_BUCKET_KEYS) bucket.push(this.ops.length)
+      this.ops.push(op)
     }
   }
 
