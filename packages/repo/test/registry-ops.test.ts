@@ -17,7 +17,8 @@ const put = (key: Uint8Array, value: number): Op => ({
 /** What a batch of `ops` leaves under each key (hex), applied in order. */
 function applied(ops: readonly Op[]): Map<string, number | undefined> {
   const out = new Map<string, number | undefined>()
-  for (const op of ops) out.set(Buffer.from(op.key).toString('hex'), op.type === 'put' ? op.value[0] : undefined)
+  for (const op of ops)
+    out.set(Buffer.from(op.key).toString('hex'), op.type === 'put' ? op.value[0] : undefined)
   return out
 }
 
