@@ -92,7 +92,7 @@ describe('todo-web in Chromium', () => {
     console.log(
       `todo-web bundle: ${(bytes / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`,
     )
-    expect(gzip).toBeLessThan(100 * 1024) // budget: see README
+    expect(gzip).toBeLessThan(110 * 1024) // budget: see README
   })
 
   it('syncs tasks page <-> page <-> CLI peer; a reloaded page keeps its tasks and resyncs', async () => {
