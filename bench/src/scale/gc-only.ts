@@ -8,22 +8,29 @@
  * - `GC_DIRS=a,b,a,b node ... src/scale/gc-only.ts` copies each folder, opens and closes it
  *   once (as the bench's boot processes do), boots it and times the gc that forgets the
  *   short-lived tasks: one line per folder with the wall time, the process's CPU time (all
- *   threads: LevelDB's compaction and the thread pool's reads too) and how many compactions
- *   LevelDB logged during the gc.
+ *   threads: LevelDB's compaction and the thread pool's reads too), how many compactions
+ *   LevelDB logged during the gc, and V8's garbage collections in it (count, ms of pauses).
  *
  * Options: `GC_COUNT=1` also counts the classic-level calls of the gc (get, getMany and its
  * keys, iterator, keys, values, batch and its ops), the keys the getManys read by kind
  * (`key 07 o`: a store record of tag `o`, `key 03`: a chain record, `key 0a depth 4`: a trie
  * node) and the wall ms from each get, getMany and batch call to its result, summed per kind
  * (`getMany ms`; calls side by side overlap, so a sum can pass the gc's own time);
- * `GC_PROF=dir` writes a CPU profile of each gc there; `GC_SETTLE_MS=n` waits n ms after the
+ * `GC_PROF=dir` writes a CPU profile of each gc there (with `GC_HEAP=1`, a sampling heap
+ * profile of what it allocates instead); `GC_SETTLE_MS=n` waits n ms after the
  * boot before the gc.
+ *
+ * The kernels run on a clock set back to the folder's last change (its seeding), so a folder
+ * seeded more than an hour ago still holds its short-lived tasks at the boot (on the real
+ * clock the boot's own gc would forget them, and the timed gc would find none).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { signPair } from '@picostack/kernel'
+import { type Clock, systemClock } from '@picostack/store'
 import { ClassicLevel } from 'classic-level'
 import { TodoKernel } from 'todo'
 import { seedTasks } from './seed.ts'
@@ -35,6 +42,15 @@ const EXPIRING = 1000
 const TAIL = 5000
 
 const calls: Record<string, number> = {}
+
+/** V8's garbage collections on the main thread since the last reset: how many, and their ms. */
+const pauses = { count: 0, ms: 0 }
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    pauses.count++
+    pauses.ms += entry.duration
+  }
+}).observe({ entryTypes: ['gc'] })
 
 /** The calls whose promise's wall time {@link countCalls} sums. */
 const TIMED = new Set(['get', 'getMany', 'batch'])
@@ -96,48 +112,81 @@ function compactions(dir: string): number {
   }
 }
 
-async function profiled<T>(run: () => Promise<T>, file: string | undefined): Promise<T> {
+/**
+ * Runs `run` with a CPU profile written to `file`, or (`heap`) a sampling heap profile of
+ * what it allocates on the JavaScript heap (every 4 KB, objects freed since kept too).
+ */
+async function profiled<T>(
+  run: () => Promise<T>,
+  file: string | undefined,
+  heap: boolean,
+): Promise<T> {
   if (!file) return run()
   const session = new Session()
   session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.start')
+  if (heap) {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    })
+  } else {
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
   const result = await run()
-  const { profile } = await session.post('Profiler.stop')
+  const { profile } = heap
+    ? await session.post('HeapProfiler.stopSampling')
+    : await session.post('Profiler.stop')
   writeFileSync(file, JSON.stringify(profile))
   session.disconnect()
   return result
 }
 
+/** The system clock set back by the time since `dir` last changed (its seeding). */
+function seedClock(dir: string): Clock {
+  const ago = Date.now() - statSync(dir).mtimeMs
+  return { ...systemClock, now: () => Date.now() - ago }
+}
+
 async function gcOnce(source: string, n: number): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'gc-only-'))
   const dir = join(root, 'db')
+  const clock = seedClock(source)
   cpSync(source, dir, { recursive: true })
   try {
-    const opened = new TodoKernel(dir, { snapshot: false })
+    const opened = new TodoKernel(dir, { snapshot: false, clock })
     await opened.boot()
     await opened.close()
-    const todo = new TodoKernel(dir, { snapshot: false })
+    const todo = new TodoKernel(dir, { snapshot: false, clock })
     await todo.boot()
     const settle = Number(process.env.GC_SETTLE_MS ?? 0)
     if (settle > 0) await new Promise((resolve) => setTimeout(resolve, settle))
     const compacted = compactions(dir)
     for (const name of Object.keys(calls)) delete calls[name]
+    await new Promise((resolve) => setImmediate(resolve)) // the boot's gc entries are in
+    pauses.count = 0
+    pauses.ms = 0
     const cpu = process.cpuUsage()
     const started = performance.now()
     const name = source.split('/').at(-1)
-    const profile = process.env.GC_PROF && join(process.env.GC_PROF, `${name}-${n}.cpuprofile`)
+    const heap = process.env.GC_HEAP === '1'
+    const ext = heap ? 'heapprofile' : 'cpuprofile'
+    const profile = process.env.GC_PROF && join(process.env.GC_PROF, `${name}-${n}.${ext}`)
     const { expired, evicted } = await profiled(
-      () => todo.store.gc(Date.now() + 2 * SHORT_TTL_MS),
+      () => todo.store.gc(clock.now() + 2 * SHORT_TTL_MS),
       profile,
+      heap,
     )
     const ms = performance.now() - started
     const { user, system } = process.cpuUsage(cpu)
     const during = compactions(dir) - compacted
+    await new Promise((resolve) => setImmediate(resolve)) // the gc's own gc entries are in
+    const v8 = `v8 gc ${pauses.count} x, ${pauses.ms.toFixed(1)} ms`
     await todo.close()
     const rounded = (_: string, v: unknown) => (typeof v === 'number' ? Math.round(v) : v)
     const counted = process.env.GC_COUNT ? ` ${JSON.stringify(calls, rounded)}` : ''
-    return `${source}: gc ${ms.toFixed(1)} ms cpu ${((user + system) / 1000).toFixed(0)} ms, expired ${expired}, evicted ${evicted}, compactions during the gc ${during}${counted}`
+    return `${source}: gc ${ms.toFixed(1)} ms cpu ${((user + system) / 1000).toFixed(0)} ms, expired ${expired}, evicted ${evicted}, compactions during the gc ${during}, ${v8}${counted}`
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
