@@ -22,6 +22,7 @@ import {
 import { decodeChain } from './records.ts'
 import { buildTrie } from './trie-build.ts'
 import { ID_HEAD_BYTES, type RangeFingerprint, TrieNode } from './trie-node.ts'
+import { type NodeId, nodeId, TriePath } from './trie-path.ts'
 import { loadTop, TopNodes } from './trie-top.ts'
 import { type ItemChange, mapKey, type Op } from './write-set.ts'
 
@@ -70,7 +71,7 @@ function startsWith(nibbles: Uint8Array, prefix: Uint8Array): boolean {
 /** The one item (digest and id head) under a node of count 1. */
 function soleChild(node: TrieNode): { fingerprint: Uint8Array; head: Uint8Array } {
   const c = node.counts.indexOf(1)
-  return { fingerprint: node.childFingerprint(c).slice(), head: node.heads[c]! }
+  return { fingerprint: node.childFingerprint(c).slice(), head: node.head(c)! }
 }
 
 /**
@@ -90,10 +91,10 @@ interface SlotItem {
   head: Uint8Array
 }
 
-/** One node slot of a staged batch: its key (and map key), depth and state (`null`: no node). */
+/** One node slot of a staged batch: its id, on `path` at `depth`, and state (`null`: no node). */
 interface Slot {
-  key: Uint8Array
-  map: string
+  id: NodeId
+  path: TriePath
   depth: number
   node: TrieNode | null
   dirty: boolean
@@ -172,15 +173,16 @@ export class RangeIndex {
    * The node at `key` as committed (down to the stored depth, from memory), its children's
    * fingerprints possibly out of date ({@link TrieNode.stale}).
    */
-  async #readNode(key: Uint8Array, depth: number): Promise<TrieNode | null> {
-    if (depth <= TRIE_STORED_DEPTH) return this.#memory.get(mapKey(key)) ?? null
-    const value = await this.#db.get(key, VIEW)
+  async #readNode(prefix: Uint8Array): Promise<TrieNode | null> {
+    if (prefix.length <= TRIE_STORED_DEPTH)
+      return this.#memory.get(nodeId(prefix, prefix.length)) ?? null
+    const value = await this.#db.get(trieKey(prefix), VIEW)
     return value === undefined ? null : TrieNode.decode(plain(value))
   }
 
   /** The committed node of `prefix` with every child fingerprint up to date. */
   async #freshNode(prefix: Uint8Array): Promise<TrieNode | null> {
-    const node = await this.#readNode(trieKey(prefix), prefix.length)
+    const node = await this.#readNode(prefix)
     if (node) this.#refresh(node, prefix)
     return node
   }
@@ -192,7 +194,7 @@ export class RangeIndex {
       const childPrefix = new Uint8Array(prefix.length + 1)
       childPrefix.set(prefix)
       childPrefix[prefix.length] = c
-      const child = this.#memory.get(mapKey(trieKey(childPrefix)))
+      const child = this.#memory.get(nodeId(childPrefix, childPrefix.length))
       if (!child) throw corrupt('an in-memory trie node lacks a child node')
       this.#refresh(child, childPrefix)
       node.set(c, node.counts[c]!, child.fingerprint())
@@ -254,7 +256,7 @@ export class RangeIndex {
    * @throws REPO_CORRUPT when the stored index contradicts the changes
    */
   async stage(changes: readonly ItemChange[], ops: Op[]): Promise<() => void> {
-    const staged = new Staged(this.#db, (map) => this.#memory.copy(map) ?? null)
+    const staged = new Staged(this.#db, (id) => this.#memory.copy(id) ?? null)
     // One path per change: prefetch and apply walk the same node keys. The nibbles of all
     // of them share one allocation (128 B each would be one outside V8's young heap).
     const nibbles = new Uint8Array(changes.length * MAX_DEPTH)
@@ -265,8 +267,9 @@ export class RangeIndex {
     if (changes.length > 1) await staged.prefetch(changes, paths)
     for (let i = 0; i < changes.length; i++) await staged.apply(changes[i]!, paths[i]!)
     const slots = staged.dirty()
-    for (const { key, depth, node } of slots) {
+    for (const { path, depth, node } of slots) {
       if (depth < TRIE_STORED_DEPTH) continue
+      const key = path.key(depth)
       ops.push(node ? { type: 'put', key, value: node.encode() } : { type: 'del', key })
     }
     const writesVersion = this.#versionPending
@@ -274,53 +277,25 @@ export class RangeIndex {
       ops.push({ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) })
     return () => {
       if (writesVersion) this.#versionPending = false
-      for (const { map, depth, node } of slots) {
+      for (const { id, depth, node } of slots) {
         if (depth > TRIE_STORED_DEPTH) continue
-        if (node) this.#memory.set(map, node)
-        else this.#memory.delete(map)
+        if (node) this.#memory.set(id, node)
+        else this.#memory.delete(id)
       }
     }
-  }
-}
-
-/**
- * One item's path down the trie: its id's nibbles, and the node key of each depth (and its
- * map key), each made once however often the batch's staging walks that depth.
- */
-class TriePath {
-  readonly x: Uint8Array
-  readonly #keys: Uint8Array[] = []
-  readonly #maps: string[] = []
-
-  constructor(x: Uint8Array) {
-    this.x = x
-  }
-
-  /** The key of the node of the first `depth` nibbles. */
-  key(depth: number): Uint8Array {
-    let key = this.#keys[depth]
-    if (key === undefined) this.#keys[depth] = key = trieKey(this.x.subarray(0, depth))
-    return key
-  }
-
-  /** `mapKey` of {@link TriePath.key}. */
-  map(depth: number): string {
-    let map = this.#maps[depth]
-    if (map === undefined) this.#maps[depth] = map = mapKey(this.key(depth))
-    return map
   }
 }
 
 /** The node changes of one batch being staged, over the committed index. */
 class Staged {
   readonly #db: LevelDatabase
-  /** A copy of the committed node of map key `map` of the in-memory top (`null`: none). */
-  readonly #copyTop: (map: string) => TrieNode | null
-  readonly #slots = new Map<string, Slot>()
+  /** A copy of the committed node of id `id` of the in-memory top (`null`: none). */
+  readonly #copyTop: (id: NodeId) => TrieNode | null
+  readonly #slots = new Map<NodeId, Slot>()
   /** Items changed so far in this batch, by chain id: their digest now (`null`: removed). */
   readonly #applied = new Map<string, { id: Uint8Array; digest: Uint8Array | null }>()
 
-  constructor(db: LevelDatabase, copyTop: (map: string) => TrieNode | null) {
+  constructor(db: LevelDatabase, copyTop: (id: NodeId) => TrieNode | null) {
     this.#db = db
     this.#copyTop = copyTop
   }
@@ -335,12 +310,12 @@ class Staged {
    * a read (a slot of this batch, or the in-memory top); `undefined` when it is to be read.
    */
   #nodeNow(path: TriePath, depth: number): TrieNode | null | undefined {
-    const map = path.map(depth)
-    const known = this.#slots.get(map)
+    const id = path.id(depth)
+    const known = this.#slots.get(id)
     if (known) return known.node
     if (depth > TRIE_STORED_DEPTH) return undefined
-    const node = this.#copyTop(map)
-    this.#slots.set(map, { key: path.key(depth), map, depth, node, dirty: false })
+    const node = this.#copyTop(id)
+    this.#slots.set(id, { id, path, depth, node, dirty: false })
     return node
   }
 
@@ -348,17 +323,13 @@ class Staged {
   async #node(path: TriePath, depth: number): Promise<TrieNode | null> {
     const now = this.#nodeNow(path, depth)
     if (now !== undefined) return now
-    const map = path.map(depth)
     // Stored nodes: this depth and the next few in one read.
-    const keys: Uint8Array[] = []
-    const maps: string[] = []
+    const wanted: { path: TriePath; depth: number }[] = []
     for (let d = depth; d < Math.min(MAX_DEPTH, depth + READ_AHEAD); d++) {
-      if (this.#slots.has(path.map(d))) continue
-      keys.push(path.key(d))
-      maps.push(path.map(d))
+      if (!this.#slots.has(path.id(d))) wanted.push({ path, depth: d })
     }
-    await this.#load(keys, maps)
-    return this.#slots.get(map)!.node
+    await this.#load(wanted)
+    return this.#slots.get(path.id(depth))!.node
   }
 
   /**
@@ -374,21 +345,17 @@ class Staged {
       if (was || digest) pending.push({ path: paths[i]!, depth: 0 })
     })
     while (pending.length > 0) {
-      const keys: Uint8Array[] = []
-      const maps: string[] = []
-      const wanted = new Set<string>()
+      const reads: { path: TriePath; depth: number }[] = []
+      const wanted = new Set<NodeId>()
       const next: typeof pending = []
       for (const walk of pending) {
         const { path } = walk
         while (walk.depth < MAX_DEPTH) {
-          const m = path.map(walk.depth)
-          const slot = this.#slots.get(m)
+          const id = path.id(walk.depth)
+          const slot = this.#slots.get(id)
           if (!slot && walk.depth > TRIE_STORED_DEPTH) {
-            if (!wanted.has(m)) {
-              keys.push(path.key(walk.depth))
-              maps.push(m)
-            }
-            wanted.add(m)
+            if (!wanted.has(id)) reads.push({ path, depth: walk.depth })
+            wanted.add(id)
             next.push(walk)
             break
           }
@@ -398,29 +365,27 @@ class Staged {
           walk.depth++
         }
       }
-      if (keys.length > 0) await this.#load(keys, maps)
+      if (reads.length > 0) await this.#load(reads)
       pending = next
     }
   }
 
-  /** Reads stored nodes `keys` (map keys `maps`) in one `getMany` into the slots, as committed nodes. */
-  async #load(keys: Uint8Array[], maps: string[]): Promise<void> {
-    const values = await this.#db.getMany(keys, VIEW)
-    keys.forEach((k, i) => {
+  /** Reads the stored nodes of `reads` in one `getMany` into the slots, as committed nodes. */
+  async #load(reads: { path: TriePath; depth: number }[]): Promise<void> {
+    const values = await this.#db.getMany(
+      reads.map(({ path, depth }) => path.key(depth)),
+      VIEW,
+    )
+    reads.forEach(({ path, depth }, i) => {
       const value = values[i]
-      this.#slots.set(maps[i]!, {
-        key: k,
-        map: maps[i]!,
-        depth: k[1]!,
-        node: value === undefined ? null : TrieNode.decode(plain(value)),
-        dirty: false,
-      })
+      const node = value === undefined ? null : TrieNode.decode(plain(value))
+      this.#slots.set(path.id(depth), { id: path.id(depth), path, depth, node, dirty: false })
     })
   }
 
   #put(path: TriePath, depth: number, node: TrieNode | null): void {
-    const map = path.map(depth)
-    this.#slots.set(map, { key: path.key(depth), map, depth, node, dirty: true })
+    const id = path.id(depth)
+    this.#slots.set(id, { id, path, depth, node, dirty: true })
   }
 
   /** Applies one change (insert, update or removal of an item) whose id's path is `at`. */
@@ -507,7 +472,7 @@ class Staged {
    * where its id leaves `x` (below `depth`); `undefined` when the ids share the whole head.
    */
   #fromHead(parent: TrieNode, c: number, x: Uint8Array, depth: number): SlotItem | undefined {
-    const head = parent.heads[c]!
+    const head = parent.head(c)!
     const nibbles = nibblesOf(head)
     for (let i = depth; i < nibbles.length; i++) {
       if (nibbles[i] !== x[i]) return { nibbles, digest: parent.childFingerprint(c).slice(), head }

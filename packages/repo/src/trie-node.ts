@@ -31,43 +31,58 @@ export interface RangeFingerprint {
 /** Bytes of a chain id kept beside the digest of a child of one item. */
 export const ID_HEAD_BYTES = 16
 
+/** Where the id heads start in a node's bytes: after its hash input. */
+const HEADS_AT = NODE_INPUT_BYTES
+/** A node's bytes in memory: its hash input, then a {@link ID_HEAD_BYTES} slot per child. */
+const NODE_BYTES = NODE_INPUT_BYTES + FANOUT * ID_HEAD_BYTES
+
 function corrupt(): never {
   throw new RepoError('REPO_CORRUPT', 'malformed trie node')
 }
 
-/** A trie node in memory; its hash input is kept whole so that hashing copies nothing. */
+/** Copies `length` bytes of `source` from `from` into `target` at `to` (no view made). */
+function copyBytes(
+  source: Uint8Array,
+  from: number,
+  target: Uint8Array,
+  to: number,
+  length: number,
+): void {
+  for (let i = 0; i < length; i++) target[to + i] = source[from + i]!
+}
+
+/**
+ * A trie node in memory, in one buffer (one allocation per node): its hash input, kept
+ * whole so that hashing copies nothing, then the id heads of its children of one item.
+ */
 export class TrieNode {
   /** `0x01 | fingerprint of child 0 | ... | child 15` (513 B): the node's hash input. */
   readonly input: Uint8Array
+  /** {@link TrieNode.input}, then child `c`'s id head at `HEADS_AT + c * ID_HEAD_BYTES`. */
+  readonly #bytes: Uint8Array
   /** Items under each child. */
   readonly counts: number[]
-  /** For each child of one item: the first {@link ID_HEAD_BYTES} of its chain id. */
-  readonly heads: (Uint8Array | undefined)[]
   /**
    * Bit `c` set: child `c`'s fingerprint in `input` is out of date (its count is right).
    * Only nodes kept in memory, never stored, have such children; see {@link TrieNode.setStale}.
    */
   stale = 0
 
-  constructor(
-    input = TrieNode.#emptyInput(),
-    counts: number[] = new Array(FANOUT).fill(0),
-    heads: (Uint8Array | undefined)[] = new Array(FANOUT).fill(undefined),
-  ) {
-    this.input = input
+  constructor(bytes = TrieNode.#emptyBytes(), counts: number[] = new Array(FANOUT).fill(0)) {
+    this.#bytes = bytes
+    this.input = bytes.subarray(0, NODE_INPUT_BYTES)
     this.counts = counts
-    this.heads = heads
   }
 
-  static #emptyInput(): Uint8Array {
-    const input = new Uint8Array(NODE_INPUT_BYTES)
-    input[0] = NODE_TAG
-    return input
+  static #emptyBytes(): Uint8Array {
+    const bytes = new Uint8Array(NODE_BYTES)
+    bytes[0] = NODE_TAG
+    return bytes
   }
 
   /** An independent copy (cached nodes are never changed in place). */
   clone(): TrieNode {
-    const copy = new TrieNode(this.input.slice(), this.counts.slice(), this.heads.slice())
+    const copy = new TrieNode(this.#bytes.slice(), this.counts.slice())
     copy.stale = this.stale
     return copy
   }
@@ -90,6 +105,21 @@ export class TrieNode {
     return this.input.subarray(at, at + FINGERPRINT_BYTES)
   }
 
+  /**
+   * The first {@link ID_HEAD_BYTES} of the chain id of child `c` when it holds one item, else
+   * `undefined` (a view into the node: copy it to keep it).
+   */
+  head(c: number): Uint8Array | undefined {
+    if (this.counts[c] !== 1) return undefined
+    const at = HEADS_AT + c * ID_HEAD_BYTES
+    return this.#bytes.subarray(at, at + ID_HEAD_BYTES)
+  }
+
+  /** {@link TrieNode.head} of each child, in nibble order (views into the node). */
+  get heads(): (Uint8Array | undefined)[] {
+    return Array.from({ length: FANOUT }, (_, c) => this.head(c))
+  }
+
   /** Child `c` as a range fingerprint (bytes copied). */
   child(c: number): RangeFingerprint {
     return { count: this.counts[c]!, fingerprint: this.childFingerprint(c).slice() }
@@ -97,12 +127,13 @@ export class TrieNode {
 
   /**
    * Sets child `c` (an empty child when `count` is 0); a child of one item takes the head
-   * of its chain id (its first {@link ID_HEAD_BYTES}, kept as given).
+   * of its chain id (its first {@link ID_HEAD_BYTES}, copied).
    */
   set(c: number, count: number, fingerprint: Uint8Array, idHead?: Uint8Array): void {
     this.counts[c] = count
-    this.input.set(count === 0 ? EMPTY_FINGERPRINT : fingerprint, 1 + c * FINGERPRINT_BYTES)
-    this.heads[c] = count === 1 ? idHead!.subarray(0, ID_HEAD_BYTES) : undefined
+    const source = count === 0 ? EMPTY_FINGERPRINT : fingerprint
+    copyBytes(source, 0, this.#bytes, 1 + c * FINGERPRINT_BYTES, FINGERPRINT_BYTES)
+    if (count === 1) copyBytes(idHead!, 0, this.#bytes, HEADS_AT + c * ID_HEAD_BYTES, ID_HEAD_BYTES)
     this.stale &= ~(1 << c)
   }
 
@@ -112,7 +143,6 @@ export class TrieNode {
    */
   setStale(c: number, count: number): void {
     this.counts[c] = count
-    this.heads[c] = undefined
     this.stale |= 1 << c
   }
 
@@ -134,10 +164,10 @@ export class TrieNode {
       const count = this.counts[c]!
       if (count === 0) continue
       at += varintEncode(count, out, at)
-      out.set(this.childFingerprint(c), at)
+      copyBytes(this.#bytes, 1 + c * FINGERPRINT_BYTES, out, at, FINGERPRINT_BYTES)
       at += FINGERPRINT_BYTES
       if (count === 1) {
-        out.set(this.heads[c]!, at)
+        copyBytes(this.#bytes, HEADS_AT + c * ID_HEAD_BYTES, out, at, ID_HEAD_BYTES)
         at += ID_HEAD_BYTES
       }
     }
@@ -147,11 +177,7 @@ export class TrieNode {
   /** @throws REPO_CORRUPT when `bytes` is not a node value of 2 or more items */
   static decode(bytes: Uint8Array): TrieNode {
     const node = new TrieNode()
-    TrieNode.#walk(bytes, (c, count, at, end) => {
-      node.counts[c] = count
-      node.input.set(bytes.subarray(at, at + FINGERPRINT_BYTES), 1 + c * FINGERPRINT_BYTES)
-      if (count === 1) node.heads[c] = bytes.slice(at + FINGERPRINT_BYTES, end)
-    })
+    TrieNode.#walk(bytes, node)
     return node
   }
 
@@ -165,14 +191,11 @@ export class TrieNode {
   }
 
   /**
-   * Walks the children of stored value `bytes`: `visit(c, count, at, end)` for each child
-   * present (its fingerprint at `at`, its id head up to `end`); returns the items in all.
+   * Walks the children of stored value `bytes`, setting each into `into` when given;
+   * returns the items in all.
    * @throws REPO_CORRUPT when `bytes` is not a node value of 2 or more items
    */
-  static #walk(
-    bytes: Uint8Array,
-    visit?: (c: number, count: number, at: number, end: number) => void,
-  ): number {
+  static #walk(bytes: Uint8Array, into?: TrieNode): number {
     if (bytes.length < 2) corrupt()
     const bitmap = (bytes[0]! << 8) | bytes[1]!
     let at = 2
@@ -184,7 +207,14 @@ export class TrieNode {
         at += read
         const end = at + FINGERPRINT_BYTES + (count === 1 ? ID_HEAD_BYTES : 0)
         if (count === 0 || end > bytes.length) corrupt()
-        visit?.(c, count, at, end)
+        if (into) {
+          into.counts[c] = count
+          into.#bytes.set(bytes.subarray(at, at + FINGERPRINT_BYTES), 1 + c * FINGERPRINT_BYTES)
+          if (count === 1) {
+            const head = HEADS_AT + c * ID_HEAD_BYTES
+            into.#bytes.set(bytes.subarray(at + FINGERPRINT_BYTES, end), head)
+          }
+        }
         total += count
         at = end
       }

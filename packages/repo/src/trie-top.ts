@@ -15,10 +15,10 @@
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
 import { FANOUT, itemDigest } from './fingerprint.ts'
-import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH, trieKey } from './layout.ts'
+import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH } from './layout.ts'
 import { decodeChain } from './records.ts'
 import { TrieNode } from './trie-node.ts'
-import { mapKey } from './write-set.ts'
+import { type NodeId, numberedId } from './trie-path.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 /**
@@ -40,18 +40,18 @@ interface Range {
 }
 
 /**
- * The nodes of the top by `mapKey(trieKey(prefix))`: those of the stored depth are kept as
+ * The nodes of the top by {@link NodeId}: those of the stored depth are kept as
  * read (their stored bytes) until first asked for, then decoded once.
  */
 export class TopNodes {
-  readonly #nodes = new Map<string, TrieNode>()
-  readonly #packed = new Map<string, Uint8Array>()
+  readonly #nodes = new Map<NodeId, TrieNode>()
+  readonly #packed = new Map<NodeId, Uint8Array>()
 
   /**
    * The node under `key`, or `undefined`.
    * @throws REPO_CORRUPT when its stored bytes do not decode
    */
-  get(key: string): TrieNode | undefined {
+  get(key: NodeId): TrieNode | undefined {
     const node = this.#nodes.get(key)
     if (node) return node
     const bytes = this.#packed.get(key)
@@ -67,23 +67,23 @@ export class TopNodes {
    * not used yet is decoded for it, and stays as stored here), or `undefined`.
    * @throws REPO_CORRUPT when its stored bytes do not decode
    */
-  copy(key: string): TrieNode | undefined {
+  copy(key: NodeId): TrieNode | undefined {
     const bytes = this.#packed.get(key)
     return bytes ? TrieNode.decode(bytes) : this.#nodes.get(key)?.clone()
   }
 
-  set(key: string, node: TrieNode): void {
+  set(key: NodeId, node: TrieNode): void {
     this.#packed.delete(key)
     this.#nodes.set(key, node)
   }
 
   /** Keeps the stored bytes of a node, decoded when first asked for. */
-  setStored(key: string, bytes: Uint8Array): void {
+  setStored(key: NodeId, bytes: Uint8Array): void {
     this.#nodes.delete(key)
     this.#packed.set(key, bytes)
   }
 
-  delete(key: string): void {
+  delete(key: NodeId): void {
     this.#packed.delete(key)
     this.#nodes.delete(key)
   }
@@ -104,7 +104,7 @@ function prefixAt(i: number, depth: number): Uint8Array {
 }
 
 /**
- * The nodes down to depth {@link TRIE_STORED_DEPTH} (by `mapKey(trieKey(prefix))`) of the
+ * The nodes down to depth {@link TRIE_STORED_DEPTH} (by {@link NodeId}) of the
  * committed index.
  * `soleItem(prefix)` reads the one item (or none) of a range that has no node.
  * @throws REPO_CORRUPT when stored nodes and chain records disagree
@@ -127,8 +127,8 @@ export async function loadTop(
     const bytes = plain(value)
     const k = plain(key)
     const count = TrieNode.countOf(bytes)
-    top.setStored(mapKey(k), bytes)
     const i = indexOf((d) => (d & 1 ? k[2 + (d >> 1)]! & 0x0f : k[2 + (d >> 1)]! >> 4), depth)
+    top.setStored(numberedId(depth, i), bytes)
     ranges[i] = { count }
   }
   const missing = ranges.flatMap((range, i) => (range ? [] : [i]))
@@ -170,7 +170,7 @@ export async function loadTop(
       }
       const count = node.count
       if (count >= 2) {
-        top.set(mapKey(trieKey(prefixAt(i, d))), node)
+        top.set(numberedId(d, i), node)
         upper[i] = { count }
       } else if (count === 1) {
         const c = node.counts.indexOf(1)
