@@ -24,8 +24,7 @@
  * seeded more than an hour ago still holds its short-lived tasks at the boot (on the real
  * clock the boot's own gc would forget them, and the timed gc would find none).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { Session } from 'node:inspector/promises'
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PerformanceObserver } from 'node:perf_hooks'
@@ -33,6 +32,7 @@ import { signPair } from '@picostack/kernel'
 import { type Clock, systemClock } from '@picostack/store'
 import { ClassicLevel } from 'classic-level'
 import { TodoKernel } from 'todo'
+import { profiled } from '../profile.ts'
 import { seedTasks } from './seed.ts'
 
 /** As in `suites/scale.ts`: the short-lived tasks' time to live, and how many there are. */
@@ -110,37 +110,6 @@ function compactions(dir: string): number {
   } catch {
     return 0
   }
-}
-
-/**
- * Runs `run` with a CPU profile written to `file`, or (`heap`) a sampling heap profile of
- * what it allocates on the JavaScript heap (every 4 KB, objects freed since kept too).
- */
-async function profiled<T>(
-  run: () => Promise<T>,
-  file: string | undefined,
-  heap: boolean,
-): Promise<T> {
-  if (!file) return run()
-  const session = new Session()
-  session.connect()
-  if (heap) {
-    await session.post('HeapProfiler.startSampling', {
-      samplingInterval: 4096,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    })
-  } else {
-    await session.post('Profiler.enable')
-    await session.post('Profiler.start')
-  }
-  const result = await run()
-  const { profile } = heap
-    ? await session.post('HeapProfiler.stopSampling')
-    : await session.post('Profiler.stop')
-  writeFileSync(file, JSON.stringify(profile))
-  session.disconnect()
-  return result
 }
 
 /** The system clock set back by the time since `dir` last changed (its seeding). */

@@ -10,10 +10,10 @@
  * last run's sync (FRESH_HEAP=1: a sampled allocation profile instead).
  * Run from bench/: `npx tsx --conditions=@picostack/source src/sync/fresh-prof.ts`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { Session } from 'node:inspector/promises'
+import { readFileSync } from 'node:fs'
 import { cpuUsage } from 'node:process'
 import { signPair } from '@picostack/kernel'
+import { profiled } from '../profile.ts'
 import { BenchCounter, type BenchKernel, BenchTodo } from './kernels.ts'
 import { meteredLink } from './metered-link.ts'
 import { dispatchChains, longTask, tasks, writeChains } from './tasks.ts'
@@ -39,36 +39,19 @@ async function once(feeds: Parameters<typeof writeChains>[1], blocks: number) {
   await Promise.all([sender.boot(), receiver.boot()])
   await writeChains(sender, feeds)
   const done = receiver.counted(blocks)
-  const session = PROF ? new Session() : undefined
-  if (session) {
-    session.connect()
-    if (HEAP) {
-      await session.post('HeapProfiler.enable')
-      await session.post('HeapProfiler.startSampling', {
-        samplingInterval: 4096,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      })
-    } else {
-      await session.post('Profiler.enable')
-      await session.post('Profiler.start')
-    }
-  }
-  const cpu0 = cpuUsage()
-  const main0 = mainCpuUs()
-  const t0 = performance.now()
-  const link = meteredLink(sender.spawnWire(), receiver.spawnWire())
-  await done
-  const ms = performance.now() - t0
-  const cpu = cpuUsage(cpu0)
-  const mainUs = mainCpuUs() - main0
-  if (session) {
-    const { profile } = HEAP
-      ? await session.post('HeapProfiler.stopSampling')
-      : await session.post('Profiler.stop')
-    writeFileSync(PROF!, JSON.stringify(profile))
-    session.disconnect()
-  }
+  const { ms, cpu, mainUs, link } = await profiled(
+    async () => {
+      const cpu0 = cpuUsage()
+      const main0 = mainCpuUs()
+      const t0 = performance.now()
+      const link = meteredLink(sender.spawnWire(), receiver.spawnWire())
+      await done
+      const ms = performance.now() - t0
+      return { ms, cpu: cpuUsage(cpu0), mainUs: mainCpuUs() - main0, link }
+    },
+    PROF,
+    HEAP,
+  )
   link.close()
   await Promise.all([sender.close(), receiver.close()])
   return { ms, cpuUs: cpu.user + cpu.system, mainUs }
