@@ -1,6 +1,7 @@
 /** Test helpers shared by the repo tests (no Node imports: the suite also runs in browsers). */
 import { Feed, type SignPair, signPair, utf8 } from '@picostack/feed'
 import type { LevelDatabase } from '../src/index.ts'
+import type { ChainRecord } from '../src/records.ts'
 
 export type Db = LevelDatabase
 
@@ -45,3 +46,22 @@ export function hex(bytes: Uint8Array): string {
 }
 
 export { utf8 }
+
+/**
+ * A chain record for range-index tests: chain `chainId` (64 B) at `height`, its head id
+ * 64 bytes of `height` (mod 256), the same block first, chain number `height`.
+ */
+export function chainRecord(chainId: Uint8Array, height: number, claimed = false): ChainRecord {
+  const headId = new Uint8Array(64).fill(height)
+  return {
+    chainId,
+    author: new Uint8Array(32),
+    headId,
+    headHeight: height,
+    firstId: headId,
+    firstHeight: 1,
+    chainNo: height,
+    heightKnown: true,
+    claimed,
+  }
+}

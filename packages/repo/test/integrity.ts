@@ -212,6 +212,20 @@ export async function integrityProblems(db: Db): Promise<string[]> {
   return problems
 }
 
+/** The stored trie nodes (0x0a keys), by their prefix as hex nibbles. */
+export async function storedTrie(db: Db): Promise<Map<string, Uint8Array>> {
+  const trie = new Map<string, Uint8Array>()
+  for await (const [key, value] of db.iterator({
+    gte: Uint8Array.of(0x0a),
+    lt: Uint8Array.of(0x0b),
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+  })) {
+    trie.set(toHex(key.subarray(2)).slice(0, key[1]!), value)
+  }
+  return trie
+}
+
 /** Differences between the stored trie nodes and the reference trie of the chain records. */
 export function trieProblems(
   chains: Map<string, ChainRecord>,

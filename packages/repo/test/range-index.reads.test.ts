@@ -3,6 +3,7 @@
  * 1,000 removals with 1M chains held reads ~1,000 nodes of depth 4): the nodes staged from
  * those parts are the reference trie's, as for a batch read in one part.
  */
+import { toHex } from '@picostack/feed'
 import fc from 'fast-check'
 import { MemoryLevel } from 'memory-level'
 import { expect, it } from 'vitest'
@@ -11,7 +12,8 @@ import { chainKey } from '../src/layout.ts'
 import { RangeIndex } from '../src/range-index.ts'
 import { type ChainRecord, encodeChain } from '../src/records.ts'
 import type { ItemChange, Op } from '../src/write-set.ts'
-import { trieProblems } from './integrity.ts'
+import { chainRecord } from './helpers.ts'
+import { storedTrie, trieProblems } from './integrity.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 
@@ -23,28 +25,13 @@ function chainId(n: number): Uint8Array {
   return id
 }
 
-function record(id: Uint8Array, height: number): ChainRecord {
-  const headId = new Uint8Array(64).fill(height & 0xff)
-  return {
-    chainId: id,
-    author: new Uint8Array(32),
-    headId,
-    headHeight: height,
-    firstId: headId,
-    firstHeight: 1,
-    chainNo: height,
-    heightKnown: true,
-    claimed: false,
-  }
-}
-
 it('stages a batch of thousands of removals and inserts read in parts as the reference trie', async () => {
   const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
   const chains = new Map<string, ChainRecord>()
   const held = 20_000
   await db.batch(
     Array.from({ length: held }, (_, n) => {
-      const chain = record(chainId(n), n + 1)
+      const chain = chainRecord(chainId(n), n + 1)
       chains.set(String(n), chain)
       return { type: 'put' as const, key: chainKey(chain.chainId), value: encodeChain(chain) }
     }),
@@ -62,7 +49,7 @@ it('stages a batch of thousands of removals and inserts read in parts as the ref
     changes.push({ chainId: chain.chainId, was: true, digest: null })
   }
   for (let n = held; n < held + 1_000; n++) {
-    const chain = record(chainId(n), n + 1)
+    const chain = chainRecord(chainId(n), n + 1)
     chains.set(String(n), chain)
     ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
     const digest = itemDigest(chain.chainId, chain.headId, chain.headHeight)
@@ -80,14 +67,7 @@ it('stages a batch of thousands of removals and inserts read in parts as the ref
   expect(reads.filter((n) => n >= 256).length).toBeGreaterThan(1)
   await db.batch(ops, VIEW)
   written()
-  const trie = new Map<string, Uint8Array>()
-  for await (const [key, value] of db.iterator({
-    gte: Uint8Array.of(0x0a),
-    lt: Uint8Array.of(0x0b),
-    ...VIEW,
-  })) {
-    trie.set(Buffer.from(key.subarray(2)).toString('hex').slice(0, key[1]!), value)
-  }
-  const byId = new Map([...chains.values()].map((c) => [Buffer.from(c.chainId).toString('hex'), c]))
+  const trie = await storedTrie(db)
+  const byId = new Map([...chains.values()].map((c) => [toHex(c.chainId), c]))
   expect(trieProblems(byId, trie, Uint8Array.of(1))).toEqual([])
 }, 60_000)

@@ -14,7 +14,8 @@ import { chainKey } from '../src/layout.ts'
 import { INDEX_KEY, RangeIndex } from '../src/range-index.ts'
 import { type ChainRecord, encodeChain } from '../src/records.ts'
 import type { ItemChange, Op } from '../src/write-set.ts'
-import { trieProblems } from './integrity.ts'
+import { chainRecord } from './helpers.ts'
+import { storedTrie, trieProblems } from './integrity.ts'
 import { type RefItem, refChildren, refItem, refRange } from './reference-trie.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -45,21 +46,6 @@ const batchArb = fc.array(
   { minLength: 1, maxLength: 4 },
 )
 
-function record(chainId: Uint8Array, height: number, claimed: boolean): ChainRecord {
-  const headId = new Uint8Array(64).fill(height)
-  return {
-    chainId,
-    author: new Uint8Array(32),
-    headId,
-    headHeight: height,
-    firstId: headId,
-    firstHeight: 1,
-    chainNo: height,
-    heightKnown: true,
-    claimed,
-  }
-}
-
 it('staged batches and the build from scratch both equal the reference trie', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(batchArb, { minLength: 1, maxLength: 12 }), async (batches) => {
@@ -81,7 +67,7 @@ it('staged batches and the build from scratch both equal the reference trie', as
             chains.delete(id)
             ops.push({ type: 'del', key: chainKey(chainId) })
           } else {
-            const next = record(chainId, height++, action === 'claim')
+            const next = chainRecord(chainId, height++, action === 'claim')
             chains.set(id, next)
             ops.push({ type: 'put', key: chainKey(chainId), value: encodeChain(next) })
           }
@@ -96,14 +82,7 @@ it('staged batches and the build from scratch both equal the reference trie', as
         const written = await index.stage(changes, ops)
         await db.batch(ops, VIEW)
         written()
-        const trie = new Map<string, Uint8Array>()
-        for await (const [key, value] of db.iterator({
-          gte: Uint8Array.of(0x0a),
-          lt: Uint8Array.of(0x0b),
-          ...VIEW,
-        })) {
-          trie.set(toHex(key.subarray(2)).slice(0, key[1]!), value)
-        }
+        const trie = await storedTrie(db)
         expect(trieProblems(chains, trie, Uint8Array.of(1))).toEqual([])
       }
       const items = [...chains.values()]
@@ -167,7 +146,7 @@ it('reads the top of a large trie from its stored nodes, with the ranges of one 
       const chainId = BASE.slice()
       chainId[0] = bucket >> 4
       chainId[1] = ((bucket & 15) << 4) | k
-      const chain = record(chainId, bucket + 1, false)
+      const chain = chainRecord(chainId, bucket + 1, false)
       chains.set(toHex(chainId), chain)
       ops.push({ type: 'put', key: chainKey(chainId), value: encodeChain(chain) })
     }
@@ -209,7 +188,7 @@ it('writes over a top read lazily (stored nodes decoded on first use, fingerprin
   const ops: Op[] = []
   for (let bucket = 0; bucket < 4096; bucket++) {
     for (let k = 0; k < 2 + (bucket % 2); k++) {
-      const chain = record(idOf(bucket, k), bucket + 1, false)
+      const chain = chainRecord(idOf(bucket, k), bucket + 1, false)
       chains.set(toHex(chain.chainId), chain)
       ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
     }
@@ -232,7 +211,7 @@ it('writes over a top read lazily (stored nodes decoded on first use, fingerprin
     [300, 1, true],
     [1000, 9, false],
   ] as const) {
-    const chain = record(idOf(bucket, k), 5000 + bucket, false)
+    const chain = chainRecord(idOf(bucket, k), 5000 + bucket, false)
     chains.set(toHex(chain.chainId), chain)
     batch.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
     changes.push({
@@ -269,7 +248,7 @@ it('refuses at open a stored node of the top that does not decode', async () => 
   for (let k = 0; k < 3; k++) {
     const chainId = BASE.slice()
     chainId[1] = (chainId[1]! & 0xf0) | k
-    const chain = record(chainId, k + 1, false)
+    const chain = chainRecord(chainId, k + 1, false)
     ops.push({ type: 'put', key: chainKey(chainId), value: encodeChain(chain) })
   }
   await db.batch(ops, VIEW)

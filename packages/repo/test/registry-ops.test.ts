@@ -3,6 +3,7 @@
  * write per key per batch), and keys whose hashes collide, even more of them than a hash
  * bucket holds, are still written with their last value.
  */
+import { toHex } from '@picostack/feed'
 import { expect, it } from 'vitest'
 import { WriteSet } from '../src/write-set.ts'
 
@@ -17,8 +18,7 @@ const put = (key: Uint8Array, value: number): Op => ({
 /** What a batch of `ops` leaves under each key (hex), applied in order. */
 function applied(ops: readonly Op[]): Map<string, number | undefined> {
   const out = new Map<string, number | undefined>()
-  for (const op of ops)
-    out.set(Buffer.from(op.key).toString('hex'), op.type === 'put' ? op.value[0] : undefined)
+  for (const op of ops) out.set(toHex(op.key), op.type === 'put' ? op.value[0] : undefined)
   return out
 }
 
