@@ -44,6 +44,16 @@ export interface RegistryHost {
 }
 
 /**
+ * A registry key's bytes (a string as UTF-8), without the registry's prefix.
+ * @throws REPO_INVALID_INPUT when `key` is neither a string nor bytes
+ */
+function relativeKey(key: Uint8Array | string): Uint8Array {
+  if (typeof key === 'string') return utf8(key)
+  if (key instanceof Uint8Array) return key
+  throw new RepoError('REPO_INVALID_INPUT', 'registry key must be a string or Uint8Array')
+}
+
+/**
  * A namespaced key/value area of a repo for the layers above (identity, persisted state,
  * timers, mempool). Keys are bytes or strings (UTF-8); values are bytes. Registries of
  * different names never see each other's keys.
@@ -59,9 +69,7 @@ export class Registry {
   }
 
   #key(key: Uint8Array | string): Uint8Array {
-    if (typeof key === 'string') return concat(this.#prefix, utf8(key))
-    if (key instanceof Uint8Array) return concat(this.#prefix, key)
-    throw new RepoError('REPO_INVALID_INPUT', 'registry key must be a string or Uint8Array')
+    return concat(this.#prefix, relativeKey(key))
   }
 
   /**
@@ -69,11 +77,7 @@ export class Registry {
    * gives every typed array over 64 B a buffer of its own (~0.6 us on Node 20).
    */
   #keys(keys: readonly (Uint8Array | string)[]): Uint8Array[] {
-    const relative = keys.map((key) => {
-      if (typeof key === 'string') return utf8(key)
-      if (key instanceof Uint8Array) return key
-      throw new RepoError('REPO_INVALID_INPUT', 'registry key must be a string or Uint8Array')
-    })
+    const relative = keys.map(relativeKey)
     const prefix = this.#prefix
     let size = 0
     for (const key of relative) size += prefix.length + key.length

@@ -46,6 +46,14 @@ export function registry(s: SuiteState): void {
         '10=v10',
       ])
       expect(await codeOf(t.put('x', 'no' as never))).toBe('REPO_INVALID_INPUT')
+      // One read of string and byte keys (built in one buffer), and a bad key refused.
+      expect(await t.getMany(['1', utf8('10'), 'none', utf8('3')])).toEqual([
+        utf8('v1'),
+        utf8('v10'),
+        undefined,
+        utf8('v3'),
+      ])
+      expect(await codeOf(t.getMany(['1', 2 as never]))).toBe('REPO_INVALID_INPUT')
       expect(() => repo.registry(1 as never)).toThrow(RepoError)
     })
 
