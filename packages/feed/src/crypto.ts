@@ -6,7 +6,7 @@
  *   found through `process.getBuiltinModule`, so bundlers never see a Node import;
  * - `noble`: `@noble/ed25519` with `@noble/hashes` SHA-512, portable and synchronous;
  * - `webcrypto`: `crypto.subtle` Ed25519 where the platform has it; asynchronous only,
- *   used by {@link verifyBatch} and `Feed.fromAsync`.
+ *   used by `verifyBatch` (verify-batch.ts) and `Feed.fromAsync`.
  *
  * The synchronous backend ({@link activeEd25519}) is `node` when present, else `noble`.
  *
@@ -19,13 +19,14 @@
 import type * as NodeCrypto from 'node:crypto'
 import * as noble from '@noble/ed25519'
 import { sha512 } from '@noble/hashes/sha2.js'
-import { bytesEqual, fromHex } from './bytes.ts'
+import { fromHex } from './bytes.ts'
 import {
   cofactorlessEquation,
   EQUATION_PROBE,
   publicKeyInRule,
   signatureInRule,
 } from './ed25519-rule.ts'
+import { KeyCache, PUBLIC_KEY_CACHE_ENTRIES } from './key-cache.ts'
 
 noble.hashes.sha512 = sha512
 
@@ -62,40 +63,6 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   return der
 }
 
-/** Cache key for 32 raw bytes: a latin1 string is cheaper than hex. */
-function cacheKey(bytes: Uint8Array): string {
-  return String.fromCharCode.apply(null, bytes as unknown as number[])
-}
-
-/**
- * Bounded map keyed by raw key bytes: forgets the oldest entry when full. The entry used
- * last is checked first by comparing bytes, which spares building a string key on the
- * hot path (one author appending, or verifying a run of blocks by one author).
- */
-export class KeyCache<V> {
-  readonly #map = new Map<string, V>()
-  #lastBytes: Uint8Array | undefined // our own copy, so callers can reuse their arrays
-  #lastValue: V | undefined
-  constructor(readonly maxEntries: number) {}
-  get(bytes: Uint8Array, make: () => V): V {
-    if (this.#lastBytes !== undefined && bytesEqual(this.#lastBytes, bytes)) {
-      return this.#lastValue as V
-    }
-    const k = cacheKey(bytes)
-    let v = this.#map.get(k)
-    if (v === undefined) {
-      v = make()
-      if (this.#map.size >= this.maxEntries) this.#map.delete(this.#map.keys().next().value!)
-      this.#map.set(k, v)
-    }
-    this.#lastBytes = bytes.slice()
-    this.#lastValue = v
-    return v
-  }
-}
-
-/** Public keys whose checks (and key objects) a backend keeps; oldest forgotten first. */
-const PUBLIC_KEY_CACHE_ENTRIES = 4096
 /** Secret keys whose key objects a backend keeps. */
 const SECRET_KEY_CACHE_ENTRIES = 256
 
@@ -275,26 +242,4 @@ export interface VerifyItem {
   message: Uint8Array
   /** The signer's public key, 32 B. */
   publicKey: Uint8Array
-}
-
-/** Checks kept in flight at once by {@link verifyBatch} (bounds its memory). */
-const BATCH_IN_FLIGHT = 1024
-
-/**
- * Verifies many signatures at once; resolves to one boolean per item, in order.
- * Uses WebCrypto Ed25519 where the platform has it, up to 1,024 checks in flight (in Node
- * they run on libuv's thread pool, so all cores help: faster than the synchronous path
- * on a multi-core machine, see `pnpm bench feed`), else the synchronous implementation.
- */
-export async function verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]> {
-  const web = await webCryptoEd25519()
-  if (!web) return items.map((i) => active.verify(i.sig, i.message, i.publicKey))
-  const results: boolean[] = []
-  for (let at = 0; at < items.length; at += BATCH_IN_FLIGHT) {
-    const chunk = items.slice(at, at + BATCH_IN_FLIGHT)
-    results.push(
-      ...(await Promise.all(chunk.map((i) => web.verify(i.sig, i.message, i.publicKey)))),
-    )
-  }
-  return results
 }

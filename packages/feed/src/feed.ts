@@ -9,13 +9,14 @@ import {
   SIG_BYTES,
   writeUnsignedBlock,
 } from './codec.ts'
-import { activeEd25519, type verifyBatch } from './crypto.ts'
+import { activeEd25519 } from './crypto.ts'
 import { describeBlocks } from './describe.ts'
 import { FeedError } from './errors.ts'
 import { authorOf, type SecretKey, seedOf } from './keys.ts'
 import { acceptedBy, type MergeCallback } from './merge-callback.ts'
 import { type FeedFromOptions, type FeedLike, type FeedOptions, resolveLimits } from './options.ts'
 import { verifySignatures, verifySignaturesAsync } from './signatures.ts'
+import type { verifyBatch } from './verify-batch.ts'
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom')
 const INITIAL_CAPACITY = 1024

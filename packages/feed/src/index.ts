@@ -18,7 +18,6 @@ export {
   nodeEd25519,
   useEd25519,
   type VerifyItem,
-  verifyBatch,
   webCryptoEd25519,
 } from './crypto.ts'
 export { FeedError, type FeedErrorCode, PicoError } from './errors.ts'
@@ -43,3 +42,5 @@ export {
   varintEncode,
   varintLength,
 } from './varint.ts'
+export { verifyBatch } from './verify-batch.ts'
+export { type WorkerVerifier, workerVerifier } from './worker-verifier.ts'

@@ -1,6 +1,7 @@
 import { asBytes, fromHex, toHex } from './bytes.ts'
-import { activeEd25519, KeyCache } from './crypto.ts'
+import { activeEd25519 } from './crypto.ts'
 import { FeedError } from './errors.ts'
+import { KeyCache } from './key-cache.ts'
 
 /** A 32-byte Ed25519 seed: 64 hex characters or 32 bytes. */
 export type SecretKey = string | Uint8Array

@@ -1,8 +1,9 @@
 import type { Block } from './block.ts'
 import { bytesEqual } from './bytes.ts'
 import { SIG_BYTES } from './codec.ts'
-import { activeEd25519, verifyBatch } from './crypto.ts'
+import { activeEd25519 } from './crypto.ts'
 import { FeedError } from './errors.ts'
+import { verifyBatch } from './verify-batch.ts'
 
 /**
  * How many recent authors a block without an author header is checked against
