@@ -1,9 +1,12 @@
 /**
  * Feed throughput: append+sign and `Feed.from(bytes)` verification of 10,000 blocks with
  * 200-byte bodies, for each crypto backend of @picostack/feed, beside picofeed 8.0.5 and
- * beside bare node:crypto Ed25519 (the ceiling for the node backend on this machine).
+ * beside bare node:crypto Ed25519 (the ceiling for the node backend on this machine); and
+ * the batch verifiers: verifyBatch's libsodium worker threads beside WebCrypto on libuv's
+ * thread pool.
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
+import { cpuUsage } from 'node:process'
 import {
   bytesEqual,
   type Ed25519,
@@ -15,6 +18,7 @@ import {
   signPair,
   useEd25519,
   webCryptoEd25519,
+  workerVerifier,
 } from '@picostack/feed'
 import * as picofeed from 'picofeed'
 import { type Measurement, measure, printTable, ratio } from '../measure.ts'
@@ -36,6 +40,14 @@ function appendOurs(count: number): Feed {
   const feed = new Feed()
   for (let i = 0; i < count; i++) feed.append(bodies[i]!, sk)
   return feed
+}
+
+/** Process CPU of one run of `fn` (every thread: worker threads and libuv's pool too), us. */
+async function cpuUs(fn: () => Promise<void>): Promise<number> {
+  const start = cpuUsage()
+  await fn()
+  const { user, system } = cpuUsage(start)
+  return user + system
 }
 
 /** Runs `fn` with `impl` as the synchronous backend, restoring the previous one after. */
@@ -91,19 +103,47 @@ export default async function feedSuite(): Promise<void> {
   )
   rows.push(...(await ours(nobleEd25519, NOBLE_BLOCKS)))
 
+  // The batch verifiers side by side: verifyBatch's libsodium workers and WebCrypto on
+  // libuv's thread pool (what verifyBatch used before them, and still does while they load).
+  const blocks = appendOurs(BLOCKS).blocks
+  const items = blocks.map((b) => ({
+    sig: b.sig,
+    message: b.buffer.subarray(SIG_BYTES),
+    publicKey: b.key!,
+  }))
+  const allValid = (verdicts: boolean[]) => {
+    if (verdicts.length !== BLOCKS || verdicts.includes(false)) throw new Error('bad signature')
+  }
+  const batchCpu: Record<string, string | number>[] = []
+  const batch = async (name: string, run: () => Promise<boolean[]>) => {
+    const once = async () => allValid(await run())
+    rows.push(await measure(name, BLOCKS, once))
+    batchCpu.push({ case: name, 'CPU us per signature': (await cpuUs(once)) / BLOCKS })
+  }
+  const workers = workerVerifier()
+  if (workers) {
+    while (!workers.ready) await new Promise((resolve) => setTimeout(resolve, 10))
+    await batch('verifyBatch: libsodium on worker threads', () => workers.verify(items))
+  }
   const web = await webCryptoEd25519()
   if (web) {
-    const bytes = appendOurs(BLOCKS).buffer.slice()
-    // verifyBatch prefers the node backend when it is active: make noble the synchronous
-    // backend so Feed.fromAsync takes the WebCrypto path (which runs on libuv's threads).
-    rows.push(
-      await withBackend(nobleEd25519, () =>
-        measure('Feed.fromAsync verify (webcrypto)', BLOCKS, async () => {
-          if ((await Feed.fromAsync(bytes)).length !== BLOCKS) throw new Error('lost blocks')
-        }),
-      ),
-    )
+    await batch('WebCrypto, 1,024 in flight (libuv pool)', async () => {
+      const verdicts: boolean[] = []
+      for (let at = 0; at < BLOCKS; at += 1024) {
+        const chunk = items.slice(at, at + 1024)
+        verdicts.push(
+          ...(await Promise.all(chunk.map((i) => web.verify(i.sig, i.message, i.publicKey)))),
+        )
+      }
+      return verdicts
+    })
   }
+  const bytes = appendOurs(BLOCKS).buffer.slice()
+  rows.push(
+    await measure('Feed.fromAsync verify (verifyBatch)', BLOCKS, async () => {
+      if ((await Feed.fromAsync(bytes)).length !== BLOCKS) throw new Error('lost blocks')
+    }),
+  )
 
   // picofeed takes ~40 s for these two figures; run each once (no warm-up run).
   let reference = new picofeed.Feed()
@@ -133,6 +173,7 @@ export default async function feedSuite(): Promise<void> {
     `feed: ${BLOCKS.toLocaleString('en-US')} blocks x ${BODY_BYTES} B bodies (noble: ${NOBLE_BLOCKS.toLocaleString('en-US')} blocks)`,
     rows.map((m) => ({ case: m.name, blocks: m.count, ms: m.ms, 'blocks/s': m.perSecond })),
   )
+  printTable('feed: batch verifiers, process CPU (every thread) of one run', batchCpu)
   printTable('feed: ours (node backend) / picofeed 8.0.5', [
     { figure: 'append+sign', ratio: ratio(nodeAppend.perSecond, pfAppend.perSecond) },
     { figure: 'Feed.from verify', ratio: ratio(nodeVerify.perSecond, pfVerify.perSecond) },

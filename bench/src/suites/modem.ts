@@ -134,8 +134,9 @@ async function picostack(
 
 /**
  * Ms to check the signatures of {@link TASKS} to-do blocks (one-block chains of one author,
- * signed here), all handed to `verifyBlocks` at once: the thread pool checks them in
- * parallel, as a syncing peer does patch by patch. A picofeed v8 block carries its own
+ * signed here), all handed to `verifyBlocks` at once: verifyBatch's libsodium worker
+ * threads check them (WebCrypto on libuv's pool where sodium-native is absent), as a
+ * syncing peer does patch by patch. A picofeed v8 block carries its own
  * Ed25519 signature, so a peer that syncs TASKS tasks checks TASKS signatures (hypercore
  * checks one per batch of its Merkle tree): this is that work alone, a floor of the join.
  */
@@ -262,7 +263,7 @@ export default async function (): Promise<void> {
       `\npicostack over Modem56 / in-process (the modem's cost, medians): ${ratio(pico.modem.syncMs, pico.inProcess.syncMs)}`,
     )
     console.log(
-      `the ${TASKS.toLocaleString('en-US')} Ed25519 signature checks alone (every picofeed block is signed; all at once on the thread pool): ${checks.toFixed(0)} ms, ${ratio(checks, core.syncMs)} of hypercore's join + sync`,
+      `the ${TASKS.toLocaleString('en-US')} Ed25519 signature checks alone (every picofeed block is signed; all at once, as verifyBlocks checks them): ${checks.toFixed(0)} ms, ${ratio(checks, core.syncMs)} of hypercore's join + sync`,
     )
     printTable(`modem target (issue 14), sync protocol v${PROTOCOL_VERSION}`, [
       {
