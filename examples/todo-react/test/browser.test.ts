@@ -64,7 +64,7 @@ describe('todo-react in Chromium', () => {
     console.log(
       `todo-react bundle: ${(Buffer.byteLength(code) / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`,
     )
-    expect(gzip).toBeLessThan(168 * 1024) // budget: see README
+    expect(gzip).toBeLessThan(172 * 1024) // budget: see README
   })
 
   it('two pages sync a task through the relay and both re-render', async () => {
