@@ -67,7 +67,11 @@ interface WorkerLike {
 type WorkerReply = { ready: boolean } | { id: number; verdicts: Uint8Array }
 type WorkerConstructor = new (
   source: string,
-  options: { eval: true; workerData: { sodium: string; probe: typeof EQUATION_PROBE } },
+  options: {
+    eval: true
+    workerData: { sodium: string; probe: typeof EQUATION_PROBE }
+    execArgv: string[]
+  },
 ) => WorkerLike
 
 /** A job sent to a worker: resolves with one verdict byte per signature sent. */
@@ -97,13 +101,16 @@ export class WorkerVerifier {
   constructor(Worker: WorkerConstructor, sodium: string, count: number) {
     this.#lanes = Array.from({ length: count }, () => {
       const workerData = { sodium, probe: EQUATION_PROBE }
-      const lane = new Lane(new Worker(WORKER_SOURCE, { eval: true, workerData }))
-      lane.worker.unref()
+      // No execArgv: the parent's flags (`--import tsx`, loaders) have nothing to do here.
+      const options = { eval: true as const, workerData, execArgv: [] }
+      const lane = new Lane(new Worker(WORKER_SOURCE, options))
       lane.worker.on('message', (reply) => this.#onReply(lane, reply))
       // a worker that failed to load libsodium or died: its jobs fail, the caller falls back
       const die = () => this.#die(lane)
       lane.worker.on('error', die)
       lane.worker.on('exit', die)
+      // After the listeners: the first 'message' listener refs the worker's port again.
+      lane.worker.unref()
       return lane
     })
   }

@@ -4,10 +4,13 @@
  * across workers in chunks, and what a caller sees when libsodium does not load, fails the
  * equation probe, or a worker dies with signatures in flight.
  */
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -113,6 +116,41 @@ describe('the worker pool', () => {
     await pool.close()
     await expect(pending).rejects.toThrow()
     expect(pool.ready).toBe(false)
+  })
+})
+
+/** Runs `code` (ESM, `FEED` bound to this package's entry) in a child Node; its exit code. */
+async function exitCodeOf(code: string): Promise<number | null> {
+  const entry = new URL('../src/index.ts', import.meta.url).href
+  const script = `const FEED = await import(${JSON.stringify(entry)});\n${code}`
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    stdio: 'inherit',
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  const [exitCode] = await once(child, 'exit')
+  clearTimeout(timer)
+  return exitCode as number | null
+}
+
+describe('the shared pool and the process it runs in', () => {
+  // A process must end by itself once its work is done, workers or not (a Node 'message'
+  // listener refs a worker's port: the pool unrefs after attaching its listeners).
+  it('lets a process exit that started the pool and never sent it a signature', async () => {
+    expect(await exitCodeOf('FEED.workerVerifier()')).toBe(0)
+  })
+
+  it('lets a process exit after its signatures were checked on the workers', async () => {
+    const code = `
+      const seed = new Uint8Array(32).fill(3)
+      const publicKey = FEED.nobleEd25519.publicKey(seed)
+      const message = new Uint8Array([1, 2, 3])
+      const items = [0, 1, 2, 3].map(() => ({ sig: FEED.nobleEd25519.sign(message, seed), message, publicKey }))
+      const pool = FEED.workerVerifier()
+      while (!pool.ready) await new Promise((resolve) => setTimeout(resolve, 10))
+      const verdicts = await FEED.verifyBatch(items)
+      if (verdicts.join() !== 'true,true,true,true') process.exitCode = 2`
+    expect(await exitCodeOf(code)).toBe(0)
   })
 })
 
