@@ -6,7 +6,9 @@ import {
   type Ed25519Async,
   nodeEd25519,
   useEd25519,
+  type WorkerVerifier,
   webCryptoEd25519,
+  workerVerifier,
 } from '../src/index.ts'
 
 /**
@@ -33,4 +35,12 @@ export async function requireWeb(): Promise<Ed25519Async> {
   const web = await webCryptoEd25519()
   if (!web) throw new Error('Node >= 20 has WebCrypto Ed25519')
   return web
+}
+
+/** The shared libsodium worker pool, once ready (sodium-native is installed for the tests). */
+export async function requireWorkers(): Promise<WorkerVerifier> {
+  const pool = workerVerifier()
+  if (!pool) throw new Error('sodium-native is installed for these tests')
+  while (!pool.ready) await new Promise((resolve) => setTimeout(resolve, 10))
+  return pool
 }

@@ -21,7 +21,7 @@ import {
   verifyBatch,
   webCryptoEd25519,
 } from '../src/index.ts'
-import { requireNode, requireWeb, restoreEd25519AfterEach } from './backends.ts'
+import { requireNode, requireWeb, requireWorkers, restoreEd25519AfterEach } from './backends.ts'
 import {
   cctvVectors,
   type Ed25519Case,
@@ -165,6 +165,7 @@ describe('keys and R with any torsion component, random seeds and messages', () 
   it('every backend says valid exactly when neither carries torsion', async () => {
     const node = requireNode()
     const web = await requireWeb()
+    const workers = await requireWorkers()
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
@@ -177,8 +178,11 @@ describe('keys and R with any torsion component, random seeds and messages', () 
             nobleEd25519.verify(...args(c)),
             node.verify(...args(c)),
             await web.verify(...args(c)),
+            ...(await workers.verify([
+              { sig: args(c)[0], message: args(c)[1], publicKey: args(c)[2] },
+            ])),
           ]
-          expect(verdicts).toEqual([c.valid, c.valid, c.valid])
+          expect(verdicts).toEqual([c.valid, c.valid, c.valid, c.valid])
         },
       ),
       { numRuns: 60 },
