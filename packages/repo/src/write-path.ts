@@ -124,7 +124,10 @@ async function step(
   const parent = await ctx.placement(block.psig, ws)
   if (!parent) {
     if (await isHeld()) return 'held'
-    if (run.evicted.has(mapKey(block.psig)) || (await ctx.chain(block.psig, ws))) {
+    // A chain under the parent's id whose genesis was held: the parent was evicted, and
+    // so is the block. A claimed chain under that id proves nothing of the parent (its
+    // genesis was never held): the block goes where it would without that claim.
+    if (run.evicted.has(mapKey(block.psig)) || (await chainProven(ctx, block.psig, ws))) {
       return skipEvicted(id, run)
     }
     if (run.chainId && !(await ctx.chain(run.chainId, ws))) {
@@ -165,6 +168,12 @@ function extendsTip(ctx: RepoContext, block: Block, ws: WriteSet): boolean {
     bytesEqual(block.key!, tip.author) &&
     (ctx.partialStarts.size === 0 || !ctx.partialStarts.has(mapKey(block.sig)))
   )
+}
+
+/** True when a chain under `chainId` is stored and its id was proven by its genesis. */
+async function chainProven(ctx: RepoContext, chainId: Uint8Array, ws: WriteSet): Promise<boolean> {
+  const chain = await ctx.chain(chainId, ws)
+  return chain !== undefined && !chain.claimed
 }
 
 function skipEvicted(id: Uint8Array, run: WriteRun): Step {

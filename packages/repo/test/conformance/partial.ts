@@ -1,5 +1,5 @@
 /** The repo conformance suite: partial chains (registered by ../conformance.ts). */
-import { SIG_BYTES } from '@picostack/feed'
+import { type Feed, SIG_BYTES } from '@picostack/feed'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { Repo } from '../../src/index.ts'
 import { bodies, chain, type Db } from '../helpers.ts'
@@ -68,6 +68,29 @@ export function partialChains(s: SuiteState): void {
       expect(await repo.summary(chainId)).toMatchObject({ heightKnown: false, proven: false })
       expect(await repo.merge(genuine)).toBe(3)
       expect(await repo.summary(chainId)).toMatchObject({ heightKnown: true, proven: true })
+    })
+    it("a claim under a missing parent's id does not make the blocks after that parent look evicted", async () => {
+      // Two forks after the same missing genesis: one sender claims the genuine chain id
+      // (the parent's), another a different id. Both partial chains are kept in either
+      // order: what the repo holds does not depend on which claim came first.
+      for (const order of [0, 1]) {
+        const feed = chain('alice', bodies(`a${order}-`, 2))
+        const genuine = feed.first!.sig
+        const fork = chain('alice', [`b${order}`], feed.slice(0, 1)).slice(1)
+        const other = new Uint8Array(SIG_BYTES).fill(7 + order)
+        const claims: [Feed, Uint8Array][] = [
+          [feed.slice(1), genuine],
+          [fork, other],
+        ]
+        if (order === 1) claims.reverse()
+        for (const [patch, chainId] of claims) {
+          expect(await repo.merge(patch, undefined, { chainId })).toBe(1)
+        }
+        const heads = [await repo.summary(genuine), await repo.summary(other)]
+        expect(heads.map((summary) => summary?.proven)).toEqual([false, false])
+        expect(same(heads[0]?.headId, feed.last!.sig)).toBe(true)
+        expect(same(heads[1]?.headId, fork.last!.sig)).toBe(true)
+      }
     })
     it('never stores a block twice when the parent of a partial start arrives later', async () => {
       const feed = chain('alice', bodies('a', 4))
