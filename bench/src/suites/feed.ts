@@ -1,6 +1,7 @@
 /**
  * Feed throughput: append+sign and `Feed.from(bytes)` verification of 10,000 blocks with
- * 200-byte bodies, for each crypto backend of @picostack/feed, beside picofeed 8.0.5 and
+ * 200-byte bodies, for each synchronous crypto backend of @picostack/feed (node:crypto,
+ * libsodium where sodium-native is installed, noble), beside picofeed 8.0.5 and
  * beside bare node:crypto Ed25519 (the ceiling for the node backend on this machine); and
  * the batch verifiers: verifyBatch's libsodium worker threads beside WebCrypto on libuv's
  * thread pool.
@@ -16,6 +17,7 @@ import {
   nodeEd25519,
   SIG_BYTES,
   signPair,
+  sodiumEd25519,
   useEd25519,
   webCryptoEd25519,
   workerVerifier,
@@ -101,6 +103,8 @@ export default async function feedSuite(): Promise<void> {
   rows.push(
     ...(await bareNodeCrypto(appendOurs(BLOCKS).blocks.map((b) => b.buffer.subarray(SIG_BYTES)))),
   )
+  const sodium = sodiumEd25519()
+  if (sodium) rows.push(...(await ours(sodium, BLOCKS)))
   rows.push(...(await ours(nobleEd25519, NOBLE_BLOCKS)))
 
   // The batch verifiers side by side: verifyBatch's libsodium workers and WebCrypto on

@@ -1,14 +1,17 @@
 /**
- * Ed25519 (RFC 8032, pure) behind one small interface with three implementations that
+ * Ed25519 (RFC 8032, pure) behind one small interface with four implementations that
  * produce identical bytes:
  *
- * - `node`: `node:crypto` with a per-key `KeyObject` cache (fast path in Node, Deno, Bun),
- *   found through `process.getBuiltinModule`, so bundlers never see a Node import;
+ * - `node`: `node:crypto` with a per-key `KeyObject` cache (Node, Deno, Bun), found
+ *   through `process.getBuiltinModule`, so bundlers never see a Node import;
+ * - `sodium`: libsodium through the optional dependency `sodium-native`, in Node
+ *   (sodium-ed25519.ts; about half of node:crypto's cost);
  * - `noble`: `@noble/ed25519` with `@noble/hashes` SHA-512, portable and synchronous;
  * - `webcrypto`: `crypto.subtle` Ed25519 where the platform has it; asynchronous only,
  *   used by `verifyBatch` (verify-batch.ts) and `Feed.fromAsync`.
  *
- * The synchronous backend ({@link activeEd25519}) is `node` when present, else `noble`.
+ * The synchronous backend ({@link activeEd25519}) is `sodium` in Node once a process has
+ * used it a few hundred times, `node` before and where libsodium is missing, else `noble`.
  *
  * Every backend verifies under one rule (see `ed25519-rule.ts` and docs/block-format.md):
  * canonical `S < L`, canonical `A` of order exactly `L`, canonical `R` not of small order,
@@ -26,7 +29,8 @@ import {
   publicKeyInRule,
   signatureInRule,
 } from './ed25519-rule.ts'
-import { KeyCache, PUBLIC_KEY_CACHE_ENTRIES } from './key-cache.ts'
+import { KeyCache, PUBLIC_KEY_CACHE_ENTRIES, SECRET_KEY_CACHE_ENTRIES } from './key-cache.ts'
+import { sodiumEd25519 } from './sodium-ed25519.ts'
 
 noble.hashes.sha512 = sha512
 
@@ -62,9 +66,6 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   der.set(key, prefix.length)
   return der
 }
-
-/** Secret keys whose key objects a backend keeps. */
-const SECRET_KEY_CACHE_ENTRIES = 256
 
 function makeNobleEd25519(): Ed25519 {
   const points = new KeyCache<noble.Point | null>(PUBLIC_KEY_CACHE_ENTRIES)
@@ -159,11 +160,29 @@ function makeNodeEd25519(c: typeof NodeCrypto): Ed25519 | undefined {
  */
 export const nodeEd25519: Ed25519 | undefined = nodeCrypto ? makeNodeEd25519(nodeCrypto) : undefined
 
-let active: Ed25519 = nodeEd25519 ?? nobleEd25519
+/**
+ * Calls of {@link activeEd25519} for the default backend before libsodium is loaded for it:
+ * a process that signs or checks a few blocks (a CLI command) never pays its ~20 ms load.
+ */
+export const SODIUM_AFTER_USES = 256
 
-/** The synchronous implementation feeds use now: `node` where present, else `noble`. */
+/** The backend {@link useEd25519} chose, if it was called. */
+let chosen: Ed25519 | undefined
+let fallback: Ed25519 = nodeEd25519 ?? nobleEd25519
+let defaultUses = 0
+
+/**
+ * The synchronous implementation feeds use now. By default `node` where present, else
+ * `noble`; in Node with the optional dependency `sodium-native`, `sodium`
+ * (sodium-ed25519.ts: about half the cost per signature made or checked) from the
+ * {@link SODIUM_AFTER_USES}th call on. A backend chosen with {@link useEd25519} holds.
+ */
 export function activeEd25519(): Ed25519 {
-  return active
+  if (chosen) return chosen
+  if (defaultUses < SODIUM_AFTER_USES && ++defaultUses === SODIUM_AFTER_USES) {
+    fallback = sodiumEd25519() ?? fallback
+  }
+  return fallback
 }
 
 /**
@@ -171,8 +190,8 @@ export function activeEd25519(): Ed25519 {
  * never need to). Returns the previous one so callers can restore it.
  */
 export function useEd25519(impl: Ed25519): Ed25519 {
-  const previous = active
-  active = impl
+  const previous = chosen ?? fallback
+  chosen = impl
   return previous
 }
 

@@ -16,6 +16,7 @@ export {
   type Ed25519Async,
   nobleEd25519,
   nodeEd25519,
+  SODIUM_AFTER_USES,
   useEd25519,
   type VerifyItem,
   webCryptoEd25519,
@@ -35,6 +36,7 @@ export {
 export type { MergeCallback } from './merge-callback.ts'
 export type { FeedFromOptions, FeedLike, FeedOptions } from './options.ts'
 export { KEYLESS_CANDIDATES } from './signatures.ts'
+export { sodiumEd25519 } from './sodium-ed25519.ts'
 export {
   VARINT_MAX_BYTES,
   VARINT_MAX_VALUE,

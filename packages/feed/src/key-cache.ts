@@ -4,6 +4,9 @@ import { bytesEqual } from './bytes.ts'
 /** Public keys whose checks (and key objects) a backend keeps; oldest forgotten first. */
 export const PUBLIC_KEY_CACHE_ENTRIES = 4096
 
+/** Secret keys whose key objects a backend keeps; oldest forgotten first. */
+export const SECRET_KEY_CACHE_ENTRIES = 256
+
 /** Cache key for 32 raw bytes: a latin1 string is cheaper than hex. */
 function cacheKey(bytes: Uint8Array): string {
   return String.fromCharCode.apply(null, bytes as unknown as number[])

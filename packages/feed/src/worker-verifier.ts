@@ -18,6 +18,7 @@
 import type { VerifyItem } from './crypto.ts'
 import { EQUATION_PROBE, publicKeyInRule, signatureInRule } from './ed25519-rule.ts'
 import { KeyCache, PUBLIC_KEY_CACHE_ENTRIES } from './key-cache.ts'
+import { sodiumPath } from './sodium-ed25519.ts'
 
 /** Signatures per message to a worker, at most (bounds the copy each message holds). */
 export const WORKER_CHUNK_ITEMS = 1024
@@ -212,9 +213,6 @@ function keyInRule(publicKey: Uint8Array): boolean {
 type Process = {
   getBuiltinModule?: (id: string) => unknown
 }
-type ModuleBuiltin = {
-  createRequire(from: string): { resolve(id: string): string }
-}
 
 let shared: WorkerVerifier | null | undefined
 
@@ -235,8 +233,8 @@ function startShared(): WorkerVerifier | undefined {
   try {
     const threads = builtin('node:worker_threads') as { Worker: WorkerConstructor }
     const os = builtin('node:os') as { availableParallelism(): number }
-    const { createRequire } = builtin('node:module') as ModuleBuiltin
-    const sodium = createRequire(import.meta.url).resolve('sodium-native')
+    const sodium = sodiumPath()
+    if (!sodium) return undefined
     const count = Math.max(1, Math.min(MAX_WORKERS, os.availableParallelism() - 1))
     return new WorkerVerifier(threads.Worker, sodium, count)
   } catch {

@@ -5,6 +5,7 @@ import {
   type Ed25519,
   type Ed25519Async,
   nodeEd25519,
+  sodiumEd25519,
   useEd25519,
   type WorkerVerifier,
   webCryptoEd25519,
@@ -28,6 +29,13 @@ export function restoreEd25519AfterEach(): Ed25519 {
 export function requireNode(): Ed25519 {
   if (!nodeEd25519) throw new Error('these tests run in Node, where node:crypto exists')
   return nodeEd25519
+}
+
+/** The libsodium backend on this thread (sodium-native is installed for the tests). */
+export function requireSodium(): Ed25519 {
+  const sodium = sodiumEd25519()
+  if (!sodium) throw new Error('sodium-native is installed for these tests')
+  return sodium
 }
 
 /** The WebCrypto backend (Node >= 20 has WebCrypto Ed25519). */

@@ -1,5 +1,5 @@
 /**
- * The three Ed25519 backends (node:crypto, @noble/ed25519, WebCrypto) produce the same
+ * The Ed25519 backends (node:crypto, libsodium, @noble/ed25519, WebCrypto) produce the same
  * bytes and the same verdicts, feeds built under each are identical, and the async
  * verification path (verifyBatch, Feed.fromAsync) rejects forgeries.
  */
@@ -18,7 +18,7 @@ import {
   type VerifyItem,
   verifyBatch,
 } from '../src/index.ts'
-import { requireNode, requireWeb, restoreEd25519AfterEach } from './backends.ts'
+import { requireNode, requireSodium, requireWeb, restoreEd25519AfterEach } from './backends.ts'
 
 const initial = restoreEd25519AfterEach()
 
@@ -33,21 +33,25 @@ function flipped(bytes: Uint8Array, at: number, bit: number): Uint8Array {
 }
 
 describe('backends agree', () => {
-  it('picks node:crypto as the synchronous backend in Node', () => {
+  it('picks node:crypto as the synchronous backend in Node, libsodium once used enough', () => {
     expect(initial.name).toBe('node')
     expect(nobleEd25519.name).toBe('noble')
+    expect(requireSodium().name).toBe('sodium')
   })
 
   it('same public keys and signatures for random seeds and messages', async () => {
     const node = requireNode()
+    const sodium = requireSodium()
     const web = await requireWeb()
     await fc.assert(
       fc.asyncProperty(seedArb, messageArb, async (seed, message) => {
         const pk = node.publicKey(seed)
         expect(toHex(nobleEd25519.publicKey(seed))).toBe(toHex(pk))
+        expect(toHex(sodium.publicKey(seed))).toBe(toHex(pk))
         const sig = node.sign(message, seed)
         expect(sig.length).toBe(SIG_BYTES)
         expect(toHex(nobleEd25519.sign(message, seed))).toBe(toHex(sig))
+        expect(toHex(sodium.sign(message, seed))).toBe(toHex(sig))
         expect(toHex(await web.sign(message, seed))).toBe(toHex(sig))
       }),
       { numRuns: 60 },
@@ -56,6 +60,7 @@ describe('backends agree', () => {
 
   it('same verdicts on valid and tampered signatures, messages and keys', async () => {
     const node = requireNode()
+    const sodium = requireSodium()
     const web = await requireWeb()
     await fc.assert(
       fc.asyncProperty(
@@ -74,6 +79,7 @@ describe('backends agree', () => {
           if (tamper === 'key') key = flipped(pk, at, bit)
           const expected = tamper === 'none'
           expect(node.verify(sig, msg, key)).toBe(expected)
+          expect(sodium.verify(sig, msg, key)).toBe(expected)
           expect(nobleEd25519.verify(sig, msg, key)).toBe(expected)
           expect(await web.verify(sig, msg, key)).toBe(expected)
         },
@@ -84,6 +90,7 @@ describe('backends agree', () => {
 
   it('random keys and signatures: all say false, none throws', async () => {
     const node = requireNode()
+    const sodium = requireSodium()
     const web = await requireWeb()
     await fc.assert(
       fc.asyncProperty(
@@ -92,6 +99,7 @@ describe('backends agree', () => {
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
         async (sig, message, key) => {
           expect(node.verify(sig, message, key)).toBe(false)
+          expect(sodium.verify(sig, message, key)).toBe(false)
           expect(nobleEd25519.verify(sig, message, key)).toBe(false)
           expect(await web.verify(sig, message, key)).toBe(false)
         },
@@ -131,6 +139,9 @@ describe('feeds under each backend', () => {
         const underNode = buildWith(node, recipe)
         const underNoble = buildWith(nobleEd25519, recipe)
         expect(toHex(underNoble.buffer)).toBe(toHex(underNode.buffer))
+        expect(toHex(buildWith(requireSodium(), recipe).buffer)).toBe(toHex(underNode.buffer))
+        useEd25519(requireSodium())
+        expect(Feed.from(underNoble.buffer).length).toBe(recipe.length)
         useEd25519(nobleEd25519)
         expect(Feed.from(underNode.buffer).length).toBe(recipe.length)
         expect(getPublicKey(SECRETS[1]!)).toBe(toHex(node.publicKey(fromHex(SECRETS[1]!))))
@@ -145,7 +156,7 @@ describe('feeds under each backend', () => {
     const bytes = buildWith(requireNode(), [{ body: Uint8Array.of(1, 2, 3), author: 0 }]).buffer
     const tampered = bytes.slice()
     tampered[tampered.length - 1]! ^= 0x10
-    for (const impl of [requireNode(), nobleEd25519]) {
+    for (const impl of [requireNode(), requireSodium(), nobleEd25519]) {
       useEd25519(impl)
       expect(() => Feed.from(tampered)).toThrow(
         expect.objectContaining({ name: 'FeedError', code: 'FEED_SIGNATURE' }),

@@ -16,12 +16,19 @@ import {
   MAGIC,
   nobleEd25519,
   nodeEd25519,
+  sodiumEd25519,
   toHex,
   useEd25519,
   verifyBatch,
   webCryptoEd25519,
 } from '../src/index.ts'
-import { requireNode, requireWeb, requireWorkers, restoreEd25519AfterEach } from './backends.ts'
+import {
+  requireNode,
+  requireSodium,
+  requireWeb,
+  requireWorkers,
+  restoreEd25519AfterEach,
+} from './backends.ts'
 import {
   cctvVectors,
   type Ed25519Case,
@@ -126,8 +133,9 @@ describe('the equation probe a platform verifier must pass', () => {
     expect(noble.Point.fromBytes(cofactoredOnly.subarray(0, 32)).isTorsionFree()).toBe(false)
   })
 
-  it('node:crypto and WebCrypto pass it here, so both serve', async () => {
+  it('node:crypto, libsodium and WebCrypto pass it here, so all serve', async () => {
     expect(nodeEd25519?.name).toBe('node')
+    expect(sodiumEd25519()?.name).toBe('sodium')
     expect((await webCryptoEd25519())?.name).toBe('webcrypto')
   })
 })
@@ -140,6 +148,11 @@ describe('every backend gives the rule verdict on every triple', () => {
   it('node:crypto', async () => {
     const node = requireNode()
     expect(await disagreements((c) => node.verify(...args(c)))).toEqual([])
+  })
+
+  it('libsodium on this thread', async () => {
+    const sodium = requireSodium()
+    expect(await disagreements((c) => sodium.verify(...args(c)))).toEqual([])
   })
 
   it('WebCrypto', async () => {
@@ -164,6 +177,7 @@ describe('every backend gives the rule verdict on every triple', () => {
 describe('keys and R with any torsion component, random seeds and messages', () => {
   it('every backend says valid exactly when neither carries torsion', async () => {
     const node = requireNode()
+    const sodium = requireSodium()
     const web = await requireWeb()
     const workers = await requireWorkers()
     await fc.assert(
@@ -177,12 +191,13 @@ describe('keys and R with any torsion component, random seeds and messages', () 
           const verdicts = [
             nobleEd25519.verify(...args(c)),
             node.verify(...args(c)),
+            sodium.verify(...args(c)),
             await web.verify(...args(c)),
             ...(await workers.verify([
               { sig: args(c)[0], message: args(c)[1], publicKey: args(c)[2] },
             ])),
           ]
-          expect(verdicts).toEqual([c.valid, c.valid, c.valid, c.valid])
+          expect(verdicts).toEqual(new Array(5).fill(c.valid))
         },
       ),
       { numRuns: 60 },
@@ -209,6 +224,7 @@ describe('a feed whose block carries the identity forgery', () => {
 
   for (const [name, impl] of [
     ['node', requireNode()],
+    ['sodium', requireSodium()],
     ['noble', nobleEd25519],
   ] as const) {
     it(`is refused by Feed.from with FEED_SIGNATURE (${name})`, () => {
