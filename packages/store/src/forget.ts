@@ -9,6 +9,7 @@ import { forgetEntry, forgetObject, forgetTombstone } from './changes.ts'
 import type { Core } from './core.ts'
 import { recompute } from './decide.ts'
 import { blockBytes, bytesOp, chainHeld, heldOf, unholdOps } from './held.ts'
+import { rejoinOp } from './joins.ts'
 import { concatBytes, releasedKey, seqPart, TAG, tagRange } from './layout.ts'
 import { objectOf, prefetchObjects, tombstoneOf } from './objects.ts'
 import { type HeldBlock, type StoreTimer, timerFrom } from './records.ts'
@@ -112,6 +113,12 @@ export async function evict(core: Core, chains: Map<string, Uint8Array>): Promis
         for (const held of dead) ops.push(...unholdOps(core, held))
         group.push({ chainKey, chainId, dead })
         blocks += dead.length
+        const summary = summaries[i]
+        if (summary?.proven === false && dead.length < summary.length) {
+          // A claimed chain keeps its blocks after the prefix: its first block's parent is
+          // now the last one evicted, which is where it joins once held again (joins.ts).
+          ops.push(await rejoinOp(core, chainId, dead.at(-1)!.id))
+        }
       }
       if (blocks >= EVICT_BATCH_BLOCKS) {
         evicted += await evictGroup(core, group, ops)

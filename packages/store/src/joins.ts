@@ -3,11 +3,14 @@
  * start of a partial chain (its parent unknown) goes to a chain under the id its sender
  * claimed, which may be no genesis's. Once its parent is held, that claim is moot: the
  * claimed chain leaves (with the state it backs) and its blocks are dispatched again
- * after their parent, so they join its chain as if they had arrived in order.
+ * after their parent, so they join its chain as if they had arrived in order. A claimed
+ * chain is noted after the parent of its first block, also after a dead prefix of it
+ * was evicted (its first block changed: {@link rejoinOp}).
  */
 import { type Block, bytesEqual, toHex } from '@picostack/feed'
 import type { RegistryOp } from '@picostack/repo'
 import { CLAIMS_CACHE, type Core } from './core.ts'
+import { heldOf } from './held.ts'
 import { claimKey, concatBytes, joinsKey, TAG, tagRange } from './layout.ts'
 import { dropChain, replay } from './replay.ts'
 
@@ -77,6 +80,24 @@ export function claimOps(
 }
 
 /**
+ * The op that adds claimed chain `chainId` (64 B) to those started after block `parentId`
+ * (64 B): after its prefix up to `parentId` was evicted, its first block's parent is that
+ * block, so the chain joins where it lands if it is held again ({@link joinClaims}).
+ * Reads that `q` value first (a claimed chain losing a prefix is rare).
+ * @throws REPO_* when the repo fails to read
+ */
+export async function rejoinOp(
+  core: Core,
+  chainId: Uint8Array,
+  parentId: Uint8Array,
+): Promise<RegistryOp> {
+  const key = joinsKey(parentId)
+  const prior = await core.registry.get(key)
+  noteClaim(core, toHex(chainId), toHex(parentId))
+  return core.registry.putOp(key, concatBytes(prior ?? new Uint8Array(0), chainId))
+}
+
+/**
  * After `merged` were written: each partial chain started after one of them (`known`:
  * the `q` values read before, by block id as hex; the others are read now) that is still
  * unproven and still starts after it is dropped, and its blocks are dispatched again
@@ -99,6 +120,9 @@ export async function joinClaims(
   for (const [i, block] of merged.entries()) {
     const value = known.has(keys[i]!) ? known.get(keys[i]!) : values.get(block)
     if (!value) continue
+    // Evicted again in its own aftermath (a link at the start of its chain): the chains
+    // noted after it wait until it is held again.
+    if (!(await heldOf(core, keys[i]!))) continue
     const chains: Block[][] = []
     for (let at = 0; at + ID_BYTES <= value.length; at += ID_BYTES) {
       const chainId = value.slice(at, at + ID_BYTES)

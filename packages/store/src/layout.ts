@@ -41,7 +41,7 @@
  * | `c` | chain id (64 B), seq (u64) | block id (64 B, raw): the chain's held blocks after its genesis (which has no `c` key; held, it comes first), oldest first |
  * | `r` | chain id (64 B) | empty: a block of this chain stopped backing anything; its dead prefix is evicted next (survives a crash between the two writes) |
  * | `p` | chain id (64 B) | empty: a partial chain was started under this id (a claim its genuine genesis replaces; read with the genesis's `h` key when listed, so a genesis costs no repo lookup) |
- * | `q` | block id (64 B) | chain ids (64 B each, raw, one after the other): partial chains started by a block whose parent is this block (its sender claimed their ids). When the block is held, each such chain still unproven whose first block's parent it is leaves, and its blocks are dispatched again so they join this block's chain; the key goes then (read with the block's `h` key when listed) |
+ * | `q` | block id (64 B) | chain ids (64 B each, raw, one after the other): partial chains started by a block whose parent is this block (its sender claimed their ids), or whose first block has this parent after a dead prefix of theirs was evicted. When the block is held, each such chain still unproven whose first block's parent it is leaves, and its blocks are dispatched again so they join this block's chain; the key goes then (read with the block's `h` key when listed) |
  * | `m` | block id | `[block bytes, addedAt, tries, retryAt]` (mempool) |
  * | `z` | (none) | `[bytes of the held blocks (the storage budget's measure), accept seq of the next block, layout]` |
  *

@@ -298,3 +298,45 @@ describe('central invariant, a found case', () => {
     expect(store.state.item).toEqual({})
   })
 })
+
+describe('central invariant, a found case of partial chains', () => {
+  it('a claimed chain whose first block was evicted still joins its parent once that is held', async () => {
+    // Shrunk from the property: b1 arrives claimed under its own id; the delete b2 follows
+    // it there and deletes the chain's item, so b1 (backing nothing) is evicted and b2
+    // starts the claimed chain. b1 comes back (it waits for b0 in the mempool), then b0:
+    // b2 must join them, as in a store that got b0, b1, b2 in order.
+    const clock = new FakeClock(1_000_000)
+    const store = open(clock)
+    await store.load()
+    const author = new Author()
+    const [b0, b1, b2] = [
+      author.append('item', { n: 0, ttl: 1000 }, clock.now()),
+      author.append('item', { n: 1, ttl: 1000 }, clock.now()),
+      author.append('item', { del: true, n: 2 }, clock.now()),
+    ]
+    await store.dispatch(b1!, { chainId: b1!.first!.sig })
+    await store.dispatch(b2!, { chainId: b0!.first!.sig })
+    expect(await store.repo.hasBlock(b1!.first!.sig)).toBe(false) // evicted: backs nothing
+    await store.dispatch(b1!)
+    await store.dispatch(b0!)
+    expect(store.state.item).toEqual({})
+    const inOrder = open(clock)
+    await inOrder.load()
+    for (const patch of [b0, b1, b2]) await inOrder.dispatch(patch!)
+    expect(inOrder.state).toEqual(store.state)
+    // A fresh store fed the held chains (with their ids), in either order, agrees.
+    const held: [Feed, Uint8Array][] = []
+    for (const summary of await store.repo.listFeeds()) {
+      held.push([(await store.repo.loadFeed(summary.headId))!, summary.chainId])
+    }
+    for (const order of [held, [...held].reverse()]) {
+      const fresh = open(clock)
+      await fresh.load()
+      for (const [feed, chainId] of order) await fresh.dispatch(feed, { chainId })
+      expect(fresh.state).toEqual(store.state)
+      await fresh.close()
+    }
+    await store.close()
+    await inOrder.close()
+  })
+})
