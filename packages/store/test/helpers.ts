@@ -1,4 +1,4 @@
-import { Feed, signPair } from '@picostack/feed'
+import { Feed, getPublicKey, signPair } from '@picostack/feed'
 import { decode } from 'cborg'
 import { MemoryLevel } from 'memory-level'
 import type { Clock } from '../src/clock.ts'
@@ -60,8 +60,9 @@ export class Author {
   readonly sk: string
   readonly pk: string
   feed = new Feed()
-  constructor() {
-    const pair = signPair()
+  /** @param secret - the secret key (hex of a 32-byte seed); a random one by default */
+  constructor(secret?: string) {
+    const pair = secret === undefined ? signPair() : { sk: secret, pk: getPublicKey(secret) }
     this.sk = pair.sk
     this.pk = pair.pk
   }
