@@ -55,6 +55,15 @@ function open(clock: FakeClock, repo = new Repo(memoryDb()), limits: Limits = {}
   return store
 }
 
+/** Each held chain as a feed, with its chain id (64 B), in the repo's listing order. */
+async function heldFeeds(store: Store): Promise<[Feed, Uint8Array][]> {
+  const out: [Feed, Uint8Array][] = []
+  for (const summary of await store.repo.listFeeds()) {
+    out.push([(await store.repo.loadFeed(summary.headId))!, summary.chainId])
+  }
+  return out
+}
+
 /** Held chains as [chain id hex, block ids hex oldest first]. */
 async function chainsOf(store: Store): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>()
@@ -231,10 +240,7 @@ describe.each([
           const fresh = open(clock)
           await fresh.load()
           const held = await chainsOf(store)
-          const feeds: [Feed, Uint8Array][] = []
-          for (const summary of await store.repo.listFeeds()) {
-            feeds.push([(await store.repo.loadFeed(summary.headId))!, summary.chainId])
-          }
+          const feeds = await heldFeeds(store)
           await Promise.all(feeds.map(([feed, chainId]) => fresh.dispatch(feed, { chainId })))
           expect(JSON.parse(JSON.stringify(fresh.state))).toEqual(
             JSON.parse(JSON.stringify(store.state)),
@@ -275,7 +281,7 @@ describe.each([
   })
 })
 
-describe('central invariant, a found case', () => {
+describe('central invariant, found cases', () => {
   it('an update that arrives expired is not stored and does not forget the object its stored blocks made', async () => {
     // Shrunk from the property: a live ping, a live item, then an update of it that
     // arrives expired. It was dropped, yet the item went: a store fed the held blocks had it.
@@ -296,16 +302,12 @@ describe('central invariant, a found case', () => {
     expect(store.state.item).toEqual({ [chainKey]: { n: 1, expiresAt: 1_000_002 } })
     const fresh = open(clock)
     await fresh.load()
-    for (const summary of await store.repo.listFeeds()) {
-      await fresh.dispatch((await store.repo.loadFeed(summary.headId))!)
-    }
+    for (const [feed] of await heldFeeds(store)) await fresh.dispatch(feed)
     expect(fresh.state).toEqual(store.state)
     await clock.advanceTo(1_000_002, store)
     expect(store.state.item).toEqual({})
   })
-})
 
-describe('central invariant, a found case of partial chains', () => {
   it('a claimed chain whose first block was evicted still joins its parent once that is held', async () => {
     // Shrunk from the property: b1 arrives claimed under its own id; the delete b2 follows
     // it there and deletes the chain's item, so b1 (backing nothing) is evicted and b2
@@ -331,10 +333,7 @@ describe('central invariant, a found case of partial chains', () => {
     for (const patch of [b0, b1, b2]) await inOrder.dispatch(patch!)
     expect(inOrder.state).toEqual(store.state)
     // A fresh store fed the held chains (with their ids), in either order, agrees.
-    const held: [Feed, Uint8Array][] = []
-    for (const summary of await store.repo.listFeeds()) {
-      held.push([(await store.repo.loadFeed(summary.headId))!, summary.chainId])
-    }
+    const held = await heldFeeds(store)
     for (const order of [held, [...held].reverse()]) {
       const fresh = open(clock)
       await fresh.load()
