@@ -76,6 +76,16 @@ export interface LevelDatabase {
   get(key: Uint8Array, options: ViewEncodings): Promise<Uint8Array | undefined>
   /** The values under `keys` (`undefined` where none), in one read. */
   getMany(keys: Uint8Array[], options: ViewEncodings): Promise<(Uint8Array | undefined)[]>
+  /**
+   * What the database can do (abstract-level's manifest): the repo looks at its `getSync`
+   * (level-supports' typings do not list that one yet).
+   */
+  readonly supports?: object
+  /**
+   * The value under `key`, read on the calling thread, where `supports.getSync` says so
+   * (classic-level, memory-level; not browser-level).
+   */
+  getSync?(key: Uint8Array, options: ViewEncodings): Uint8Array | undefined
   /** True when `key` is stored. */
   has(key: Uint8Array, options: ViewEncodings): Promise<boolean>
   /** For each key, whether it is stored. */

@@ -192,7 +192,7 @@ async function evictHeights(
     for (let i = done; i <= Math.min(high - low, done + HEIGHTS_AT_ONCE - 1); i++) {
       keys.push(blockKey(chainNo, newestFirst ? high - i : low + i))
     }
-    const values = await ctx.db.getMany(keys, VIEW)
+    const values = await ctx.getMany(keys)
     values.forEach((value, i) => {
       if (value !== undefined) evicted.push(evictBlock(ctx, ws, keys[i]!, value, authors))
     })

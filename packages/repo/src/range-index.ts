@@ -53,6 +53,7 @@ export function nibblePrefix(value: unknown, maxDepth: number, what = 'prefix'):
 /** The reconciliation index of one repo (nodes on disk, the top levels cached). */
 export class RangeIndex {
   readonly #db: LevelDatabase
+  readonly #read: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>
   /**
    * The committed nodes down to depth {@link TRIE_STORED_DEPTH} by key: those above it live
    * here only, those at it are also stored (at most 273 + 4,096 nodes, ~3 MB at a million
@@ -64,8 +65,17 @@ export class RangeIndex {
   /** The version key is still to be written (an empty repo: nothing to build). */
   #versionPending = false
 
-  constructor(db: LevelDatabase) {
+  /**
+   * @param read - reads node keys as one `getMany` would (the repo's context passes its
+   *   own, which reads a few keys on this thread)
+   */
+  constructor(
+    db: LevelDatabase,
+    read: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]> = (keys) =>
+      db.getMany(keys, VIEW),
+  ) {
     this.#db = db
+    this.#read = read
   }
 
   /** True once {@link RangeIndex.ensure} has succeeded. */
@@ -206,7 +216,7 @@ export class RangeIndex {
    * @throws REPO_CORRUPT when the stored index contradicts the changes
    */
   async stage(changes: readonly ItemChange[], ops: Op[]): Promise<() => void> {
-    const staged = new Staged(this.#db, (id) => this.#memory.copy(id) ?? null)
+    const staged = new Staged(this.#db, this.#read, (id) => this.#memory.copy(id) ?? null)
     // One path per change: prefetch and apply walk the same node keys. The nibbles of all
     // of them share one allocation (128 B each would be one outside V8's young heap).
     const nibbles = new Uint8Array(changes.length * MAX_DEPTH)

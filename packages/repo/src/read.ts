@@ -126,7 +126,7 @@ export async function loadFeed(
   if (run > 0 && run <= BY_KEY_BLOCKS) {
     const keys: Uint8Array[] = []
     for (let h = height - run + 1; h <= height; h++) keys.push(blockKey(chainNo, h))
-    return storedFeed(newestRun(await ctx.db.getMany(keys, VIEW), 0, keys.length))
+    return storedFeed(newestRun(await ctx.getMany(keys), 0, keys.length))
   }
   return rangeFeed(ctx.db, chainNo, height, limit, stop)
 }
@@ -192,11 +192,11 @@ export async function loadFeeds(
   chainIds: readonly Uint8Array[],
 ): Promise<(LoadedChain | undefined)[]> {
   const { db } = ctx
-  const records = await db.getMany(chainKeys(chainIds), VIEW)
+  const records = await ctx.getMany(chainKeys(chainIds))
   const chains: (ChainRecord | undefined)[] = records.map((value, i) =>
     value === undefined ? undefined : decodeChain(chainIds[i]!.slice(), plain(value)),
   )
-  const short = await shortFeeds(db, chains, BY_KEY_BLOCKS)
+  const short = await shortFeeds((keys) => ctx.getMany(keys), chains, BY_KEY_BLOCKS)
   const out: (LoadedChain | undefined)[] = new Array(chains.length)
   for (let i = 0; i < chains.length; i++) {
     const chain = chains[i]
@@ -214,7 +214,7 @@ export async function loadFeeds(
  * @throws REPO_CORRUPT when a chain record names a block that is not stored
  */
 async function shortFeeds(
-  db: LevelDatabase,
+  read: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>,
   chains: readonly (ChainRecord | undefined)[],
   maxBlocks: number,
 ): Promise<(Feed | undefined)[]> {
@@ -225,7 +225,7 @@ async function shortFeeds(
       blockKeys.push(blockKey(chain.chainNo, h))
     }
   }
-  const values = blockKeys.length > 0 ? await db.getMany(blockKeys, VIEW) : []
+  const values = blockKeys.length > 0 ? await read(blockKeys) : []
   const out: (Feed | undefined)[] = new Array(chains.length)
   let at = 0
   for (let i = 0; i < chains.length; i++) {
@@ -266,7 +266,7 @@ export async function listChainFeeds(
     throw invalid(`maxBlocks must be an integer from 1 to ${BY_KEY_BLOCKS}`)
   }
   const chains = await listChainRecords(db, options)
-  const feeds = await shortFeeds(db, chains, maxBlocks)
+  const feeds = await shortFeeds((keys) => db.getMany(keys, VIEW), chains, maxBlocks)
   return chains.map((chain, i) => ({ summary: summaryOf(chain), feed: feeds[i] }))
 }
 

@@ -32,7 +32,7 @@ export function registryHost(
     getMany: async (keys, writing) => {
       await enter()
       if (writing && writing.length > 0) return ctx.getManyAhead(keys, writing)
-      const values = await ctx.db.getMany(keys, VIEW)
+      const values = await ctx.getMany(keys)
       return values.map((value) => (value === undefined ? undefined : plain(value)))
     },
   }

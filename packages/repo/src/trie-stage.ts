@@ -74,14 +74,21 @@ interface Slot {
 /** The node changes of one batch being staged, over the committed index. */
 export class Staged {
   readonly #db: LevelDatabase
+  /** Reads node keys as one `getMany` (the repo context's: a few keys on this thread). */
+  readonly #read: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>
   /** A copy of the committed node of id `id` of the in-memory top (`null`: none). */
   readonly #copyTop: (id: NodeId) => TrieNode | null
   readonly #slots = new Map<NodeId, Slot>()
   /** Items changed so far in this batch, by chain id: their digest now (`null`: removed). */
   readonly #applied = new Map<string, { id: Uint8Array; digest: Uint8Array | null }>()
 
-  constructor(db: LevelDatabase, copyTop: (id: NodeId) => TrieNode | null) {
+  constructor(
+    db: LevelDatabase,
+    read: (keys: Uint8Array[]) => Promise<(Uint8Array | undefined)[]>,
+    copyTop: (id: NodeId) => TrieNode | null,
+  ) {
     this.#db = db
+    this.#read = read
     this.#copyTop = copyTop
   }
 
@@ -168,7 +175,7 @@ export class Staged {
       const part = reads.slice(at, at + size)
       const keys = part.map(({ path, depth }) => path.key(depth))
       loads.push(
-        this.#db.getMany(keys, VIEW).then((values) => {
+        this.#read(keys).then((values) => {
           part.forEach(({ path, depth }, i) => {
             const value = values[i]
             const node = value === undefined ? null : TrieNode.decode(plain(value))

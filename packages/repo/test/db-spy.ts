@@ -41,7 +41,53 @@ export function spyBatches<D extends { batch: Method }>(db: D, fail?: (n: number
   return spyCalls(db, ['batch'], fail)
 }
 
-/** Counts a database's point reads (`get` and `getMany` calls). */
-export function spyReads<D extends { get: Method; getMany: Method }>(db: D): Spy {
-  return spyCalls(db, ['get', 'getMany'])
+/**
+ * Calls `onRead(keys)` for each run of `db.getSync` calls made in one synchronous stretch
+ * (how the repo reads a few keys on the calling thread where one `getMany` would go to the
+ * pool: `RepoContext.getMany`), once that stretch ends; `getSync` stays the database's.
+ * Returns the way back.
+ */
+export function groupSyncReads(
+  db: { getSync?: Method },
+  onRead: (keys: Uint8Array[]) => void,
+): () => void {
+  const own = db.getSync
+  if (!own) return () => {}
+  let group: Uint8Array[] | undefined
+  db.getSync = (key: Uint8Array, ...rest: unknown[]) => {
+    if (!group) {
+      const keys: Uint8Array[] = []
+      group = keys
+      queueMicrotask(() => {
+        group = undefined
+        onRead(keys)
+      })
+    }
+    group.push(key)
+    return own.call(db, key, ...rest)
+  }
+  return () => {
+    db.getSync = own
+  }
+}
+
+/**
+ * Counts a database's point reads: `get` and `getMany` calls, and runs of `getSync` calls
+ * made as one read ({@link groupSyncReads}).
+ */
+export function spyReads<D extends { get: Method; getMany: Method; getSync?: Method }>(
+  db: D,
+): Spy {
+  let sync = 0
+  const calls = spyCalls(db, ['get', 'getMany'])
+  const restoreSync = groupSyncReads(db, () => sync++)
+  return {
+    get count() {
+      return calls.count + sync
+    },
+    restore() {
+      calls.restore()
+      restoreSync()
+    },
+  }
 }

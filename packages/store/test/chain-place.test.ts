@@ -2,6 +2,7 @@ import { type Feed, toHex } from '@picostack/feed'
 import { Repo } from '@picostack/repo'
 import { decode } from 'cborg'
 import { describe, expect, it } from 'vitest'
+import { groupSyncReads } from '../../repo/test/db-spy.ts'
 import { Store } from '../src/index.ts'
 import { Author, disagreements, FakeClock, heldIds, memoryDb } from './helpers.ts'
 import { ExpiringNotes } from './notes.ts'
@@ -56,6 +57,7 @@ function spyKeys(db: ReturnType<typeof memoryDb>): string[] {
     read.push(hex(k))
     return (get as (...args: unknown[]) => unknown).call(db, k, ...rest)
   }) as typeof db.get
+  groupSyncReads(db, (keys) => read.push(...keys.map(hex)))
   return read
 }
 

@@ -1,5 +1,6 @@
 import { Repo } from '@picostack/repo'
 import { describe, expect, it } from 'vitest'
+import { groupSyncReads } from '../../repo/test/db-spy.ts'
 import { type ComputeContext, Memory, Store } from '../src/index.ts'
 import { Author, FakeClock, memoryDb } from './helpers.ts'
 
@@ -37,6 +38,10 @@ function spyReads(db: ReturnType<typeof memoryDb>): string[][] {
     if (registry(k)) reads.push([tagOf(k)])
     return (get as (...args: unknown[]) => unknown).call(db, k, ...rest)
   }) as typeof db.get
+  groupSyncReads(db, (keys) => {
+    const mine = keys.filter(registry)
+    if (mine.length > 0) reads.push(mine.map(tagOf))
+  })
   db.iterator = ((options: { gte?: Uint8Array }, ...rest: unknown[]) => {
     if (options?.gte && registry(options.gte)) reads.push([`*${tagOf(options.gte)}`])
     return (iterator as (...args: unknown[]) => unknown).call(db, options, ...rest)
