@@ -75,9 +75,7 @@ export function groupSyncReads(
  * Counts a database's point reads: `get` and `getMany` calls, and runs of `getSync` calls
  * made as one read ({@link groupSyncReads}).
  */
-export function spyReads<D extends { get: Method; getMany: Method; getSync?: Method }>(
-  db: D,
-): Spy {
+export function spyReads<D extends { get: Method; getMany: Method; getSync?: Method }>(db: D): Spy {
   let sync = 0
   const calls = spyCalls(db, ['get', 'getMany'])
   const restoreSync = groupSyncReads(db, () => sync++)
