@@ -313,6 +313,9 @@ export class RepoContext {
   async placement(id: Uint8Array, ws?: WriteSet): Promise<Placement | undefined> {
     const pending = ws?.placement(id)
     if (pending) return pending
+    // Evicted earlier in this write (an accepted fork's replaced blocks): gone, though
+    // its placement record is on disk until the write's batch.
+    if (ws && ws.evicted.size > 0 && ws.evicted.has(mapKey(id))) return undefined
     return (await this.#locate(id, ws))?.placement
   }
 

@@ -211,7 +211,10 @@ function evictBlock(
   const block = storedBlock(value)
   ws.ops.push({ type: 'del', key })
   // A genesis has no placement record (its chain record stands for it).
-  if (!block.genesis) ws.ops.push({ type: 'del', key: placementKey(block.sig) })
+  if (!block.genesis) {
+    ws.ops.push({ type: 'del', key: placementKey(block.sig) })
+    ws.evicted.add(mapKey(block.sig))
+  }
   if (ctx.partialStarts.has(mapKey(block.sig))) {
     ws.ops.push({ type: 'del', key: partialKey(block.sig) })
   }

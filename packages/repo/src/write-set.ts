@@ -80,6 +80,12 @@ export class WriteSet {
   /** Operations so far, in order (a later op on the same key wins). */
   ops: Op[] = []
   /**
+   * Blocks (not geneses) evicted since the last drain, by id ({@link mapKey}): their
+   * placement records are on disk until the batch that deletes them, so a lookup must not
+   * find them there (`RepoContext.placement`).
+   */
+  readonly evicted = new Set<string>()
+  /**
    * Chain records read or changed during this write, by chain id; `null` marks a chain
    * removed, or known not to be stored.
    */
@@ -337,6 +343,7 @@ export class WriteSet {
     }
     if (this.#seqChanged) ops.push({ type: 'put', key: SEQ_KEY, value: encodeU64(this.seq) })
     this.ops = []
+    this.evicted.clear() // deleted by these ops: the disk says so once they are written
     this.#pendingIds = []
     this.#pending = []
     this.#pendingIndex = new Map()

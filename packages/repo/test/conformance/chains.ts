@@ -107,6 +107,22 @@ export function chainsAndAuthors(s: SuiteState): void {
       expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(left))
     })
 
+    it('a block after one that an accepted fork replaced, in the same call, is not written', async () => {
+      // g, a stored; one writeBlocks call takes the fork f (after g) and then b (after a).
+      // The fork evicts a; b must not land after f as if a were still the head (the
+      // placement of a is on disk until the call's batch deletes it).
+      const base = chain('alice', ['g', 'a'])
+      const fork = chain('alice', ['f'], base.slice(0, 1))
+      const after = chain('alice', ['b'], base)
+      expect(await repo.merge(base)).toBe(2)
+      const writes = [{ block: fork.last! }, { block: after.last! }]
+      expect(await repo.writeBlocks(writes, { strategy: accept })).toBe(1)
+      expect(await repo.hasBlock(after.last!.sig)).toBe(false)
+      expect(await repo.hasBlock(base.last!.sig)).toBe(false)
+      expect(ids(await repo.loadHead(pair('alice').pk))).toEqual(ids(fork))
+      expect(await repo.summary(base.first!.sig)).toMatchObject({ height: 2, length: 2 })
+    })
+
     it('merges feeds longer than one write batch around held blocks, foreign appends and forks', async () => {
       let asked = 0
       const counting: MergeStrategy = () => {
