@@ -142,7 +142,12 @@ describe.each([
     let overBudget = 0
     await fc.assert(
       fc.asyncProperty(
-        fc.array(step, { minLength: 1, maxLength: 40, size: 'medium' }),
+        // INVARIANT_STEPS=120 for longer runs (40 by default).
+        fc.array(step, {
+          minLength: 1,
+          maxLength: Number(process.env.INVARIANT_STEPS ?? 40),
+          size: 'medium',
+        }),
         // The authors' keys come from the run too, so a failing run replays from its seed.
         fc.uniqueArray(fc.uint8Array({ minLength: 32, maxLength: 32 }), {
           minLength: 3,
@@ -274,7 +279,8 @@ describe.each([
           await fresh.close()
         },
       ),
-      // INVARIANT_RUNS=300 for a longer search.
+      // INVARIANT_RUNS=3000 (and vitest's --testTimeout=3000000) for a longer search: the
+      // order bugs it found took 200 to 1,700 runs.
       { numRuns: Number(process.env.INVARIANT_RUNS ?? 60) },
     )
     if (limits.maxRepoBytes !== undefined) expect(overBudget).toBeGreaterThan(15) // about 33 of 60
