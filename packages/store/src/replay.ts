@@ -10,7 +10,7 @@ import type { Core } from './core.ts'
 import { applyBlock, recompute } from './decide.ts'
 import { evict, readNextTimer } from './forget.ts'
 import { blockBytes, bytesOp, chainHeld, unholdOps } from './held.ts'
-import { claimKey, heldKey, releasedKey, TAG, tagRange } from './layout.ts'
+import { claimKey, heldKey, releasedKey, TAG, tagRange, tombstoneKey } from './layout.ts'
 import { cloneValue } from './memory.ts'
 import { objectOf, tombstoneOf } from './objects.ts'
 import { type HeldBlock, heldFrom, heldValue, tombstoneFrom, tombstoneOwner } from './records.ts'
@@ -160,16 +160,33 @@ export async function replay(core: Core): Promise<void> {
   tx.ops = clear // block ops follow the deletes in the same batch
   const replayed = new Map<string, Block>()
   const kept: HeldBlock[] = [] // the blocks the repo has
+  const blocks: (Block | undefined)[] = []
+  const gone = new Set<string>()
+  for (const held of order) {
+    const block = await core.repo.readBlock(held.id)
+    blocks.push(block)
+    if (block) continue
+    // The repo no longer has it (a fork its strategy let in evicted it): it is not held.
+    clear.push(...unholdOps(core, held))
+    core.held.set(held.key, null)
+    gone.add(held.key)
+  }
+  // A tombstone whose delete block went with them goes too, before any block is replayed:
+  // the object's blocks that stay may bring it back.
+  if (gone.size > 0) {
+    for (const table of tables.values()) {
+      for (const [id, tombstone] of table.tombstones) {
+        if (!tombstone || !gone.has(tombstone.blockKey)) continue
+        table.tombstones.set(id, null)
+        clear.push(core.registry.delOp(tombstoneKey(table.memory.name, id)))
+      }
+    }
+  }
   core.replaying = true
   try {
-    for (const held of order) {
-      const block = await core.repo.readBlock(held.id)
-      if (!block) {
-        // The repo no longer has it (a fork its strategy let in evicted it): it is not held.
-        clear.push(...unholdOps(core, held))
-        core.held.set(held.key, null)
-        continue
-      }
+    for (const [i, held] of order.entries()) {
+      const block = blocks[i]
+      if (!block) continue
       kept.push(held)
       held.size = block.blockSize
       const parentKey = block.genesis ? '' : toHex(block.psig)

@@ -314,6 +314,42 @@ describe('central invariant, found cases', () => {
     expect(store.state.item).toEqual({})
   })
 
+  it('a fork that evicts a delete block takes its tombstone away: the object comes back', async () => {
+    // Shrunk from the property: b1 makes the item, b3 and b4 update it after it, b5
+    // deletes it; then b2, a fork after b1, is let in and evicts b3, b4 and b5. The
+    // replay kept b5's tombstone, so the item stayed deleted: a fresh store fed the held
+    // blocks (b0, b1, b2) has it.
+    const clock = new FakeClock(1_000_000)
+    const store = open(clock)
+    await store.load()
+    const author = new Author()
+    const b0 = author.append('ping', { n: 0, ttl: 1000 }, clock.now())
+    const b1 = author.append('item', { n: 1, ttl: 1000 }, clock.now())
+    const b2 = author.append('ping', { n: 2, ttl: 1000 }, clock.now())
+    author.feed = author.feed.slice(0, 2) as Feed
+    const rest = [
+      author.append('item', { n: 3, ttl: 1000 }, clock.now()),
+      author.append('item', { n: 4, ttl: 1000 }, clock.now()),
+      author.append('item', { del: true, n: 5 }, clock.now()),
+    ]
+    for (const patch of [b0, b1, ...rest]) await store.dispatch(patch)
+    expect(store.state.item).toEqual({})
+    await store.dispatch(b2)
+    const chainKey = toHex(b0.first!.sig)
+    expect(store.state.item).toEqual({ [chainKey]: { n: 1, expiresAt: 1_001_000 } })
+    const fresh = open(clock)
+    await fresh.load()
+    for (const [feed] of await heldFeeds(store)) await fresh.dispatch(feed)
+    expect(fresh.state).toEqual(store.state)
+    // And so does this store after a restart.
+    await store.close()
+    const again = open(clock, store.repo)
+    await again.load()
+    expect(again.state).toEqual(fresh.state)
+    await again.close()
+    await fresh.close()
+  })
+
   it('a claimed chain whose first block was evicted still joins its parent once that is held', async () => {
     // Shrunk from the property: b1 arrives claimed under its own id; the delete b2 follows
     // it there and deletes the chain's item, so b1 (backing nothing) is evicted and b2
