@@ -26,7 +26,11 @@ import { loadTop, TopNodes } from './trie-top.ts'
 import type { ItemChange, Op } from './write-set.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
-/** Meta key of the index format version (a u8). Absent or another value: built at open. */
+/**
+ * Meta key of the index format version (a u8), then, after a clean close, the saved top
+ * ({@link TopNodes.savedTop}; absent after any later write). Absent or another version:
+ * built at open.
+ */
 export const INDEX_KEY = metaKey('index')
 /** The format version this code writes. */
 export const INDEX_VERSION = 1
@@ -64,6 +68,11 @@ export class RangeIndex {
   #built = false
   /** The version key is still to be written (an empty repo: nothing to build). */
   #versionPending = false
+  /**
+   * The version key holds a saved top that matches the committed index (read at open, or
+   * written by {@link RangeIndex.saveTop}): the next batch that stages changes drops it.
+   */
+  #topSaved = false
 
   /**
    * @param read - reads node keys as one `getMany` would (the repo's context passes its
@@ -103,8 +112,32 @@ export class RangeIndex {
 
   async #open(): Promise<void> {
     const version = await this.#db.get(INDEX_KEY, VIEW)
-    if (version?.length !== 1 || version[0] !== INDEX_VERSION) await this.#build(version)
-    this.#memory = await loadTop(this.#db, (prefix) => this.#soleItem(prefix))
+    let saved: Uint8Array | undefined
+    if (version?.length !== 1 || version[0] !== INDEX_VERSION) {
+      if (version?.[0] === INDEX_VERSION && version.length > 1) saved = plain(version).subarray(1)
+      else await this.#build(version)
+    }
+    this.#memory = await loadTop(this.#db, (prefix) => this.#soleItem(prefix), saved)
+    this.#topSaved = saved !== undefined
+  }
+
+  /**
+   * Saves what the next open needs to derive the top without a pass over the chain records
+   * (the items of its one-item ranges: 48 B each, at most 4,096) in the version key, where
+   * the next batch that stages changes drops it again. The repo calls it on close, with no
+   * write in flight; nothing is saved for an index not loaded since the open, one whose
+   * saved top is still current, or one of at most one item.
+   * @throws the database's error when the write fails (the index stays as it was)
+   */
+  async saveTop(): Promise<void> {
+    if (!this.#built || this.#topSaved) return
+    const saved = this.#memory.savedTop()
+    if (!saved) return
+    const value = new Uint8Array(1 + saved.length)
+    value[0] = INDEX_VERSION
+    value.set(saved, 1)
+    await writeBatch(this.#db, [{ type: 'put', key: INDEX_KEY, value }])
+    this.#topSaved = true
   }
 
   /** Builds the stored nodes from the chain records (nothing to build in an empty repo). */
@@ -232,11 +265,15 @@ export class RangeIndex {
       const key = path.key(depth)
       ops.push(node ? { type: 'put', key, value: node.encode() } : { type: 'del', key })
     }
-    const writesVersion = this.#versionPending
+    // The version alone, where it is missing or holds a saved top that these changes outdate.
+    const writesVersion = this.#versionPending || (this.#topSaved && slots.length > 0)
     if (writesVersion)
       ops.push({ type: 'put', key: INDEX_KEY, value: Uint8Array.of(INDEX_VERSION) })
     return () => {
-      if (writesVersion) this.#versionPending = false
+      if (writesVersion) {
+        this.#versionPending = false
+        this.#topSaved = false
+      }
       for (const { id, depth, node } of slots) {
         if (depth > TRIE_STORED_DEPTH) continue
         if (node) this.#memory.set(id, node)

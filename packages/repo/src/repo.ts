@@ -542,11 +542,17 @@ export class Repo {
   }
 
   /**
-   * Waits for writes already queued, then closes the database. Idempotent; every later
+   * Waits for writes already queued, saves the reconciliation index's top when it changed
+   * (what the next open's first write would otherwise derive from every chain record, in a
+   * repo of fewer than ~25,000 chains), then closes the database. Idempotent; every later
    * call on this repo rejects with REPO_CLOSED.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#mutex.idle().then(() => this.db.close())
+    this.#closing ??= this.#mutex.idle().then(async () => {
+      // Not saved (a failed write): the next open derives the top from the chain records.
+      await this.#ctx.index.saveTop().catch(() => undefined)
+      await this.db.close()
+    })
     return this.#closing
   }
 }

@@ -11,13 +11,18 @@
  * a read of a fingerprint), and the fingerprints of the derived nodes are computed when
  * first read ({@link TrieNode.setStale}): a repo of 100,000 chains took 45-78 ms to
  * decode and hash all 4,096 nodes at its first write, which a gc of 1,000 chains paid.
+ *
+ * The ranges of one item at the stored depth have no node: their items are found in the
+ * chain records (a pass over all of them while such ranges are many, below ~25,000 chains:
+ * ~60 ms at 10,000 here), or in the {@link savedTop} a clean close left, which the first
+ * write after the open drops (see `RangeIndex`).
  */
 import type { LevelDatabase } from './database.ts'
 import { RepoError } from './errors.ts'
-import { FANOUT, itemDigest } from './fingerprint.ts'
-import { NS, nibblesOf, plain, prefixEnd, TRIE_STORED_DEPTH } from './layout.ts'
+import { FANOUT, FINGERPRINT_BYTES, itemDigest } from './fingerprint.ts'
+import { NS, plain, prefixEnd, TRIE_STORED_DEPTH } from './layout.ts'
 import { decodeChain } from './records.ts'
-import { TrieNode } from './trie-node.ts'
+import { ID_HEAD_BYTES, TrieNode } from './trie-node.ts'
 import { type NodeId, numberedId } from './trie-path.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
@@ -87,12 +92,54 @@ export class TopNodes {
     this.#packed.delete(key)
     this.#nodes.delete(key)
   }
+
+  /**
+   * The items of one-item children of the nodes above the stored depth, in nibble order:
+   * {@link SAVED_ITEM_BYTES} each (id head 16 B, digest 32 B), what {@link loadTop} needs
+   * besides the stored nodes; `undefined` without a root node (at most one item, which no
+   * node holds: the top is not saved then).
+   * @throws REPO_CORRUPT when a node of 2 or more items above the stored depth is missing
+   */
+  savedTop(): Uint8Array | undefined {
+    const items: Uint8Array[] = []
+    if (!this.#nodes.has(numberedId(0, 0))) return undefined
+    const walk = (depth: number, i: number) => {
+      const node = this.#nodes.get(numberedId(depth, i))
+      if (!node) throw corrupt('an in-memory trie node lacks a child node')
+      for (let c = 0; c < FANOUT; c++) {
+        const head = node.head(c)
+        if (head) items.push(head, node.childFingerprint(c))
+        else if (node.counts[c]! >= 2 && depth + 1 < TRIE_STORED_DEPTH)
+          walk(depth + 1, i * FANOUT + c)
+      }
+    }
+    walk(0, 0)
+    const out = new Uint8Array((items.length / 2) * SAVED_ITEM_BYTES)
+    for (let k = 0; k < items.length; k += 2) {
+      out.set(items[k]!, (k / 2) * SAVED_ITEM_BYTES)
+      out.set(items[k + 1]!, (k / 2) * SAVED_ITEM_BYTES + ID_HEAD_BYTES)
+    }
+    return out
+  }
 }
 
-/** The number (in nibble order) of the prefix of the first `depth` nibbles of `nibbleAt`. */
-function indexOf(nibbleAt: (d: number) => number, depth: number): number {
+/** Bytes of one item of a saved top: id head (16 B), digest (32 B). */
+export const SAVED_ITEM_BYTES = ID_HEAD_BYTES + FINGERPRINT_BYTES
+
+function corrupt(message: string): RepoError {
+  return new RepoError('REPO_CORRUPT', message)
+}
+
+/**
+ * The number (in nibble order) of the prefix of the first `depth` nibbles packed two per
+ * byte in `bytes` from byte `at` on (an id, or a key after its namespace and depth).
+ */
+function indexOf(bytes: Uint8Array, at: number, depth: number): number {
   let i = 0
-  for (let d = 0; d < depth; d++) i = (i << 4) | nibbleAt(d)
+  for (let d = 0; d < depth; d++) {
+    const byte = bytes[at + (d >> 1)]!
+    i = (i << 4) | (d & 1 ? byte & 0x0f : byte >> 4)
+  }
   return i
 }
 
@@ -106,12 +153,14 @@ function prefixAt(i: number, depth: number): Uint8Array {
 /**
  * The nodes down to depth {@link TRIE_STORED_DEPTH} (by {@link NodeId}) of the
  * committed index.
- * `soleItem(prefix)` reads the one item (or none) of a range that has no node.
- * @throws REPO_CORRUPT when stored nodes and chain records disagree
+ * `soleItem(prefix)` reads the one item (or none) of a range that has no node; `saved`, a
+ * {@link TopNodes.savedTop} of the same committed index, gives them all instead.
+ * @throws REPO_CORRUPT when stored nodes and chain records (or `saved`) disagree
  */
 export async function loadTop(
   db: LevelDatabase,
   soleItem: (prefix: Uint8Array) => Promise<{ id: Uint8Array; digest: Uint8Array } | undefined>,
+  saved?: Uint8Array,
 ): Promise<TopNodes> {
   const depth = TRIE_STORED_DEPTH
   const ranges: (Range | undefined)[] = new Array(16 ** depth).fill(undefined)
@@ -127,12 +176,21 @@ export async function loadTop(
     const bytes = plain(value)
     const k = plain(key)
     const count = TrieNode.countOf(bytes)
-    const i = indexOf((d) => (d & 1 ? k[2 + (d >> 1)]! & 0x0f : k[2 + (d >> 1)]! >> 4), depth)
+    const i = indexOf(k, 2, depth)
     top.setStored(numberedId(depth, i), bytes)
     ranges[i] = { count }
   }
   const missing = ranges.flatMap((range, i) => (range ? [] : [i]))
-  if (missing.length <= SCAN_ONE_BY_ONE) {
+  if (saved) {
+    if (saved.length % SAVED_ITEM_BYTES !== 0) throw corrupt('a saved trie top is malformed')
+    for (let at = 0; at < saved.length; at += SAVED_ITEM_BYTES) {
+      const head = saved.slice(at, at + ID_HEAD_BYTES)
+      const i = indexOf(head, 0, depth)
+      if (ranges[i]) throw corrupt('a saved trie top disagrees with the stored nodes')
+      const digest = saved.slice(at + ID_HEAD_BYTES, at + SAVED_ITEM_BYTES)
+      ranges[i] = { count: 1, item: { digest, head } }
+    }
+  } else if (missing.length <= SCAN_ONE_BY_ONE) {
     for (const i of missing) {
       const item = await soleItem(prefixAt(i, depth))
       ranges[i] = item && { count: 1, item: { digest: item.digest, head: item.id } }
@@ -142,11 +200,10 @@ export async function loadTop(
     for await (const [key, value] of db.iterator({ gte: chains, lt: prefixEnd(chains), ...VIEW })) {
       const chain = decodeChain(plain(key).slice(1), plain(value))
       if (chain.claimed) continue
-      const n = nibblesOf(chain.chainId)
-      const i = indexOf((d) => n[d]!, depth)
+      const i = indexOf(chain.chainId, 0, depth)
       const range = ranges[i]
       if (range && range.count >= 2) continue // in a stored node
-      if (range) throw new RepoError('REPO_CORRUPT', 'a range of several items has no trie node')
+      if (range) throw corrupt('a range of several items has no trie node')
       ranges[i] = {
         count: 1,
         item: {

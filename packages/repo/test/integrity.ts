@@ -29,7 +29,7 @@ import {
 import { TrieNode } from '../src/trie-node.ts'
 import { SEQ_KEY } from '../src/write-set.ts'
 import type { Db } from './helpers.ts'
-import { type RefItem, refItem, refNodes } from './reference-trie.ts'
+import { type RefItem, type RefRange, refItem, refNodes } from './reference-trie.ts'
 
 const VIEW = { keyEncoding: 'view', valueEncoding: 'view' } as const
 
@@ -233,13 +233,16 @@ export function trieProblems(
   indexVersion: Uint8Array | undefined,
 ): string[] {
   const problems: string[] = []
-  if (chains.size > 0 && (indexVersion?.length !== 1 || indexVersion[0] !== 1)) {
+  if (chains.size > 0 && indexVersion?.[0] !== 1) {
     problems.push('the index version key is missing')
   }
   const items: RefItem[] = []
   for (const chain of chains.values()) {
     const item = refItem({ ...chain, height: chain.headHeight, proven: !chain.claimed })
     if (item) items.push(item)
+  }
+  if (indexVersion && indexVersion.length > 1) {
+    problems.push(...savedTopProblems(refNodes(items), indexVersion.subarray(1)))
   }
   // The nodes above the stored depth live in memory only.
   const expected = new Map(
@@ -273,6 +276,26 @@ export function trieProblems(
     if (!trie.has(prefix)) problems.push(`trie node ${prefix || '(root)'} is missing`)
   }
   return problems
+}
+
+/**
+ * Differences between a saved top (the version key after its version byte: id head 16 B and
+ * digest 32 B per one-item child of a node above the stored depth) and the reference.
+ */
+function savedTopProblems(nodes: Map<string, RefRange[]>, saved: Uint8Array): string[] {
+  const want: string[] = []
+  for (const [prefix, children] of nodes) {
+    if (prefix.length >= TRIE_STORED_DEPTH) continue
+    for (const child of children) {
+      if (child.count === 1) want.push(`${child.head} ${toHex(child.fingerprint)}`)
+    }
+  }
+  const got: string[] = []
+  for (let at = 0; at + 48 <= saved.length; at += 48) {
+    got.push(`${toHex(saved.subarray(at, at + 16))} ${toHex(saved.subarray(at + 16, at + 48))}`)
+  }
+  if (saved.length % 48 !== 0) return ['the saved trie top is malformed']
+  return want.sort().join() === got.join() ? [] : ['the saved trie top is stale']
 }
 
 /** The chain number in a `0x09` key. */

@@ -175,6 +175,118 @@ it('reads the top of a large trie from its stored nodes, with the ranges of one 
   await db.close()
 })
 
+it('a saved top opens without a pass over the chain records, and the next change drops it', async () => {
+  // Ranges of 3 nibbles: 2 items, except 400 of one item and 400 of none (more than the 64
+  // read one by one, so an open without a saved top passes over every chain record).
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
+  const chains = new Map<string, ChainRecord>()
+  const idOf = (bucket: number, k: number) => {
+    const chainId = BASE.slice()
+    chainId[0] = bucket >> 4
+    chainId[1] = ((bucket & 15) << 4) | k
+    return chainId
+  }
+  const ops: Op[] = []
+  for (let bucket = 0; bucket < 4096; bucket++) {
+    const items = bucket % 10 === 3 ? 1 : bucket % 10 === 4 ? 0 : 2
+    for (let k = 0; k < items; k++) {
+      const chain = chainRecord(idOf(bucket, k), bucket + 1, false)
+      chains.set(toHex(chain.chainId), chain)
+      ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
+    }
+  }
+  await db.batch(ops, VIEW)
+  const chainReads: string[] = []
+  const { iterator } = db
+  db.iterator = function (this: typeof db, options?: { gte?: Uint8Array }) {
+    if (options?.gte?.[0] === 0x03) chainReads.push(toHex(options.gte))
+    return iterator.call(this, options as never)
+  } as typeof db.iterator
+  const first = new RangeIndex(db)
+  await first.ensure()
+  expect(chainReads.length).toBeGreaterThan(0) // derived from the chain records
+  await first.saveTop()
+  const saved = (await db.get(INDEX_KEY, VIEW))!
+  expect(saved[0]).toBe(1)
+  expect(saved.length).toBe(1 + 48 * 410) // one id head and digest per range of one item
+  expect(trieProblems(chains, await storedTrie(db), saved)).toEqual([])
+  const refOf = () =>
+    [...chains.values()]
+      .map((c) => refItem({ ...c, height: c.headHeight, proven: true }))
+      .filter((i): i is RefItem => !!i)
+  const same = async (of: RangeIndex, prefixes: number[][]) => {
+    const items = refOf()
+    for (const prefix of prefixes) {
+      const got = await of.fingerprint(Uint8Array.from(prefix))
+      const want = refRange(items, prefix)
+      expect([got.count, toHex(got.fingerprint)]).toEqual([want.count, toHex(want.fingerprint)])
+    }
+  }
+  const prefixes = [[], [0], [0, 0], [0, 0, 3], [0, 0, 4], [0, 1, 3], [15, 15, 15], [4, 9]]
+  chainReads.length = 0
+  const reopened = new RangeIndex(db)
+  await reopened.ensure()
+  await same(reopened, [[], [0], [15, 15]])
+  expect(chainReads).toEqual([]) // the saved top instead
+  // A change: the batch writes the version alone, and the next open derives the top again.
+  const chain = chainRecord(idOf(3, 1), 9000, false)
+  chains.set(toHex(chain.chainId), chain)
+  const batch: Op[] = [{ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) }]
+  const change = {
+    chainId: chain.chainId,
+    was: false,
+    digest: itemDigest(chain.chainId, chain.headId, chain.headHeight),
+  }
+  const written = await reopened.stage([change], batch)
+  expect(batch.filter((op) => toHex(op.key) === toHex(INDEX_KEY))).toEqual([
+    { type: 'put', key: INDEX_KEY, value: Uint8Array.of(1) },
+  ])
+  await db.batch(batch, VIEW)
+  written()
+  await same(reopened, prefixes)
+  const derived = new RangeIndex(db)
+  await derived.ensure()
+  expect(chainReads.length).toBeGreaterThan(0)
+  await same(derived, prefixes)
+  // Saved again on the next close, now with one range of one item fewer.
+  await reopened.saveTop()
+  expect((await db.get(INDEX_KEY, VIEW))!.length).toBe(1 + 48 * 409)
+  chainReads.length = 0
+  const again = new RangeIndex(db)
+  await again.ensure()
+  await same(again, prefixes)
+  expect(chainReads).toEqual([])
+  await db.close()
+})
+
+it('refuses at open a saved top that disagrees with the stored nodes', async () => {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
+  const ops: Op[] = []
+  for (const bucket of [0, 1, 1]) {
+    const chainId = BASE.slice()
+    chainId[0] = 0
+    chainId[1] = (bucket << 4) | ops.length
+    ops.push({
+      type: 'put',
+      key: chainKey(chainId),
+      value: encodeChain(chainRecord(chainId, ops.length + 1, false)),
+    })
+  }
+  await db.batch(ops, VIEW)
+  const index = new RangeIndex(db)
+  await index.ensure()
+  await index.saveTop()
+  const saved = (await db.get(INDEX_KEY, VIEW))!
+  expect(saved.length).toBe(1 + 48) // range 000 holds one item, 001 two (a stored node)
+  const wrong = saved.slice()
+  wrong[2] = 0x10 // the item's head now points into range 001
+  await db.put(INDEX_KEY, wrong, VIEW)
+  await expect(new RangeIndex(db).ensure()).rejects.toMatchObject({ code: 'REPO_CORRUPT' })
+  await db.put(INDEX_KEY, saved.subarray(0, 40), VIEW)
+  await expect(new RangeIndex(db).ensure()).rejects.toMatchObject({ code: 'REPO_CORRUPT' })
+  await db.close()
+})
+
 it('writes over a top read lazily (stored nodes decoded on first use, fingerprints computed when read) keep the trie equal to the reference', async () => {
   // Every range of 3 nibbles holds 2 or 3 items: all 4,096 nodes there are stored.
   const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
