@@ -46,6 +46,30 @@ const batchArb = fc.array(
   { minLength: 1, maxLength: 4 },
 )
 
+/** Chain id `k` of the range `bucket` (its first 3 nibbles), BASE after them. */
+function bucketId(bucket: number, k: number): Uint8Array {
+  const chainId = BASE.slice()
+  chainId[0] = bucket >> 4
+  chainId[1] = ((bucket & 15) << 4) | k
+  return chainId
+}
+
+/** A database of chain records and no index: `itemsIn(bucket)` items in each range of 3 nibbles. */
+async function bucketedChains(itemsIn: (bucket: number) => number) {
+  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
+  const chains = new Map<string, ChainRecord>()
+  const ops: Op[] = []
+  for (let bucket = 0; bucket < 4096; bucket++) {
+    for (let k = 0; k < itemsIn(bucket); k++) {
+      const chain = chainRecord(bucketId(bucket, k), bucket + 1, false)
+      chains.set(toHex(chain.chainId), chain)
+      ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
+    }
+  }
+  await db.batch(ops, VIEW)
+  return { db, chains }
+}
+
 it('staged batches and the build from scratch both equal the reference trie', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(batchArb, { minLength: 1, maxLength: 12 }), async (batches) => {
@@ -137,21 +161,7 @@ it('staged batches and the build from scratch both equal the reference trie', as
 
 it('reads the top of a large trie from its stored nodes, with the ranges of one item or none', async () => {
   // Two items in every range of 3 nibbles, except 10 ranges of one item and 10 of none.
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
-  const chains = new Map<string, ChainRecord>()
-  const ops: Op[] = []
-  for (let bucket = 0; bucket < 4096; bucket++) {
-    const items = bucket % 400 === 7 ? 1 : bucket % 400 === 9 ? 0 : 2
-    for (let k = 0; k < items; k++) {
-      const chainId = BASE.slice()
-      chainId[0] = bucket >> 4
-      chainId[1] = ((bucket & 15) << 4) | k
-      const chain = chainRecord(chainId, bucket + 1, false)
-      chains.set(toHex(chainId), chain)
-      ops.push({ type: 'put', key: chainKey(chainId), value: encodeChain(chain) })
-    }
-  }
-  await db.batch(ops, VIEW)
+  const { db, chains } = await bucketedChains((b) => (b % 400 === 7 ? 1 : b % 400 === 9 ? 0 : 2))
   const index = new RangeIndex(db) // no version key: built, then its top derived
   await index.ensure()
   const items = [...chains.values()]
@@ -178,24 +188,7 @@ it('reads the top of a large trie from its stored nodes, with the ranges of one 
 it('a saved top opens without a pass over the chain records, and the next change drops it', async () => {
   // Ranges of 3 nibbles: 2 items, except 400 of one item and 400 of none (more than the 64
   // read one by one, so an open without a saved top passes over every chain record).
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
-  const chains = new Map<string, ChainRecord>()
-  const idOf = (bucket: number, k: number) => {
-    const chainId = BASE.slice()
-    chainId[0] = bucket >> 4
-    chainId[1] = ((bucket & 15) << 4) | k
-    return chainId
-  }
-  const ops: Op[] = []
-  for (let bucket = 0; bucket < 4096; bucket++) {
-    const items = bucket % 10 === 3 ? 1 : bucket % 10 === 4 ? 0 : 2
-    for (let k = 0; k < items; k++) {
-      const chain = chainRecord(idOf(bucket, k), bucket + 1, false)
-      chains.set(toHex(chain.chainId), chain)
-      ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
-    }
-  }
-  await db.batch(ops, VIEW)
+  const { db, chains } = await bucketedChains((b) => (b % 10 === 3 ? 1 : b % 10 === 4 ? 0 : 2))
   const chainReads: string[] = []
   const { iterator } = db
   db.iterator = function (this: typeof db, options?: { gte?: Uint8Array }) {
@@ -229,7 +222,7 @@ it('a saved top opens without a pass over the chain records, and the next change
   await same(reopened, [[], [0], [15, 15]])
   expect(chainReads).toEqual([]) // the saved top instead
   // A change: the batch writes the version alone, and the next open derives the top again.
-  const chain = chainRecord(idOf(3, 1), 9000, false)
+  const chain = chainRecord(bucketId(3, 1), 9000, false)
   chains.set(toHex(chain.chainId), chain)
   const batch: Op[] = [{ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) }]
   const change = {
@@ -289,23 +282,7 @@ it('refuses at open a saved top that disagrees with the stored nodes', async () 
 
 it('writes over a top read lazily (stored nodes decoded on first use, fingerprints computed when read) keep the trie equal to the reference', async () => {
   // Every range of 3 nibbles holds 2 or 3 items: all 4,096 nodes there are stored.
-  const db = new MemoryLevel<Uint8Array, Uint8Array>({ storeEncoding: 'view' })
-  const chains = new Map<string, ChainRecord>()
-  const idOf = (bucket: number, k: number) => {
-    const chainId = BASE.slice()
-    chainId[0] = bucket >> 4
-    chainId[1] = ((bucket & 15) << 4) | k
-    return chainId
-  }
-  const ops: Op[] = []
-  for (let bucket = 0; bucket < 4096; bucket++) {
-    for (let k = 0; k < 2 + (bucket % 2); k++) {
-      const chain = chainRecord(idOf(bucket, k), bucket + 1, false)
-      chains.set(toHex(chain.chainId), chain)
-      ops.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
-    }
-  }
-  await db.batch(ops, VIEW)
+  const { db, chains } = await bucketedChains((b) => 2 + (b % 2))
   await new RangeIndex(db).ensure() // builds the stored nodes
   const index = new RangeIndex(db) // a later open: the top from the stored nodes
   await index.ensure()
@@ -313,7 +290,7 @@ it('writes over a top read lazily (stored nodes decoded on first use, fingerprin
   const changes: ItemChange[] = []
   const batch: Op[] = []
   for (const bucket of [0, 2, 5, 77, 4094, 4095]) {
-    const chainId = idOf(bucket, 0)
+    const chainId = bucketId(bucket, 0)
     chains.delete(toHex(chainId))
     batch.push({ type: 'del', key: chainKey(chainId) })
     changes.push({ chainId, was: true, digest: null })
@@ -323,7 +300,7 @@ it('writes over a top read lazily (stored nodes decoded on first use, fingerprin
     [300, 1, true],
     [1000, 9, false],
   ] as const) {
-    const chain = chainRecord(idOf(bucket, k), 5000 + bucket, false)
+    const chain = chainRecord(bucketId(bucket, k), 5000 + bucket, false)
     chains.set(toHex(chain.chainId), chain)
     batch.push({ type: 'put', key: chainKey(chain.chainId), value: encodeChain(chain) })
     changes.push({
