@@ -112,11 +112,10 @@ export class RangeIndex {
 
   async #open(): Promise<void> {
     const version = await this.#db.get(INDEX_KEY, VIEW)
-    let saved: Uint8Array | undefined
-    if (version?.length !== 1 || version[0] !== INDEX_VERSION) {
-      if (version?.[0] === INDEX_VERSION && version.length > 1) saved = plain(version).subarray(1)
-      else await this.#build(version)
-    }
+    const current = version?.[0] === INDEX_VERSION
+    if (!current) await this.#build(version)
+    // After the version byte, the top saved at the last close (another version's: rebuilt).
+    const saved = current && version.length > 1 ? plain(version).subarray(1) : undefined
     this.#memory = await loadTop(this.#db, (prefix) => this.#soleItem(prefix), saved)
     this.#topSaved = saved !== undefined
   }

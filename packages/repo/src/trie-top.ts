@@ -180,7 +180,7 @@ export async function loadTop(
     top.setStored(numberedId(depth, i), bytes)
     ranges[i] = { count }
   }
-  const missing = ranges.flatMap((range, i) => (range ? [] : [i]))
+  const missing = saved ? [] : ranges.flatMap((range, i) => (range ? [] : [i]))
   if (saved) {
     if (saved.length % SAVED_ITEM_BYTES !== 0) throw corrupt('a saved trie top is malformed')
     for (let at = 0; at < saved.length; at += SAVED_ITEM_BYTES) {

@@ -277,6 +277,12 @@ it('refuses at open a saved top that disagrees with the stored nodes', async () 
   await expect(new RangeIndex(db).ensure()).rejects.toMatchObject({ code: 'REPO_CORRUPT' })
   await db.put(INDEX_KEY, saved.subarray(0, 40), VIEW)
   await expect(new RangeIndex(db).ensure()).rejects.toMatchObject({ code: 'REPO_CORRUPT' })
+  // Another version's value, whatever follows its first byte: rebuilt, the tail not read.
+  await db.put(INDEX_KEY, Uint8Array.of(2, ...wrong.subarray(1)), VIEW)
+  const rebuilt = new RangeIndex(db)
+  await rebuilt.ensure()
+  expect([...(await db.get(INDEX_KEY, VIEW))!]).toEqual([1])
+  expect((await rebuilt.fingerprint(Uint8Array.of(0, 0))).count).toBe(3)
   await db.close()
 })
 
