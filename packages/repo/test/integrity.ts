@@ -241,13 +241,12 @@ export function trieProblems(
     const item = refItem({ ...chain, height: chain.headHeight, proven: !chain.claimed })
     if (item) items.push(item)
   }
+  const nodes = refNodes(items)
   if (indexVersion && indexVersion.length > 1) {
-    problems.push(...savedTopProblems(refNodes(items), indexVersion.subarray(1)))
+    problems.push(...savedTopProblems(nodes, indexVersion.subarray(1)))
   }
   // The nodes above the stored depth live in memory only.
-  const expected = new Map(
-    [...refNodes(items)].filter(([prefix]) => prefix.length >= TRIE_STORED_DEPTH),
-  )
+  const expected = new Map([...nodes].filter(([prefix]) => prefix.length >= TRIE_STORED_DEPTH))
   for (const [prefix, value] of trie) {
     const want = expected.get(prefix)
     if (!want) {
